@@ -1,0 +1,1 @@
+"""Composition root: configuration, command line; the only place that picks adapters."""

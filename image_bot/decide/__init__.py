@@ -1,0 +1,1 @@
+"""Decide: tag versions, ranges, filters and policies (pure code, no I/O)."""

@@ -1,0 +1,1 @@
+"""Edit: find image references in manifests and rewrite them byte-exactly."""

@@ -1,0 +1,233 @@
+"""Frozen values that cross stage boundaries: scan -> decide -> edit -> publish.
+
+No behaviour beyond small helpers; each stage takes and returns these types.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+from image_bot.errors import RegistryError
+
+__all__ = [
+    "Change",
+    "Decision",
+    "Edit",
+    "Fact",
+    "FileChange",
+    "ImageName",
+    "ImageRef",
+    "Occurrence",
+    "OccurrenceKind",
+    "Part",
+    "ScanFailure",
+    "ScanResult",
+    "Skipped",
+    "Span",
+    "TagFacts",
+    "TagList",
+]
+
+
+# --- image names ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class ImageName:
+    """A normalized repository: `docker.io` + `library/nginx`. The scan dedup key."""
+
+    registry: str
+    repository: str
+
+    def __str__(self) -> str:
+        return f"{self.registry}/{self.repository}"
+
+
+@dataclass(frozen=True, slots=True)
+class ImageRef:
+    """A reference as found or proposed: name, optional tag and digest, and its spelling.
+
+    `text` is the reference as the user wrote it (`nginx:1.25`), so a rewrite can keep the
+    short form instead of expanding it to `docker.io/library/nginx:1.25`.
+    """
+
+    name: ImageName
+    tag: str | None = None
+    digest: str | None = None
+    text: str = ""
+
+    def __str__(self) -> str:
+        return self.text or self.canonical
+
+    @property
+    def canonical(self) -> str:
+        """The fully qualified form: `docker.io/library/nginx:1.25@sha256:...`."""
+        out = str(self.name)
+        if self.tag is not None:
+            out += f":{self.tag}"
+        if self.digest is not None:
+            out += f"@{self.digest}"
+        return out
+
+
+# --- scan ------------------------------------------------------------------------------------
+
+
+class Fact(StrEnum):
+    """Registry facts beyond the tag list that a policy may need for some tags."""
+
+    DIGEST = "digest"
+    CREATED = "created"
+    PLATFORMS = "platforms"
+    LABELS = "labels"
+
+
+@dataclass(frozen=True, slots=True)
+class TagFacts:
+    """What the registry says about one tag (only the facts that were asked for)."""
+
+    digest: str | None = None
+    created: datetime | None = None
+    platforms: frozenset[str] | None = None
+    labels: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class TagList:
+    """The tags of one repository, plus facts for the tags a policy asked about."""
+
+    image: ImageName
+    tags: tuple[str, ...]
+    facts: Mapping[str, TagFacts] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class ScanFailure:
+    """A repository whose tags could not be listed; the error is already redacted."""
+
+    image: ImageName
+    error: RegistryError
+
+
+ScanResult = Mapping[ImageName, TagList | ScanFailure]
+
+
+# --- decide ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """A policy's verdict for one image.
+
+    `target` is None when nothing should change. `rejected` lists (tag, why) for every
+    tag that lost, which is what `image-bot tags` prints. When `missing` is not empty the
+    policy could not decide yet: it needs `needs` facts for those tags (elect, then resolve).
+    """
+
+    current: ImageRef
+    target: ImageRef | None
+    reason: str
+    rejected: tuple[tuple[str, str], ...] = ()
+    missing: tuple[str, ...] = ()
+
+    @property
+    def changes(self) -> bool:
+        return self.target is not None and (
+            self.target.tag != self.current.tag or self.target.digest != self.current.digest
+        )
+
+
+# --- edit ------------------------------------------------------------------------------------
+
+
+class Part(StrEnum):
+    """Which piece of a reference a span holds."""
+
+    WHOLE = "whole"
+    REGISTRY = "registry"
+    NAME = "name"
+    TAG = "tag"
+    DIGEST = "digest"
+
+
+class OccurrenceKind(StrEnum):
+    """How a reference was found."""
+
+    POD_SPEC = "pod-spec"
+    KUSTOMIZE = "kustomize"
+    HELM_VALUES = "helm-values"
+    COMPOSE = "compose"
+    MARKER = "marker"
+    CUSTOM = "custom"
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """Offsets into the decoded file text (`end` exclusive); `line`/`column` are 1-based."""
+
+    start: int
+    end: int
+    line: int
+    column: int
+
+
+@dataclass(frozen=True, slots=True)
+class Occurrence:
+    """One image reference in one manifest, with the exact spans of its parts."""
+
+    path: str
+    document: int
+    yaml_path: tuple[str | int, ...]
+    kind: OccurrenceKind
+    ref: ImageRef
+    spans: Mapping[Part, Span]
+    policy: str | None = None
+
+    @property
+    def line(self) -> int:
+        return min(span.line for span in self.spans.values())
+
+    @property
+    def column(self) -> int:
+        first = min(self.spans.values(), key=lambda span: span.start)
+        return first.column
+
+
+@dataclass(frozen=True, slots=True)
+class Skipped:
+    """A file (or part of one) that was not touched, and why."""
+
+    path: str
+    reason: str
+    line: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """A decision that moves a reference: old -> new at one occurrence."""
+
+    occurrence: Occurrence
+    old: ImageRef
+    new: ImageRef
+
+
+@dataclass(frozen=True, slots=True)
+class Edit:
+    """Replace `old` at `span` with `new`."""
+
+    span: Span
+    old: str
+    new: str
+
+
+@dataclass(frozen=True, slots=True)
+class FileChange:
+    """The new content of one file and the edits that made it."""
+
+    path: str
+    before_sha256: str
+    after: str
+    edits: tuple[Edit, ...]

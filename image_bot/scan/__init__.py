@@ -1,0 +1,1 @@
+"""Scan: ask registries which tags exist (OCI Distribution over httpx)."""
