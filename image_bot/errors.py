@@ -49,7 +49,15 @@ __all__ = [
 _REDACTED = "***"
 _known_secrets: set[str] = set()
 
+_USERINFO = re.compile(r"[a-zA-Z][a-zA-Z0-9+.-]*://[^/\s:@]+:(?P<secret>[^/\s@]+)@")
 _PATTERNS = (
+    # tokens with a well-known prefix (GitHub, GitLab), wherever they appear
+    (
+        re.compile(
+            r"\b(?:gh[pousr]_[A-Za-z0-9]{8,}|github_pat_[A-Za-z0-9_]{8,}|glpat-[A-Za-z0-9_-]{8,})"
+        ),
+        "***",
+    ),
     # scheme://user:password@host -> scheme://***@host
     (re.compile(r"(?P<pre>[a-zA-Z][a-zA-Z0-9+.-]*://)[^/\s:@]+(?::[^/\s@]*)?@"), r"\g<pre>***@"),
     # Authorization: Bearer xyz / Basic xyz, and bare "Bearer xyz"
@@ -72,7 +80,13 @@ def register_secret(value: str | None) -> None:
 
 
 def redact(text: str) -> str:
-    """Return `text` with registered secrets and credential-looking substrings masked."""
+    """Return `text` with registered secrets and credential-looking substrings masked.
+
+    A password seen in a URL (`https://user:secret@host`) is remembered as a secret, so the
+    same value is masked where it shows up again without its URL (a stderr line, say).
+    """
+    for match in _USERINFO.finditer(text):
+        register_secret(match.group("secret"))
     for secret in sorted(_known_secrets, key=len, reverse=True):
         if secret in text:
             text = text.replace(secret, _REDACTED)

@@ -23,12 +23,15 @@ __all__ = [
     "Occurrence",
     "OccurrenceKind",
     "Part",
+    "PullRequest",
+    "PullRequestState",
     "ScanFailure",
     "ScanResult",
     "Skipped",
     "Span",
     "TagFacts",
     "TagList",
+    "UpdatePlan",
 ]
 
 
@@ -93,6 +96,7 @@ class TagFacts:
     created: datetime | None = None
     platforms: frozenset[str] | None = None
     labels: Mapping[str, str] = field(default_factory=dict)
+    first_seen: datetime | None = None  # when image-bot first saw `digest` (state store)
 
 
 @dataclass(frozen=True, slots=True)
@@ -231,3 +235,41 @@ class FileChange:
     before_sha256: str
     after: str
     edits: tuple[Edit, ...]
+
+
+# --- plan and publish -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class UpdatePlan:
+    """The changes that go on one bot branch of one repository (one pull request)."""
+
+    repo: str
+    base: str
+    branch: str
+    group: str
+    changes: tuple[Change, ...]
+    fingerprint: str  # hash of the intended changes; equal to an open PR's marker = nothing to do
+
+
+class PullRequestState(StrEnum):
+    """Where a pull request stands."""
+
+    OPEN = "open"
+    CLOSED = "closed"
+    MERGED = "merged"
+
+
+@dataclass(frozen=True, slots=True)
+class PullRequest:
+    """A pull/merge request as the forge reports it; `fingerprint` is from the bot's marker."""
+
+    number: int
+    url: str
+    branch: str
+    base: str
+    head_sha: str
+    state: PullRequestState
+    title: str = ""
+    fingerprint: str | None = None
+    labels: tuple[str, ...] = ()

@@ -1,10 +1,16 @@
-"""Shared fixtures for every suite."""
+"""Shared fixtures for every suite; the fixtures of each real peer live in their own plugin."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
+
+pytest_plugins = [
+    "tests.support.registry",  # real docker-registry processes (anonymous, basic, token)
+    "tests.support.gitrepo",  # real git repositories and remotes
+    "tests.fakeforge.plugin",  # the fake GitHub/GitLab server backed by bare git repos
+]
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 

@@ -1,0 +1,60 @@
+"""`image-bot set IMAGE=TAG ... PATH`: set tags by hand through the same find and rewrite."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from image_bot.edit.find import find_references
+from image_bot.edit.rewrite import rewrite_tree, write_changes
+from image_bot.model import Change, FileChange, ImageName, ImageRef, Skipped
+from image_bot.reference import validate_tag
+
+__all__ = ["set_tags", "unified_diff"]
+
+
+def set_tags(
+    root: Path, assignments: Mapping[ImageName, str], *, dry_run: bool
+) -> tuple[list[FileChange], list[Skipped], str]:
+    """Set every reference under `root` whose normalized name is a key to that key's tag.
+
+    A digest that pinned the old tag is dropped (`nginx:1.25@sha256:...` becomes `nginx:1.27`,
+    a separate `digest:` key becomes `""`): it would pin the old image. Files that cannot be
+    rewritten safely are returned as Skipped, together with what the finder skipped. Nothing
+    is written when `dry_run`; the unified diff (`a/`, `b/`, paths relative to `root`) is
+    returned either way. Raises InvalidReference for a tag that is not valid.
+    """
+    for tag in assignments.values():
+        validate_tag(tag)
+    found = find_references(root)
+    changes = [
+        Change(occurrence, occurrence.ref, ImageRef(occurrence.ref.name, tag))
+        for occurrence in found.occurrences
+        if (tag := assignments.get(occurrence.ref.name)) is not None
+    ]
+    befores = {c.occurrence.path: (root / c.occurrence.path).read_bytes() for c in changes}
+    file_changes, skipped = rewrite_tree(root, changes)
+    diff = "".join(
+        unified_diff(fc.path, befores[fc.path].decode("utf-8"), fc.after) for fc in file_changes
+    )
+    if not dry_run:
+        write_changes(root, file_changes)
+    return file_changes, [*found.skipped, *skipped], diff
+
+
+def unified_diff(path: str, before: str, after: str) -> str:
+    """A git-style unified diff of one file (`\\ No newline at end of file` included)."""
+    lines = difflib.unified_diff(
+        _lines(before), _lines(after), fromfile=f"a/{path}", tofile=f"b/{path}"
+    )
+    out = []
+    for line in lines:
+        out.append(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n")
+    return "".join(out)
+
+
+def _lines(text: str) -> Sequence[str]:
+    """Lines split at `\\n` only, ends kept (a CR stays part of its line)."""
+    parts = text.split("\n")
+    return [part + "\n" for part in parts[:-1]] + ([parts[-1]] if parts[-1] else [])

@@ -1,0 +1,326 @@
+"""One UpdatePlan + base texts -> FileChanges by splicing spans; re-parse, check nothing moved."""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import os
+import tempfile
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from pathlib import Path
+
+from ruamel.yaml.error import YAMLError
+
+from image_bot.edit.scalars import (
+    EMBEDDED,
+    Scalar,
+    Style,
+    Tree,
+    compose,
+    difference,
+    index_text,
+    needs_quotes,
+    quote,
+    render,
+)
+from image_bot.errors import InvalidReference, ManifestError
+from image_bot.model import (
+    Change,
+    Edit,
+    FileChange,
+    ImageRef,
+    OccurrenceKind,
+    Part,
+    Skipped,
+    Span,
+)
+from image_bot.reference import split_reference, with_tag
+
+__all__ = ["plan_edits", "rewrite_text", "rewrite_tree", "sha256_text", "write_changes"]
+
+_STOP_LEFT = frozenset(" \t\r\n[{,")
+_STOP_RIGHT = frozenset(" \t\r\n]},")
+
+
+def sha256_text(text: str) -> str:
+    """The hex sha256 of `text` written as UTF-8 (the file's bytes: BOM and CRLF are in it)."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def plan_edits(text: str, change: Change) -> list[Edit]:
+    """The span edits one Change needs: new values, not yet quoted; no-op edits left out."""
+    return [edit for edit in _planned(text, change) if edit.new != edit.old]
+
+
+def rewrite_text(text: str, path: str, changes: Sequence[Change]) -> FileChange:
+    """Splice `changes` into `text`; ManifestError if that is unsafe (nothing is written)."""
+    before = sha256_text(text)
+    planned: dict[tuple[int, int], Edit] = {}
+    for change in changes:
+        for edit in _planned(text, change):
+            key = (edit.span.start, edit.span.end)
+            prior = planned.setdefault(key, edit)
+            if prior.new != edit.new:
+                reason = f"two changes disagree: {prior.new!r} and {edit.new!r}"
+                raise ManifestError(path, reason, line=edit.span.line)
+    wanted = sorted((e for e in planned.values() if e.new != e.old), key=lambda e: e.span.start)
+    if not wanted:
+        return FileChange(path, before, text, ())
+    for left, right in itertools.pairwise(wanted):
+        if right.span.start < left.span.end:
+            raise ManifestError(path, "overlapping edits", line=right.span.line)
+    try:
+        tree = index_text(text)
+    except YAMLError as exc:
+        raise ManifestError(path, f"cannot parse: {_first_line(exc)}") from exc
+    if tree.problems:
+        raise ManifestError(path, f"not rewritten: {tree.problems[0]}")
+    groups: dict[int, tuple[Scalar, list[Edit]]] = {}
+    for edit in wanted:
+        scalar = _enclosing(text, tree, edit.span)
+        if scalar is None or not (
+            scalar.content_start <= edit.span.start and edit.span.end <= scalar.content_end
+        ):
+            raise ManifestError(path, "the span is not inside a scalar", line=edit.span.line)
+        groups.setdefault(scalar.start, (scalar, []))[1].append(edit)
+    rendered: list[Edit] = []
+    expected: dict[int, object] = {}
+    for scalar, edits in groups.values():
+        rendered.extend(_render(path, text, scalar, edits, tree.prefer))
+        expected[id(scalar.node)] = _expected_value(text, scalar, edits)
+    rendered.sort(key=lambda e: e.span.start)
+    after = _splice(text, rendered)
+    _verify(path, after, tree, rendered, expected)
+    return FileChange(path, before, after, tuple(rendered))
+
+
+def rewrite_tree(root: Path, changes: Sequence[Change]) -> tuple[list[FileChange], list[Skipped]]:
+    """Read each file the changes touch and rewrite it; nothing is written.
+
+    Returns the FileChanges that change something, and a Skipped per file that could not be
+    rewritten safely (that file's changes are all dropped, the file is left as it is).
+    """
+    by_path: dict[str, list[Change]] = {}
+    for change in changes:
+        by_path.setdefault(change.occurrence.path, []).append(change)
+    rewritten: list[FileChange] = []
+    skipped: list[Skipped] = []
+    for path, group in sorted(by_path.items()):
+        try:
+            text = (root / path).read_bytes().decode("utf-8")  # as the finder reads it
+            file_change = rewrite_text(text, path, group)
+        except ManifestError as exc:
+            skipped.append(Skipped(path, exc.reason, exc.line))
+            continue
+        except (OSError, UnicodeDecodeError) as exc:
+            skipped.append(Skipped(path, f"cannot read: {exc}"))
+            continue
+        if file_change.edits:
+            rewritten.append(file_change)
+    return rewritten, skipped
+
+
+def write_changes(root: Path, changes: Sequence[FileChange]) -> None:
+    """Write each `after` as UTF-8 bytes; refuse all if any file changed since it was read."""
+    for change in changes:
+        current = (root / change.path).read_bytes()
+        if hashlib.sha256(current).hexdigest() != change.before_sha256:
+            raise ManifestError(change.path, "changed on disk since it was read; not written")
+    for change in changes:
+        target = root / change.path
+        fd, temp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(change.after.encode("utf-8"))
+            Path(temp).chmod(target.stat().st_mode & 0o7777)
+            Path(temp).replace(target)
+        except BaseException:
+            Path(temp).unlink(missing_ok=True)
+            raise
+
+
+# --- what to write at each span ------------------------------------------------------------
+
+
+def _planned(text: str, change: Change) -> list[Edit]:
+    spans = _merge_tag_digest(text, change.occurrence.spans)
+    values = _values(text, change, spans)
+    return [
+        Edit(spans[part], text[spans[part].start : spans[part].end], value)
+        for part, value in values.items()
+    ]
+
+
+def _merge_tag_digest(text: str, spans: Mapping[Part, Span]) -> dict[Part, Span]:
+    """A TAG and a DIGEST span in one `tag@digest` scalar become one TAG span."""
+    merged = dict(spans)
+    tag, digest = spans.get(Part.TAG), spans.get(Part.DIGEST)
+    if tag and digest and text[tag.end : digest.start] == "@":
+        merged[Part.TAG] = Span(tag.start, digest.end, tag.line, tag.column)
+        del merged[Part.DIGEST]
+    return merged
+
+
+def _values(text: str, change: Change, spans: Mapping[Part, Span]) -> dict[Part, str]:
+    occurrence, old, new = change.occurrence, change.occurrence.ref, change.new
+    marker = occurrence.kind is OccurrenceKind.MARKER
+
+    def fail(reason: str) -> ManifestError:
+        return ManifestError(occurrence.path, reason, line=occurrence.line)
+
+    if Part.WHOLE in spans:
+        span = spans[Part.WHOLE]
+        current = text[span.start : span.end]
+        if old.text and current != old.text:
+            raise fail(f"the span holds {current!r}, not the reference {old.text!r}")
+        try:
+            return {Part.WHOLE: _whole(old, new, marker=marker)}
+        except InvalidReference as exc:
+            raise fail(exc.message) from exc
+    values: dict[Part, str] = {}
+    if new.name != old.name:
+        if Part.REGISTRY in spans:
+            raise fail("cannot rename a reference split into registry and repository")
+        if Part.NAME in spans:
+            values[Part.NAME] = _name_text(new)
+        elif not marker:
+            raise fail("no name key to update")
+    in_one = False
+    if Part.TAG in spans and new.tag is not None:
+        span = spans[Part.TAG]
+        current = text[span.start : span.end]
+        in_one = "@" in current
+        if old.tag is not None and current.partition("@")[0] != old.tag:
+            raise fail(f"the tag span holds {current!r}, not the tag {old.tag!r}")
+        values[Part.TAG] = new.tag + (f"@{new.digest}" if in_one and new.digest else "")
+    elif new.tag is not None and new.tag != old.tag and not marker:
+        raise fail("no tag key to update")
+    if Part.DIGEST in spans:
+        if new.digest is not None or not marker:
+            values[Part.DIGEST] = new.digest or ""  # a digest that pinned the old tag goes
+    elif new.digest not in (None, old.digest) and new.tag == old.tag and not (in_one or marker):
+        raise fail("no digest key to update")
+    return values
+
+
+def _whole(old: ImageRef, new: ImageRef, *, marker: bool) -> str:
+    """`nginx:1.25` -> `nginx:1.27`: the user's spelling, and their digest form."""
+    digest = new.digest
+    if digest is not None and not (marker or old.digest is not None or new.tag == old.tag):
+        digest = None
+    tag = new.tag
+    if not marker and old.tag is None and old.digest is not None and digest is not None:
+        tag = None
+    return with_tag(old if new.name == old.name and old.text else new, tag, digest).text
+
+
+def _name_text(ref: ImageRef) -> str:
+    return split_reference(ref.text)[0] if ref.text else str(ref.name)
+
+
+# --- how to write it: the scalar's own syntax -----------------------------------------------
+
+
+def _render(path: str, text: str, scalar: Scalar, edits: list[Edit], prefer: Style) -> list[Edit]:
+    """Turn value edits into text edits: escape inside quotes, add quotes where plain fails."""
+    if scalar.style in (Style.SINGLE, Style.DOUBLE):
+        return [Edit(e.span, e.old, render(e.new, scalar.style)) for e in edits]
+    if scalar.style is Style.LITERAL:
+        return [_render_embedded(text, edit, prefer) for edit in edits]
+    if scalar.style is Style.FOLDED:
+        raise ManifestError(path, "edit inside a folded block scalar", line=edits[0].span.line)
+    start, end = scalar.content_start, scalar.content_end
+    content = text[start:end]
+    new = _splice(content, edits, offset=start)
+    space = " " if start == end and text[start - 1 : start] == ":" else ""  # `tag:` + nothing
+    if needs_quotes(new, flow=scalar.flow):
+        return [Edit(_span(text, start, end), content, space + quote(new, prefer))]
+    if space:
+        return [Edit(_span(text, start, end), content, space + new)]
+    return edits
+
+
+def _render_embedded(text: str, edit: Edit, prefer: Style) -> Edit:
+    """An edit inside a `|` block that holds YAML: apply the same rules to the inner scalar."""
+    start, end = edit.span.start, edit.span.end
+    before, after = text[start - 1 : start], text[end : end + 1]
+    if before in ("'", '"') and after == before:
+        return Edit(edit.span, edit.old, render(edit.new, Style(before)))
+    while start > 0 and text[start - 1] not in _STOP_LEFT:
+        start -= 1
+    while end < len(text) and text[end] not in _STOP_RIGHT:
+        end += 1
+    token = text[start:end]
+    new = _splice(token, [edit], offset=start)
+    if needs_quotes(new, flow=True):
+        return Edit(_span(text, start, end), token, quote(new, prefer))
+    return edit
+
+
+def _enclosing(text: str, tree: Tree, span: Span) -> Scalar | None:
+    """The scalar holding `span`; an empty span after `key:` finds the empty (null) value."""
+    found = tree.enclosing(span.start, span.end)
+    if found is not None or span.start != span.end:
+        return found
+    position = span.start
+    while position < len(text) and text[position] in " \t\r\n#":
+        position = text.find("\n", position) if text[position] == "#" else position + 1
+        position = len(text) if position < 0 else position
+    found = tree.empty_at(position)
+    return (
+        None if found is None else replace(found, content_start=span.start, content_end=span.start)
+    )
+
+
+def _expected_value(text: str, scalar: Scalar, edits: list[Edit]) -> object:
+    """What the edited scalar must load as: the old value with the new pieces, or a marker."""
+    if scalar.style is Style.LITERAL:
+        return EMBEDDED
+    raw = text[scalar.content_start : scalar.content_end]
+    if raw != scalar.node.value:  # escapes or line folding: only the type is checked
+        return None
+    return _splice(raw, edits, offset=scalar.content_start)
+
+
+# --- splicing and checking -------------------------------------------------------------------
+
+
+def _splice(text: str, edits: Sequence[Edit], *, offset: int = 0) -> str:
+    """Replace each edit's span (minus `offset`), right to left."""
+    for edit in sorted(edits, key=lambda e: e.span.start, reverse=True):
+        start, end = edit.span.start - offset, edit.span.end - offset
+        text = text[:start] + edit.new + text[end:]
+    return text
+
+
+def _span(text: str, start: int, end: int) -> Span:
+    line_start = text.rfind("\n", 0, start) + 1
+    return Span(start, end, text.count("\n", 0, start) + 1, start - line_start + 1)
+
+
+def _verify(
+    path: str, after: str, tree: Tree, edits: list[Edit], expected: Mapping[int, object]
+) -> None:
+    """Re-parse each edited document of `after`; only the intended scalars may differ."""
+
+    def moved(position: int) -> int:
+        return position + sum(len(e.new) - len(e.old) for e in edits if e.span.end <= position)
+
+    for document in tree.documents:
+        start, end = document.start, document.end
+        if not any(start <= e.span.start < end for e in edits):
+            continue
+        try:
+            documents = compose(after[moved(start) : moved(end)])
+        except YAMLError as exc:
+            raise ManifestError(path, f"the edit breaks the YAML: {_first_line(exc)}") from exc
+        if len(documents) != document.count or documents[-1] is None:
+            raise ManifestError(path, "the edit changes the number of documents")
+        problem = difference(document.root, documents[-1], expected)
+        if problem:
+            raise ManifestError(path, f"the edit changes more than the reference: {problem}")
+
+
+def _first_line(exc: YAMLError) -> str:
+    return " ".join(str(exc).split())[:200]

@@ -1,0 +1,332 @@
+"""YAML scalars: where each sits, when a new value needs quotes, what else a re-parse moved."""
+
+from __future__ import annotations
+
+import bisect
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from functools import lru_cache
+
+from ruamel.yaml import YAML
+from ruamel.yaml.error import YAMLError
+from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+__all__ = [
+    "EMBEDDED",
+    "STR_TAG",
+    "Document",
+    "Scalar",
+    "Style",
+    "Tree",
+    "compose",
+    "difference",
+    "index_text",
+    "needs_quotes",
+    "quote",
+    "render",
+]
+
+STR_TAG = "tag:yaml.org,2002:str"
+EMBEDDED = object()  # the expected value of an edited block scalar that holds YAML
+_CORE = "tag:yaml.org,2002:"
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+
+
+class Style(StrEnum):
+    """How a scalar is written in the file."""
+
+    PLAIN = ""
+    SINGLE = "'"
+    DOUBLE = '"'
+    LITERAL = "|"
+    FOLDED = ">"
+
+
+# Values that YAML 1.1 or 1.2 resolves to something other than a string when plain. The
+# rules are a little wider than either spec (case-insensitive words, `_` anywhere in
+# numbers): quoting a string that did not need it is harmless, the reverse changes its type.
+_NON_STRING = re.compile(
+    r"""
+    (?: [-+]? [0-9][0-9_]* (?:\.[0-9_]*)? (?:[eE][-+]?[0-9]+)?     # 10, 1.10, 1_000, 2e5, 1.
+      | [-+]? \.[0-9][0-9_]* (?:[eE][-+]?[0-9]+)?                   # .5
+      | [-+]? 0[xX][0-9a-fA-F_]+ | [-+]? 0[oO][0-7_]+ | [-+]? 0[bB][01_]+
+      | [-+]? [0-9][0-9_]* (?::[0-5]?[0-9])+ (?:\.[0-9_]*)?         # sexagesimal 1:20 (1.1)
+      | [-+]? \.(?:inf|nan)                                         # .inf, .NaN
+      | y|n|yes|no|true|false|on|off                                # bool (1.1 and 1.2)
+      | ~|null|<<|=                                                 # null, merge, value
+      | [0-9]{4}-[0-9]{1,2}-[0-9]{1,2} (?:[Tt\ \t].*)?              # timestamps
+    )""",
+    re.VERBOSE | re.IGNORECASE,
+)
+# A plain scalar cannot start with an indicator or whitespace.
+_BAD_START = frozenset("-?:,[]{}#&*!|>'\"%@` \t")
+_FLOW_INDICATORS = frozenset(",[]{}")
+_DOCUMENT_END = re.compile(r"^\.\.\.(?=[ \t\r\n#]|$).*$", re.MULTILINE)
+
+
+def needs_quotes(value: str, *, flow: bool = False) -> bool:
+    """True when `value` written plain would not load back as the string `value`.
+
+    `flow` is True inside `[...]`/`{...}`, where `,[]{}` end a plain scalar.
+    """
+    if not value or _NON_STRING.fullmatch(value):
+        return True
+    if value[0] in _BAD_START or value[-1] in " \t:":
+        return True
+    if ": " in value or " #" in value or ":\t" in value or "\t#" in value:
+        return True
+    if any(not ch.isprintable() for ch in value):
+        return True
+    return flow and any(ch in _FLOW_INDICATORS for ch in value)
+
+
+def quote(value: str, style: Style) -> str:
+    """Write `value` as a quoted YAML scalar; falls back to double when single cannot hold it."""
+    if style is Style.SINGLE and value.isprintable():
+        return "'" + value.replace("'", "''") + "'"
+    return '"' + _escape_double(value) + '"'
+
+
+def render(value: str, style: Style) -> str:
+    """The characters between the quotes of a `style` scalar that holds `value`."""
+    if style is Style.SINGLE:
+        return value.replace("'", "''")
+    if style is Style.DOUBLE:
+        return _escape_double(value)
+    return value
+
+
+def _escape_double(value: str) -> str:
+    out = []
+    for ch in value:
+        if ch in '"\\':
+            out.append("\\" + ch)
+        elif ch == "\n":
+            out.append("\\n")
+        elif ch == "\t":
+            out.append("\\t")
+        elif not ch.isprintable():
+            out.append(f"\\u{ord(ch):04x}" if ord(ch) <= 0xFFFF else f"\\U{ord(ch):08x}")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+# --- where scalars are ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Scalar:
+    """One scalar node: its region (anchor, tag and quotes included) and its content region."""
+
+    start: int
+    end: int
+    content_start: int
+    content_end: int
+    style: Style
+    flow: bool
+    node: ScalarNode
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """A non-empty document: the text region to re-parse it alone, which ends with its root."""
+
+    start: int
+    end: int
+    root: Node
+    count: int  # documents the region parses to: empty ones before it, then this one
+
+
+@dataclass(frozen=True, slots=True)
+class Tree:
+    """A composed text: document regions and roots, scalars by offset, the preferred quote."""
+
+    documents: tuple[Document, ...]
+    scalars: tuple[Scalar, ...]
+    prefer: Style
+    problems: tuple[str, ...]
+
+    def enclosing(self, start: int, end: int) -> Scalar | None:
+        """The scalar whose region holds `[start, end)`, if any (regions never overlap)."""
+        i = bisect.bisect_right(self.scalars, start, key=lambda s: s.start) - 1
+        while i >= 0 and self.scalars[i].end >= start:
+            found = self.scalars[i]
+            if found.start <= start and end <= found.end:
+                return found
+            i -= 1
+        return None
+
+    def empty_at(self, position: int) -> Scalar | None:
+        """The empty (null) scalar ruamel placed at `position`, if any."""
+        i = bisect.bisect_left(self.scalars, position, key=lambda s: s.start)
+        while i < len(self.scalars) and self.scalars[i].start == position:
+            if self.scalars[i].end == position:
+                return self.scalars[i]
+            i += 1
+        return None
+
+
+def compose(text: str) -> list[Node | None]:
+    """The documents of `text` as ruamel nodes (raises ruamel's YAMLError)."""
+    return list(_yaml().compose_all(text))
+
+
+@lru_cache(maxsize=4)
+def index_text(text: str) -> Tree:
+    """Compose `text` once and index its scalars (cached: a big file is read for many refs)."""
+    documents = []
+    scalars: list[Scalar] = []
+    problems: list[str] = []
+    previous_end = 0
+    empty = 0
+    for root in compose(text):
+        if root is None:
+            empty += 1
+            continue
+        start, end = previous_end, root.end_mark.index
+        for marker in _DOCUMENT_END.finditer(text, start, root.start_mark.index):
+            start = marker.end()  # a slice must not begin with the previous document's `...`
+        documents.append(Document(start, end, root, empty + 1))
+        previous_end, empty = end, 0
+        seen: set[int] = set()
+        for node, flow in _walk(root, flow=False, seen=seen, problems=problems):
+            scalars.append(_scalar(text, node, flow))
+    scalars.sort(key=lambda s: s.start)
+    singles = sum(s.style is Style.SINGLE for s in scalars)
+    doubles = sum(s.style is Style.DOUBLE for s in scalars)
+    prefer = Style.SINGLE if singles > doubles else Style.DOUBLE
+    return Tree(tuple(documents), tuple(scalars), prefer, tuple(problems))
+
+
+def _yaml() -> YAML:
+    return YAML(typ="safe", pure=True)
+
+
+def _walk(
+    node: Node, *, flow: bool, seen: set[int], problems: list[str]
+) -> Iterator[tuple[ScalarNode, bool]]:
+    if id(node) in seen:  # an alias: already visited where its anchor is
+        return
+    seen.add(id(node))
+    if isinstance(node, ScalarNode):
+        yield node, flow
+        return
+    inner = flow or bool(getattr(node, "flow_style", False))
+    if isinstance(node, SequenceNode):
+        for item in node.value:
+            yield from _walk(item, flow=inner, seen=seen, problems=problems)
+    elif isinstance(node, MappingNode):
+        keys: set[tuple[str | None, str]] = set()
+        for key, value in node.value:
+            if isinstance(key, ScalarNode) and key.tag != _MERGE_TAG:
+                if (key.tag, key.value) in keys:
+                    line = key.start_mark.line + 1
+                    problems.append(f"duplicate key {key.value!r} on line {line}")
+                keys.add((key.tag, key.value))
+            elif not isinstance(key, ScalarNode):
+                problems.append(f"a non-scalar mapping key on line {key.start_mark.line + 1}")
+            yield from _walk(key, flow=inner, seen=seen, problems=problems)
+            yield from _walk(value, flow=inner, seen=seen, problems=problems)
+
+
+def _scalar(text: str, node: ScalarNode, flow: bool) -> Scalar:
+    start, end = node.start_mark.index, node.end_mark.index
+    style = Style(node.style or "")
+    if style in (Style.SINGLE, Style.DOUBLE):
+        content_start, content_end = text.index(style.value, start) + 1, end - 1
+    elif style is Style.PLAIN and text[start:end].endswith(node.value):
+        content_start, content_end = end - len(node.value), end
+    else:
+        content_start, content_end = start, end
+    return Scalar(start, end, content_start, content_end, style, flow, node)
+
+
+# --- what a re-parse moved ---------------------------------------------------------------------
+
+
+def difference(
+    old: Node, new: Node, expected: Mapping[int, object], seen: set[int] | None = None
+) -> str:
+    """The first way `new` differs from `old` beyond the `expected` scalar values, or "".
+
+    `expected` maps `id(old scalar node)` to its intended new value: a string, None (any string)
+    or EMBEDDED (a block scalar holding YAML, which must still parse the same bar edited scalars).
+    """
+    seen = set() if seen is None else seen
+    if id(old) in seen:
+        return ""
+    seen.add(id(old))
+    line = old.start_mark.line + 1
+    if type(old) is not type(new):
+        return f"line {line}: the structure changed"
+    if isinstance(old, ScalarNode):
+        if id(old) not in expected:
+            same = old.tag == new.tag and old.value == new.value
+            return "" if same else f"line {line}: {old.value!r} became {new.value!r}"
+        want = expected[id(old)]
+        if new.tag != STR_TAG and (new.tag != old.tag or str(new.tag).startswith(_CORE)):
+            return f"line {line}: {new.value!r} does not load as a string"
+        if want is EMBEDDED:
+            return _embedded_difference(old.value, new.value, line)
+        if want is not None and new.value != want:
+            return f"line {line}: {new.value!r} instead of {want!r}"
+        return ""
+    if old.tag != new.tag or len(old.value) != len(new.value):
+        return f"line {line}: the structure changed"
+    pairs: list[tuple[Node, Node]] = []
+    if isinstance(old, MappingNode):
+        for (old_key, old_value), (new_key, new_value) in zip(old.value, new.value, strict=True):
+            pairs += [(old_key, new_key), (old_value, new_value)]
+    elif isinstance(old, SequenceNode):
+        pairs = list(zip(old.value, new.value, strict=True))
+    for old_item, new_item in pairs:
+        problem = difference(old_item, new_item, expected, seen)
+        if problem:
+            return problem
+    return ""
+
+
+def _embedded_difference(old: str, new: str, line: int) -> str:
+    """YAML held in a block scalar must still parse the same, bar scalars that became strings."""
+    try:
+        old_documents = compose(old)
+    except YAMLError:
+        return ""  # it was never YAML to a parser; the outer document is what counts
+    try:
+        new_documents = compose(new)
+    except YAMLError:
+        return f"line {line}: the YAML inside the block scalar no longer parses"
+    if len(old_documents) != len(new_documents):
+        return f"line {line}: the block scalar's documents changed"
+    for old_root, new_root in zip(old_documents, new_documents, strict=True):
+        if old_root is None or new_root is None:
+            continue
+        changed = _changed_scalars(old_root, new_root)
+        if changed is None:
+            return f"line {line}: the structure inside the block scalar changed"
+        if any(new_node.tag != STR_TAG for _, new_node in changed):
+            return f"line {line}: an edited value inside the block scalar is not a string"
+    return ""
+
+
+def _changed_scalars(old: Node, new: Node) -> list[tuple[Node, Node]] | None:
+    """(old, new) scalar pairs whose values differ (None when the shapes differ)."""
+    if type(old) is not type(new):
+        return None
+    if isinstance(old, ScalarNode):
+        return [] if (old.tag, old.value) == (new.tag, new.value) else [(old, new)]
+    if old.tag != new.tag or len(old.value) != len(new.value):
+        return None
+    changed: list[tuple[Node, Node]] = []
+    for old_item, new_item in zip(old.value, new.value, strict=True):
+        olds = old_item if isinstance(old_item, tuple) else (old_item,)
+        news = new_item if isinstance(new_item, tuple) else (new_item,)
+        for a, b in zip(olds, news, strict=True):
+            found = _changed_scalars(a, b)
+            if found is None:
+                return None
+            changed += found
+    return changed

@@ -1,0 +1,1 @@
+"""Real git repositories and remotes for the tests."""
