@@ -1,0 +1,235 @@
+"""git CLI: clone cache, fetch, detached base checkout, commits without a worktree, leased pushes.
+
+The only module that runs git (and the only one besides `scan.auth` that runs programs). It
+uses the git CLI so that every credential helper, ssh setup and proxy a user already has
+works. Failures become `GitError` (arguments redacted) or `PushRejected` (stale lease,
+non-fast-forward): the caller starts that repository over from fresh state.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import subprocess  # noqa: TID251  (this is the module allowed to run git)
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from image_bot.errors import GitError, PushRejected, redact
+
+__all__ = ["Author", "BranchHead", "Git", "clone_dir_name"]
+
+_ENV = {
+    "GIT_TERMINAL_PROMPT": "0",  # never wait for a password on a terminal nobody watches
+    "GIT_ASKPASS": "",
+    "LC_ALL": "C",  # stable messages to classify push failures
+    "GIT_EDITOR": "true",
+}
+_WRITES = frozenset({"push", "fast-import"})  # commands that write commits or remote refs
+_REJECTED = re.compile(r"\[(?:rejected|remote rejected)\]|stale info|non-fast-forward|fetch first")
+_SLUG = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+@dataclass(frozen=True, slots=True)
+class Author:
+    """Who the bot commits as."""
+
+    name: str
+    email: str
+
+
+@dataclass(frozen=True, slots=True)
+class BranchHead:
+    """A remote branch as last fetched: its head commit, author email and message."""
+
+    branch: str
+    sha: str
+    author_email: str
+    message: str
+
+
+def clone_dir_name(url: str) -> str:
+    """A readable, collision-free directory name for the clone of `url` in the cache."""
+    visible = _SLUG.sub("-", redact(url).rsplit("@", 1)[-1]).strip("-.")[-60:]
+    digest = hashlib.sha256(url.encode("utf-8")).hexdigest()[:12]
+    return f"{visible}-{digest}"
+
+
+class Git:
+    """One cached clone of one remote (`origin`), driven through the git CLI.
+
+    `calls` counts every command by subcommand; `writes` counts those that create commits
+    or change remote refs, so a caller can prove that a pass wrote nothing.
+    """
+
+    def __init__(self, workdir: Path, url: str, *, timeout: float = 300.0) -> None:
+        self.workdir = workdir
+        self.url = url
+        self.timeout = timeout
+        self.calls: Counter[str] = Counter()
+
+    @property
+    def writes(self) -> int:
+        """How many commands that write commits or remote refs ran."""
+        return sum(count for name, count in self.calls.items() if name in _WRITES)
+
+    @classmethod
+    def open(cls, url: str, cache_dir: Path) -> Git:
+        """The clone of `url` under `cache_dir`, created (empty, origin set) on first use."""
+        workdir = cache_dir / clone_dir_name(url)
+        git = cls(workdir, url)
+        if not (workdir / ".git").is_dir():
+            workdir.mkdir(parents=True, exist_ok=True)
+            git.run("init", "--quiet")
+            git.run("remote", "add", "origin", url)
+        elif git.run("remote", "get-url", "origin").strip() != url:
+            git.run("remote", "set-url", "origin", url)
+        return git
+
+    # --- reading --------------------------------------------------------------------------
+
+    def fetch(self, base: str, branch_prefix: str) -> str:
+        """Fetch `base` and the bot's branches (pruning deleted ones); return base's head sha."""
+        refspecs = [f"+refs/heads/{base}:refs/remotes/origin/{base}"]
+        if branch_prefix:
+            refspecs.append(f"+refs/heads/{branch_prefix}*:refs/remotes/origin/{branch_prefix}*")
+        self.run("fetch", "--quiet", "--prune", "--no-tags", "origin", *refspecs)
+        return self.rev_parse(f"refs/remotes/origin/{base}")
+
+    def rev_parse(self, rev: str) -> str:
+        """The commit sha `rev` names."""
+        return self.run("rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}").strip()
+
+    def checkout_detached(self, sha: str) -> None:
+        """Make the worktree exactly `sha`: files find and rewrite read from."""
+        self.run("checkout", "--quiet", "--force", "--detach", sha)
+        self.run("clean", "--quiet", "-ffdx")
+
+    def branch_heads(self, branch_prefix: str) -> list[BranchHead]:
+        """The fetched remote branches under `branch_prefix`, with their head commits."""
+        sep = "%00"
+        fields = sep.join(("%(refname)", "%(objectname)", "%(authoremail)", "%(contents)"))
+        out = self.run(
+            "for-each-ref", f"--format={fields}%01", f"refs/remotes/origin/{branch_prefix}"
+        )
+        heads = []
+        strip = len("refs/remotes/origin/")
+        for raw in out.split("\x01"):
+            record = raw.lstrip("\n")
+            if not record:
+                continue
+            ref, sha, email, message = record.split("\x00", 3)
+            heads.append(BranchHead(ref[strip:], sha, email.strip("<>"), message))
+        return heads
+
+    def changed_paths(self, old: str, new: str, paths: Iterable[str]) -> list[str]:
+        """Which of `paths` differ between commits `old` and `new`."""
+        wanted = sorted(set(paths))
+        if not wanted:
+            return []
+        out = self.run("diff", "--name-only", "--no-renames", old, new, "--", *wanted)
+        return out.split()
+
+    # --- writing --------------------------------------------------------------------------
+
+    def commit(
+        self,
+        branch: str,
+        parent: str,
+        files: Mapping[str, str],
+        message: str,
+        author: Author,
+        *,
+        when: datetime,
+    ) -> str:
+        """Commit `files` (path -> new text) on top of `parent` as local `branch`; its sha.
+
+        Built with one `git fast-import` run: the worktree stays at the base, so every plan
+        starts from the same files. File modes are kept from `parent`.
+        """
+        modes = self._modes(parent, files)
+        stamp = f"{int(when.timestamp())} +0000"
+        ident = f"{author.name} <{author.email}> {stamp}"
+        chunks = [f"commit refs/heads/{branch}\n".encode(), f"author {ident}\n".encode()]
+        chunks.append(f"committer {ident}\n".encode())
+        chunks.append(_data(message.encode("utf-8")))
+        chunks.append(f"from {parent}\n".encode())
+        for path, text in sorted(files.items()):
+            chunks.append(f"M {modes.get(path, '100644')} inline {_quote_path(path)}\n".encode())
+            chunks.append(_data(text.encode("utf-8")))
+        chunks.append(b"\ndone\n")
+        self.run("fast-import", "--quiet", "--force", "--done", stdin=b"".join(chunks))
+        return self.rev_parse(f"refs/heads/{branch}")
+
+    def push(self, sha: str, branch: str, *, expected: str | None, force: bool = True) -> None:
+        """Set the remote `branch` to `sha` only if it is still at `expected` (None: absent).
+
+        With `force=False` (the base branch, direct commits) only a fast-forward is pushed.
+        """
+        target = f"refs/heads/{branch}"
+        args = ["push", "--porcelain", "--quiet"]
+        if force:
+            args.append(f"--force-with-lease={target}:{expected or ''}")
+        self.run(*args, "origin", f"{sha}:{target}")
+
+    def delete_remote_branch(self, branch: str, *, expected: str) -> None:
+        """Delete the remote `branch` only if it is still at `expected`."""
+        target = f"refs/heads/{branch}"
+        self.run(
+            "push", "--porcelain", "--quiet", f"--force-with-lease={target}:{expected}", "origin",
+            f":{target}",
+        )  # fmt: skip
+
+    # --- plumbing -------------------------------------------------------------------------
+
+    def _modes(self, commit: str, files: Mapping[str, str]) -> dict[str, str]:
+        if not files:
+            return {}
+        out = self.run("ls-tree", "-z", commit, "--", *sorted(files))
+        modes = {}
+        for entry in out.split("\x00"):
+            if entry:
+                meta, path = entry.split("\t", 1)
+                modes[path] = meta.split(" ", 1)[0]
+        return modes
+
+    def run(self, *args: str, stdin: bytes | None = None) -> str:
+        """Run `git ARGS` in the clone; stdout as text. GitError/PushRejected on failure."""
+        self.calls[args[0]] += 1
+        command = " ".join(args)
+        try:
+            done = subprocess.run(
+                ["git", *args],
+                cwd=self.workdir,
+                input=stdin,
+                capture_output=True,
+                env={**os.environ, **_ENV},
+                timeout=self.timeout,
+                check=False,
+            )
+        except subprocess.TimeoutExpired:
+            raise GitError(command, f"timed out after {self.timeout:.0f}s") from None
+        except OSError as error:
+            raise GitError(command, f"cannot run git: {error.strerror}") from None
+        stdout = done.stdout.decode("utf-8", "replace")
+        if done.returncode == 0:
+            return stdout
+        stderr = done.stderr.decode("utf-8", "replace")
+        if args[0] == "push" and (_REJECTED.search(stdout) or _REJECTED.search(stderr)):
+            raise PushRejected(command, f"{stdout}\n{stderr}".strip())
+        raise GitError(command, stderr or stdout)
+
+
+def _data(payload: bytes) -> bytes:
+    return f"data {len(payload)}\n".encode() + payload + b"\n"
+
+
+def _quote_path(path: str) -> str:
+    """fast-import paths: C-style quoted when they hold a quote, a newline or start with one."""
+    if any(ch in path for ch in '"\n\\') or path.startswith(" "):
+        escaped = path.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+        return f'"{escaped}"'
+    return path

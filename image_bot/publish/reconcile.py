@@ -1,0 +1,98 @@
+"""Desired UpdatePlans vs the bot's existing PullRequests -> Actions (pure).
+
+Matching is by branch. An unchanged fingerprint means `Keep`: no git or forge writes. A
+branch whose head is not the bot's commit (a human pushed to it) is never overwritten: `Hold`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+
+from image_bot.model import PullRequest, PullRequestState, UpdatePlan
+
+__all__ = ["Action", "Close", "Create", "Hold", "Keep", "Update", "reconcile"]
+
+
+@dataclass(frozen=True, slots=True)
+class Create:
+    """Push a new bot branch for `plan` and open its pull request."""
+
+    plan: UpdatePlan
+
+
+@dataclass(frozen=True, slots=True)
+class Update:
+    """Rebuild `pr`'s branch from the base for `plan` and bring its text up to date."""
+
+    pr: PullRequest
+    plan: UpdatePlan
+
+
+@dataclass(frozen=True, slots=True)
+class Keep:
+    """Nothing to do: `pr` already proposes `plan` (or a human closed that very proposal)."""
+
+    pr: PullRequest
+    plan: UpdatePlan | None
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Close:
+    """Close `pr`: nothing it proposes is wanted any more."""
+
+    pr: PullRequest
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Hold:
+    """Leave `pr` alone although it differs from the plan: someone else committed on it."""
+
+    pr: PullRequest
+    plan: UpdatePlan | None
+    reason: str
+
+
+Action = Create | Update | Keep | Close | Hold
+
+_FOREIGN = "its head is not the bot's commit (someone pushed to it); not overwritten"
+
+
+def reconcile(
+    plans: Sequence[UpdatePlan],
+    prs: Sequence[PullRequest],
+    *,
+    undecided: Collection[str] = (),
+) -> list[Action]:
+    """The actions that bring `prs` in line with `plans`, in plan order, then closes.
+
+    Open pull requests on branches in `undecided` (groups whose images could not be scanned
+    this pass) are kept even without a plan, since their outcome is unknown.
+    """
+    open_prs = {pr.branch: pr for pr in prs if pr.state is PullRequestState.OPEN}
+    closed_prs = {pr.branch: pr for pr in prs if pr.state is PullRequestState.CLOSED}
+    actions: list[Action] = []
+    for plan in plans:
+        pr = open_prs.pop(plan.branch, None)
+        if pr is None:
+            closed = closed_prs.get(plan.branch)
+            if closed is not None and closed.fingerprint == plan.fingerprint:
+                actions.append(Keep(closed, plan, "closed without merging; not proposed again"))
+            else:
+                actions.append(Create(plan))
+        elif pr.fingerprint is None:
+            actions.append(Hold(pr, plan, _FOREIGN))
+        elif pr.fingerprint == plan.fingerprint:
+            actions.append(Keep(pr, plan, "up to date"))
+        else:
+            actions.append(Update(pr, plan))
+    for branch, pr in sorted(open_prs.items()):
+        if pr.fingerprint is None:
+            actions.append(Hold(pr, None, _FOREIGN))
+        elif branch in undecided:
+            actions.append(Keep(pr, None, "its images could not be scanned this pass"))
+        else:
+            actions.append(Close(pr, "no change is needed any more"))
+    return actions

@@ -1,0 +1,124 @@
+"""State that outlives a pass, in one embedded SQLite file: first-seen time per digest, tag cache.
+
+First-seen times let `min_age` work without trusting any registry's `created` field. The
+tag cache is short-lived (a TTL in seconds), for services that pass often. Everything here
+is optional: without a state file the bot still works, and `lost_precision` says what suffers.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from types import TracebackType
+
+from image_bot.errors import ImageBotError
+from image_bot.model import ImageName
+
+__all__ = ["NO_STATE_CAVEATS", "StateError", "StateStore"]
+
+NO_STATE_CAVEATS = (
+    "min_age: without --state-dir a digest's age comes only from the registry's `created`"
+    " field (which builders may set to anything, or to 1970); no first-seen time is kept",
+    "tag cache: off, every pass lists every repository's tags",
+)
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS first_seen (
+    image TEXT NOT NULL, digest TEXT NOT NULL, seen_at TEXT NOT NULL,
+    PRIMARY KEY (image, digest)
+);
+CREATE TABLE IF NOT EXISTS tag_cache (
+    image TEXT PRIMARY KEY, tags TEXT NOT NULL, fetched_at TEXT NOT NULL
+);
+"""
+
+
+class StateError(ImageBotError):
+    """The state file cannot be opened or written (a second bot on it, a full disk)."""
+
+
+class StateStore:
+    """An open state file. Use as a context manager; each write is committed at once."""
+
+    FILE_NAME = "state.sqlite3"
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(path, timeout=10.0, isolation_level=None)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.executescript(_SCHEMA)
+        except (OSError, sqlite3.Error) as error:
+            raise StateError(f"cannot open state file {path}: {error}") from None
+
+    @classmethod
+    def in_dir(cls, state_dir: Path) -> StateStore:
+        """The state file in `state_dir`."""
+        return cls(state_dir / cls.FILE_NAME)
+
+    def __enter__(self) -> StateStore:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the file."""
+        self._db.close()
+
+    def first_seen(
+        self, image: ImageName, digests: Iterable[str], *, now: datetime
+    ) -> dict[str, datetime]:
+        """When each digest of `image` was first seen; unseen ones are recorded as `now`."""
+        wanted = sorted(set(digests))
+        if not wanted:
+            return {}
+        key = str(image)
+        try:
+            self._db.executemany(
+                "INSERT OR IGNORE INTO first_seen (image, digest, seen_at) VALUES (?, ?, ?)",
+                [(key, digest, now.astimezone(UTC).isoformat()) for digest in wanted],
+            )
+            marks = ",".join("?" * len(wanted))
+            rows = self._db.execute(
+                f"SELECT digest, seen_at FROM first_seen WHERE image = ? AND digest IN ({marks})",  # noqa: S608
+                (key, *wanted),
+            ).fetchall()
+        except sqlite3.Error as error:
+            raise StateError(f"state file {self.path}: {error}") from None
+        return {digest: datetime.fromisoformat(seen) for digest, seen in rows}
+
+    def cached_tags(
+        self, image: ImageName, *, ttl: timedelta, now: datetime
+    ) -> tuple[str, ...] | None:
+        """The tags listed less than `ttl` ago, or None."""
+        if ttl <= timedelta(0):
+            return None
+        try:
+            row = self._db.execute(
+                "SELECT tags, fetched_at FROM tag_cache WHERE image = ?", (str(image),)
+            ).fetchone()
+        except sqlite3.Error as error:
+            raise StateError(f"state file {self.path}: {error}") from None
+        if row is None or now - datetime.fromisoformat(row[1]) >= ttl:
+            return None
+        return tuple(json.loads(row[0]))
+
+    def store_tags(self, image: ImageName, tags: Iterable[str], *, now: datetime) -> None:
+        """Remember the tags of `image` as listed at `now`."""
+        try:
+            self._db.execute(
+                "INSERT OR REPLACE INTO tag_cache (image, tags, fetched_at) VALUES (?, ?, ?)",
+                (str(image), json.dumps(list(tags)), now.astimezone(UTC).isoformat()),
+            )
+        except sqlite3.Error as error:
+            raise StateError(f"state file {self.path}: {error}") from None

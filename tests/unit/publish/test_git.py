@@ -1,0 +1,130 @@
+"""publish.git against real repositories: fetch, commit without a worktree, leased pushes."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from image_bot.errors import GitError, PushRejected
+from image_bot.publish.git import Author, Git
+from tests.support.gitrepo import GitRemote, MakeRemote, git_cmd
+
+BOT = Author("image-bot", "bot@example.com")
+WHEN = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+
+
+@pytest.fixture
+def remote(git_remote: MakeRemote) -> GitRemote:
+    return git_remote(files={"app/deploy.yaml": "image: nginx:1.25\n", "run.sh": "#!/bin/sh\n"})
+
+
+@pytest.fixture
+def git(remote: GitRemote, tmp_path: Path) -> Git:
+    git_cmd(remote.scratch, "update-index", "--chmod=+x", "run.sh")
+    git_cmd(remote.scratch, "commit", "--quiet", "-m", "exec")
+    git_cmd(remote.scratch, "push", "--quiet", "origin", "HEAD:refs/heads/main")
+    return Git.open(remote.url, tmp_path / "cache")
+
+
+def test_fetch_returns_the_base_head_and_reuses_the_clone(
+    git: Git, remote: GitRemote, tmp_path: Path
+) -> None:
+    assert git.fetch("main", "image-bot/") == remote.refs()["refs/heads/main"]
+    again = Git.open(remote.url, tmp_path / "cache")
+    assert again.workdir == git.workdir
+    assert "init" not in again.calls  # the cached clone is reused, not cloned again
+
+
+def test_commit_builds_on_the_parent_as_the_bot_and_leaves_the_worktree(
+    git: Git, remote: GitRemote
+) -> None:
+    base = git.fetch("main", "image-bot/")
+    git.checkout_detached(base)
+    files = {"app/deploy.yaml": "image: nginx:1.27\n", "run.sh": "#!/bin/sh\necho hi\n"}
+    sha = git.commit("image-bot/nginx", base, files, "Update nginx\n\nbody\n", BOT, when=WHEN)
+    git.push(sha, "image-bot/nginx", expected=None)
+
+    assert remote.show("image-bot/nginx", "app/deploy.yaml") == "image: nginx:1.27\n"
+    assert remote.author("image-bot/nginx") == "image-bot <bot@example.com>"
+    assert remote.message("image-bot/nginx").startswith("Update nginx\n\nbody")
+    assert remote.count("main..image-bot/nginx") == 1
+    tree = git_cmd(remote.path, "ls-tree", "image-bot/nginx", "run.sh")
+    assert tree.startswith("100755")  # the executable bit survives
+    assert (git.workdir / "app/deploy.yaml").read_text() == "image: nginx:1.25\n"
+    assert git.writes == 2
+
+
+def test_branch_heads_lists_fetched_bot_branches_with_their_messages(
+    git: Git, remote: GitRemote
+) -> None:
+    base = git.fetch("main", "image-bot/")
+    sha = git.commit(
+        "image-bot/a", base, {"x.yaml": "a: 1\n"}, "subject\n\nmarker\n", BOT, when=WHEN
+    )
+    git.push(sha, "image-bot/a", expected=None)
+    git.fetch("main", "image-bot/")
+    heads = git.branch_heads("image-bot/")
+    assert [(h.branch, h.sha, h.author_email) for h in heads] == [
+        ("image-bot/a", sha, "bot@example.com")
+    ]
+    assert heads[0].message == "subject\n\nmarker\n"
+
+
+def test_a_stale_lease_is_a_push_rejection_and_changes_nothing(git: Git, remote: GitRemote) -> None:
+    base = git.fetch("main", "image-bot/")
+    first = git.commit("image-bot/a", base, {"x.yaml": "a: 1\n"}, "one\n", BOT, when=WHEN)
+    git.push(first, "image-bot/a", expected=None)
+    human = remote.commit("image-bot/a", {"x.yaml": "a: human\n"}, "a human fix")
+    second = git.commit("image-bot/a", base, {"x.yaml": "a: 2\n"}, "two\n", BOT, when=WHEN)
+
+    with pytest.raises(PushRejected):
+        git.push(second, "image-bot/a", expected=first)
+    with pytest.raises(PushRejected):
+        git.push(second, "image-bot/a", expected=None)  # "must not exist" fails too
+    assert remote.refs()["refs/heads/image-bot/a"] == human
+
+
+def test_a_non_fast_forward_to_the_base_is_rejected_without_force(
+    git: Git, remote: GitRemote
+) -> None:
+    base = git.fetch("main", "image-bot/")
+    moved = remote.commit("main", {"other.yaml": "c: 3\n"}, "someone else")
+    sha = git.commit("direct", base, {"x.yaml": "a: 1\n"}, "direct\n", BOT, when=WHEN)
+    with pytest.raises(PushRejected):
+        git.push(sha, "main", expected=base, force=False)
+    assert remote.refs()["refs/heads/main"] == moved
+
+
+def test_delete_only_deletes_where_the_bot_left_the_branch(git: Git, remote: GitRemote) -> None:
+    base = git.fetch("main", "image-bot/")
+    sha = git.commit("image-bot/a", base, {"x.yaml": "a: 1\n"}, "one\n", BOT, when=WHEN)
+    git.push(sha, "image-bot/a", expected=None)
+    with pytest.raises(PushRejected):
+        git.delete_remote_branch("image-bot/a", expected=base)
+    git.delete_remote_branch("image-bot/a", expected=sha)
+    assert remote.branches("image-bot/") == []
+
+
+def test_changed_paths_names_only_the_asked_paths_that_differ(git: Git, remote: GitRemote) -> None:
+    old = git.fetch("main", "image-bot/")
+    remote.commit("main", {"other.yaml": "c: 3\n"}, "unrelated")
+    new = git.fetch("main", "image-bot/")
+    assert git.changed_paths(old, new, ["app/deploy.yaml"]) == []
+    assert git.changed_paths(old, new, ["app/deploy.yaml", "other.yaml"]) == ["other.yaml"]
+
+
+def test_errors_never_show_credentials_from_the_url(tmp_path: Path) -> None:
+    git = Git.open("http://bot:hunter2-secret@127.0.0.1:9/repo.git", tmp_path / "cache")
+    with pytest.raises(GitError) as caught:
+        git.fetch("main", "image-bot/")
+    assert "hunter2-secret" not in str(caught.value)
+    assert "hunter2-secret" not in caught.value.command
+    assert "hunter2-secret" not in str(git.workdir)
+
+
+def test_a_missing_remote_is_a_git_error(tmp_path: Path) -> None:
+    git = Git.open(str(tmp_path / "nowhere.git"), tmp_path / "cache")
+    with pytest.raises(GitError, match="fetch"):
+        git.fetch("main", "image-bot/")

@@ -1,0 +1,58 @@
+"""publish.reconcile: plans vs existing pull requests -> actions."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from image_bot.model import PullRequest, PullRequestState
+from image_bot.plan import Grouping, make_plans
+from image_bot.publish.reconcile import Close, Create, Hold, Keep, Update, reconcile
+from tests.unit.publish.factory import change
+
+PLANS = make_plans(
+    "repo",
+    "main",
+    [change("nginx:1.25", "1.27"), change("redis:7.0", "7.2", "cache.yaml")],
+    grouping=Grouping(),
+    branch_prefix="image-bot/",
+    file_hashes={},
+)
+NGINX, REDIS = sorted(PLANS, key=lambda p: p.group)
+
+
+def pr(branch: str, fingerprint: str | None, state: PullRequestState = PullRequestState.OPEN):  # type: ignore[no-untyped-def]
+    return PullRequest(1, "u", branch, "main", "sha", state, fingerprint=fingerprint)
+
+
+def test_new_plans_are_created() -> None:
+    assert reconcile(PLANS, []) == [Create(p) for p in PLANS]
+
+
+def test_an_unchanged_plan_is_kept_and_a_changed_one_updated() -> None:
+    same, stale = pr(NGINX.branch, NGINX.fingerprint), pr(REDIS.branch, "old")
+    actions = reconcile([NGINX, REDIS], [stale, same])
+    assert actions == [Keep(same, NGINX, "up to date"), Update(stale, REDIS)]
+
+
+def test_a_branch_with_a_human_commit_is_held_never_updated_or_closed() -> None:
+    foreign = pr(NGINX.branch, None)
+    orphan = pr("image-bot/gone", None)
+    actions = reconcile([NGINX], [foreign, orphan])
+    assert [type(a) for a in actions] == [Hold, Hold]
+    assert actions[0] == Hold(foreign, NGINX, actions[0].reason)  # type: ignore[union-attr]
+
+
+def test_pull_requests_without_a_plan_are_closed_unless_undecided() -> None:
+    gone, unknown = pr("image-bot/gone", "f1"), pr("image-bot/unknown", "f2")
+    actions = reconcile([], [gone, unknown], undecided={"image-bot/unknown"})
+    assert actions == [
+        Close(gone, "no change is needed any more"),
+        Keep(unknown, None, "its images could not be scanned this pass"),
+    ]
+
+
+def test_a_proposal_closed_by_a_human_is_not_reopened_but_a_new_one_is() -> None:
+    closed = pr(NGINX.branch, NGINX.fingerprint, PullRequestState.CLOSED)
+    assert isinstance(reconcile([NGINX], [closed])[0], Keep)
+    newer = dataclasses.replace(closed, fingerprint="older-proposal")
+    assert reconcile([NGINX], [newer]) == [Create(NGINX)]

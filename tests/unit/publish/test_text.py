@@ -1,0 +1,58 @@
+"""publish.text: titles, the table of changes, the marker in bodies and commit messages."""
+
+from __future__ import annotations
+
+from image_bot.plan import Grouping, make_plans
+from image_bot.publish.marker import decode_marker
+from image_bot.publish.text import commit_message, draft_for, title_for, version_text
+from image_bot.reference import parse_reference
+from tests.unit.publish.factory import change
+
+PLAN = make_plans(
+    "repo",
+    "main",
+    [change("nginx:1.25", "1.27", "apps/web/deploy.yaml", 3),
+     change("nginx:1.25", "1.27", "envs/dev/web.yaml", 9)],
+    grouping=Grouping(),
+    branch_prefix="image-bot/",
+    file_hashes={},
+)[0]  # fmt: skip
+
+
+def test_the_title_names_the_image_and_version() -> None:
+    assert title_for(PLAN) == "Update docker.io/library/nginx to 1.27"
+    assert title_for(PLAN, "chore({group}): {image} -> {version} {unknown}") == (
+        "chore(nginx): docker.io/library/nginx -> 1.27 {unknown}"
+    )
+
+
+def test_the_body_has_a_row_per_change_and_the_marker() -> None:
+    draft = draft_for(PLAN, labels=["deps"])
+    assert (
+        "| `docker.io/library/nginx` | `1.25` -> `1.27` | `apps/web/deploy.yaml:3` |" in draft.body
+    )
+    assert "`envs/dev/web.yaml:9`" in draft.body
+    marker = decode_marker(draft.body)
+    assert marker is not None
+    assert marker.fingerprint == PLAN.fingerprint
+    assert marker.proposals == ("docker.io/library/nginx:1.27",)
+    assert draft.labels == ("deps",)
+
+
+def test_the_commit_message_lists_each_change_and_carries_the_marker() -> None:
+    message = commit_message(PLAN)
+    subject, changes, _ = message.split("\n\n")
+    assert subject == "Update docker.io/library/nginx to 1.27"
+    assert changes.splitlines() == [
+        "- docker.io/library/nginx: 1.25 -> 1.27 (apps/web/deploy.yaml:3)",
+        "- docker.io/library/nginx: 1.25 -> 1.27 (envs/dev/web.yaml:9)",
+    ]
+    marker = decode_marker(message)
+    assert marker is not None
+    assert marker.fingerprint == PLAN.fingerprint
+
+
+def test_versions_show_short_digests() -> None:
+    digest = "sha256:" + "ab" * 32
+    assert version_text(parse_reference(f"nginx:1.25@{digest}")) == "1.25@sha256:abababababab"
+    assert version_text(parse_reference(f"nginx@{digest}")) == "sha256:abababababab"
