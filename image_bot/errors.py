@@ -125,6 +125,10 @@ class ConfigError(ImageBotError):
         prefix = f"{where}: " if where else ""
         field_part = f"{field}: " if field else ""
         super().__init__(f"{prefix}{field_part}{message}")
+        # Redact the message alone: after a field such as `forge.token` or `password`, the
+        # `key: value` rule would otherwise mask the message's first word ("environment ...").
+        self.message = f"{prefix}{field_part}{redact(message)}"
+        self.args = (self.message,)
 
 
 class InvalidReference(ImageBotError):

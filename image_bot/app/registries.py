@@ -1,0 +1,40 @@
+"""Config registries -> `scan.hosts.RegistrySettings`; the one place their secrets are revealed."""
+
+from __future__ import annotations
+
+from image_bot.reference import DOCKER_HUB
+from image_bot.scan.hosts import RegistrySettings
+from image_bot.spec import Config, RegistrySpec
+
+__all__ = ["canonical_host", "registry_settings", "settings_for_host"]
+
+_DOCKER_HUB_ALIASES = frozenset({"docker.io", "index.docker.io", "registry-1.docker.io"})
+
+
+def canonical_host(host: str) -> str:
+    """The host as image names normalize it: `index.docker.io` -> `docker.io`, lower case."""
+    host = host.lower()
+    return DOCKER_HUB if host in _DOCKER_HUB_ALIASES else host
+
+
+def _settings(spec: RegistrySpec) -> RegistrySettings:
+    return RegistrySettings(
+        host=canonical_host(spec.host),
+        mirror=spec.mirror,
+        insecure=spec.insecure,
+        username=spec.username,
+        password=spec.password.get_secret_value() if spec.password is not None else None,
+        concurrency=spec.concurrency,
+        token_realms=spec.token_realms,
+    )
+
+
+def registry_settings(config: Config) -> list[RegistrySettings]:
+    """One RegistrySettings per configured registry (hosts not listed use the defaults)."""
+    return [_settings(spec) for spec in config.registries]
+
+
+def settings_for_host(config: Config, host: str) -> RegistrySettings | None:
+    """The settings of `host` (canonical spelling), if the config lists it."""
+    wanted = canonical_host(host)
+    return next((s for s in registry_settings(config) if s.host == wanted), None)
