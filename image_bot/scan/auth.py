@@ -1,0 +1,154 @@
+"""WWW-Authenticate parsing, the bearer token exchange and its cache, basic auth headers.
+
+The flow (distribution's token auth, as Docker Hub, GHCR, Quay, GitLab and Harbor do it):
+a request answered `401` with `WWW-Authenticate: Bearer realm=R,service=S,scope=X` is
+retried with a token from `GET R?service=S&scope=X` (basic credentials, if any), or from
+`POST R` with `grant_type=refresh_token` for an identity token. Tokens are cached per
+(realm, service, scope) until `issued_at + expires_in`, minus a safety margin.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+__all__ = [
+    "Challenge",
+    "TokenCache",
+    "basic_header",
+    "parse_challenges",
+    "parse_token_response",
+    "repository_scope",
+]
+
+_TCHARS = r"[!#$%&'*+.^_`|~0-9A-Za-z-]+"
+_SCHEME_OR_NAME = re.compile(_TCHARS)
+_QUOTED = re.compile(r'"((?:[^"\\]|\\.)*)"')
+_ESCAPE = re.compile(r"\\(.)")
+_TOKEN68 = re.compile(r"[A-Za-z0-9._~+/-]+=*")
+_DEFAULT_EXPIRES_IN = 60  # the token spec's default when a server omits expires_in
+_MARGIN = 10.0  # refresh this many seconds before a token expires
+
+
+@dataclass(frozen=True, slots=True)
+class Challenge:
+    """One challenge of a WWW-Authenticate header: scheme (lowercase) and its parameters."""
+
+    scheme: str
+    params: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def realm(self) -> str | None:
+        return self.params.get("realm")
+
+
+def _skip(text: str, pos: int, chars: str = " \t") -> int:
+    while pos < len(text) and text[pos] in chars:
+        pos += 1
+    return pos
+
+
+def parse_challenges(header: str) -> list[Challenge]:
+    """Parse `Basic realm="r", Bearer realm="x",service="y",scope="a b"` into challenges.
+
+    Parameter names are lowercased; quoted values may hold commas and `\\"` escapes.
+    Unparseable trailing text is ignored rather than failing the request.
+    """
+    challenges: list[Challenge] = []
+    current: Challenge | None = None
+    pos = 0
+    while True:
+        pos = _skip(header, pos, " \t,")
+        match = _SCHEME_OR_NAME.match(header, pos)
+        if match is None:
+            return challenges
+        word, after = match.group(), _skip(header, match.end())
+        if current is not None and after < len(header) and header[after] == "=":
+            value_pos = _skip(header, after + 1)
+            quoted = _QUOTED.match(header, value_pos)
+            if quoted is not None:
+                value, pos = _ESCAPE.sub(r"\1", quoted.group(1)), quoted.end()
+            else:
+                plain = _SCHEME_OR_NAME.match(header, value_pos)
+                value, pos = (plain.group(), plain.end()) if plain else ("", value_pos)
+            current.params[word.lower()] = value
+            continue
+        current = Challenge(word.lower())
+        challenges.append(current)
+        pos = after
+        segment = header[pos:].split(",", 1)[0]
+        if _TOKEN68.fullmatch(segment.strip()):
+            pos += len(segment)  # a token68 credential hint (`Negotiate abc==`): not a param
+
+
+def repository_scope(repository: str, actions: str = "pull") -> str:
+    """The token scope for reading `repository`."""
+    return f"repository:{repository}:{actions}"
+
+
+def basic_header(username: str, password: str) -> str:
+    """An `Authorization` value for basic auth."""
+    pair = f"{username}:{password}".encode()
+    return "Basic " + base64.b64encode(pair).decode("ascii")
+
+
+def _parse_issued_at(text: object) -> float | None:
+    if not isinstance(text, str) or not text:
+        return None
+    cleaned = re.sub(r"(\.\d{6})\d+", r"\1", text.strip()).replace("Z", "+00:00")
+    try:
+        return datetime.fromisoformat(cleaned).timestamp()
+    except ValueError:
+        return None
+
+
+def parse_token_response(body: object, *, now: float) -> tuple[str, float] | None:
+    """(token, expires_at wall-clock seconds) from a token endpoint's JSON, or None."""
+    if not isinstance(body, dict):
+        return None
+    token = body.get("token") or body.get("access_token")
+    if not isinstance(token, str) or not token:
+        return None
+    expires_in = body.get("expires_in")
+    lifetime = (
+        float(expires_in)
+        if isinstance(expires_in, int | float) and expires_in > 0
+        else float(_DEFAULT_EXPIRES_IN)
+    )
+    issued = _parse_issued_at(body.get("issued_at"))
+    # A clock skewed ahead of ours would make the token look fresher than it is: never
+    # trust an issued_at later than now.
+    start = min(issued, now) if issued is not None else now
+    return token, start + lifetime
+
+
+@dataclass
+class TokenCache:
+    """Bearer tokens by (realm, service, scope, identity), valid until shortly before expiry."""
+
+    clock: Callable[[], float] = time.time
+    margin: float = _MARGIN
+    _tokens: dict[tuple[str, str, str, str], tuple[str, float, float]] = field(default_factory=dict)
+
+    def get(self, key: tuple[str, str, str, str]) -> str | None:
+        """The cached token for `key`, unless it expires within its safety margin."""
+        entry = self._tokens.get(key)
+        if entry is None:
+            return None
+        token, expires_at, margin = entry
+        if expires_at - self.clock() <= margin:
+            del self._tokens[key]
+            return None
+        return token
+
+    def put(self, key: tuple[str, str, str, str], token: str, expires_at: float) -> None:
+        """Remember `token`; short-lived tokens get a margin of half their lifetime."""
+        margin = min(self.margin, max(0.0, expires_at - self.clock()) / 2)
+        self._tokens[key] = (token, expires_at, margin)
+
+    def __len__(self) -> int:
+        return len(self._tokens)

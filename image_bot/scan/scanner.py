@@ -1,0 +1,57 @@
+"""Generic over Registry: dedupe images, bound concurrency per registry, ScanFailure per image."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from collections.abc import Iterable, Sequence, Set
+
+from image_bot.errors import RegistryError
+from image_bot.model import Fact, ImageName, ScanFailure, TagFacts, TagList
+from image_bot.scan.registry import Registry
+
+__all__ = ["fetch_facts", "scan"]
+
+# In-flight listings per registry host; the registry adapter applies its own (smaller) limit
+# per connection pool, this only bounds the number of waiting tasks.
+_IN_FLIGHT_PER_REGISTRY = 64
+
+
+async def scan(
+    registry: Registry, names: Iterable[ImageName]
+) -> dict[ImageName, TagList | ScanFailure]:
+    """List the tags of every distinct image once; a failing registry fails only its images."""
+    unique = list(dict.fromkeys(names))
+    limits: defaultdict[str, asyncio.Semaphore] = defaultdict(
+        lambda: asyncio.Semaphore(_IN_FLIGHT_PER_REGISTRY)
+    )
+
+    async def one(name: ImageName) -> TagList | ScanFailure:
+        async with limits[name.registry]:
+            try:
+                return await registry.list_tags(name)
+            except RegistryError as error:
+                return ScanFailure(image=name, error=error)
+
+    results = await asyncio.gather(*(one(name) for name in unique))
+    return dict(zip(unique, results, strict=True))
+
+
+async def fetch_facts(
+    registry: Registry, image: ImageName, tags: Sequence[str], wanted: Set[Fact]
+) -> dict[str, TagFacts]:
+    """The `wanted` facts for each distinct tag, fetched concurrently.
+
+    Raises the first RegistryError (after every request has finished): facts are asked for
+    elected candidates only, so a missing one means the decision cannot be made safely.
+    """
+    unique = list(dict.fromkeys(tags))
+    results = await asyncio.gather(
+        *(registry.facts(image, tag, wanted) for tag in unique), return_exceptions=True
+    )
+    facts: dict[str, TagFacts] = {}
+    for tag, result in zip(unique, results, strict=True):
+        if isinstance(result, BaseException):
+            raise result
+        facts[tag] = result
+    return facts

@@ -1,0 +1,308 @@
+"""One registry's HTTP session: connection pool, concurrency limit, auth, pacing, retries.
+
+Every httpx exception is mapped here (`_send` and `_transient`), so only RegistryError
+subclasses leave the scan adapter.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections import Counter
+from collections.abc import Awaitable, Callable, Mapping
+
+import httpx
+
+from image_bot.errors import RegistryAuthError, RegistryError, RegistryUnavailable
+from image_bot.scan.auth import (
+    Challenge,
+    TokenCache,
+    basic_header,
+    parse_challenges,
+    parse_token_response,
+    repository_scope,
+)
+from image_bot.scan.dockerconfig import Credentials
+from image_bot.scan.hosts import Endpoint
+from image_bot.scan.pacing import Pacer, Sleep, parse_retry_after
+
+__all__ = ["RegistrySession"]
+
+_RETRY_STATUS = frozenset({429, 500, 502, 503, 504})
+_TRANSIENT_ERRORS = (
+    httpx.TimeoutException,
+    httpx.NetworkError,
+    httpx.RemoteProtocolError,
+    httpx.ProxyError,
+)
+_USER_AGENT = "image-bot (+https://github.com/image-bot/image-bot)"
+
+CredentialSource = Callable[[], Awaitable[Credentials | None]]
+
+
+class _Transient(Exception):
+    """A failure worth retrying: connection trouble, 5xx, 429."""
+
+    def __init__(self, reason: str, retry_after: float | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.retry_after = retry_after
+
+
+def _describe(error: httpx.HTTPError | httpx.InvalidURL | httpx.StreamError) -> str:
+    detail = str(error) or type(error).__name__
+    return f"{type(error).__name__}: {detail}"
+
+
+class RegistrySession:
+    """Sends requests to one registry endpoint, authenticating and retrying as needed."""
+
+    def __init__(
+        self,
+        endpoint: Endpoint,
+        credentials: CredentialSource,
+        *,
+        requests: Counter[str],
+        tokens: TokenCache,
+        timeout: float,
+        retries: int,
+        backoff: float,
+        max_retry_after: float,
+        transport: httpx.AsyncBaseTransport | None,
+        sleep: Sleep,
+    ) -> None:
+        self.endpoint = endpoint
+        self.host = endpoint.host
+        self._credentials = credentials
+        self._requests = requests
+        self._tokens = tokens
+        self._retries = retries
+        self._backoff = backoff
+        self._max_retry_after = max_retry_after
+        self._sleep = sleep
+        self._semaphore = asyncio.Semaphore(endpoint.settings.concurrency)
+        self.pacer = Pacer(
+            endpoint.host, reserve=max(10, endpoint.settings.concurrency), sleep=sleep
+        )
+        limits = httpx.Limits(
+            max_connections=endpoint.settings.concurrency,
+            max_keepalive_connections=endpoint.settings.concurrency,
+        )
+        headers = {"User-Agent": _USER_AGENT}
+        self._client = httpx.AsyncClient(
+            base_url=endpoint.base_url,
+            limits=limits,
+            timeout=timeout,
+            transport=transport,
+            headers=headers,
+            follow_redirects=True,  # httpx drops Authorization when leaving the origin
+        )
+        self._auth_client = httpx.AsyncClient(
+            timeout=timeout, transport=transport, headers=headers, follow_redirects=False
+        )
+        self._challenge: Challenge | None = None
+
+    def _image(self, repository: str) -> str:
+        return f"{self.host}/{repository}"
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+        await self._auth_client.aclose()
+
+    async def request(
+        self, method: str, path: str, *, repository: str, headers: Mapping[str, str] | None = None
+    ) -> httpx.Response:
+        """Send with auth, pacing and retries; 401/403 become RegistryAuthError."""
+        async with self._semaphore:
+            for attempt in range(self._retries + 1):
+                try:
+                    response = await self._attempt(method, path, repository, headers or {})
+                except _Transient as failure:
+                    if attempt == self._retries:
+                        raise RegistryUnavailable(
+                            self.host,
+                            f"{failure.reason} (gave up after {attempt + 1} attempts)",
+                            image=self._image(repository),
+                            retry_after=failure.retry_after,
+                        ) from None
+                    await self._wait_before_retry(failure, attempt, repository)
+                else:
+                    return response
+        raise AssertionError("unreachable: the loop returns or raises")  # pragma: no cover
+
+    async def _attempt(
+        self, method: str, path: str, repository: str, headers: Mapping[str, str]
+    ) -> httpx.Response:
+        await self.pacer.wait(repository)
+        response = await self._authenticated(method, path, repository, headers)
+        if response.status_code in _RETRY_STATUS:
+            retry_after = parse_retry_after(response.headers)
+            raise _Transient(f"HTTP {response.status_code}", retry_after)
+        return response
+
+    async def _wait_before_retry(self, failure: _Transient, attempt: int, repository: str) -> None:
+        if failure.retry_after is not None and failure.retry_after > self._max_retry_after:
+            raise RegistryUnavailable(
+                self.host,
+                f"{failure.reason}: asked to retry after {failure.retry_after:.0f}s",
+                image=self._image(repository),
+                retry_after=failure.retry_after,
+            )
+        if failure.retry_after is not None:
+            delay = failure.retry_after
+        else:
+            delay = self._backoff * 2**attempt * (0.5 + random.random() / 2)  # noqa: S311 (jitter)
+        await self._sleep(delay)
+
+    async def _send(self, client: httpx.AsyncClient, request: httpx.Request) -> httpx.Response:
+        self._requests[self.host] += 1
+        try:
+            response = await client.send(request)
+        except _TRANSIENT_ERRORS as error:
+            raise _Transient(f"{request.url.netloc.decode()}: {_describe(error)}") from None
+        except (httpx.HTTPError, httpx.InvalidURL, httpx.StreamError) as error:
+            raise RegistryError(self.host, _describe(error)) from None
+        self.pacer.observe(response.headers)
+        return response
+
+    async def _authenticated(
+        self, method: str, path: str, repository: str, headers: Mapping[str, str]
+    ) -> httpx.Response:
+        request = self._client.build_request(method, path, headers=headers)
+        sent_auth = await self._authorization(self._challenge, repository, None)
+        if sent_auth:
+            request.headers["Authorization"] = sent_auth
+        response = await self._send(self._client, request)
+        if response.status_code == 401:
+            challenge = self._pick(response)
+            if sent_auth and challenge.scheme == "basic":
+                raise RegistryAuthError(
+                    self.host, "credentials rejected (HTTP 401)", image=self._image(repository)
+                )
+            self._challenge = challenge
+            # A rejected cached token (expired early, wrong scope) is replaced, not reused.
+            retry_auth = await self._authorization(
+                challenge, repository, challenge.params.get("scope"), fresh=sent_auth is not None
+            )
+            if retry_auth is None:
+                raise RegistryAuthError(
+                    self.host,
+                    "authentication required and no credentials are configured",
+                    image=self._image(repository),
+                )
+            request.headers["Authorization"] = retry_auth
+            response = await self._send(self._client, request)
+            if response.status_code == 401:
+                error = self._pick(response).params.get("error") or "credentials rejected"
+                raise RegistryAuthError(
+                    self.host, f"access denied: {error} (HTTP 401)", image=self._image(repository)
+                )
+        if response.status_code == 403:
+            raise RegistryAuthError(
+                self.host, "access denied (HTTP 403)", image=self._image(repository)
+            )
+        return response
+
+    def _pick(self, response: httpx.Response) -> Challenge:
+        challenges = [
+            c
+            for value in response.headers.get_list("www-authenticate")
+            for c in parse_challenges(value)
+        ]
+        for scheme in ("bearer", "basic"):
+            for challenge in challenges:
+                if challenge.scheme == scheme:
+                    return challenge
+        raise RegistryAuthError(
+            self.host, "HTTP 401 without a challenge we support (Basic, Bearer)"
+        )
+
+    def _check_allowed(self, url: httpx.URL, what: str) -> None:
+        if not self.endpoint.may_receive_credentials(url):
+            why = (
+                "plain http (mark the registry insecure to allow it)"
+                if url.scheme != "https"
+                else f"host {url.host} is not the registry's (add it to token_realms to allow it)"
+            )
+            raise RegistryAuthError(self.host, f"refusing to send credentials to {what}: {why}")
+
+    async def _authorization(
+        self,
+        challenge: Challenge | None,
+        repository: str,
+        scope: str | None,
+        *,
+        fresh: bool = False,
+    ) -> str | None:
+        """The Authorization value for the next request, or None to go anonymous."""
+        if challenge is None:
+            return None
+        credentials = await self._credentials()
+        if challenge.scheme == "basic":
+            if credentials is None or credentials.password is None or credentials.username is None:
+                return None
+            self._check_allowed(self._client.base_url, "the registry")
+            return basic_header(credentials.username, credentials.password)
+        token = await self._token(
+            challenge, scope or repository_scope(repository), credentials, fresh=fresh
+        )
+        return f"Bearer {token}"
+
+    async def _token(
+        self, challenge: Challenge, scope: str, credentials: Credentials | None, *, fresh: bool
+    ) -> str:
+        realm, service = challenge.params.get("realm"), challenge.params.get("service", "")
+        if not realm:
+            raise RegistryAuthError(self.host, "no realm in the Bearer (token) challenge")
+        identity = (credentials.username or credentials.identity_token or "") if credentials else ""
+        key = (realm, service, scope, identity)
+        cached = None if fresh else self._tokens.get(key)
+        if cached is not None:
+            return cached
+        url = httpx.URL(realm)
+        if credentials is not None:
+            self._check_allowed(url, f"token realm {url.host}")
+        request = self._token_request(url, service, scope, credentials)
+        response = await self._send(self._auth_client, request)
+        if response.status_code in _RETRY_STATUS:
+            raise _Transient(
+                f"token server HTTP {response.status_code}", parse_retry_after(response.headers)
+            )
+        if response.status_code in (400, 401, 403):
+            who = "the credentials" if credentials is not None else "anonymous access"
+            raise RegistryAuthError(
+                self.host,
+                f"the token server at {url.host} refused {who} (HTTP {response.status_code})",
+            )
+        now = self._tokens.clock()
+        try:
+            parsed = parse_token_response(response.json(), now=now) if response.is_success else None
+        except ValueError:
+            parsed = None
+        if parsed is None:
+            raise RegistryError(
+                self.host,
+                f"the token server at {url.host} sent no token (HTTP {response.status_code})",
+            )
+        self._tokens.put(key, *parsed)
+        return parsed[0]
+
+    def _token_request(
+        self, url: httpx.URL, service: str, scope: str, credentials: Credentials | None
+    ) -> httpx.Request:
+        if credentials is not None and credentials.identity_token:
+            form = {
+                "grant_type": "refresh_token",
+                "refresh_token": credentials.identity_token,
+                "service": service,
+                "scope": scope,
+                "client_id": "image-bot",
+            }
+            return self._auth_client.build_request("POST", url, data=form)
+        params = {"service": service, "scope": scope} if service else {"scope": scope}
+        request = self._auth_client.build_request("GET", url, params=params)
+        if credentials is not None and credentials.username and credentials.password is not None:
+            request.headers["Authorization"] = basic_header(
+                credentials.username, credentials.password
+            )
+        return request
