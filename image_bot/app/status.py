@@ -1,0 +1,212 @@
+"""What the service knows about each repository (ServiceState) and the HTML status page.
+
+The scheduler thread writes whole `RepositoryStatus` values; the web layer reads snapshots.
+The page is plain HTML with inline CSS: no script, every value escaped, links only to
+http(s) URLs, so a hostile tag, title or error message renders as text.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from html import escape
+
+from image_bot.model import PullRequest
+
+__all__ = ["ImageStatus", "RepositoryStatus", "ServiceState", "render_status_page"]
+
+
+@dataclass(frozen=True, slots=True)
+class ImageStatus:
+    """One image reference of a repository: where it is and where the bot would move it."""
+
+    reference: str  # as written in the manifests, e.g. `nginx:1.25`
+    current: str  # its tag (or digest)
+    proposed: str | None = None  # the tag the policy chose; None: up to date or undecided
+    note: str = ""  # why (the decision's reason, a scan failure...)
+
+
+@dataclass(frozen=True, slots=True)
+class RepositoryStatus:
+    """The last known state of one managed repository."""
+
+    repository: str
+    last_pass: datetime | None = None
+    next_pass: datetime | None = None
+    images: tuple[ImageStatus, ...] = ()
+    pull_requests: tuple[PullRequest, ...] = ()
+    errors: tuple[str, ...] = ()  # already redacted messages of the last pass
+
+
+class ServiceState:
+    """Shared, thread-safe state of the running service: readiness and repository statuses."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._config_loaded = False
+        self._scheduler_started = False
+        self._repositories: dict[str, RepositoryStatus] = {}
+        self.started_at = datetime.now(UTC)
+
+    def mark_config_loaded(self) -> None:
+        """The configuration was read and validated."""
+        with self._lock:
+            self._config_loaded = True
+
+    def mark_scheduler_started(self) -> None:
+        """The scheduler is running (its first start; stays true through reloads)."""
+        with self._lock:
+            self._scheduler_started = True
+
+    @property
+    def ready(self) -> bool:
+        """Ready to serve: config loaded and scheduler started (what `/readyz` reports)."""
+        with self._lock:
+            return self._config_loaded and self._scheduler_started
+
+    def put(self, status: RepositoryStatus) -> None:
+        """Record the new status of a repository (replacing the old one)."""
+        with self._lock:
+            self._repositories[status.repository] = status
+
+    def remove(self, repository: str) -> None:
+        """Forget a repository (it left the config or the App installation)."""
+        with self._lock:
+            self._repositories.pop(repository, None)
+
+    def get(self, repository: str) -> RepositoryStatus | None:
+        """The status of one repository, if known."""
+        with self._lock:
+            return self._repositories.get(repository)
+
+    def repositories(self) -> tuple[RepositoryStatus, ...]:
+        """A snapshot of every repository's status, sorted by name."""
+        with self._lock:
+            return tuple(self._repositories[name] for name in sorted(self._repositories))
+
+
+# --- rendering ----------------------------------------------------------------------------------
+
+_STYLE = """
+body{font:15px/1.45 system-ui,sans-serif;margin:0 auto;max-width:72rem;padding:1rem 1.5rem;
+color:#1b1f24;background:#fff}
+header p{color:#57606a;margin-top:0}
+section{border:1px solid #d0d7de;border-radius:6px;padding:0 1rem 1rem;margin:1rem 0}
+h2{font-size:1.2rem;word-break:break-all}
+h3{font-size:1rem;margin-bottom:.3rem}
+dl{display:grid;grid-template-columns:max-content auto;gap:.2rem 1rem;margin:0}
+dt{color:#57606a}dd{margin:0}
+table{border-collapse:collapse;width:100%}
+th,td{text-align:left;padding:.3rem .5rem;border-bottom:1px solid #eaeef2;vertical-align:top;
+word-break:break-word}
+code{font-size:.92em}
+.proposed{color:#1a7f37;font-weight:600}
+.errors li{color:#cf222e;white-space:pre-wrap;word-break:break-word}
+.muted{color:#57606a}
+@media (prefers-color-scheme:dark){body{background:#0d1117;color:#e6edf3}
+section{border-color:#30363d}th,td{border-color:#21262d}a{color:#58a6ff}
+.proposed{color:#3fb950}.errors li{color:#ff7b72}}
+"""
+_SLUG = re.compile(r"[^a-z0-9]+")
+
+
+def _text(value: object) -> str:
+    return escape(str(value), quote=True)
+
+
+def _duration(seconds: float) -> str:
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= size:
+            return f"{int(seconds // size)} {unit}"
+    return f"{int(seconds)} s"
+
+
+def _when(moment: datetime | None, now: datetime) -> str:
+    if moment is None:
+        return '<span class="muted">not yet</span>'
+    delta = (moment - now).total_seconds()
+    relative = f"in {_duration(delta)}" if delta > 0 else f"{_duration(-delta)} ago"
+    shown = moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    return f'<time datetime="{_text(moment.isoformat())}">{_text(shown)}</time> ({relative})'
+
+
+def _link(url: str, label: str) -> str:
+    if url.startswith(("https://", "http://")):
+        return f'<a href="{_text(url)}">{_text(label)}</a>'
+    return _text(label)
+
+
+def _images(images: Sequence[ImageStatus]) -> str:
+    if not images:
+        return '<p class="muted">No image references found yet.</p>'
+    rows = "".join(
+        "<tr>"
+        f"<td><code>{_text(image.reference)}</code></td>"
+        f"<td><code>{_text(image.current)}</code></td>"
+        + (
+            f'<td class="proposed"><code>{_text(image.proposed)}</code></td>'
+            if image.proposed
+            else '<td class="muted">up to date</td>'
+        )
+        + f"<td>{_text(image.note)}</td></tr>"
+        for image in images
+    )
+    return (
+        "<table><thead><tr><th>Image</th><th>Current</th><th>Proposed</th><th>Note</th>"
+        f"</tr></thead><tbody>{rows}</tbody></table>"
+    )
+
+
+def _pull_requests(pulls: Sequence[PullRequest]) -> str:
+    if not pulls:
+        return '<p class="muted">None open.</p>'
+    items = "".join(
+        f"<li>{_link(pr.url, f'#{pr.number} {pr.title}'.strip())} "
+        f'<span class="muted">({_text(pr.branch)} &rarr; {_text(pr.base)})</span></li>'
+        for pr in pulls
+    )
+    return f'<ul class="pulls">{items}</ul>'
+
+
+def _errors(errors: Sequence[str]) -> str:
+    if not errors:
+        return '<p class="muted">None.</p>'
+    return '<ul class="errors">' + "".join(f"<li>{_text(e)}</li>" for e in errors) + "</ul>"
+
+
+def _repository(status: RepositoryStatus, now: datetime) -> str:
+    slug = _SLUG.sub("-", status.repository.lower()).strip("-")
+    return (
+        f'<section class="repository" id="repo-{_text(slug)}">'
+        f"<h2>{_text(status.repository)}</h2>"
+        f"<dl><dt>Last pass</dt><dd>{_when(status.last_pass, now)}</dd>"
+        f"<dt>Next pass</dt><dd>{_when(status.next_pass, now)}</dd></dl>"
+        f"<h3>Images</h3>{_images(status.images)}"
+        f"<h3>Open pull requests</h3>{_pull_requests(status.pull_requests)}"
+        f"<h3>Last errors</h3>{_errors(status.errors)}"
+        "</section>"
+    )
+
+
+def render_status_page(
+    repositories: Sequence[RepositoryStatus], *, now: datetime, ready: bool
+) -> str:
+    """The whole status page as one HTML document."""
+    body = "".join(_repository(status, now) for status in repositories) or (
+        '<p class="muted">No repositories yet: the first pass has not finished.</p>'
+    )
+    summary = (
+        f"{len(repositories)} repositor{'y' if len(repositories) == 1 else 'ies'} · "
+        f"{'ready' if ready else 'starting'} · generated "
+        f"{_text(now.astimezone(UTC).strftime('%Y-%m-%d %H:%M:%S UTC'))}"
+    )
+    return (
+        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width,initial-scale=1">'
+        f"<title>image-bot status</title><style>{_STYLE}</style></head>"
+        f'<body><header><h1>image-bot</h1><p id="summary">{summary}</p></header>'
+        f"<main>{body}</main></body></html>"
+    )
