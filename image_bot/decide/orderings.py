@@ -1,0 +1,170 @@
+"""How a policy orders tag values: semver (range + variant), numerical, alphabetical, build time.
+
+Each ordering ranks a value (the tag, or what the filter extracted from it) so that a
+greater rank is newer, and says why a value is not a candidate. Ranks of equal versions
+spelled differently (`1.20`, `1.20.0`) are equal; `tiebreak` only picks the spelling.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Protocol
+
+from image_bot.decide.ranges import Range
+from image_bot.decide.versions import TagVersion, parse_tag
+from image_bot.model import Fact, TagFacts
+
+__all__ = [
+    "AlphabeticalOrdering",
+    "BuildTimeOrdering",
+    "NumericalOrdering",
+    "Ordering",
+    "Ranked",
+    "SemverOrdering",
+]
+
+Key = tuple[object, ...]
+# Go strconv.ParseFloat's decimal forms; inf, nan and hex floats are not tag values.
+_FLOAT = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+
+
+@dataclass(frozen=True, slots=True)
+class Ranked:
+    """A value's place: `key` orders versions (greater is newer), `tiebreak` spellings."""
+
+    key: Key
+    tiebreak: Key = ()
+
+
+class Ordering(Protocol):
+    """One way of telling which value is newer."""
+
+    @property
+    def description(self) -> str:
+        """How the policy reads (`semver`, `numerical asc`) for reasons."""
+        ...
+
+    @property
+    def needs(self) -> frozenset[Fact]:
+        """Registry facts `rank` reads."""
+        ...
+
+    def rank(self, value: str, facts: TagFacts | None, current: str | None) -> Ranked | str | None:
+        """The value's rank, why it has none (str), or None when `facts` are needed first."""
+        ...
+
+    def admit(self, value: str, current: str | None) -> str | None:
+        """Why a ranked value may not be proposed (range, variant), or None."""
+        ...
+
+
+def _variant_name(variant: str) -> str:
+    return repr(variant) if variant else "none"
+
+
+@dataclass(frozen=True, slots=True)
+class SemverOrdering:
+    """Versions in the current tag's variant, inside `range`; pre-releases only when asked."""
+
+    range: Range
+    prerelease: bool = False
+    description: str = "semver"
+    needs: frozenset[Fact] = frozenset()
+
+    def rank(self, value: str, facts: TagFacts | None, current: str | None) -> Ranked | str | None:
+        version = parse_tag(value)
+        if version is None:
+            return "not a version"
+        now = parse_tag(current) if current is not None else None
+        return Ranked(version.key, _spelling(version, now))
+
+    def admit(self, value: str, current: str | None) -> str | None:
+        version = parse_tag(value)
+        if version is None:  # pragma: no cover - rank() rejected it already
+            return "not a version"
+        now = parse_tag(current) if current is not None else None
+        variant = now.variant if now is not None else ""
+        if version.variant != variant:
+            return f"variant {_variant_name(version.variant)}, current has {_variant_name(variant)}"
+        semver = version.semver
+        if semver is None:
+            return "more than three release parts: not a semantic version"
+        if self.range.check(semver, include_prerelease=self.prerelease):
+            return None
+        if semver.pre and not self.prerelease and self.range.check(semver, include_prerelease=True):
+            return "pre-release (set `prerelease: true` or name one in the range)"
+        return f"outside range {self.range}"
+
+
+def _spelling(version: TagVersion, current: TagVersion | None) -> Key:
+    """Among equal versions prefer the current tag's spelling, then the most precise one."""
+    if current is None:
+        return (False, False, version.precision)
+    return (
+        version.prefix == current.prefix,
+        version.precision == current.precision,
+        version.precision,
+    )
+
+
+def _reverse_text(value: str) -> Key:
+    # Descending byte order as an ascending key; the sentinel makes a prefix rank higher.
+    return (*(-ord(char) for char in value), 1)
+
+
+@dataclass(frozen=True, slots=True)
+class NumericalOrdering:
+    """Tags read as decimal numbers (Go ParseFloat forms); `desc` prefers the smallest."""
+
+    descending: bool = False
+    needs: frozenset[Fact] = frozenset()
+
+    @property
+    def description(self) -> str:
+        return "numerical " + ("desc" if self.descending else "asc")
+
+    def rank(self, value: str, facts: TagFacts | None, current: str | None) -> Ranked | str | None:
+        if _FLOAT.fullmatch(value) is None:
+            return "not a number"
+        number = float(value)
+        return Ranked((-number if self.descending else number,))
+
+    def admit(self, value: str, current: str | None) -> str | None:
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class AlphabeticalOrdering:
+    """Byte-wise order of the value; `asc` picks the greatest, `desc` the smallest."""
+
+    descending: bool = False
+    needs: frozenset[Fact] = frozenset()
+
+    @property
+    def description(self) -> str:
+        return "alphabetical " + ("desc" if self.descending else "asc")
+
+    def rank(self, value: str, facts: TagFacts | None, current: str | None) -> Ranked | str | None:
+        return Ranked(_reverse_text(value) if self.descending else (value,))
+
+    def admit(self, value: str, current: str | None) -> str | None:
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class BuildTimeOrdering:
+    """The image built last (config `created`) is newest; ties go to the greater tag."""
+
+    description: str = "newest build"
+    needs: frozenset[Fact] = frozenset({Fact.CREATED})
+
+    def rank(self, value: str, facts: TagFacts | None, current: str | None) -> Ranked | str | None:
+        if facts is None:
+            return None
+        if facts.created is None:
+            return "build time unknown"
+        return Ranked((facts.created.timestamp(),))
+
+    def admit(self, value: str, current: str | None) -> str | None:
+        return None

@@ -1,0 +1,306 @@
+"""The Policy protocol and TagPolicy: elect the newest allowed tag, then resolve its facts.
+
+`choose` is pure and independent of tag order. It ranks what the tag list alone allows,
+then asks (via `Decision.missing`) for registry facts only about the best-ranked
+candidates: their created time or platforms when `min_age`/`platforms` are set, and
+digests when it must know whether two tags name one image or has to pin a digest.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Protocol
+
+from image_bot.decide.filters import IgnoreList, TagFilter, age_of, missing_platforms
+from image_bot.decide.orderings import Ordering, Ranked
+from image_bot.model import Decision, Fact, ImageRef, TagFacts, TagList
+from image_bot.reference import with_tag
+
+__all__ = ["DigestMode", "Election", "Policy", "TagPolicy"]
+
+
+class Policy(Protocol):
+    """Chooses the tag an image should move to. Pure: no I/O, independent of tag order."""
+
+    @property
+    def needs(self) -> frozenset[Fact]:
+        """Registry facts (model.Fact) the policy may ask for through `Decision.missing`."""
+        ...
+
+    def choose(self, current: ImageRef, tags: TagList, *, now: datetime) -> Decision:
+        """The verdict for `current`, or the facts still `missing` to reach one."""
+        ...
+
+
+class DigestMode(StrEnum):
+    """`never` writes tags only; `pin` writes `tag@digest`; `follow` tracks one mutable tag."""
+
+    NEVER = "never"
+    PIN = "pin"
+    FOLLOW = "follow"
+
+
+@dataclass(frozen=True, slots=True)
+class Election:
+    """The outcome before it becomes an ImageRef: tag and digest to write (None: stay)."""
+
+    tag: str | None
+    digest: str | None
+    reason: str
+    rejected: tuple[tuple[str, str], ...] = ()
+    missing: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class _Candidate:
+    tag: str
+    ranked: Ranked
+
+    @property
+    def order(self) -> tuple[object, ...]:
+        return (self.ranked.key, self.ranked.tiebreak, self.tag)
+
+
+@dataclass(frozen=True, slots=True)
+class TagPolicy:
+    """A policy built from a PolicySpec by `decide.build.build_policy`."""
+
+    ordering: Ordering
+    tag_filter: TagFilter | None = None
+    ignore: IgnoreList = field(default_factory=IgnoreList)
+    digest: DigestMode = DigestMode.NEVER
+    min_age: timedelta | None = None
+    platforms: tuple[str, ...] = ()
+    allow_downgrade: bool = False
+
+    @property
+    def needs(self) -> frozenset[Fact]:
+        """Digests (same-image check, pin, follow) plus what the ordering and gates read."""
+        wanted = {Fact.DIGEST, *self.ordering.needs}
+        if self.min_age is not None:
+            wanted.add(Fact.CREATED)
+        if self.platforms:
+            wanted.add(Fact.PLATFORMS)
+        return frozenset(wanted)
+
+    def choose(self, current: ImageRef, tags: TagList, *, now: datetime) -> Decision:
+        """Elect, then build the target reference with the user's spelling of the name."""
+        election = self.elect(current, tags, now=now)
+        target = None
+        if election.tag is not None and not election.missing:
+            target = with_tag(current, election.tag, election.digest)
+        return Decision(current, target, election.reason, election.rejected, election.missing)
+
+    def elect(self, current: ImageRef, tags: TagList, *, now: datetime) -> Election:
+        """The tag (and digest) to move to, with the reasons every other tag lost."""
+        if self.digest is DigestMode.FOLLOW:
+            return self._follow(current, tags, now)
+        rejected: dict[str, str] = {}
+        candidates, unranked = self._candidates(current, tags, rejected)
+        current_rank = self._current_rank(current, tags.facts)
+        if unranked:  # e.g. newest build: every candidate's created time first
+            need_current = current.tag in tags.tags and current.tag not in tags.facts
+            missing = sorted({*unranked, *([current.tag] if need_current and current.tag else [])})
+            return Election(
+                None, None, f"needs {self.ordering.description} facts", (), tuple(missing)
+            )
+        candidates.sort(key=lambda c: c.order, reverse=True)
+        winner, pending, stop = self._walk(
+            current_tag=current.tag,
+            current_rank=current_rank,
+            ranked=candidates,
+            tags=tags,
+            now=now,
+            rejected=rejected,
+        )
+        if pending:
+            return Election(None, None, "resolving the best candidates", _sorted(rejected), pending)
+        for candidate in candidates:
+            if candidate.tag not in rejected and candidate.tag not in {current.tag, winner}:
+                rejected[candidate.tag] = f"ranks below {winner}" if winner else stop
+        return self._resolve(
+            current=current, winner=winner, stop=stop, tags=tags, rejected=rejected
+        )
+
+    # --- election ------------------------------------------------------------------------
+
+    def _value(self, tag: str) -> str | None:
+        return self.tag_filter.value(tag) if self.tag_filter is not None else tag
+
+    def _candidates(
+        self, current: ImageRef, tags: TagList, rejected: dict[str, str]
+    ) -> tuple[list[_Candidate], list[str]]:
+        current_value = self._value(current.tag) if current.tag is not None else None
+        candidates: list[_Candidate] = []
+        unranked: list[str] = []
+        for tag in set(tags.tags):
+            pattern = self.ignore.match(tag)
+            value = self._value(tag)
+            if pattern is not None:
+                rejected[tag] = f"ignored by {pattern!r}"
+            elif not value:
+                rejected[tag] = "does not match the filter"
+            else:
+                ranked = self.ordering.rank(value, tags.facts.get(tag), current_value)
+                why = ranked if isinstance(ranked, str) else None
+                if ranked is None:
+                    unranked.append(tag)
+                elif (
+                    isinstance(ranked, Ranked)
+                    and (why := self.ordering.admit(value, current_value)) is None
+                ):
+                    candidates.append(_Candidate(tag, ranked))
+                if why is not None:
+                    rejected[tag] = why
+        return candidates, unranked
+
+    def _current_rank(self, current: ImageRef, facts: Mapping[str, TagFacts]) -> Ranked | None:
+        value = self._value(current.tag) if current.tag is not None else None
+        if not value:
+            return None
+        ranked = self.ordering.rank(value, facts.get(current.tag or ""), value)
+        return ranked if isinstance(ranked, Ranked) else None
+
+    def _gate(self, facts: TagFacts, now: datetime) -> str | None:
+        """Why facts disqualify a candidate (too young, platforms missing), or None."""
+        if self.min_age is not None:
+            age = age_of(facts, now)
+            if age is None:
+                return "age unknown (no created time)"
+            if age < self.min_age:
+                return f"too new: {_human(age)} old, min_age is {_human(self.min_age)}"
+        if self.platforms:
+            lacking = missing_platforms(self.platforms, facts.platforms or frozenset())
+            if lacking:
+                return f"lacks platforms {', '.join(lacking)}"
+        return None
+
+    def _walk(
+        self,
+        *,
+        current_tag: str | None,
+        current_rank: Ranked | None,
+        ranked: list[_Candidate],
+        tags: TagList,
+        now: datetime,
+        rejected: dict[str, str],
+    ) -> tuple[str | None, tuple[str, ...], str]:
+        """Best-first: the winner, or the tags whose facts decide it, or why nothing moves."""
+        gated = self.min_age is not None or bool(self.platforms)
+        pending: list[str] = []
+        gate_rejections = 0
+        for candidate in ranked:
+            if candidate.tag == current_tag:
+                return None, tuple(pending), f"not newer than the current tag {current_tag}"
+            if current_rank is not None and candidate.ranked.key <= current_rank.key:
+                if candidate.ranked.key == current_rank.key:
+                    return None, tuple(pending), f"same version as the current tag {current_tag}"
+                if not self.allow_downgrade:
+                    return None, tuple(pending), f"would downgrade from {current_tag}"
+            if not gated:
+                return candidate.tag, (), ""
+            facts = tags.facts.get(candidate.tag)
+            if facts is None:
+                pending.append(candidate.tag)
+                if len(pending) > gate_rejections:  # ask for 1, 2, 4, ... per round
+                    break
+                continue
+            why = self._gate(facts, now)
+            if why is None:
+                return (None if pending else candidate.tag), tuple(pending), ""
+            rejected[candidate.tag] = why
+            gate_rejections += 1
+        return None, tuple(pending), "no tag passes the policy"
+
+    # --- digests ---------------------------------------------------------------------------
+
+    def _resolve(
+        self,
+        *,
+        current: ImageRef,
+        winner: str | None,
+        stop: str,
+        tags: TagList,
+        rejected: dict[str, str],
+    ) -> Election:
+        """Turn the elected tag into what to write: collapse same-image tags, pin digests."""
+        pin = self.digest is DigestMode.PIN or current.digest is not None
+        listed = current.tag is not None and current.tag in tags.tags
+        if winner is None and not (pin and listed):
+            return Election(None, None, stop or "no tag passes the policy", _sorted(rejected))
+        choice = winner or current.tag or ""
+        moves = choice != current.tag
+        need = [choice] if pin or moves else []
+        if moves and current.digest is None and listed and current.tag is not None:
+            need.append(current.tag)
+        missing = tuple(sorted({tag for tag in need if tag not in tags.facts}))
+        if missing:
+            return Election(None, None, f"checking digests of {choice}", _sorted(rejected), missing)
+        facts = tags.facts.get(choice, TagFacts())
+        now_digest = current.digest or (
+            tags.facts.get(current.tag, TagFacts()).digest if current.tag is not None else None
+        )
+        same_image = moves and now_digest is not None and now_digest == facts.digest
+        if same_image:
+            rejected[choice] = f"same image as the current tag {current.tag}"
+            if not pin or current.digest is not None:
+                return Election(
+                    None, None, f"{choice} is the image {current} already runs", _sorted(rejected)
+                )
+            choice, moves = current.tag or choice, False
+        if not pin:
+            return Election(
+                choice,
+                None,
+                f"{choice} is the newest by {self.ordering.description}",
+                _sorted(rejected),
+            )
+        return self._pin(current, choice, facts, rejected, moved=moves)
+
+    def _pin(
+        self,
+        current: ImageRef,
+        tag: str,
+        facts: TagFacts,
+        rejected: dict[str, str],
+        *,
+        moved: bool,
+    ) -> Election:
+        if facts.digest is None:
+            return Election(None, None, f"the registry gave no digest for {tag}", _sorted(rejected))
+        lacking = missing_platforms(self.platforms, facts.platforms or frozenset())
+        if lacking:
+            why = f"{tag}@{facts.digest} lacks platforms {', '.join(lacking)}"
+            return Election(None, None, why, _sorted(rejected))
+        if not moved and facts.digest == current.digest:
+            return Election(None, None, f"{tag} still points to {facts.digest}", _sorted(rejected))
+        verb = "is the newest" if moved else "moved to a new image"
+        return Election(tag, facts.digest, f"{tag} {verb}; pinned by digest", _sorted(rejected))
+
+    def _follow(self, current: ImageRef, tags: TagList, now: datetime) -> Election:
+        """Track the current (mutable) tag: propose its new digest when it moved."""
+        tag = current.tag
+        if tag is None or tag not in tags.tags:
+            return Election(None, None, f"digest: follow needs the tag {tag} in the registry")
+        if tag not in tags.facts:
+            return Election(None, None, f"checking the digest of {tag}", missing=(tag,))
+        facts = tags.facts[tag]
+        why = self._gate(facts, now)
+        if why is not None:
+            return Election(None, None, f"{tag}@{facts.digest}: {why}")
+        return self._pin(current, tag, facts, {}, moved=False)
+
+
+def _sorted(rejected: dict[str, str]) -> tuple[tuple[str, str], ...]:
+    return tuple(sorted(rejected.items()))
+
+
+def _human(delta: timedelta) -> str:
+    seconds = int(delta.total_seconds())
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"{seconds / size:.1f}{unit}".replace(".0", "")
+    return f"{seconds}s"
