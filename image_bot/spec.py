@@ -137,6 +137,12 @@ class PolicySpec(_Strict):
     allow_downgrade: bool = Field(default=False, alias="allow-downgrade")
     """Allow moving to a lower version than the current one (rollback by policy)."""
 
+    @field_validator("numerical", "alphabetical", mode="before")
+    @classmethod
+    def _order_any_case(cls, value: object) -> object:
+        # Flux spells the order `ASC`/`DESC`; accept both spellings.
+        return value.lower() if isinstance(value, str) else value
+
     @model_validator(mode="after")
     def _one_ordering(self) -> PolicySpec:
         chosen = [
