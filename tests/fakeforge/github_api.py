@@ -1,0 +1,382 @@
+"""GitHub REST handlers of the fake forge, one per documented operationId they serve:
+repositories, branches and refs, pull requests (a merge is a real git merge), issue comments,
+labels, assignees, reviewers and the rate-limit overview."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.fakeforge.exchange import ApiError, ApiRequest, ApiResponse, Handler
+from tests.fakeforge.github_render import GitHubRenderer
+from tests.fakeforge.pagination import paginate
+from tests.fakeforge.pulls import (
+    close_pull,
+    find_repo,
+    merge_pull,
+    open_pull,
+    sync_pulls,
+)
+from tests.fakeforge.state import Comment, ForgeState, PullRequest, Repository, now_iso
+
+__all__ = ["GitHubApi"]
+
+DOCS = "https://docs.github.com/rest"
+
+
+def not_found(message: str = "Not Found") -> ApiError:
+    """GitHub's 404 body."""
+    return ApiError(404, {"message": message, "documentation_url": DOCS, "status": "404"})
+
+
+def invalid(message: str, field: str | None = None, code: str = "invalid") -> ApiError:
+    """GitHub's 422 validation-failed body."""
+    errors = [{"resource": "PullRequest", "code": code, "message": message}]
+    if field:
+        errors[0]["field"] = field
+    body = {"message": "Validation Failed", "documentation_url": DOCS, "errors": errors}
+    return ApiError(422, body)
+
+
+class GitHubApi:
+    """The GitHub REST operations the fake implements, keyed by operationId."""
+
+    def __init__(self, render: GitHubRenderer) -> None:
+        self.r = render
+        self.handlers: dict[str, Handler] = {
+            "repos/get": self.get_repo,
+            "repos/get-branch": self.get_branch,
+            "git/get-ref": self.get_ref,
+            "git/list-matching-refs": self.matching_refs,
+            "git/create-ref": self.create_ref,
+            "git/update-ref": self.update_ref,
+            "git/delete-ref": self.delete_ref,
+            "git/get-commit": self.get_commit,
+            "pulls/list": self.list_pulls,
+            "pulls/create": self.create_pull,
+            "pulls/get": self.get_pull,
+            "pulls/update": self.update_pull,
+            "pulls/check-if-merged": self.check_merged,
+            "pulls/merge": self.merge,
+            "pulls/request-reviewers": self.request_reviewers,
+            "issues/get": self.get_issue,
+            "issues/update": self.update_issue,
+            "issues/list-labels-on-issue": self.list_labels,
+            "issues/add-labels": self.add_labels,
+            "issues/remove-label": self.remove_label,
+            "issues/list-comments": self.list_comments,
+            "issues/create-comment": self.create_comment,
+            "issues/update-comment": self.update_comment,
+            "issues/add-assignees": self.add_assignees,
+            "rate-limit/get": self.rate_limit,
+        }
+
+    # ------------------------------------------------------------------ lookups
+    @staticmethod
+    def _repo(forge: ForgeState, req: ApiRequest) -> Repository:
+        repo = find_repo(forge, f"{req.path_params['owner']}/{req.path_params['repo']}")
+        if repo is None:
+            raise not_found()
+        sync_pulls(repo)
+        return repo
+
+    def _pull(self, forge: ForgeState, req: ApiRequest) -> tuple[Repository, PullRequest]:
+        repo = self._repo(forge, req)
+        number = req.path_params.get("pull_number") or req.path_params.get("issue_number")
+        pr = repo.pulls.get(int(number or 0))
+        if pr is None:
+            raise not_found()
+        return repo, pr
+
+    # ------------------------------------------------------------------ repos and refs
+    def get_repo(self, forge: ForgeState, req: ApiRequest) -> ApiResponse:
+        """GET /repos/{owner}/{repo}."""
+        return ApiResponse(200, self.r.repository(self._repo(forge, req)))
+
+    def get_branch(self, forge: ForgeState, req: ApiRequest) -> ApiResponse:
+        """GET /repos/{owner}/{repo}/branches/{branch}."""
+        repo = self._repo(forge, req)
+        name = req.path_params["branch"]
+        sha = repo.git.branch_sha(name)
+        if sha is None:
+            raise not_found("Branch not found")
+        return ApiResponse(200, self.r.branch(repo, name, sha))
+
+    def get_ref(self, forge: ForgeState, req: ApiRequest) -> ApiResponse:
+        """GET /repos/{owner}/{repo}/git/ref/{ref} (ref like `heads/main`)."""
+        repo = self._repo(forge, req)
+        full = f"refs/{req.path_params['ref']}"
+        sha = repo.git.refs(full).get(full)
+        if sha is None:
+            raise not_found()
+        return ApiResponse(200, self.r.git_ref(repo, full, sha))
+
+    def matching_refs(self, forge: ForgeState, req: ApiRequest) -> ApiResponse:
+        """GET /repos/{owner}/{repo}/git/matching-refs/{ref} (prefix match)."""
+        repo = self._repo(forge, req)
+        prefix = f"refs/{req.path_params['ref']}"
+        refs = sorted((k, v) for k, v in repo.git.refs().items() if k.startswith(prefix))
+        return ApiResponse(200, [self.r.git_ref(repo, k, v) for k, v in refs])
+
+    def create_ref(self, forge: ForgeState, req: ApiRequest) -> ApiResponse:
+        """POST /repos/{owner}/{repo}/git/refs."""
+        repo = self._repo(forge, req)
+        ref, sha = req.body["ref"], req.body["sha"]
+        if not ref.startswith("refs/") or ref.count("/") < 2:
+            raise invalid("Reference name must start with 'refs/' and have two slashes", "ref")
+        if repo.git.object_type(sha) != "commit":
+            raise invalid("Object does not exist", "sha")
+        if ref in repo.git.refs(ref):
+            raise invalid("Reference already exists", "ref", "already_exists")
+        repo.git.set_ref(ref, sha, "0" * 40)
+        return ApiResponse(201, self.r.git_ref(repo, ref, sha))
+
+    def update_ref(self, forge: ForgeState, req: ApiRequest) -> ApiResponse:
+        """PATCH /repos/{owner}/{repo}/git/refs/{ref}: fast-forward unless `force`."""
+        repo = self._repo(forge, req)
+        full = f"refs/{req.path_params['ref']}"
+        old = repo.git.refs(full).get(full)
+        sha = req.body["sha"]
+        if old is None:
+            raise invalid("Reference does not exist", "ref")
+        if repo.git.object_type(sha) != "commit":
+            raise invalid("Object does not exist", "sha")
+        if not req.body.get("force") and not repo.git.is_ancestor(old, sha):
+            raise invalid("Update is not a fast forward", "sha")
+        repo.git.set_ref(full, sha, old)
+        return ApiResponse(200, self.r.git_ref(repo, full, sha))
+
+    def delete_ref(self, forge: ForgeState, req: ApiRequest) -> ApiResponse:
+        """DELETE /repos/{owner}/{repo}/git/refs/{ref}; open PRs from the branch close."""
+        repo = self._repo(forge, req)
+        full = f"refs/{req.path_params['ref']}"
+        if full not in repo.git.refs(full):
+            raise invalid("Reference does not exist", "ref")
+        repo.git.delete_ref(full)
+        sync_pulls(repo)
+        return ApiResponse(204)
+
+    def get_commit(self, forge: ForgeState, req: ApiRequest) -> ApiResponse:
+        """GET /repos/{owner}/{repo}/git/commits/{commit_sha}."""
+        repo = self._repo(forge, req)
+        sha = req.path_params["commit_sha"]
+        if repo.git.object_type(sha) != "commit":
+            raise not_found()
+        return ApiResponse(200, self.r.git_commit(repo, repo.git.resolve(sha) or sha))
+
+    # ------------------------------------------------------------------ pull requests
+    def list_pulls(self, forge: ForgeState, req: ApiRequest) -> ApiResponse:
+        """GET /repos/{owner}/{repo}/pulls with state/head/base filters, paginated."""
+        repo = self._repo(forge, req)
+        state = req.q("state", "open")
+        head, base = req.q("head"), req.q("base")
+        pulls = [
+            pr
+            for pr in repo.pulls.values()
+            if state in ("all", pr.state)
+            and (head is None or head in (f"{repo.owner}:{pr.head}", pr.head))
+            and (base is None or pr.base == base)
+        ]
+        key = "updated_at" if req.q("sort") == "updated" else "created_at"
+        default_dir = "desc" if req.q("sort") in (None, "created") else "asc"
+        reverse = req.q("direction", default_dir) == "desc"
+        pulls.sort(key=lambda pr: (getattr(pr, key), pr.number), reverse=reverse)
+        page, headers = paginate(req, pulls, default_per_page=30)
+        return ApiResponse(200, [self.r.pull(repo, pr, simple=True) for pr in page], headers)
+
+    def create_pull(self, forge: ForgeState, req: ApiRequest) -> ApiResponse:
+        """POST /repos/{owner}/{repo}/pulls."""
+        repo = self._repo(forge, req)
+        body = req.body
+        head = str(body.get("head", "")).split(":", 1)[-1]
+        if "title" not in body and "issue" not in body:
+            raise invalid("title is missing", "title", "missing_field")
+        try:
+            pr = open_pull(
+                forge,
+                repo,
+                head=head,
+                base=body["base"],
+                title=body.get("title", ""),
+                body=body.get("body") or "",
+                author=req.user,
+                draft=bool(body.get("draft", False)),
+            )
+        except ValueError as exc:
+            raise invalid(str(exc), "head") from exc
+        return ApiResponse(201, self.r.pull(repo, pr))
+
+    def get_pull(self, forge: ForgeState, req: ApiRequest) -> ApiResponse:
+        """GET /repos/{owner}/{repo}/pulls/{pull_number}."""
+        repo, pr = self._pull(forge, req)
+        return ApiResponse(200, self.r.pull(repo, pr))
+
+    def update_pull(self, forge: ForgeState, req: ApiRequest) -> ApiResponse:
+        """PATCH /repos/{owner}/{repo}/pulls/{pull_number}: title, body, state, base."""
+        repo, pr = self._pull(forge, req)
+        self._edit(repo, pr, req.body)
+        return ApiResponse(200, self.r.pull(repo, pr))
+
+    @staticmethod
+    def _edit(repo: Repository, pr: PullRequest, body: dict[str, Any]) -> None:
+        if "title" in body and body["title"] is not None:
+            pr.title = body["title"]
+        if "body" in body:
+            pr.body = body["body"] or ""
+        if "base" in body:
+            if repo.git.branch_sha(body["base"]) is None:
+                raise invalid("Proposed base branch was not found", "base")
+            pr.base = body["base"]
+        if body.get("state") == "closed" and pr.state == "open":
+            close_pull(repo, pr)
+        elif body.get("state") == "open" and pr.state == "closed" and not pr.merged:
+            if repo.git.branch_sha(pr.head) is None:
+                raise invalid("The head branch no longer exists", "state")
+            pr.state, pr.closed_at = "open", None
+        pr.updated_at = now_iso()
+
+    def check_merged(self, forge: ForgeState, req: ApiRequest) -> ApiResponse:
+        """GET /repos/{owner}/{repo}/pulls/{pull_number}/merge: 204 merged, 404 not."""
+        _, pr = self._pull(forge, req)
+        return ApiResponse(204 if pr.merged else 404)
+
+    def merge(self, forge: ForgeState, req: ApiRequest) -> ApiResponse:
+        """PUT /repos/{owner}/{repo}/pulls/{pull_number}/merge: a real git merge."""
+        repo, pr = self._pull(forge, req)
+        body = req.body or {}
+        if pr.state != "open":
+            raise ApiError(
+                405, {"message": "Pull Request is not mergeable", "documentation_url": DOCS}
+            )
+        head_sha = repo.git.branch_sha(pr.head)
+        if body.get("sha") and body["sha"] != head_sha:
+            message = "Head branch was modified. Review and try the merge again."
+            raise ApiError(409, {"message": message, "documentation_url": DOCS})
+        title = body.get("commit_title") or (
+            f"Merge pull request #{pr.number} from {repo.owner}/{pr.head}"
+        )
+        message = f"{title}\n\n{body.get('commit_message') or pr.title}"
+        sha = merge_pull(
+            repo, pr, req.user, message=message, method=body.get("merge_method", "merge")
+        )
+        if sha is None:
+            raise ApiError(
+                405, {"message": "Pull Request is not mergeable", "documentation_url": DOCS}
+            )
+        return ApiResponse(
+            200, {"sha": sha, "merged": True, "message": "Pull Request successfully merged"}
+        )
+
+    def request_reviewers(self, forge: ForgeState, req: ApiRequest) -> ApiResponse:
+        """POST /repos/{owner}/{repo}/pulls/{pull_number}/requested_reviewers."""
+        repo, pr = self._pull(forge, req)
+        for login in req.body.get("reviewers", []):
+            if forge.user_by_login(login) is None:
+                raise ApiError(
+                    422,
+                    {
+                        "message": "Reviews may only be requested from collaborators.",
+                        "documentation_url": DOCS,
+                    },
+                )
+            if login not in pr.reviewers:
+                pr.reviewers.append(login)
+        return ApiResponse(201, self.r.pull(repo, pr, simple=True))
+
+    # ------------------------------------------------------------------ issue side
+    def get_issue(self, forge: ForgeState, req: ApiRequest) -> ApiResponse:
+        """GET /repos/{owner}/{repo}/issues/{issue_number} (pull requests only here)."""
+        repo, pr = self._pull(forge, req)
+        return ApiResponse(200, self.r.issue(repo, pr))
+
+    def update_issue(self, forge: ForgeState, req: ApiRequest) -> ApiResponse:
+        """PATCH /repos/{owner}/{repo}/issues/{issue_number}: also sets labels/assignees."""
+        repo, pr = self._pull(forge, req)
+        body = dict(req.body or {})
+        if "labels" in body:
+            pr.labels = _label_names(body.pop("labels") or [])
+        if "assignees" in body:
+            pr.assignees = list(body.pop("assignees") or [])
+        self._edit(repo, pr, body)
+        return ApiResponse(200, self.r.issue(repo, pr))
+
+    def list_labels(self, forge: ForgeState, req: ApiRequest) -> ApiResponse:
+        """GET /repos/{owner}/{repo}/issues/{issue_number}/labels."""
+        repo, pr = self._pull(forge, req)
+        page, headers = paginate(req, pr.labels, default_per_page=30)
+        return ApiResponse(200, self.r.labels(repo, page), headers)
+
+    def add_labels(self, forge: ForgeState, req: ApiRequest) -> ApiResponse:
+        """POST /repos/{owner}/{repo}/issues/{issue_number}/labels."""
+        repo, pr = self._pull(forge, req)
+        raw = req.body.get("labels", []) if isinstance(req.body, dict) else req.body
+        for name in _label_names(raw):
+            if name not in pr.labels:
+                pr.labels.append(name)
+        pr.updated_at = now_iso()
+        return ApiResponse(200, self.r.labels(repo, pr.labels))
+
+    def remove_label(self, forge: ForgeState, req: ApiRequest) -> ApiResponse:
+        """DELETE /repos/{owner}/{repo}/issues/{issue_number}/labels/{name}."""
+        repo, pr = self._pull(forge, req)
+        name = req.path_params["name"]
+        if name not in pr.labels:
+            raise not_found("Label does not exist")
+        pr.labels.remove(name)
+        return ApiResponse(200, self.r.labels(repo, pr.labels))
+
+    def list_comments(self, forge: ForgeState, req: ApiRequest) -> ApiResponse:
+        """GET /repos/{owner}/{repo}/issues/{issue_number}/comments (oldest first)."""
+        repo, pr = self._pull(forge, req)
+        page, headers = paginate(req, pr.comments, default_per_page=30)
+        return ApiResponse(200, [self.r.comment(repo, pr, c) for c in page], headers)
+
+    def create_comment(self, forge: ForgeState, req: ApiRequest) -> ApiResponse:
+        """POST /repos/{owner}/{repo}/issues/{issue_number}/comments."""
+        repo, pr = self._pull(forge, req)
+        stamp = now_iso()
+        comment = Comment(forge.next_id(), req.body["body"], req.user, stamp, stamp)
+        pr.comments.append(comment)
+        return ApiResponse(201, self.r.comment(repo, pr, comment))
+
+    def update_comment(self, forge: ForgeState, req: ApiRequest) -> ApiResponse:
+        """PATCH /repos/{owner}/{repo}/issues/comments/{comment_id}."""
+        repo = self._repo(forge, req)
+        wanted = int(req.path_params["comment_id"])
+        for pr in repo.pulls.values():
+            for comment in pr.comments:
+                if comment.id == wanted:
+                    comment.body, comment.updated_at = req.body["body"], now_iso()
+                    return ApiResponse(200, self.r.comment(repo, pr, comment))
+        raise not_found()
+
+    def add_assignees(self, forge: ForgeState, req: ApiRequest) -> ApiResponse:
+        """POST /repos/{owner}/{repo}/issues/{issue_number}/assignees (unknown logins are
+        ignored, as on GitHub)."""
+        repo, pr = self._pull(forge, req)
+        for login in req.body.get("assignees", []):
+            if forge.user_by_login(login) is not None and login not in pr.assignees:
+                pr.assignees.append(login)
+        return ApiResponse(201, self.r.issue(repo, pr))
+
+    # ------------------------------------------------------------------ misc
+    def rate_limit(self, forge: ForgeState, req: ApiRequest) -> ApiResponse:
+        """GET /rate_limit (does not count against the limit)."""
+        body = self.r.contract.example("rate-limit-overview")
+        core = {
+            "limit": forge.rate_limit,
+            "used": forge.rate_used,
+            "remaining": max(0, forge.rate_limit - forge.rate_used),
+            "reset": forge.rate_reset,
+        }
+        body["resources"]["core"] = core
+        body["rate"] = dict(core)
+        return ApiResponse(200, body)
+
+
+def _label_names(raw: Any) -> list[str]:
+    names: list[str] = []
+    for item in raw or []:
+        name = item["name"] if isinstance(item, dict) else str(item)
+        if name not in names:
+            names.append(name)
+    return names
