@@ -166,6 +166,7 @@ class OccurrenceKind(StrEnum):
     COMPOSE = "compose"
     MARKER = "marker"
     CUSTOM = "custom"
+    IMAGE_FIELD = "image-field"  # an `image`/`*Image` field of any other object (CRs, values)
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,9 +29,9 @@ def set_tags(
         validate_tag(tag)
     found = find_references(root)
     changes = [
-        Change(occurrence, occurrence.ref, ImageRef(occurrence.ref.name, tag))
+        Change(occurrence, occurrence.ref, ImageRef(occurrence.ref.name, new_tag))
         for occurrence in found.occurrences
-        if (tag := assignments.get(occurrence.ref.name)) is not None
+        if (new_tag := assignments.get(occurrence.ref.name)) is not None
     ]
     befores = {c.occurrence.path: (root / c.occurrence.path).read_bytes() for c in changes}
     file_changes, skipped = rewrite_tree(root, changes)

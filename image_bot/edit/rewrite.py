@@ -53,7 +53,7 @@ def plan_edits(text: str, change: Change) -> list[Edit]:
     return [edit for edit in _planned(text, change) if edit.new != edit.old]
 
 
-def rewrite_text(text: str, path: str, changes: Sequence[Change]) -> FileChange:
+def rewrite_text(path: str, text: str, changes: Sequence[Change]) -> FileChange:
     """Splice `changes` into `text`; ManifestError if that is unsafe (nothing is written)."""
     before = sha256_text(text)
     planned: dict[tuple[int, int], Edit] = {}
@@ -109,7 +109,7 @@ def rewrite_tree(root: Path, changes: Sequence[Change]) -> tuple[list[FileChange
     for path, group in sorted(by_path.items()):
         try:
             text = (root / path).read_bytes().decode("utf-8")  # as the finder reads it
-            file_change = rewrite_text(text, path, group)
+            file_change = rewrite_text(path, text, group)
         except ManifestError as exc:
             skipped.append(Skipped(path, exc.reason, exc.line))
             continue

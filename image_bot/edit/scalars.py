@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import bisect
 import re
+import warnings
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
@@ -170,8 +171,13 @@ class Tree:
 
 
 def compose(text: str) -> list[Node | None]:
-    """The documents of `text` as ruamel nodes (raises ruamel's YAMLError)."""
-    return list(_yaml().compose_all(text))
+    """The documents of `text` as ruamel nodes (raises ruamel's YAMLError).
+
+    ruamel warns about anchors defined twice (valid YAML 1.2); that is not our concern here.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return list(_yaml().compose_all(text))
 
 
 @lru_cache(maxsize=4)

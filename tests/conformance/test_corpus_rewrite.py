@@ -118,7 +118,7 @@ def _rewrite_all(
         for tag in TAGS:
             change = Change(occurrence, occurrence.ref, ImageRef(occurrence.ref.name, tag))
             try:
-                fc = rewrite_text(text, path, [change])
+                fc = rewrite_text(path, text, [change])
             except ManifestError as exc:
                 if exc.reason in EXPECTED_REFUSALS and Part.TAG not in occurrence.spans:
                     stats[f"refused: {exc.reason}"] += 1
@@ -193,7 +193,7 @@ def test_every_found_reference_takes_a_new_tag(shared_dir: Path) -> None:
             for occurrence in found.occurrences:
                 change = Change(occurrence, occurrence.ref, ImageRef(occurrence.ref.name, "9.9"))
                 try:
-                    rewrite_text(text, path, [change])
+                    rewrite_text(path, text, [change])
                 except ManifestError:
                     stats["parse-error refs refused"] += 1
                 else:

@@ -61,7 +61,7 @@ def test_setter_case(name: str, shared_dir: Path, tmp_path: Path) -> None:
         for occurrence in found.occurrences
         if occurrence.kind is OccurrenceKind.MARKER
         and occurrence.policy in latest
-        and _within(occurrence.path, spec["update_path"])
+        and _within(occurrence.path, spec.get("update_path"))
     ]
     assert changes, "the markers are found"
     file_changes, skipped = rewrite_tree(work, changes)

@@ -53,7 +53,7 @@ def to(occurrence: Occurrence, tag: str | None, digest: str | None = None) -> Ch
 
 
 def rewrite(text: str, *changes: Change) -> str:
-    return rewrite_text(text, "f.yaml", changes).after
+    return rewrite_text("f.yaml", text, changes).after
 
 
 # --- whole references -------------------------------------------------------------------------
@@ -338,13 +338,13 @@ def test_invalid_new_tag_is_refused() -> None:
 def test_file_change_records_hash_and_the_spliced_edits() -> None:
     text = "image:\n  tag: 1.9\n"
     occurrence = split(text, ImageRef(REDIS, "1.9"), tag="1.9")
-    change = rewrite_text(text, "v.yaml", [to(occurrence, "1.10")])
+    change = rewrite_text("v.yaml", text, [to(occurrence, "1.10")])
     assert change.path == "v.yaml"
     assert change.before_sha256 == hashlib.sha256(text.encode()).hexdigest()
     assert [(e.span.start, e.old, e.new) for e in change.edits] == [(14, "1.9", '"1.10"')]
     assert [(e.old, e.new) for e in plan_edits(text, to(occurrence, "1.10"))] == [("1.9", "1.10")]
     assert plan_edits(text, to(occurrence, "1.9")) == []
-    unchanged = rewrite_text(text, "v.yaml", [to(occurrence, "1.9")])
+    unchanged = rewrite_text("v.yaml", text, [to(occurrence, "1.9")])
     assert (unchanged.after, unchanged.edits) == (text, ())
 
 
@@ -353,7 +353,7 @@ def test_write_changes_writes_exact_bytes_and_refuses_stale_files(tmp_path: Path
     (tmp_path / "d").mkdir()
     target = tmp_path / "d" / "f.yaml"
     target.write_bytes(text.encode())
-    change = rewrite_text(text, "d/f.yaml", [to(whole(text, "nginx:1.25"), "1.27")])
+    change = rewrite_text("d/f.yaml", text, [to(whole(text, "nginx:1.25"), "1.27")])
     write_changes(tmp_path, [change])
     assert target.read_bytes() == "\ufeffa: 1\r\nimage: nginx:1.27".encode()
     stale = FileChange("d/f.yaml", sha256_text(text), "x", ())

@@ -1,0 +1,175 @@
+"""Walk paths with include/exclude globs, run finders per document, return Occurrences + Skipped."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.nodes import ScalarNode
+
+from image_bot.edit.custom import CustomFinder, CustomTarget, parse_path
+from image_bot.edit.document import Lines, YamlDocument, embedded_documents, walk
+from image_bot.edit.finders import FINDERS, Finder
+from image_bot.edit.globs import glob_match
+from image_bot.edit.scalars import Scalar, Style, index_text
+from image_bot.model import Occurrence, Skipped
+
+__all__ = ["CustomTarget", "FindResult", "find_in_text", "find_references", "may_hold_reference"]
+
+DEFAULT_INCLUDE = ("**/*.yaml", "**/*.yml")
+_ALWAYS_EXCLUDED_DIRS = frozenset({".git", ".hg", ".svn", "node_modules"})
+_NEEDLES = (b"image", b"Image", b"IMAGE")
+
+
+@dataclass(frozen=True, slots=True)
+class FindResult:
+    """The references found under a root, and the files (or fields) left alone with why."""
+
+    occurrences: tuple[Occurrence, ...]
+    skipped: tuple[Skipped, ...]
+
+
+def find_references(
+    root: Path,
+    *,
+    include: Sequence[str] = DEFAULT_INCLUDE,
+    exclude: Sequence[str] = (),
+    extra_names: Sequence[str] = (),
+    targets: Sequence[CustomTarget] = (),
+    max_bytes: int = 1_000_000,
+) -> FindResult:
+    """Every image reference in the YAML files under `root` (paths in results are relative).
+
+    Files are those matching `include` (or named like `extra_names`, or `Kustomization`) and no
+    `exclude` glob. A cheap bytes search decides which files are parsed at all. Files over
+    `max_bytes`, not UTF-8, unparsable, or Helm templates are reported in `skipped`.
+    """
+    occurrences: list[Occurrence] = []
+    skipped: list[Skipped] = []
+    for path in _files(root, include, exclude, extra_names):
+        full = root / path
+        try:
+            size = full.stat().st_size
+            if size > max_bytes:
+                skipped.append(Skipped(path, f"larger than {max_bytes} bytes ({size})"))
+                continue
+            data = full.read_bytes()
+        except OSError as exc:
+            skipped.append(Skipped(path, f"cannot read: {exc.strerror or exc}"))
+            continue
+        if not may_hold_reference(data, path, targets):
+            continue
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            skipped.append(Skipped(path, "not UTF-8 text"))
+            continue
+        result = find_in_text(text, path, targets=targets)
+        occurrences.extend(result.occurrences)
+        skipped.extend(result.skipped)
+    return FindResult(tuple(occurrences), tuple(skipped))
+
+
+def may_hold_reference(data: bytes, path: str, targets: Sequence[CustomTarget] = ()) -> bool:
+    """The pre-filter: could this file hold a reference at all? (No parsing.)"""
+    if any(needle in data for needle in _NEEDLES):
+        return True
+    for target in targets:
+        if glob_match(path, target.files):
+            keys = [step for step in parse_path(target.path) if isinstance(step, str)]
+            if keys and keys[-1].encode() in data:
+                return True
+    return False
+
+
+def _files(
+    root: Path, include: Sequence[str], exclude: Sequence[str], extra_names: Sequence[str]
+) -> Iterator[str]:
+    names = frozenset(extra_names) | {"Kustomization"}
+    for directory, subdirs, files in os.walk(root):
+        subdirs[:] = sorted(d for d in subdirs if d not in _ALWAYS_EXCLUDED_DIRS)
+        relative_dir = Path(directory).relative_to(root).as_posix()
+        for name in sorted(files):
+            path = name if relative_dir == "." else f"{relative_dir}/{name}"
+            if not (name in names or any(glob_match(path, pattern) for pattern in include)):
+                continue
+            if any(glob_match(path, pattern) for pattern in exclude):
+                continue
+            yield path
+
+
+def find_in_text(
+    text: str,
+    path: str,
+    *,
+    targets: Sequence[CustomTarget] = (),
+    finders: Sequence[Finder] = FINDERS,
+) -> FindResult:
+    """The references in one file's decoded text (`path` is only recorded, never opened)."""
+    templated = "{{" in text and ("templates/" in path or path.startswith("templates"))
+    if templated and not path.rsplit("/", 1)[-1].startswith("values"):
+        return FindResult((), (Skipped(path, "Helm template ({{ }}): not rendered YAML"),))
+    try:
+        tree = index_text(text)
+    except YAMLError as exc:
+        return FindResult((), (_parse_skip(path, text, exc),))
+    if tree.problems:
+        return FindResult((), (Skipped(path, f"not YAML we can edit safely: {tree.problems[0]}"),))
+    all_finders: tuple[Finder, ...] = (*((CustomFinder(targets),) if targets else ()), *finders)
+    lines = Lines.of(text)
+    occurrences: list[Occurrence] = []
+    skipped: dict[tuple[int | None, str], Skipped] = {}
+    claimed: set[int] = set()
+    index = -1
+    for region in tree.documents:
+        index += region.count
+        document = YamlDocument(path, index, region.root, text, lines)
+        documents = [document, *_embedded(document, tree.scalars, region.start, region.end)]
+        found: list[Occurrence] = []
+        for finder in all_finders:
+            for each in documents:
+                for item in finder.find(each):
+                    if isinstance(item, Skipped):
+                        skipped.setdefault((item.line, item.reason), item)
+                        continue
+                    starts = {span.start for span in item.spans.values()}
+                    if starts & claimed:
+                        continue
+                    claimed |= starts
+                    found.append(item)
+        found.sort(key=lambda occ: min(span.start for span in occ.spans.values()))
+        occurrences.extend(found)
+    found_lines = {occ.line for occ in occurrences}
+    left_out = [s for s in skipped.values() if s.line not in found_lines]
+    return FindResult(tuple(occurrences), tuple(left_out))
+
+
+def _embedded(
+    document: YamlDocument, scalars: Iterable[Scalar], start: int, end: int
+) -> list[YamlDocument]:
+    """Documents held in literal block scalars of `document` that mention images."""
+    literal = {
+        id(s.node)
+        for s in scalars
+        if s.style is Style.LITERAL and start <= s.start < end and "image" in s.node.value
+    }
+    if not literal:
+        return []
+    out: list[YamlDocument] = []
+    for here, node in walk(document.root):
+        if id(node) in literal and isinstance(node, ScalarNode) and here[:1] != ("metadata",):
+            out += embedded_documents(document, node, here)
+    return out
+
+
+def _parse_skip(path: str, text: str, exc: YAMLError) -> Skipped:
+    line = None
+    if isinstance(exc, MarkedYAMLError) and exc.problem_mark is not None:
+        line = exc.problem_mark.line + 1
+    if "{{" in text:
+        return Skipped(path, "Helm template ({{ }}): not YAML until rendered", line)
+    problem = exc.problem if isinstance(exc, MarkedYAMLError) and exc.problem else str(exc)
+    return Skipped(path, f"not valid YAML: {' '.join(str(problem).split())}", line)
