@@ -1,0 +1,189 @@
+"""The status page as a real browser sees it: headless Chromium against the app under uvicorn.
+
+Hostile text (a tag-like string with markup, an error message with a script) must render as
+text: nothing runs, nothing is added to the DOM. Skips when Chromium is not installed
+(`scripts/setup` installs Debian's `chromium`).
+"""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess  # noqa: TID251 (the test drives a real browser process)
+import threading
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+import uvicorn
+
+from image_bot.app.metrics import Metrics
+from image_bot.app.status import ImageStatus, RepositoryStatus, ServiceState
+from image_bot.app.web import create_app
+from image_bot.app.webhooks import WebhookSecrets
+from image_bot.model import PullRequest, PullRequestState
+
+pytestmark = pytest.mark.integration
+
+CHROMIUM_FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+)
+HOSTILE_NOTE = "<script>document.body.setAttribute('data-pwned','1')</script>"
+HOSTILE_ERROR = "<img src=x onerror=\"document.title='pwned'\"> registry said no"
+HOSTILE_TITLE = "Update app to <b>2.0</b>"
+
+
+def chromium() -> str:
+    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    if found is None:
+        pytest.skip("chromium is not installed (scripts/setup installs it with apt)")
+    return found
+
+
+def service_state() -> ServiceState:
+    state = ServiceState()
+    state.mark_config_loaded()
+    state.mark_scheduler_started()
+    now = datetime.now(UTC)
+    state.put(
+        RepositoryStatus(
+            repository="acme/gitops",
+            last_pass=now - timedelta(minutes=2),
+            next_pass=now + timedelta(minutes=8),
+            images=(
+                ImageStatus("nginx:1.25.3", "1.25.3", "1.27.1", HOSTILE_NOTE),
+                ImageStatus("ghcr.io/acme/app:1.9.0", "1.9.0", None, "newest allowed"),
+            ),
+            pull_requests=(
+                PullRequest(
+                    number=7,
+                    url="https://github.example/acme/gitops/pull/7",
+                    branch="image-bot/app",
+                    base="main",
+                    head_sha="1" * 40,
+                    state=PullRequestState.OPEN,
+                    title=HOSTILE_TITLE,
+                ),
+                PullRequest(
+                    number=8,
+                    url="javascript:document.title='pwned'",
+                    branch="image-bot/other",
+                    base="main",
+                    head_sha="2" * 40,
+                    state=PullRequestState.OPEN,
+                    title="Update other",
+                ),
+            ),
+            errors=(HOSTILE_ERROR,),
+        )
+    )
+    state.put(RepositoryStatus(repository="acme/empty"))
+    return state
+
+
+@pytest.fixture(scope="module")
+def status_url() -> Iterator[str]:
+    """The app, served by a real uvicorn on 127.0.0.1 in a thread, for this module."""
+    app = create_app(
+        service_state(),
+        trigger=lambda _trigger: None,
+        secrets=WebhookSecrets(),
+        metrics=Metrics(),
+    )
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert server.started, "uvicorn did not start"
+    try:
+        yield f"http://127.0.0.1:{port}/"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()
+
+
+def run_chromium(tmp_path: Path, *args: str) -> str:
+    profile = tmp_path / "profile"
+    done = subprocess.run(
+        [chromium(), *CHROMIUM_FLAGS, f"--user-data-dir={profile}", *args],
+        capture_output=True,
+        timeout=90,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr.decode(errors="replace")[-2000:]
+    return done.stdout.decode()
+
+
+class DomSummary(HTMLParser):
+    """The bits of a serialised DOM the assertions look at."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[str] = []
+        self.body_attributes: dict[str, str | None] = {}
+        self.links: list[str] = []
+        self.title = ""
+        self.text: list[str] = []
+        self._in_title = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append(tag)
+        if tag == "body":
+            self.body_attributes = dict(attrs)
+        if tag == "a":
+            self.links.append(dict(attrs).get("href") or "")
+        self._in_title = tag == "title"
+
+    def handle_endtag(self, tag: str) -> None:
+        self._in_title = False
+
+    def handle_data(self, data: str) -> None:
+        if self._in_title:
+            self.title += data
+        self.text.append(data)
+
+
+def test_status_page_renders_and_runs_nothing(status_url: str, tmp_path: Path) -> None:
+    dom = DomSummary()
+    dom.feed(run_chromium(tmp_path, "--dump-dom", status_url))
+    text = "".join(dom.text)
+
+    assert dom.title == "image-bot status"  # the onerror handler did not run
+    assert "data-pwned" not in dom.body_attributes  # the script did not run
+    assert "script" not in dom.tags
+    assert "img" not in dom.tags
+    assert "b" not in dom.tags
+    # hostile strings are shown as the text they are
+    assert HOSTILE_NOTE in text
+    assert HOSTILE_ERROR in text
+    assert f"#7 {HOSTILE_TITLE}" in text
+    # what the page is for
+    for expected in ("acme/gitops", "acme/empty", "nginx:1.25.3", "1.27.1", "up to date"):
+        assert expected in text
+    assert "2 repositories" in text
+    assert dom.links == ["https://github.example/acme/gitops/pull/7"]  # no javascript: link
+
+
+def test_status_page_screenshot(status_url: str, tmp_path: Path) -> None:
+    shot = tmp_path / "status.png"
+    run_chromium(tmp_path, "--window-size=1280,900", f"--screenshot={shot}", status_url)
+    data = shot.read_bytes()
+    assert data.startswith(b"\x89PNG\r\n\x1a\n")
+    width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+    assert (width, height) == (1280, 900)
