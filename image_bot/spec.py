@@ -237,7 +237,13 @@ def _check_relative(text: str) -> str:
     return text
 
 
+def _empty_is_none(value: object) -> object:
+    return None if value == "" else value
+
+
 Template = Annotated[str, AfterValidator(_check_template)]
+OptionalSecret = Annotated[SecretStr | None, BeforeValidator(_empty_is_none)]
+"""A secret that may be absent; an empty string (`${VAR:-}` with VAR unset) is absent."""
 BranchSafe = Annotated[str, AfterValidator(_check_branch_safe)]
 RepoPath = Annotated[str, AfterValidator(_check_relative)]
 Positive = Annotated[int, Field(ge=1)]
@@ -258,7 +264,7 @@ class RegistrySpec(_Section):
     """Talk plain http (and accept any TLS certificate) to this host."""
     username: str | None = None
     """User for basic auth or the token exchange. Without it: anonymous or docker config."""
-    password: SecretStr | None = None
+    password: OptionalSecret = None
     """Password or token for `username`; write it as `${ENV}` or `${file:/path}`."""
     concurrency: int = Field(default=8, ge=1, le=64)
     """At most this many requests in flight to this host."""
@@ -332,7 +338,7 @@ class ForgeSpec(_Section):
     """Web base URL for self-hosted forges: `https://github.example.com`, `https://gitlab.example.com`."""
     api_url: str | None = None
     """API base URL when it is not derived from `url` (GitHub Enterprise: `URL/api/v3`)."""
-    token: SecretStr | None = None
+    token: OptionalSecret = None
     """API token (GitHub PAT, GitLab project/personal access token); write it as `${ENV}`."""
     app: GitHubAppSpec | None = None
     """GitHub App credentials (GitHub only; instead of `token`)."""
@@ -560,17 +566,17 @@ class RepositorySpec(_Section):
 class WebhooksSpec(_Section):
     """`image-bot serve` only: secrets that webhook senders must present (unset = route off)."""
 
-    github: SecretStr | None = None
+    github: OptionalSecret = None
     """GitHub webhook secret (checks `X-Hub-Signature-256`)."""
-    gitlab: SecretStr | None = None
+    gitlab: OptionalSecret = None
     """GitLab webhook secret token (checks `X-Gitlab-Token`)."""
-    docker_hub: SecretStr | None = None
+    docker_hub: OptionalSecret = None
     """Token that must appear in the Docker Hub webhook URL path."""
-    harbor: SecretStr | None = None
+    harbor: OptionalSecret = None
     """Harbor webhook auth header value (checks `Authorization`)."""
-    quay: SecretStr | None = None
+    quay: OptionalSecret = None
     """Token that must appear in the Quay notification URL path."""
-    generic: SecretStr | None = None
+    generic: OptionalSecret = None
     """HMAC-SHA256 key of the generic webhook (checks `X-Signature-256`)."""
 
 

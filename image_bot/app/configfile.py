@@ -225,7 +225,7 @@ def _allowed_keys(root: type[BaseModel], location: Location) -> list[str]:
 def _message(error: ErrorDetails, root: type[BaseModel], location: Location) -> str:
     if error["type"] == "extra_forbidden":
         allowed = _allowed_keys(root, location[:-1])
-        close = difflib.get_close_matches(str(location[-1]), allowed, n=1)
+        close = difflib.get_close_matches(str(location[-1]), allowed, n=1, cutoff=0.5)
         hint = f"; did you mean {close[0]!r}?" if close else ""
         return f"unknown key{hint} (allowed: {', '.join(allowed)})"
     return error["msg"].removeprefix("Value error, ")
