@@ -8,10 +8,15 @@ import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
+from ruamel.yaml import YAML
 
+from image_bot.app.cli import cli
+from image_bot.app.configfile import parse_config
 from image_bot.app.github_webhooks import Command, CommandVerb, DeliveryLog, GitHubEvent
 from image_bot.app.metrics import Metrics
 from image_bot.app.status import ImageStatus, RepositoryStatus, ServiceState
@@ -450,3 +455,81 @@ async def test_ping_and_malformed_github_deliveries(client: Client, recorder: Re
     assert response.status_code == 400
     assert recorder.triggers == []
     assert recorder.github == []
+
+
+# --- deploy/kubernetes agrees with the app --------------------------------------------------------
+
+DEPLOY = Path(__file__).resolve().parents[3] / "deploy" / "kubernetes"
+
+
+def load_yaml(path: Path) -> dict[str, Any]:
+    loaded = YAML(typ="safe").load(path.read_text())
+    assert isinstance(loaded, dict), path
+    return loaded
+
+
+def test_every_kustomization_resource_exists() -> None:
+    kustomizations = sorted(DEPLOY.rglob("kustomization.yaml"))
+    assert len(kustomizations) == 4
+    for kustomization in kustomizations:
+        for resource in load_yaml(kustomization)["resources"]:
+            target = kustomization.parent / resource
+            assert target.is_file() or (target / "kustomization.yaml").is_file(), target
+
+
+async def test_deployment_probes_routes_the_app_serves(client: Client, state: ServiceState) -> None:
+    deployment = load_yaml(DEPLOY / "service" / "deployment.yaml")
+    (container,) = deployment["spec"]["template"]["spec"]["containers"]
+    assert container["args"][0] == "serve"
+    probes = {
+        kind: container[kind]["httpGet"]["path"]
+        for kind in ("startupProbe", "livenessProbe", "readinessProbe")
+    }
+    assert (await client.get(probes["livenessProbe"])).status_code == 200
+    assert (await client.get(probes["startupProbe"])).status_code == 200
+    assert (await client.get(probes["readinessProbe"])).status_code == 503  # not ready yet
+    state.mark_config_loaded()
+    state.mark_scheduler_started()
+    assert (await client.get(probes["readinessProbe"])).status_code == 200
+    annotations = deployment["spec"]["template"]["metadata"]["annotations"]
+    assert (await client.get(annotations["prometheus.io/path"])).status_code == 200
+
+
+def test_ports_and_config_agree(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GITHUB_TOKEN", "ghp_example_token_for_the_test")
+    for name in ("GITHUB", "DOCKERHUB", "HARBOR", "QUAY", "GITLAB", "GENERIC"):
+        monkeypatch.delenv(f"{name}_WEBHOOK_SECRET", raising=False)
+        monkeypatch.delenv(f"{name}_WEBHOOK_TOKEN", raising=False)
+    configmap = load_yaml(DEPLOY / "base" / "configmap.yaml")
+    config = parse_config(configmap["data"]["config.yaml"], source="configmap", base_dir=DEPLOY)
+    deployment = load_yaml(DEPLOY / "service" / "deployment.yaml")
+    pod = deployment["spec"]["template"]["spec"]
+    (container,) = pod["containers"]
+    (port,) = container["ports"]
+    assert port["containerPort"] == config.service.port
+    service = load_yaml(DEPLOY / "service" / "service.yaml")
+    assert service["spec"]["ports"][0]["targetPort"] == port["name"]
+    assert service["spec"]["selector"].items() <= pod_labels(deployment).items()
+    mounts = {mount["mountPath"] for mount in container["volumeMounts"]}
+    assert str(config.state_dir) in mounts  # state survives in its own volume, not the image
+    assert container["args"][-1].startswith("/etc/image-bot/")
+    secrets = WebhookSecrets.from_spec(config.service.webhooks)
+    assert repr(secrets) == "WebhookSecrets(configured=[])"  # unset env: every route closed
+
+
+def pod_labels(workload: dict[str, Any]) -> dict[str, str]:
+    labels = workload["spec"]["template"]["metadata"]["labels"]
+    assert isinstance(labels, dict)
+    return labels
+
+
+def test_cronjob_runs_one_pass_with_the_same_config() -> None:
+    cronjob = load_yaml(DEPLOY / "cronjob" / "cronjob.yaml")
+    assert cronjob["spec"]["concurrencyPolicy"] == "Forbid"
+    pod = cronjob["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+    (container,) = pod["containers"]
+    assert container["args"][:2] == ["run", "--once"]
+    command = cli.commands["run"]
+    assert {"--once", "--config"} <= {opt for p in command.params for opt in p.opts}
+    config_volumes = [v["configMap"]["name"] for v in pod["volumes"] if "configMap" in v]
+    assert config_volumes == [load_yaml(DEPLOY / "base" / "configmap.yaml")["metadata"]["name"]]
