@@ -272,5 +272,10 @@ class PullRequest:
     head_sha: str
     state: PullRequestState
     title: str = ""
-    fingerprint: str | None = None
+    fingerprint: str | None = None  # from the bot's hidden marker; None: not (recognisably) ours
+    proposals: tuple[str, ...] = ()  # canonical refs it proposed (`docker.io/library/nginx:1.27`)
     labels: tuple[str, ...] = ()
+    draft: bool = False
+    reviewers: tuple[str, ...] = ()  # requested reviewers (logins / usernames; `org/team` on GitHub)
+    assignees: tuple[str, ...] = ()
+    created_at: datetime | None = None  # for the opened-per-hour limit (publish.limits)
