@@ -125,6 +125,11 @@ class TagPolicy:
             current=current, winner=winner, stop=stop, tags=tags, rejected=rejected
         )
 
+    def ranked(self, current: ImageRef, tags: TagList) -> tuple[str, ...]:
+        """The candidates the tag list (and known facts) allow, best first; no fact gates."""
+        candidates, _ = self._candidates(current, tags, {})
+        return tuple(c.tag for c in sorted(candidates, key=lambda c: c.order, reverse=True))
+
     # --- election ------------------------------------------------------------------------
 
     def _value(self, tag: str) -> str | None:
@@ -233,7 +238,8 @@ class TagPolicy:
             return Election(None, None, stop or "no tag passes the policy", _sorted(rejected))
         choice = winner or current.tag or ""
         moves = choice != current.tag
-        need = [choice] if pin or moves else []
+        comparable = current.digest is not None or listed  # can we tell it is one image?
+        need = [choice] if pin or (moves and comparable) else []
         if moves and current.digest is None and listed and current.tag is not None:
             need.append(current.tag)
         missing = tuple(sorted({tag for tag in need if tag not in tags.facts}))
