@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import ssl
 from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping
 
@@ -70,6 +71,7 @@ class RegistrySession:
         max_retry_after: float,
         transport: httpx.AsyncBaseTransport | None,
         sleep: Sleep,
+        verify: ssl.SSLContext | bool = True,
     ) -> None:
         self.endpoint = endpoint
         self.host = endpoint.host
@@ -94,11 +96,16 @@ class RegistrySession:
             limits=limits,
             timeout=timeout,
             transport=transport,
+            verify=verify,
             headers=headers,
             follow_redirects=True,  # httpx drops Authorization when leaving the origin
         )
         self._auth_client = httpx.AsyncClient(
-            timeout=timeout, transport=transport, headers=headers, follow_redirects=False
+            timeout=timeout,
+            transport=transport,
+            verify=verify,
+            headers=headers,
+            follow_redirects=False,
         )
         self._challenge: Challenge | None = None
 
