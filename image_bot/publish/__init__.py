@@ -1,0 +1,1 @@
+"""Publish: turn update plans into bot branches and pull/merge requests."""

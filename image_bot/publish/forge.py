@@ -1,0 +1,57 @@
+"""Forge protocol (pull/merge requests) and PullRequestDraft; pushing branches is git's job."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from image_bot.model import PullRequest
+
+__all__ = ["Forge", "PullRequestDraft"]
+
+
+@dataclass(frozen=True, slots=True)
+class PullRequestDraft:
+    """What the bot wants a pull request to say (the body carries the hidden marker)."""
+
+    title: str
+    body: str
+    labels: tuple[str, ...] = ()
+    reviewers: tuple[str, ...] = ()
+    assignees: tuple[str, ...] = ()
+    draft: bool = False
+
+
+class Forge(Protocol):
+    """Pull/merge requests on one forge. Implementations raise only ForgeError subclasses.
+
+    `repo` is the forge's name for the repository (`owner/name` on GitHub, the project path
+    on GitLab, the remote URL for the local forge). Calls are synchronous: PyGithub and
+    python-gitlab are.
+    """
+
+    name: str
+
+    def bot_pull_requests(self, repo: str) -> list[PullRequest]:
+        """The bot's open and recently closed pull requests, in one listing call."""
+        ...
+
+    def create(self, repo: str, branch: str, base: str, draft: PullRequestDraft) -> PullRequest:
+        """Open a pull request from `branch` (already pushed) into `base`."""
+        ...
+
+    def update(self, repo: str, pr: PullRequest, draft: PullRequestDraft) -> PullRequest:
+        """Bring title, body, labels, reviewers, assignees and draft state in line with `draft`."""
+        ...
+
+    def comment(self, repo: str, pr: PullRequest, body: str) -> None:
+        """Add a comment to the pull request."""
+        ...
+
+    def close(self, repo: str, pr: PullRequest, comment: str | None = None) -> None:
+        """Close without merging, after an optional comment."""
+        ...
+
+    def enable_automerge(self, repo: str, pr: PullRequest) -> None:
+        """Merge once the checks pass (GitHub auto-merge, GitLab merge when pipeline succeeds)."""
+        ...
