@@ -643,6 +643,15 @@ class Config(_Section):
             return self.policies[name]
         return self.policies.get(name.rpartition(":")[2])
 
+    def policy_specs(self) -> Iterator[tuple[tuple[str | int, ...], PolicySpec]]:
+        """Every policy written in the file, with its location (named, default, inline)."""
+        for name, policy in self.policies.items():
+            yield ("policies", name), policy
+        yield ("default_policy",), self.default_policy
+        for index, entry in enumerate(self.images):
+            if not isinstance(entry.policy, str):
+                yield ("images", index, "policy"), entry.policy
+
     def policy_references(self) -> Iterator[tuple[tuple[str | int, ...], str]]:
         """Every place that names a policy: (location, name), for checking they exist."""
         for index, entry in enumerate(self.images):

@@ -18,6 +18,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
+from image_bot.decide.build import build_policy
 from image_bot.errors import ConfigError, register_secret
 from image_bot.spec import Config, PolicySpec
 
@@ -288,8 +289,22 @@ def parse_config(text: str, *, source: str, base_dir: Path, require_env: bool = 
         if name not in config.policies:
             known = ", ".join(sorted(config.policies)) or "none defined"
             raise document.error(f"no policy named {name!r} in policies ({known})", location)
+    _check_policies(config, document)
     _register_secrets(config)
     return _resolve_paths(config, base_dir)
+
+
+def _check_policies(config: Config, document: _Document) -> None:
+    """Build every policy once, so a bad range or regex fails at load time with its line."""
+    for location, policy in config.policy_specs():
+        field = format_location(location)
+        try:
+            build_policy(policy, field=field)
+        except ConfigError as error:
+            inner = (error.field or field).removeprefix(field).lstrip(".")
+            where = (*location, *inner.split(".")) if inner else location
+            reason = error.message.removeprefix(f"{error.field}: ")
+            raise document.error(reason, where) from None
 
 
 def _resolve_paths(config: Config, base_dir: Path) -> Config:

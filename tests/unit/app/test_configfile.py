@@ -408,3 +408,38 @@ def test_registry_rules(tmp_path: Path) -> None:
 def test_parse_config_names_its_source() -> None:
     with pytest.raises(ConfigError, match=r"^inline:2: images\[0\]\.name: "):
         parse_config("images:\n  - {name: '', policy: {}}\n", source="inline", base_dir=Path())
+
+
+def test_a_bad_range_fails_at_load_time_with_its_line(tmp_path: Path) -> None:
+    error = load_error(
+        tmp_path,
+        """
+        policies:
+          "flux-system:api":
+            prerelease: true
+            semver: ">=1.0 <<2"
+        """,
+    )
+    assert (error.line, error.field) == (4, 'policies["flux-system:api"].semver')
+    assert "invalid range '>=1.0 <<2'" in error.message
+
+
+def test_a_bad_regex_in_an_inline_image_policy(tmp_path: Path) -> None:
+    error = load_error(
+        tmp_path,
+        """
+        images:
+          - name: app
+            policy:
+              filter:
+                pattern: '^main-(?P<ts>[0-9+$'
+        """,
+    )
+    assert error.field is not None
+    assert error.field.startswith("images[0].policy.filter")
+    assert error.line == 5
+
+
+def test_a_bad_default_policy(tmp_path: Path) -> None:
+    error = load_error(tmp_path, "default_policy:\n  platforms: [arm64]\n")
+    assert (error.line, error.field) == (2, "default_policy.platforms")
