@@ -8,23 +8,20 @@ text: nothing runs, nothing is added to the DOM. Skips when Chromium is not inst
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess  # noqa: TID251 (the test drives a real browser process)
-import threading
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-import uvicorn
 
 from image_bot.app.metrics import Metrics
 from image_bot.app.status import ImageStatus, RepositoryStatus, ServiceState
 from image_bot.app.web import create_app
 from image_bot.app.webhooks import WebhookSecrets
 from image_bot.model import PullRequest, PullRequestState
+from tests.integration.uvicorn_thread import serve_in_thread
 
 pytestmark = pytest.mark.integration
 
@@ -100,22 +97,8 @@ def status_url() -> Iterator[str]:
         secrets=WebhookSecrets(),
         metrics=Metrics(),
     )
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert server.started, "uvicorn did not start"
-    try:
-        yield f"http://127.0.0.1:{port}/"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
+    with serve_in_thread(app) as url:
+        yield f"{url}/"
 
 
 def run_chromium(tmp_path: Path, *args: str) -> str:
