@@ -37,6 +37,7 @@ import hashlib
 import http.server
 import itertools
 import json
+import os
 import re
 import shutil
 import socket
@@ -93,6 +94,19 @@ def _write_link(path: Path, hex_digest: str) -> None:
     (path / "link").write_text(f"sha256:{hex_digest}")
 
 
+def _write_new_tag(tag_dir: str, link: bytes) -> None:
+    """Create `tag_dir/current/link` with the fewest syscalls (bulk seeding is mkdir-bound).
+
+    The tag's `index/` links are left out: distribution resolves and lists tags from
+    `current/link` alone; the index only serves lookups of tags by digest and deletes.
+    """
+    os.mkdir(tag_dir)  # noqa: PTH102
+    os.mkdir(f"{tag_dir}/current")  # noqa: PTH102
+    descriptor = os.open(f"{tag_dir}/current/link", os.O_WRONLY | os.O_CREAT, 0o644)
+    os.write(descriptor, link)
+    os.close(descriptor)
+
+
 class Seeder:
     """Writes images straight into a registry's storage root (no HTTP, no auth)."""
 
@@ -129,6 +143,17 @@ class Seeder:
         tag_dir = self._repo(repository) / "_manifests" / "tags" / tag
         _write_link(tag_dir / "current", hex_digest)
         _write_link(tag_dir / "index" / "sha256" / hex_digest, hex_digest)
+
+    def bulk_tags(self, repository: str, tags: Iterable[str], hex_digest: str) -> None:
+        """Point many new tags at one manifest, fast; existing tags are re-pointed."""
+        tags_dir = self._repo(repository) / "_manifests" / "tags"
+        tags_dir.mkdir(parents=True, exist_ok=True)
+        link = f"sha256:{hex_digest}".encode()
+        for tag in tags:
+            try:
+                _write_new_tag(f"{tags_dir}/{tag}", link)
+            except FileExistsError:
+                self.tag(repository, tag, hex_digest)
 
     def image_manifest(
         self,
@@ -230,8 +255,7 @@ class Seeder:
                 salt=f"bulk {repository}",
             )
             self._shared[repository] = shared
-        for tag in tags:
-            self.tag(repository, tag, shared)
+        self.bulk_tags(repository, tags, shared)
 
 
 # --- token server: the Docker Hub auth flow --------------------------------------------------
