@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import re
+import traceback
 import urllib.parse
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -138,6 +139,9 @@ def _exchange(
             resp = handler(forge, req)
         except ApiError as exc:
             resp = exc.response
+        except Exception:  # a bug in the fake itself: make it loud in the test that hit it
+            forge.violation(f"fake forge crashed in {op.key}:\n{traceback.format_exc()}")
+            resp = ApiResponse(500, flavour.error(500, "Internal Server Error"))
     for problem in flavour.contract.check_response(op, resp.status, resp.body):
         forge.violation(f"{flavour.name} {op.key} response: {problem}")
     return resp, op.key

@@ -13,6 +13,10 @@ from tests.fakeforge.barerepo import BareRepo
 from tests.fakeforge.contracts import GitHubContract
 from tests.fakeforge.github_api import GitHubApi
 from tests.fakeforge.github_render import GitHubRenderer
+from tests.fakeforge.gitlab_api import GitLabApi
+from tests.fakeforge.gitlab_contract import GitLabContract
+from tests.fakeforge.gitlab_render import GitLabRenderer
+from tests.fakeforge.gitlab_repo_api import GitLabRepoApi
 from tests.fakeforge.pulls import close_pull, find_repo, merge_pull, open_pull
 from tests.fakeforge.server import BackgroundServer
 from tests.fakeforge.state import (
@@ -54,6 +58,10 @@ class FakeForge:
         self.base_url = f"http://127.0.0.1:{self.port}"
         github = GitHubApi(GitHubRenderer(contract, self.base_url))
         flavours.append(Flavour("github", "/api/v3", contract, github.handlers))
+        gl_contract = GitLabContract(contracts_dir / "gitlab-api.yaml")
+        gl_render = GitLabRenderer(gl_contract, self.base_url)
+        gl_handlers = {**GitLabApi(gl_render).handlers, **GitLabRepoApi(gl_render).handlers}
+        flavours.append(Flavour("gitlab", "/api/v4", gl_contract, gl_handlers))
         self.flavours = flavours
 
     # ------------------------------------------------------------------ lifecycle
