@@ -14,9 +14,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from html import escape
 
-from image_bot.model import PullRequest
-
-__all__ = ["ImageStatus", "RepositoryStatus", "ServiceState", "render_status_page"]
+__all__ = [
+    "ImageStatus",
+    "PullRequestStatus",
+    "RepositoryStatus",
+    "ServiceState",
+    "render_status_page",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +34,17 @@ class ImageStatus:
 
 
 @dataclass(frozen=True, slots=True)
+class PullRequestStatus:
+    """An open bot pull request, as the status page links it."""
+
+    title: str
+    url: str
+    branch: str
+    base: str
+    number: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class RepositoryStatus:
     """The last known state of one managed repository."""
 
@@ -37,7 +52,7 @@ class RepositoryStatus:
     last_pass: datetime | None = None
     next_pass: datetime | None = None
     images: tuple[ImageStatus, ...] = ()
-    pull_requests: tuple[PullRequest, ...] = ()
+    pull_requests: tuple[PullRequestStatus, ...] = ()
     errors: tuple[str, ...] = ()  # already redacted messages of the last pass
 
 
@@ -160,11 +175,11 @@ def _images(images: Sequence[ImageStatus]) -> str:
     )
 
 
-def _pull_requests(pulls: Sequence[PullRequest]) -> str:
+def _pull_requests(pulls: Sequence[PullRequestStatus]) -> str:
     if not pulls:
         return '<p class="muted">None open.</p>'
     items = "".join(
-        f"<li>{_link(pr.url, f'#{pr.number} {pr.title}'.strip())} "
+        f"<li>{_link(pr.url, f'#{pr.number} {pr.title}' if pr.number else pr.title)} "
         f'<span class="muted">({_text(pr.branch)} &rarr; {_text(pr.base)})</span></li>'
         for pr in pulls
     )

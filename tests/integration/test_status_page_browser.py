@@ -17,10 +17,14 @@ from pathlib import Path
 import pytest
 
 from image_bot.app.metrics import Metrics
-from image_bot.app.status import ImageStatus, RepositoryStatus, ServiceState
+from image_bot.app.status import (
+    ImageStatus,
+    PullRequestStatus,
+    RepositoryStatus,
+    ServiceState,
+)
 from image_bot.app.web import create_app
 from image_bot.app.webhooks import WebhookSecrets
-from image_bot.model import PullRequest, PullRequestState
 from tests.integration.uvicorn_thread import serve_in_thread
 
 pytestmark = pytest.mark.integration
@@ -62,23 +66,19 @@ def service_state() -> ServiceState:
                 ImageStatus("ghcr.io/acme/app:1.9.0", "1.9.0", None, "newest allowed"),
             ),
             pull_requests=(
-                PullRequest(
-                    number=7,
+                PullRequestStatus(
+                    title=HOSTILE_TITLE,
                     url="https://github.example/acme/gitops/pull/7",
                     branch="image-bot/app",
                     base="main",
-                    head_sha="1" * 40,
-                    state=PullRequestState.OPEN,
-                    title=HOSTILE_TITLE,
+                    number=7,
                 ),
-                PullRequest(
-                    number=8,
+                PullRequestStatus(
+                    title="Update other",
                     url="javascript:document.title='pwned'",
                     branch="image-bot/other",
                     base="main",
-                    head_sha="2" * 40,
-                    state=PullRequestState.OPEN,
-                    title="Update other",
+                    number=8,
                 ),
             ),
             errors=(HOSTILE_ERROR,),

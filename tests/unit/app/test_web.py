@@ -19,10 +19,15 @@ from image_bot.app.cli import cli
 from image_bot.app.configfile import parse_config
 from image_bot.app.github_webhooks import Command, CommandVerb, DeliveryLog, GitHubEvent
 from image_bot.app.metrics import Metrics
-from image_bot.app.status import ImageStatus, RepositoryStatus, ServiceState
+from image_bot.app.status import (
+    ImageStatus,
+    PullRequestStatus,
+    RepositoryStatus,
+    ServiceState,
+)
 from image_bot.app.web import REGISTRY_MAX_BODY, create_app
 from image_bot.app.webhooks import Trigger, WebhookSecrets
-from image_bot.model import ImageName, PullRequest, PullRequestState
+from image_bot.model import ImageName
 from image_bot.publish.marker import Marker, encode_marker
 
 Client = httpx.AsyncClient
@@ -134,14 +139,12 @@ def put_repository(state: ServiceState, *, note: str = "", url: str = "https://x
                 ImageStatus("ghcr.io/acme/app:2.0.0", "2.0.0", None, "newest allowed"),
             ),
             pull_requests=(
-                PullRequest(
-                    number=7,
+                PullRequestStatus(
+                    title="Update nginx to 1.27.1",
                     url=url,
                     branch="image-bot/nginx",
                     base="main",
-                    head_sha="1" * 40,
-                    state=PullRequestState.OPEN,
-                    title="Update nginx to 1.27.1",
+                    number=7,
                 ),
             ),
             errors=("registry quay.io (x/y): 503 Service Unavailable",),
