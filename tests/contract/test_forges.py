@@ -1,0 +1,334 @@
+"""One conformance suite for every Forge with pull requests: the real PyGithub and
+python-gitlab clients against the fake forge (tests/fakeforge), through our adapters.
+
+Each test reads the outcome twice: from what the adapter returns and from the fake's own
+state (what a person would see on the forge).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pytest
+
+from image_bot.errors import ForgeAuthError, ForgeError, PullRequestConflict, RateLimited
+from image_bot.model import PullRequest, PullRequestState
+from image_bot.publish.forge import Forge, PullRequestDraft
+from image_bot.publish.github import GitHubForge
+from image_bot.publish.gitlab import GitLabForge
+from image_bot.publish.marker import Marker, encode_marker
+from tests.fakeforge.control import FakeForge
+
+pytestmark = pytest.mark.integration
+
+REPO = "acme/deploy"
+BASE = "main"
+NGINX = "docker.io/library/nginx:1.27.1"
+REDIS = "docker.io/library/redis:7.4.0"
+
+
+@dataclass
+class Harness:
+    """An adapter pointed at the fake, plus what the suite needs to know about its flavour."""
+
+    api: str  # the fake's api name: github | gitlab
+    fake: FakeForge
+    make: Callable[[str], Forge]  # token -> forge
+
+    @property
+    def forge(self) -> Forge:
+        return self.make(self.fake.bot_token)
+
+    def push(self, branch: str, version: str = "1.27.1") -> str:
+        """A bot branch on the forge, as publish/git.py would have pushed it."""
+        return self.fake.commit(
+            REPO,
+            branch,
+            {"deploy/app.yaml": f"image: nginx:{version}\n"},
+            message=f"Update nginx to {version}",
+            start=BASE,
+            author=self.fake.bot,
+        )
+
+
+def _github(fake: FakeForge) -> Harness:
+    def make(token: str) -> Forge:
+        return GitHubForge.with_token(
+            token, api_url=fake.github_api_url, request_interval=0, write_interval=0
+        )
+
+    return Harness("github", fake, make)
+
+
+def _gitlab(fake: FakeForge) -> Harness:
+    def make(token: str) -> Forge:
+        return GitLabForge(token, url=fake.gitlab_url)
+
+    return Harness("gitlab", fake, make)
+
+
+@pytest.fixture(params=[_github, _gitlab], ids=["github", "gitlab"])
+def harness(request: pytest.FixtureRequest, fake_forge: FakeForge) -> Harness:
+    fake_forge.create_repo(REPO, {"deploy/app.yaml": "image: nginx:1.25.0\n"}, default_branch=BASE)
+    build: Callable[[FakeForge], Harness] = request.param
+    return build(fake_forge)
+
+
+def _draft(
+    fingerprint: str = "fp-1",
+    proposals: tuple[str, ...] = (NGINX,),
+    *,
+    title: str = "Update nginx to 1.27.1",
+    labels: tuple[str, ...] = ("image-bot",),
+    draft: bool = False,
+) -> PullRequestDraft:
+    marker = encode_marker(Marker(group="nginx", fingerprint=fingerprint, proposals=proposals))
+    body = f"| image | from | to |\n|---|---|---|\n| nginx | 1.25.0 | 1.27.1 |\n\n{marker}\n"
+    return PullRequestDraft(title=title, body=body, labels=labels, draft=draft)
+
+
+def _only(prs: list[PullRequest], branch: str) -> PullRequest:
+    found = [pr for pr in prs if pr.branch == branch]
+    assert len(found) == 1, found
+    return found[0]
+
+
+def test_create_from_a_pushed_branch_then_list_it(harness: Harness) -> None:
+    sha = harness.push("image-bot/nginx")
+    forge = harness.forge
+    created = forge.create(REPO, "image-bot/nginx", BASE, _draft())
+
+    assert (created.branch, created.base, created.head_sha) == ("image-bot/nginx", BASE, sha)
+    assert created.state is PullRequestState.OPEN
+    assert (created.fingerprint, created.proposals) == ("fp-1", (NGINX,))
+    assert created.labels == ("image-bot",)
+    assert created.created_at is not None
+
+    listed = _only(harness.forge.bot_pull_requests(REPO), "image-bot/nginx")
+    assert listed.number == created.number
+    assert (listed.fingerprint, listed.proposals, listed.head_sha) == ("fp-1", (NGINX,), sha)
+    assert listed.title == "Update nginx to 1.27.1"
+    assert listed.labels == ("image-bot",)
+    on_server = harness.fake.pull(REPO, created.number)
+    assert on_server.labels == ["image-bot"]
+    assert on_server.author.login == "image-bot"
+
+
+def test_listing_ignores_other_branches_and_flags_foreign_prs(harness: Harness) -> None:
+    harness.fake.commit(REPO, "feature/x", {"a.txt": "x"}, start=BASE)
+    harness.fake.open_pull(REPO, "feature/x", body=encode_marker(Marker("g", "not-ours")))
+    harness.fake.commit(REPO, "image-bot/hand-made", {"b.txt": "y"}, start=BASE)
+    harness.fake.open_pull(REPO, "image-bot/hand-made", body="no marker here")
+
+    prs = harness.forge.bot_pull_requests(REPO)
+
+    assert [pr.branch for pr in prs] == ["image-bot/hand-made"]
+    assert prs[0].fingerprint is None  # on a bot branch but not recognisably the bot's
+
+
+def test_update_changes_title_body_and_labels(harness: Harness) -> None:
+    harness.push("image-bot/nginx")
+    created = harness.forge.create(REPO, "image-bot/nginx", BASE, _draft())
+    new_sha = harness.push("image-bot/nginx", "1.27.2")
+    new = _draft(
+        "fp-2",
+        ("docker.io/library/nginx:1.27.2",),
+        title="Update nginx to 1.27.2",
+        labels=("image-bot", "dependencies"),
+    )
+
+    forge = harness.forge
+    forge.bot_pull_requests(REPO)
+    updated = forge.update(REPO, created, new)
+
+    assert (updated.title, updated.fingerprint, updated.head_sha) == (
+        "Update nginx to 1.27.2",
+        "fp-2",
+        new_sha,
+    )
+    assert set(updated.labels) == {"image-bot", "dependencies"}
+    on_server = harness.fake.pull(REPO, created.number)
+    assert on_server.title == "Update nginx to 1.27.2"
+    assert "fp-2" in on_server.body
+    assert set(on_server.labels) == {"image-bot", "dependencies"}
+    listed = _only(harness.forge.bot_pull_requests(REPO), "image-bot/nginx")
+    assert (listed.fingerprint, listed.proposals) == ("fp-2", ("docker.io/library/nginx:1.27.2",))
+
+
+def test_update_without_a_prior_listing_works_too(harness: Harness) -> None:
+    harness.push("image-bot/nginx")
+    created = harness.make(harness.fake.bot_token).create(REPO, "image-bot/nginx", BASE, _draft())
+    updated = harness.forge.update(REPO, created, _draft("fp-9", title="Retitled"))
+    assert harness.fake.pull(REPO, created.number).title == "Retitled"
+    assert updated.fingerprint == "fp-9"
+
+
+def test_comment(harness: Harness) -> None:
+    harness.push("image-bot/nginx")
+    forge = harness.forge
+    created = forge.create(REPO, "image-bot/nginx", BASE, _draft())
+    forge.comment(REPO, created, "nginx 1.27.1 was yanked; keeping this open")
+    bodies = [c.body for c in harness.fake.pull(REPO, created.number).comments]
+    assert bodies == ["nginx 1.27.1 was yanked; keeping this open"]
+
+
+def test_closed_pr_is_still_listed_as_closed_with_its_proposals(harness: Harness) -> None:
+    harness.push("image-bot/nginx")
+    forge = harness.forge
+    created = forge.create(REPO, "image-bot/nginx", BASE, _draft(proposals=(NGINX, REDIS)))
+    forge.close(REPO, created, comment="superseded")
+
+    on_server = harness.fake.pull(REPO, created.number)
+    assert on_server.state == "closed"
+    assert not on_server.merged
+    assert [c.body for c in on_server.comments] == ["superseded"]
+    listed = _only(harness.forge.bot_pull_requests(REPO), "image-bot/nginx")
+    assert listed.state is PullRequestState.CLOSED
+    assert (listed.fingerprint, listed.proposals) == ("fp-1", (NGINX, REDIS))
+
+
+def test_merged_pr_is_listed_as_merged(harness: Harness) -> None:
+    harness.push("image-bot/nginx")
+    created = harness.forge.create(REPO, "image-bot/nginx", BASE, _draft())
+    harness.fake.merge_pull(REPO, created.number)
+    listed = _only(harness.forge.bot_pull_requests(REPO), "image-bot/nginx")
+    assert listed.state is PullRequestState.MERGED
+
+
+def test_only_the_newest_closed_pr_per_branch_is_listed(harness: Harness) -> None:
+    forge = harness.forge
+    harness.push("image-bot/nginx")
+    first = forge.create(REPO, "image-bot/nginx", BASE, _draft("fp-old"))
+    forge.close(REPO, first)
+    time.sleep(1.1)  # forges order by updated_at with one-second resolution
+    harness.push("image-bot/nginx", "1.27.2")
+    second = forge.create(REPO, "image-bot/nginx", BASE, _draft("fp-new"))
+    forge.close(REPO, second)
+
+    listed = harness.forge.bot_pull_requests(REPO)
+    assert [(pr.number, pr.fingerprint) for pr in listed] == [(second.number, "fp-new")]
+
+
+def test_a_second_pr_for_the_same_branch_is_a_conflict(harness: Harness) -> None:
+    harness.push("image-bot/nginx")
+    forge = harness.forge
+    forge.create(REPO, "image-bot/nginx", BASE, _draft())
+    with pytest.raises(PullRequestConflict):
+        forge.create(REPO, "image-bot/nginx", BASE, _draft())
+
+
+def test_draft_pull_request(harness: Harness) -> None:
+    harness.push("image-bot/nginx")
+    created = harness.forge.create(REPO, "image-bot/nginx", BASE, _draft(draft=True))
+    assert created.draft
+    listed = _only(harness.forge.bot_pull_requests(REPO), "image-bot/nginx")
+    assert listed.draft
+    assert listed.title == "Update nginx to 1.27.1"  # GitLab's "Draft: " prefix is not ours
+    assert harness.fake.pull(REPO, created.number).draft
+
+
+def test_enable_automerge(harness: Harness) -> None:
+    harness.push("image-bot/nginx")
+    forge = harness.forge
+    created = forge.create(REPO, "image-bot/nginx", BASE, _draft())
+    try:
+        forge.enable_automerge(REPO, created)
+    except ForgeError:
+        missing = "no such endpoint POST /api/graphql"
+        if harness.api == "github" and missing in harness.fake.take_violations():
+            pytest.xfail("the fake forge does not serve GitHub GraphQL (auto-merge) yet")
+        raise
+    on_server = harness.fake.pull(REPO, created.number)
+    assert on_server.auto_merge is not None or on_server.merged
+
+
+def test_rate_limit_429_becomes_rate_limited_with_retry_after(harness: Harness) -> None:
+    harness.fake.inject_fault(harness.api, 429, retry_after=7)
+    with pytest.raises(RateLimited) as caught:
+        harness.forge.bot_pull_requests(REPO)
+    assert caught.value.retry_after == 7.0
+    assert harness.fake.count_calls(harness.api) == 1  # no sleeping retry inside the client
+
+
+def test_github_secondary_limit_403_becomes_rate_limited(fake_forge: FakeForge) -> None:
+    harness = _github(fake_forge)
+    fake_forge.create_repo(REPO)
+    fake_forge.inject_fault("github", 403, retry_after=30)
+    with pytest.raises(RateLimited) as caught:
+        harness.forge.bot_pull_requests(REPO)
+    assert caught.value.retry_after == 30.0
+
+
+def test_github_primary_limit_waits_until_the_reset(fake_forge: FakeForge) -> None:
+    harness = _github(fake_forge)
+    fake_forge.create_repo(REPO)
+    fake_forge.inject_fault("github", 403, primary=True)
+    with pytest.raises(RateLimited) as caught:
+        harness.forge.bot_pull_requests(REPO)
+    assert caught.value.retry_after is not None
+    assert 0 <= caught.value.retry_after <= 3600
+
+
+def test_bad_token_is_an_auth_error_without_the_token(harness: Harness) -> None:
+    bad = "glpat-wrongwrongwrong1234"
+    with pytest.raises(ForgeAuthError) as caught:
+        harness.make(bad).bot_pull_requests(REPO)
+    assert bad not in str(caught.value)
+
+
+def test_listing_twenty_open_bot_prs_costs_at_most_two_reads_and_no_write(
+    harness: Harness,
+) -> None:
+    forge = harness.forge
+    for n in range(20):
+        branch = f"image-bot/image-{n:02d}"
+        harness.push(branch, f"1.{n}.0")
+        forge.create(REPO, branch, BASE, _draft(f"fp-{n}", labels=()))
+    harness.fake.clear_calls()
+
+    prs = harness.forge.bot_pull_requests(REPO)
+
+    assert len(prs) == 20
+    assert all(pr.fingerprint is not None for pr in prs)
+    assert harness.fake.count_calls(harness.api, writes=False) <= 2
+    assert harness.fake.count_calls(harness.api, writes=True) == 0
+
+
+def test_update_after_a_listing_reads_nothing(harness: Harness) -> None:
+    harness.push("image-bot/nginx")
+    harness.forge.create(REPO, "image-bot/nginx", BASE, _draft())
+    forge = harness.forge
+    (listed,) = forge.bot_pull_requests(REPO)
+    harness.fake.clear_calls()
+
+    forge.update(REPO, listed, _draft("fp-2", title="Update nginx to 1.27.2"))
+    forge.comment(REPO, listed, "rebuilt from main")
+
+    assert harness.fake.count_calls(harness.api, writes=False) == 0
+    assert harness.fake.count_calls(harness.api, writes=True) == 2  # labels were already there
+
+
+def test_github_reviewers_and_assignees_are_added_once(fake_forge: FakeForge) -> None:
+    harness = _github(fake_forge)
+    fake_forge.create_repo(REPO)
+    harness.push("image-bot/nginx")
+    wanted = PullRequestDraft(
+        title="Update nginx",
+        body=_draft().body,
+        labels=("image-bot",),
+        reviewers=("alice",),
+        assignees=("alice",),
+    )
+    created = harness.forge.create(REPO, "image-bot/nginx", BASE, wanted)
+    on_server = fake_forge.pull(REPO, created.number)
+    assert (on_server.reviewers, on_server.assignees) == (["alice"], ["alice"])
+    assert (created.reviewers, created.assignees) == (("alice",), ("alice",))
+
+    forge = harness.forge
+    (listed,) = forge.bot_pull_requests(REPO)
+    assert (listed.reviewers, listed.assignees) == (("alice",), ("alice",))
+    fake_forge.clear_calls()
+    forge.update(REPO, listed, wanted)
+    assert fake_forge.count_calls("github", path="requested_reviewers|assignees|labels") == 0
