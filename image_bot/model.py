@@ -13,6 +13,7 @@ from enum import StrEnum
 from image_bot.errors import RegistryError
 
 __all__ = [
+    "BranchReport",
     "Change",
     "Decision",
     "Edit",
@@ -25,6 +26,8 @@ __all__ = [
     "Part",
     "PullRequest",
     "PullRequestState",
+    "RepositoryReport",
+    "RunReport",
     "ScanFailure",
     "ScanResult",
     "Skipped",
@@ -279,3 +282,60 @@ class PullRequest:
     reviewers: tuple[str, ...] = ()  # requested reviewers (logins / usernames; `org/team` on GitHub)
     assignees: tuple[str, ...] = ()
     created_at: datetime | None = None  # for the opened-per-hour limit (publish.limits)
+
+
+# --- run report -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class BranchReport:
+    """What a pass did (or, dry, would do) with one bot branch: the action and its pull request."""
+
+    branch: str
+    action: str  # create | update | keep | close | hold | direct
+    group: str = ""
+    reason: str = ""
+    title: str = ""
+    body: str = ""
+    changes: tuple[Change, ...] = ()
+    diff: str = ""  # unified diff of the plan against the base (filled for create/update/dry runs)
+    head_sha: str | None = None
+    url: str = ""
+    error: str | None = None  # redacted; the branch failed but the pass went on
+
+
+@dataclass(frozen=True, slots=True)
+class RepositoryReport:
+    """One repository's part of a pass: what was found, planned and pushed, and what failed."""
+
+    repository: str  # redacted URL
+    base: str
+    base_sha: str | None = None
+    occurrences: int = 0
+    skipped: tuple[Skipped, ...] = ()
+    branches: tuple[BranchReport, ...] = ()
+    errors: tuple[str, ...] = ()
+    attempts: int = 0
+    git_commands: int = 0
+    git_writes: int = 0  # commits built and pushes made: 0 on a pass with nothing new
+
+    @property
+    def failed(self) -> bool:
+        return bool(self.errors) or any(branch.error for branch in self.branches)
+
+
+@dataclass(frozen=True, slots=True)
+class RunReport:
+    """A whole pass; `exit_code` is 0 when everything worked and 1 when anything failed."""
+
+    repositories: tuple[RepositoryReport, ...] = ()
+    scan_failures: tuple[ScanFailure, ...] = ()
+    errors: tuple[str, ...] = ()
+    caveats: tuple[str, ...] = ()  # what lost precision (no state file, say)
+    dry_run: bool = False
+    images: int = 0
+
+    @property
+    def exit_code(self) -> int:
+        failed = self.scan_failures or self.errors
+        return 1 if failed or any(repo.failed for repo in self.repositories) else 0

@@ -9,15 +9,16 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Set
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import TracebackType
 
 from image_bot.errors import ImageBotError
-from image_bot.model import ImageName
+from image_bot.model import Fact, ImageName, TagFacts, TagList
+from image_bot.scan.registry import Registry
 
-__all__ = ["NO_STATE_CAVEATS", "StateError", "StateStore"]
+__all__ = ["NO_STATE_CAVEATS", "CachingRegistry", "StateError", "StateStore"]
 
 NO_STATE_CAVEATS = (
     "min_age: without --state-dir a digest's age comes only from the registry's `created`"
@@ -122,3 +123,35 @@ class StateStore:
             )
         except sqlite3.Error as error:
             raise StateError(f"state file {self.path}: {error}") from None
+
+
+class CachingRegistry:
+    """A Registry whose tag listings are served from the state file while younger than `ttl`."""
+
+    def __init__(
+        self, inner: Registry, store: StateStore, *, ttl: timedelta, now: datetime
+    ) -> None:
+        self.inner = inner
+        self.store = store
+        self.ttl = ttl
+        self.now = now
+        self.hits = 0
+
+    async def list_tags(self, name: ImageName) -> TagList:
+        """The cached tags of `name`, or the registry's (then cached)."""
+        cached = self.store.cached_tags(name, ttl=self.ttl, now=self.now)
+        if cached is not None:
+            self.hits += 1
+            return TagList(image=name, tags=cached)
+        listed = await self.inner.list_tags(name)
+        if self.ttl > timedelta(0):
+            self.store.store_tags(name, listed.tags, now=self.now)
+        return listed
+
+    async def facts(self, name: ImageName, tag: str, wanted: Set[Fact]) -> TagFacts:
+        """Facts are never cached: a tag may be re-pushed with another digest."""
+        return await self.inner.facts(name, tag, wanted)
+
+    async def aclose(self) -> None:
+        """Close the wrapped registry."""
+        await self.inner.aclose()

@@ -12,6 +12,7 @@ import click
 from image_bot import __version__
 from image_bot.app.cli_config import check_config, config_schema
 from image_bot.app.cli_edit import refs, set_command
+from image_bot.app.cli_run import run
 from image_bot.app.cli_scan import tags
 
 __all__ = ["cli", "main"]
@@ -23,7 +24,7 @@ def cli() -> None:
     """image-bot: keep the image references of a GitOps repository up to date."""
 
 
-for _command in (tags, refs, set_command, check_config, config_schema):
+for _command in (tags, refs, set_command, run, check_config, config_schema):
     cli.add_command(_command)
 
 

@@ -1,15 +1,27 @@
-"""Plan -> PullRequestDraft and commit message: a table of changes and the hidden marker (pure)."""
+"""Plan -> PullRequestDraft and commit message: a table of changes and the hidden marker (pure).
+
+Titles, bodies and commit messages are the user's templates (`spec.TEMPLATE_FIELDS`) filled
+from the plan; the marker is always appended, since it is how the bot knows its own work.
+"""
 
 from __future__ import annotations
 
 import string
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 
 from image_bot.model import Change, ImageRef, UpdatePlan
 from image_bot.publish.forge import PullRequestDraft
 from image_bot.publish.marker import Marker, encode_marker
+from image_bot.spec import CommitSpec, PullRequestSpec
 
-__all__ = ["commit_message", "draft_for", "marker_for", "title_for", "version_text"]
+__all__ = [
+    "commit_message",
+    "draft_for",
+    "marker_for",
+    "render_template",
+    "template_fields",
+    "version_text",
+]
 
 _INTRO = "image-bot updates the container images below to the versions their policies allow."
 
@@ -22,39 +34,46 @@ def version_text(ref: ImageRef) -> str:
     return ref.tag or digest or "latest"
 
 
-def _images(plan: UpdatePlan) -> list[str]:
-    return sorted({str(change.old.name) for change in plan.changes})
+def _location(change: Change) -> str:
+    return f"{change.occurrence.path}:{change.occurrence.line}"
 
 
-def _targets(plan: UpdatePlan) -> list[str]:
-    return sorted({version_text(change.new) for change in plan.changes})
-
-
-def title_for(plan: UpdatePlan, template: str | None = None) -> str:
-    """The title: `template` with {group}, {image}, {version}, {count} filled in, or a default.
-
-    Unknown fields in `template` are left as written rather than failing the pass.
-    """
-    images, targets = _images(plan), _targets(plan)
-    fields = {
-        "group": plan.group,
-        "image": images[0] if len(images) == 1 else f"{len(images)} images",
-        "version": targets[0] if len(targets) == 1 else "new versions",
-        "count": str(len(images)),
-    }
-    if template:
-        return string.Formatter().vformat(template, (), _Lenient(fields))
+def _summary(plan: UpdatePlan) -> str:
+    images = sorted({str(change.old.name) for change in plan.changes})
+    targets = sorted({version_text(change.new) for change in plan.changes})
+    if len(images) == 1 and len(targets) == 1:
+        return f"Update {images[0]} to {targets[0]}"
     if len(images) == 1:
-        return f"Update {fields['image']} to {fields['version']}"
+        return f"Update {images[0]} ({plan.group})"
     return f"Update {len(images)} images ({plan.group})"
 
 
-class _Lenient(dict[str, str]):
-    def __init__(self, fields: Mapping[str, str]) -> None:
-        super().__init__(fields)
+def template_fields(plan: UpdatePlan) -> dict[str, str]:
+    """The values of every template field for `plan`."""
+    changes = "\n".join(
+        f"- {change.old.name}: {version_text(change.old)} -> {version_text(change.new)}"
+        f" ({_location(change)})"
+        for change in plan.changes
+    )
+    return {
+        "summary": _summary(plan),
+        "changes": changes,
+        "count": str(len(plan.changes)),
+        "group": plan.group,
+        "branch": plan.branch,
+        "base": plan.base,
+        "repository": plan.repo,
+    }
 
+
+class _Lenient(dict[str, str]):
     def __missing__(self, key: str) -> str:
         return "{" + key + "}"
+
+
+def render_template(template: str, fields: Mapping[str, str]) -> str:
+    """`template` with `{field}`s filled; an unknown field is left as written."""
+    return string.Formatter().vformat(template, (), _Lenient(fields))
 
 
 def marker_for(plan: UpdatePlan) -> Marker:
@@ -63,50 +82,33 @@ def marker_for(plan: UpdatePlan) -> Marker:
     return Marker(group=plan.group, fingerprint=plan.fingerprint, proposals=proposals)
 
 
-def _location(change: Change) -> str:
-    return f"{change.occurrence.path}:{change.occurrence.line}"
-
-
-def _table(changes: Sequence[Change]) -> str:
+def _table(plan: UpdatePlan) -> str:
     rows = ["| image | old -> new | file:line |", "|---|---|---|"]
     rows.extend(
         f"| `{change.old.name}` | `{version_text(change.old)}` -> `{version_text(change.new)}`"
         f" | `{_location(change)}` |"
-        for change in changes
+        for change in plan.changes
     )
     return "\n".join(rows)
 
 
-def draft_for(
-    plan: UpdatePlan,
-    *,
-    title: str | None = None,
-    body: str | None = None,
-    labels: Sequence[str] = (),
-    reviewers: Sequence[str] = (),
-    assignees: Sequence[str] = (),
-    draft: bool = False,
-) -> PullRequestDraft:
-    """The pull request for `plan`: `body` (or a default intro), the table, then the marker."""
-    text = "\n\n".join(
-        (body.strip() if body else _INTRO, _table(plan.changes), encode_marker(marker_for(plan)))
+def draft_for(plan: UpdatePlan, spec: PullRequestSpec) -> PullRequestDraft:
+    """The pull request for `plan`: the body template (default: intro and table), the marker."""
+    fields = template_fields(plan)
+    body = (
+        render_template(spec.body, fields).strip() if spec.body else f"{_INTRO}\n\n{_table(plan)}"
     )
     return PullRequestDraft(
-        title=title_for(plan, title),
-        body=text + "\n",
-        labels=tuple(labels),
-        reviewers=tuple(reviewers),
-        assignees=tuple(assignees),
-        draft=draft,
+        title=render_template(spec.title, fields).strip().splitlines()[0],
+        body=f"{body}\n\n{encode_marker(marker_for(plan))}\n",
+        labels=spec.labels,
+        reviewers=spec.reviewers,
+        assignees=spec.assignees,
+        draft=spec.draft,
     )
 
 
-def commit_message(plan: UpdatePlan, subject: str | None = None) -> str:
-    """Subject, one line per change (image: old -> new (file:line)), then the marker."""
-    lines = [
-        f"- {change.old.name}: {version_text(change.old)} -> {version_text(change.new)}"
-        f" ({_location(change)})"
-        for change in plan.changes
-    ]
-    parts = (title_for(plan, subject), "\n".join(lines), encode_marker(marker_for(plan)))
-    return "\n\n".join(parts) + "\n"
+def commit_message(plan: UpdatePlan, spec: CommitSpec) -> str:
+    """The commit message template filled from `plan`, then the marker."""
+    text = render_template(spec.message, template_fields(plan)).strip()
+    return f"{text}\n\n{encode_marker(marker_for(plan))}\n"

@@ -88,12 +88,14 @@ class GitRemote:
     def count(self, rev_range: str) -> int:
         return int(git_cmd(self.path, "rev-list", "--count", rev_range))
 
-    def commit(self, branch: str, files: Mapping[str, str], message: str) -> str:
-        """Commit `files` on top of the remote `branch` as a human and push; the new sha."""
-        git_cmd(
-            self.scratch, "fetch", "--quiet", "origin", f"+{branch}:refs/remotes/origin/{branch}"
-        )
-        git_cmd(self.scratch, "checkout", "--quiet", "--force", "-B", "work", f"origin/{branch}")
+    def commit(
+        self, branch: str, files: Mapping[str, str], message: str, *, on: str | None = None
+    ) -> str:
+        """Commit `files` as a human on top of `on` (default: `branch`), push it to `branch`."""
+        start = on or branch
+        refspec = f"+{start}:refs/remotes/origin/{start}"
+        git_cmd(self.scratch, "fetch", "--quiet", "origin", refspec)
+        git_cmd(self.scratch, "checkout", "--quiet", "--force", "-B", "work", f"origin/{start}")
         for name, text in files.items():
             target = self.scratch / name
             target.parent.mkdir(parents=True, exist_ok=True)

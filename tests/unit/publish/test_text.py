@@ -1,15 +1,16 @@
-"""publish.text: titles, the table of changes, the marker in bodies and commit messages."""
+"""publish.text: templates, the table of changes, the marker in bodies and commit messages."""
 
 from __future__ import annotations
 
 from image_bot.plan import Grouping, make_plans
 from image_bot.publish.marker import decode_marker
-from image_bot.publish.text import commit_message, draft_for, title_for, version_text
+from image_bot.publish.text import commit_message, draft_for, version_text
 from image_bot.reference import parse_reference
+from image_bot.spec import CommitSpec, PullRequestSpec
 from tests.unit.publish.factory import change
 
 PLAN = make_plans(
-    "repo",
+    "acme/deploy",
     "main",
     [change("nginx:1.25", "1.27", "apps/web/deploy.yaml", 3),
      change("nginx:1.25", "1.27", "envs/dev/web.yaml", 9)],
@@ -19,28 +20,31 @@ PLAN = make_plans(
 )[0]  # fmt: skip
 
 
-def test_the_title_names_the_image_and_version() -> None:
-    assert title_for(PLAN) == "Update docker.io/library/nginx to 1.27"
-    assert title_for(PLAN, "chore({group}): {image} -> {version} {unknown}") == (
-        "chore(nginx): docker.io/library/nginx -> 1.27 {unknown}"
-    )
+def test_the_default_title_names_the_image_and_version() -> None:
+    assert draft_for(PLAN, PullRequestSpec()).title == "Update docker.io/library/nginx to 1.27"
 
 
-def test_the_body_has_a_row_per_change_and_the_marker() -> None:
-    draft = draft_for(PLAN, labels=["deps"])
-    assert (
-        "| `docker.io/library/nginx` | `1.25` -> `1.27` | `apps/web/deploy.yaml:3` |" in draft.body
-    )
+def test_templates_fill_every_field_and_keep_unknown_ones() -> None:
+    spec = PullRequestSpec(title="chore({group}): {count} refs on {base} in {repository}")
+    assert draft_for(PLAN, spec).title == "chore(nginx): 2 refs on main in acme/deploy"
+    body = draft_for(PLAN, PullRequestSpec(body="{branch}\n{changes}")).body
+    assert body.startswith("image-bot/nginx\n- docker.io/library/nginx: 1.25 -> 1.27")
+
+
+def test_the_default_body_has_a_row_per_change_and_the_marker() -> None:
+    draft = draft_for(PLAN, PullRequestSpec(labels=("deps",), draft=True))
+    row = "| `docker.io/library/nginx` | `1.25` -> `1.27` | `apps/web/deploy.yaml:3` |"
+    assert row in draft.body
     assert "`envs/dev/web.yaml:9`" in draft.body
     marker = decode_marker(draft.body)
     assert marker is not None
     assert marker.fingerprint == PLAN.fingerprint
     assert marker.proposals == ("docker.io/library/nginx:1.27",)
-    assert draft.labels == ("deps",)
+    assert (draft.labels, draft.draft) == (("deps",), True)
 
 
 def test_the_commit_message_lists_each_change_and_carries_the_marker() -> None:
-    message = commit_message(PLAN)
+    message = commit_message(PLAN, CommitSpec())
     subject, changes, _ = message.split("\n\n")
     assert subject == "Update docker.io/library/nginx to 1.27"
     assert changes.splitlines() == [

@@ -1,0 +1,126 @@
+"""RunReport as text (for people and cron mail) and as JSON (`--json`, for machines)."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+
+from image_bot.model import BranchReport, Change, RepositoryReport, RunReport
+
+__all__ = ["report_dict", "report_json", "report_text"]
+
+
+def _change(change: Change) -> dict[str, object]:
+    return {
+        "image": str(change.old.name),
+        "old": change.old.canonical,
+        "new": change.new.canonical,
+        "path": change.occurrence.path,
+        "line": change.occurrence.line,
+        "kind": str(change.occurrence.kind),
+    }
+
+
+def _branch(branch: BranchReport) -> dict[str, object]:
+    return {
+        "branch": branch.branch,
+        "action": branch.action,
+        "group": branch.group,
+        "reason": branch.reason,
+        "title": branch.title,
+        "body": branch.body,
+        "head_sha": branch.head_sha,
+        "url": branch.url,
+        "error": branch.error,
+        "changes": [_change(change) for change in branch.changes],
+        "diff": branch.diff,
+    }
+
+
+def _repository(repo: RepositoryReport) -> dict[str, object]:
+    return {
+        "repository": repo.repository,
+        "base": repo.base,
+        "base_sha": repo.base_sha,
+        "occurrences": repo.occurrences,
+        "skipped": [
+            {"path": skipped.path, "line": skipped.line, "reason": skipped.reason}
+            for skipped in repo.skipped
+        ],
+        "branches": [_branch(branch) for branch in repo.branches],
+        "errors": list(repo.errors),
+        "attempts": repo.attempts,
+        "git_commands": repo.git_commands,
+        "git_writes": repo.git_writes,
+    }
+
+
+def report_dict(report: RunReport) -> dict[str, object]:
+    """The report as plain JSON-able data."""
+    return {
+        "exit_code": report.exit_code,
+        "dry_run": report.dry_run,
+        "images": report.images,
+        "caveats": list(report.caveats),
+        "errors": list(report.errors),
+        "scan_failures": [
+            {"image": str(failure.image), "error": failure.error.message}
+            for failure in report.scan_failures
+        ],
+        "repositories": [_repository(repo) for repo in report.repositories],
+    }
+
+
+def report_json(report: RunReport) -> str:
+    """The report as indented JSON."""
+    return json.dumps(report_dict(report), indent=2)
+
+
+def _where(skipped_line: int | None) -> str:
+    return f":{skipped_line}" if skipped_line is not None else ""
+
+
+def _branch_text(branch: BranchReport, *, dry_run: bool) -> list[str]:
+    verb = f"would {branch.action}" if dry_run and branch.action not in ("keep", "hold") else None
+    head = f"  {verb or branch.action} {branch.branch}"
+    if branch.action in ("keep", "hold", "close"):
+        lines = [f"{head}: {branch.reason}"]
+    else:
+        lines = [f"{head}: {branch.title}"]
+        lines += [
+            f"    {c.old.name}: {c.old.tag or c.old.digest} -> {c.new.tag or c.new.digest}"
+            f"  ({c.occurrence.path}:{c.occurrence.line})"
+            for c in branch.changes
+        ]
+    if branch.error:
+        lines.append(f"    error: {branch.error}")
+    if branch.action in ("create", "update", "direct") and not branch.error:
+        lines += ["", "    --- pull request ---", f"    title: {branch.title}"]
+        lines += [f"    {line}".rstrip() for line in branch.body.splitlines()]
+        lines += ["    --- diff ---", *(f"    {line}" for line in branch.diff.splitlines()), ""]
+    return lines
+
+
+def report_text(report: RunReport) -> str:
+    """A readable account: per repository what was found, skipped, pushed; then the failures."""
+    out: list[str] = []
+    actions: Counter[str] = Counter()
+    for repo in report.repositories:
+        base = f"{repo.base} @ {repo.base_sha[:12]}" if repo.base_sha else repo.base
+        out.append(f"{repo.repository} ({base})")
+        out.append(f"  {repo.occurrences} image references, {len(repo.skipped)} skipped")
+        out += [f"  skipped {s.path}{_where(s.line)}: {s.reason}" for s in repo.skipped]
+        for branch in repo.branches:
+            actions[branch.action] += 1
+            out += _branch_text(branch, dry_run=report.dry_run)
+        if not repo.branches and not repo.errors:
+            out.append("  nothing to update")
+        out += [f"  error: {error}" for error in repo.errors]
+    out += [f"scan failed: {f.image}: {f.error.message}" for f in report.scan_failures]
+    out += [f"error: {error}" for error in report.errors]
+    out += [f"note: {caveat}" for caveat in report.caveats]
+    done = ", ".join(f"{count} {action}" for action, count in sorted(actions.items()))
+    status = "ok" if report.exit_code == 0 else "failed"
+    dry = " (dry run: nothing written)" if report.dry_run else ""
+    out.append(f"{status}: {report.images} images, branches: {done or 'none'}{dry}")
+    return "\n".join(out)

@@ -1,0 +1,135 @@
+"""Carry out reconcile's Actions for one repository: commit, push with a lease, tell the forge.
+
+A dry run reports what each action would do and writes nothing. A push refused because the
+remote moved (`PushRejected`) propagates: the caller starts the repository over from fresh
+state. Other failures stay with their branch, so one branch failing does not stop the rest.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from image_bot.errors import ForgeError, GitError, PushRejected
+from image_bot.model import BranchReport, UpdatePlan
+from image_bot.publish.forge import Forge
+from image_bot.publish.git import Author, Git
+from image_bot.publish.reconcile import Action, Close, Create, Hold, Keep, Update
+from image_bot.publish.text import commit_message, draft_for
+from image_bot.spec import RepositorySpec
+
+__all__ = ["PlanContent", "Publisher"]
+
+
+@dataclass(frozen=True, slots=True)
+class PlanContent:
+    """A plan's files rewritten from the base (path -> new text) and their unified diff."""
+
+    files: Mapping[str, str]
+    diff: str
+
+
+@dataclass
+class Publisher:
+    """Applies actions to one repository whose clone `git` has fetched `base_sha`."""
+
+    git: Git
+    forge: Forge
+    spec: RepositorySpec
+    repo_id: str
+    base_sha: str
+    now: datetime
+    dry_run: bool = False
+
+    @property
+    def author(self) -> Author:
+        return Author(self.spec.commit.author_name, self.spec.commit.author_email)
+
+    def apply(self, action: Action, content: Mapping[str, PlanContent]) -> BranchReport:
+        """Do `action` (its plan's files are `content[branch]`) and report it."""
+        try:
+            return self._apply(action, content)
+        except PushRejected:
+            raise
+        except (GitError, ForgeError) as error:
+            return replace(self.report(action, content), error=error.message)
+
+    def direct(self, plan: UpdatePlan, content: PlanContent) -> BranchReport:
+        """Commit `plan` straight onto the base (fast-forward only); no branch, no forge."""
+        report = BranchReport(
+            branch=plan.base,
+            action="direct",
+            group=plan.group,
+            title=commit_message(plan, self.spec.commit).partition("\n")[0],
+            changes=plan.changes,
+            diff=content.diff,
+        )
+        if self.dry_run or not content.files:
+            return report
+        sha = self._commit(plan, content, branch=f"{plan.base}-image-bot-direct")
+        self.git.push(sha, plan.base, expected=self.base_sha, force=False)
+        return replace(report, head_sha=sha)
+
+    def _apply(self, action: Action, content: Mapping[str, PlanContent]) -> BranchReport:
+        report = self.report(action, content)
+        if self.dry_run:
+            return report
+        match action:
+            case Create(plan):
+                draft = draft_for(plan, self.spec.pull_request)
+                sha = self._commit(plan, content[plan.branch])
+                self.git.push(sha, plan.branch, expected=None)
+                pr = self.forge.create(self.repo_id, plan.branch, plan.base, draft)
+                if self.spec.pull_request.automerge:
+                    self.forge.enable_automerge(self.repo_id, pr)
+                return replace(report, head_sha=sha, url=pr.url)
+            case Update(pr, plan):
+                draft = draft_for(plan, self.spec.pull_request)
+                sha = self._commit(plan, content[plan.branch])
+                self.git.push(sha, plan.branch, expected=pr.head_sha)
+                updated = self.forge.update(self.repo_id, pr, draft)
+                return replace(report, head_sha=sha, url=updated.url)
+            case Close(pr, reason):
+                self.forge.close(self.repo_id, pr, f"image-bot: {reason}.")
+                return report
+            case Keep() | Hold():
+                return report
+
+    def report(self, action: Action, content: Mapping[str, PlanContent]) -> BranchReport:
+        """What `action` does, with its pull request text and diff (no I/O)."""
+        match action:
+            case Create(plan) | Update(_, plan):
+                draft = draft_for(plan, self.spec.pull_request)
+                planned = content.get(plan.branch)
+                return BranchReport(
+                    branch=plan.branch,
+                    action="create" if isinstance(action, Create) else "update",
+                    group=plan.group,
+                    title=draft.title,
+                    body=draft.body,
+                    changes=plan.changes,
+                    diff=planned.diff if planned else "",
+                    url=action.pr.url if isinstance(action, Update) else "",
+                )
+            case Keep(pr, plan, reason) | Hold(pr, plan, reason):
+                return BranchReport(
+                    branch=pr.branch,
+                    action="keep" if isinstance(action, Keep) else "hold",
+                    group=plan.group if plan else "",
+                    reason=reason,
+                    title=pr.title,
+                    changes=plan.changes if plan else (),
+                    head_sha=pr.head_sha,
+                    url=pr.url,
+                )
+            case Close(pr, reason):
+                return BranchReport(
+                    branch=pr.branch, action="close", reason=reason, title=pr.title, url=pr.url
+                )
+
+    def _commit(self, plan: UpdatePlan, content: PlanContent, branch: str | None = None) -> str:
+        message = commit_message(plan, self.spec.commit)
+        return self.git.commit(
+            branch or plan.branch, self.base_sha, content.files, message, self.author, when=self.now
+        )

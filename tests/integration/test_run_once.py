@@ -1,0 +1,263 @@
+"""`image-bot run --once` end to end: a real docker-registry, real git remotes, the real CLI."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from image_bot.app.cli import cli
+from tests.support.gitrepo import GitRemote, MakeRemote, git_cmd
+from tests.support.registry import RunningRegistry, free_port
+
+pytestmark = pytest.mark.integration
+
+BOT = "image-bot@example.com"
+
+
+@dataclass
+class Setup:
+    """A seeded registry, a manifests remote, a config file and the bot's directories."""
+
+    registry: RunningRegistry
+    remote: GitRemote
+    config: Path
+    work: Path
+    web: str  # image names as written in the manifests
+    api: str
+
+    def run(self, *extra: str) -> tuple[int, dict[str, object]]:
+        """Run the CLI once with --json; (exit code, report)."""
+        args = [
+            "run", "--once", "--json", "--config", str(self.config),
+            "--cache-dir", str(self.work / "cache"), "--state-dir", str(self.work / "state"),
+            *extra,
+        ]  # fmt: skip
+        result = CliRunner().invoke(cli, args, catch_exceptions=False)
+        assert result.stdout.startswith("{"), result.output
+        return result.exit_code, json.loads(result.stdout)
+
+
+def repo_report(report: dict[str, object]) -> dict:  # type: ignore[type-arg]
+    (repo,) = report["repositories"]  # type: ignore[misc]
+    return repo  # type: ignore[no-any-return]
+
+
+def branches(report: dict[str, object]) -> dict[str, dict]:  # type: ignore[type-arg]
+    return {b["branch"]: b for b in repo_report(report)["branches"]}
+
+
+DEPLOY = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  template:
+    spec:
+      containers:
+        - name: web
+          image: {web}:1.0.0   # keep this comment
+"""
+COMPOSE = """\
+services:
+  api:
+    image: "{api}:2.0.0"
+"""
+
+
+def write_config(path: Path, remote: str, hosts: list[str], extra: str = "") -> None:
+    registries = "".join(f"  - host: '{host}'\n    insecure: true\n" for host in hosts)
+    path.write_text(
+        f"registries:\n{registries}"
+        "repositories:\n"
+        f"  - url: '{remote}'\n"
+        "    forge: local\n"
+        "    commit:\n"
+        f"      author_email: {BOT}\n"
+        f"{extra}"
+    )
+
+
+@pytest.fixture
+def setup(
+    registry: RunningRegistry, repo_name: str, git_remote: MakeRemote, tmp_path: Path
+) -> Setup:
+    web, api = f"{registry.host}/{repo_name}/web", f"{registry.host}/{repo_name}/api"
+    registry.push_tags(f"{repo_name}/web", ["1.0.0", "1.1.0", "1.2.0", "2.0.0-rc.1"], distinct=True)
+    registry.push_tags(f"{repo_name}/api", ["2.0.0", "2.1.0"], distinct=True)
+    remote = git_remote(
+        files={
+            "apps/web/deploy.yaml": DEPLOY.format(web=web),
+            "infra/compose.yaml": COMPOSE.format(api=api),
+            "infra/broken.yaml": "image: [unclosed\n  containers: {\n",
+        }
+    )
+    config = tmp_path / "image-bot.yaml"
+    write_config(config, remote.url, [registry.host])
+    return Setup(registry, remote, config, tmp_path / "bot", web, api)
+
+
+def slug(name: str) -> str:
+    return "image-bot/" + name.replace(":", "-").replace("/", "-").replace(".", ".")
+
+
+def test_changes_land_on_bot_branches_exactly_as_planned(setup: Setup) -> None:
+    main = setup.remote.refs()["refs/heads/main"]
+    code, report = setup.run()
+    assert code == 0, report
+    found = branches(report)
+    web_branch, api_branch = slug(setup.web), slug(setup.api)
+    assert sorted(found) == sorted([web_branch, api_branch])
+    assert {b["action"] for b in found.values()} == {"create"}
+
+    web_file = setup.remote.show(web_branch, "apps/web/deploy.yaml")
+    assert web_file == DEPLOY.format(web=setup.web).replace(":1.0.0 ", ":1.2.0 ")
+    assert setup.remote.show(web_branch, "infra/compose.yaml") == COMPOSE.format(api=setup.api)
+    api_file = setup.remote.show(api_branch, "infra/compose.yaml")
+    assert api_file == COMPOSE.format(api=setup.api).replace(":2.0.0", ":2.1.0")
+
+    for branch in (web_branch, api_branch):
+        assert setup.remote.count(f"main..{branch}") == 1
+        assert git_cmd(setup.remote.path, "rev-parse", f"{branch}^").strip() == main
+        assert setup.remote.author(branch) == f"image-bot <{BOT}>"
+        assert found[branch]["head_sha"] == setup.remote.refs()[f"refs/heads/{branch}"]
+    (change,) = found[web_branch]["changes"]
+    assert (change["old"], change["new"]) == (f"{setup.web}:1.0.0", f"{setup.web}:1.2.0")
+    assert (change["path"], change["line"]) == ("apps/web/deploy.yaml", 10)
+    assert "apps/web/deploy.yaml:10" in setup.remote.message(web_branch)
+    assert found[web_branch]["title"] == f"Update {setup.web} to 1.2.0"
+    assert "+          image: " in found[web_branch]["diff"]
+    assert setup.remote.refs()["refs/heads/main"] == main  # the base is never pushed to
+
+
+def test_a_malformed_manifest_is_reported_and_left_untouched(setup: Setup) -> None:
+    code, report = setup.run()
+    assert code == 0
+    skipped = repo_report(report)["skipped"]
+    assert [s["path"] for s in skipped] == ["infra/broken.yaml"]
+    broken = setup.remote.show("main", "infra/broken.yaml")
+    for branch in branches(report):
+        assert setup.remote.show(branch, "infra/broken.yaml") == broken
+
+
+def test_a_second_run_with_nothing_new_writes_nothing(setup: Setup) -> None:
+    setup.run()
+    refs, reflog = setup.remote.refs(), setup.remote.reflog()
+    code, report = setup.run()
+    assert code == 0
+    repo = repo_report(report)
+    assert {b["action"] for b in repo["branches"]} == {"keep"}
+    assert repo["git_writes"] == 0  # no commit built, no push made
+    # remote get-url, fetch, rev-parse, checkout, clean, for-each-ref: reads only
+    assert repo["git_commands"] <= 6
+    assert setup.remote.refs() == refs
+    assert setup.remote.reflog() == reflog
+
+
+def test_dry_run_prints_the_plan_and_diff_and_writes_nothing(setup: Setup) -> None:
+    refs, reflog = setup.remote.refs(), setup.remote.reflog()
+    code, report = setup.run("--dry-run")
+    assert code == 0
+    assert report["dry_run"] is True
+    found = branches(report)
+    assert {b["action"] for b in found.values()} == {"create"}
+    assert all(b["head_sha"] is None for b in found.values())
+    assert f"+          image: {setup.web}:1.2.0" in found[slug(setup.web)]["diff"]
+    assert setup.remote.refs() == refs
+    assert setup.remote.reflog() == reflog
+
+
+def test_with_one_registry_down_the_others_are_updated_and_the_exit_code_is_1(
+    setup: Setup, tmp_path: Path
+) -> None:
+    down = f"127.0.0.1:{free_port()}"
+    setup.remote.commit("main", {"apps/db.yaml": f"image: {down}/db/postgres:15.0\n"}, "db")
+    write_config(setup.config, setup.remote.url, [setup.registry.host, down])
+    code, report = setup.run()
+    assert code == 1
+    assert [f["image"] for f in report["scan_failures"]] == [f"{down}/db/postgres"]  # type: ignore[index]
+    assert sorted(branches(report)) == sorted([slug(setup.web), slug(setup.api)])
+    assert setup.remote.branches("image-bot/") == sorted([slug(setup.web), slug(setup.api)])
+
+
+def test_a_moved_base_rebuilds_the_branch_from_the_new_base(setup: Setup) -> None:
+    setup.run()
+    web_branch = slug(setup.web)
+    moved_text = "# owned by team web\n" + DEPLOY.format(web=setup.web)
+    moved = setup.remote.commit("main", {"apps/web/deploy.yaml": moved_text}, "a comment")
+    code, report = setup.run()
+    assert code == 0
+    assert branches(report)[web_branch]["action"] == "update"
+    assert branches(report)[slug(setup.api)]["action"] == "keep"  # its file did not move
+    assert git_cmd(setup.remote.path, "rev-parse", f"{web_branch}^").strip() == moved
+    expected = moved_text.replace(":1.0.0 ", ":1.2.0 ")
+    assert setup.remote.show(web_branch, "apps/web/deploy.yaml") == expected
+
+
+def test_a_human_commit_on_the_bot_branch_is_never_overwritten(setup: Setup) -> None:
+    setup.run()
+    web_branch = slug(setup.web)
+    human = setup.remote.commit(web_branch, {"NOTES.md": "testing this\n"}, "human note")
+    setup.registry.push_tags(setup.web.split("/", 1)[1], ["1.3.0"], distinct=True)  # a newer plan
+    code, report = setup.run()
+    assert code == 0
+    assert branches(report)[web_branch]["action"] == "hold"
+    assert setup.remote.refs()[f"refs/heads/{web_branch}"] == human
+
+
+HookScript = Callable[..., None]
+
+
+@pytest.fixture
+def once_hook(setup: Setup) -> HookScript:
+    """Install a pre-receive hook on the remote that runs `script` once (as another pusher)."""
+
+    def install(script: str, *, reject: bool) -> None:
+        hook = setup.remote.path / "hooks" / "pre-receive"
+        flag = setup.remote.path / "race-once"
+        flag.write_text("armed")
+        hook.write_text(
+            "#!/bin/sh\n"
+            f"[ -f '{flag}' ] || exit 0\n"
+            f"rm '{flag}'\n"
+            # a hook may not move refs while the push is quarantined; a racing pusher could
+            f"env -u GIT_QUARANTINE_PATH {script}\n"
+            f"exit {1 if reject else 0}\n"
+        )
+        hook.chmod(0o755)
+
+    return install
+
+
+def test_a_base_that_moves_during_the_push_is_retried_from_fresh_state(
+    setup: Setup, once_hook: HookScript
+) -> None:
+    moved_text = "# moved while the bot worked\n" + DEPLOY.format(web=setup.web)
+    moved = setup.remote.commit("side", {"apps/web/deploy.yaml": moved_text}, "race", on="main")
+    once_hook(f"git update-ref refs/heads/main {moved}", reject=True)
+    code, report = setup.run()
+    assert code == 0, report
+    assert repo_report(report)["attempts"] == 2
+    web_branch = slug(setup.web)
+    assert git_cmd(setup.remote.path, "rev-parse", f"{web_branch}^").strip() == moved
+    expected = moved_text.replace(":1.0.0 ", ":1.2.0 ")
+    assert setup.remote.show(web_branch, "apps/web/deploy.yaml") == expected
+
+
+def test_a_lost_push_race_never_clobbers_the_winner(setup: Setup, once_hook: HookScript) -> None:
+    setup.run()
+    web_branch = slug(setup.web)
+    winner = setup.remote.commit("side", {"NOTES.md": "mine\n"}, "a human won the race", on="main")
+    # the winner lands between the bot's fetch and its push: the lease must fail
+    once_hook(f"git update-ref refs/heads/{web_branch} {winner}", reject=False)
+    setup.registry.push_tags(setup.web.split("/", 1)[1], ["1.3.0"], distinct=True)
+    code, report = setup.run()
+    assert code == 0, report
+    assert repo_report(report)["attempts"] == 2
+    assert branches(report)[web_branch]["action"] == "hold"
+    assert setup.remote.refs()[f"refs/heads/{web_branch}"] == winner
