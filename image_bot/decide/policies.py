@@ -65,6 +65,13 @@ class _Candidate:
 
 
 @dataclass(frozen=True, slots=True)
+class _Ranking:
+    candidates: tuple[_Candidate, ...]  # best first
+    unranked: tuple[str, ...]  # need facts before they can be ranked
+    rejected: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True, slots=True)
 class TagPolicy:
     """A policy built from a PolicySpec by `decide.build.build_policy`."""
 
@@ -75,6 +82,11 @@ class TagPolicy:
     min_age: timedelta | None = None
     platforms: tuple[str, ...] = ()
     allow_downgrade: bool = False
+    # The last ranking, reused across the fact rounds of one image (facts cannot change it
+    # unless the ordering reads them). A memo only: results are the same without it.
+    _memo: dict[tuple[str | None, tuple[str, ...]], _Ranking] = field(
+        default_factory=dict, init=False, repr=False, compare=False, hash=False
+    )
 
     @property
     def needs(self) -> frozenset[Fact]:
@@ -98,8 +110,9 @@ class TagPolicy:
         """The tag (and digest) to move to, with the reasons every other tag lost."""
         if self.digest is DigestMode.FOLLOW:
             return self._follow(current, tags, now)
-        rejected: dict[str, str] = {}
-        candidates, unranked = self._candidates(current, tags, rejected)
+        ranking = self._ranking(current, tags)
+        rejected = dict(ranking.rejected)
+        candidates, unranked = ranking.candidates, ranking.unranked
         current_rank = self._current_rank(current, tags.facts)
         if unranked:  # e.g. newest build: every candidate's created time first
             need_current = current.tag in tags.tags and current.tag not in tags.facts
@@ -107,7 +120,6 @@ class TagPolicy:
             return Election(
                 None, None, f"needs {self.ordering.description} facts", (), tuple(missing)
             )
-        candidates.sort(key=lambda c: c.order, reverse=True)
         winner, pending, stop = self._walk(
             current_tag=current.tag,
             current_rank=current_rank,
@@ -127,17 +139,26 @@ class TagPolicy:
 
     def ranked(self, current: ImageRef, tags: TagList) -> tuple[str, ...]:
         """The candidates the tag list (and known facts) allow, best first; no fact gates."""
-        candidates, _ = self._candidates(current, tags, {})
-        return tuple(c.tag for c in sorted(candidates, key=lambda c: c.order, reverse=True))
+        return tuple(c.tag for c in self._ranking(current, tags).candidates)
 
     # --- election ------------------------------------------------------------------------
 
     def _value(self, tag: str) -> str | None:
         return self.tag_filter.value(tag) if self.tag_filter is not None else tag
 
-    def _candidates(
-        self, current: ImageRef, tags: TagList, rejected: dict[str, str]
-    ) -> tuple[list[_Candidate], list[str]]:
+    def _ranking(self, current: ImageRef, tags: TagList) -> _Ranking:
+        if self.ordering.needs:
+            return self._rank_all(current, tags)
+        key = (current.tag, tags.tags)
+        ranking = self._memo.get(key)
+        if ranking is None:
+            ranking = self._rank_all(current, tags)
+            self._memo.clear()
+            self._memo[key] = ranking
+        return ranking
+
+    def _rank_all(self, current: ImageRef, tags: TagList) -> _Ranking:
+        rejected: dict[str, str] = {}
         current_value = self._value(current.tag) if current.tag is not None else None
         candidates: list[_Candidate] = []
         unranked: list[str] = []
@@ -160,7 +181,8 @@ class TagPolicy:
                     candidates.append(_Candidate(tag, ranked))
                 if why is not None:
                     rejected[tag] = why
-        return candidates, unranked
+        candidates.sort(key=lambda c: c.order, reverse=True)
+        return _Ranking(tuple(candidates), tuple(unranked), tuple(rejected.items()))
 
     def _current_rank(self, current: ImageRef, facts: Mapping[str, TagFacts]) -> Ranked | None:
         value = self._value(current.tag) if current.tag is not None else None
@@ -188,7 +210,7 @@ class TagPolicy:
         *,
         current_tag: str | None,
         current_rank: Ranked | None,
-        ranked: list[_Candidate],
+        ranked: tuple[_Candidate, ...],
         tags: TagList,
         now: datetime,
         rejected: dict[str, str],

@@ -96,19 +96,30 @@ class TagVersion:
     @property
     def semver(self) -> SemVer | None:
         """The SemVer a range is checked against; None for 4+ part releases (`1.0.0.1`)."""
-        if len(self.release) > 3:
-            return None
-        major, minor, patch = (*self.release, 0, 0)[:3]
-        return SemVer(major, minor, patch, self.pre, (), self.tag)
+        return _semver_of(self.release, self.pre, self.tag)
 
     @property
     def key(self) -> tuple[tuple[int, ...], PreKey, int]:
         """Version order: release (trailing zeros ignored), pre-release, then revision."""
-        release = list(self.release)
-        while len(release) > 1 and release[-1] == 0:
-            release.pop()
-        revision = -1 if self.revision is None else self.revision
-        return (tuple(release), prerelease_key(self.pre), revision)
+        return _key_of(self.release, self.pre, self.revision)
+
+
+@lru_cache(maxsize=65536)
+def _semver_of(release: tuple[int, ...], pre: tuple[str, ...], tag: str) -> SemVer | None:
+    if len(release) > 3:
+        return None
+    major, minor, patch = (*release, 0, 0)[:3]
+    return SemVer(major, minor, patch, pre, (), tag)
+
+
+@lru_cache(maxsize=65536)
+def _key_of(
+    release: tuple[int, ...], pre: tuple[str, ...], revision: int | None
+) -> tuple[tuple[int, ...], PreKey, int]:
+    trimmed = list(release)
+    while len(trimmed) > 1 and trimmed[-1] == 0:
+        trimmed.pop()
+    return (tuple(trimmed), prerelease_key(pre), -1 if revision is None else revision)
 
 
 @lru_cache(maxsize=65536)

@@ -1,0 +1,83 @@
+"""Decide over many tags: choose() for 5,000 tags x N images, cold and warm parse caches.
+
+    .venv/bin/python benchmarks/decide.py [--images 50] [--tags 5000]
+
+Prints wall time per phase, fact requests the policies asked for, and peak RSS.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import resource
+import time
+from datetime import UTC, datetime
+
+from image_bot.decide.build import build_policy, parse_policy
+from image_bot.model import TagFacts, TagList
+from image_bot.reference import parse_reference
+
+SPECS = [
+    {},
+    {"semver": "^1.20"},
+    {"semver": ">=1.0 <3 || 4.x", "ignore": ["*-rc*"]},
+    {"numerical": "asc", "filter": {"pattern": r"^build-(?P<n>\d+)$", "extract": "$n"}},
+    {"alphabetical": "asc"},
+]
+
+
+def make_tags(rng: random.Random, count: int) -> tuple[str, ...]:
+    variants = ["", "", "-alpine", "-bookworm", "-debian-12-r3"]
+    pres = ["", "", "", "-rc.1", "-beta2"]
+    tags = set()
+    while len(tags) < count:
+        kind = rng.random()
+        if kind < 0.8:
+            parts = [rng.randint(0, 5), rng.randint(0, 30), rng.randint(0, 20)]
+            text = ".".join(map(str, parts[: rng.choice([1, 2, 3, 3, 3])]))
+            tags.add(rng.choice(["", "v"]) + text + rng.choice(pres) + rng.choice(variants))
+        elif kind < 0.9:
+            tags.add(f"build-{rng.randint(1, 10**6)}")
+        else:
+            tags.add(f"main-{rng.getrandbits(28):07x}")
+    return tuple(sorted(tags))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--images", type=int, default=50)
+    parser.add_argument("--tags", type=int, default=5000)
+    args = parser.parse_args()
+    rng = random.Random(7)
+    now = datetime.now(UTC)
+    policies = [build_policy(parse_policy(spec)) for spec in SPECS]
+    images = []
+    for n in range(args.images):
+        ref = parse_reference(f"registry.example/team/app{n}:1.20.1")
+        tags = make_tags(rng, args.tags)
+        facts = {t: TagFacts(digest=f"sha256:{hash(t) & (2**256 - 1):064x}") for t in tags}
+        images.append((ref, tags, facts, policies[n % len(policies)]))
+    for phase in ("cold", "warm"):
+        asked = rounds = 0
+        start = time.perf_counter()
+        for ref, tags, facts, policy in images:
+            known: dict[str, TagFacts] = {}
+            while True:
+                decision = policy.choose(ref, TagList(ref.name, tags, known), now=now)
+                if not decision.missing:
+                    break
+                rounds += 1
+                asked += len(decision.missing)
+                known.update({t: facts[t] for t in decision.missing})
+        elapsed = time.perf_counter() - start
+        print(
+            f"{phase}: {args.images} images x {args.tags} tags: {elapsed:.2f}s"
+            f" ({elapsed / args.images * 1000:.1f} ms/image), fact rounds {rounds},"
+            f" tags whose facts were asked {asked}"
+        )
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"peak RSS: {peak:.0f} MiB")
+
+
+if __name__ == "__main__":
+    main()
