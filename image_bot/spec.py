@@ -384,8 +384,6 @@ class TargetSpec(_Section):
     """The image the value belongs to (required for `part: tag`): `ghcr.io/acme/api`."""
     part: Literal["whole", "tag"] = "whole"
     """`tag`: the value is just the tag; `whole`: a full reference (`name:tag[@digest]`)."""
-    policy: str | None = None
-    """Name of a policy in `policies` (default: the images/default_policy rules)."""
 
     @field_validator("path")
     @classmethod
@@ -603,7 +601,7 @@ class Config(_Section):
     registries: tuple[RegistrySpec, ...] = ()
     """Per-registry settings; registries not listed are used anonymously (or via docker config)."""
     policies: dict[str, PolicySpec] = Field(default_factory=dict)
-    """Named policies: referred to by `images[].policy`, `targets[].policy` and markers
+    """Named policies: referred to by `images[].policy` and by markers
     (`# {"$imagepolicy": "flux-system:app"}` uses `flux-system:app`, else `app`)."""
     default_policy: PolicySpec = PolicySpec()
     """The policy of images that no marker and no `images` entry names."""
@@ -657,7 +655,3 @@ class Config(_Section):
         for index, entry in enumerate(self.images):
             if isinstance(entry.policy, str):
                 yield ("images", index, "policy"), entry.policy
-        for r_index, repository in enumerate(self.repositories):
-            for t_index, target in enumerate(repository.targets):
-                if target.policy is not None:
-                    yield ("repositories", r_index, "targets", t_index, "policy"), target.policy

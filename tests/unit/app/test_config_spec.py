@@ -58,14 +58,12 @@ def test_policy_references_point_at_the_fields() -> None:
     config = Config.model_validate(
         {
             "images": [{"name": "a", "policy": {"semver": "^1"}}, {"name": "b", "policy": "p"}],
-            "repositories": [
-                {"url": "x", "targets": [{"files": "*.yaml", "path": "image", "policy": "q"}]}
-            ],
         }
     )
-    assert list(config.policy_references()) == [
-        (("images", 1, "policy"), "p"),
-        (("repositories", 0, "targets", 0, "policy"), "q"),
+    assert list(config.policy_references()) == [(("images", 1, "policy"), "p")]
+    assert [location for location, _ in config.policy_specs()] == [
+        ("default_policy",),
+        ("images", 0, "policy"),
     ]
 
 
