@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Protocol
 
+from image_bot.decide.digests import Election, pin_digest, settle, sorted_reasons
 from image_bot.decide.filters import IgnoreList, TagFilter, age_of, missing_platforms
 from image_bot.decide.orderings import Ordering, Ranked
 from image_bot.model import Decision, Fact, ImageRef, TagFacts, TagList
@@ -41,17 +42,6 @@ class DigestMode(StrEnum):
     NEVER = "never"
     PIN = "pin"
     FOLLOW = "follow"
-
-
-@dataclass(frozen=True, slots=True)
-class Election:
-    """The outcome before it becomes an ImageRef: tag and digest to write (None: stay)."""
-
-    tag: str | None
-    digest: str | None
-    reason: str
-    rejected: tuple[tuple[str, str], ...] = ()
-    missing: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,12 +119,21 @@ class TagPolicy:
             rejected=rejected,
         )
         if pending:
-            return Election(None, None, "resolving the best candidates", _sorted(rejected), pending)
+            return Election(
+                None, None, "resolving the best candidates", sorted_reasons(rejected), pending
+            )
         for candidate in candidates:
             if candidate.tag not in rejected and candidate.tag not in {current.tag, winner}:
                 rejected[candidate.tag] = f"ranks below {winner}" if winner else stop
-        return self._resolve(
-            current=current, winner=winner, stop=stop, tags=tags, rejected=rejected
+        return settle(
+            current,
+            winner,
+            tags,
+            rejected,
+            pin=self.digest is DigestMode.PIN or current.digest is not None,
+            platforms=self.platforms,
+            why_not=stop,
+            why=f"{winner} is the newest by {self.ordering.description}",
         )
 
     def ranked(self, current: ImageRef, tags: TagList) -> tuple[str, ...]:
@@ -242,72 +241,6 @@ class TagPolicy:
             gate_rejections += 1
         return None, tuple(pending), "no tag passes the policy"
 
-    # --- digests ---------------------------------------------------------------------------
-
-    def _resolve(
-        self,
-        *,
-        current: ImageRef,
-        winner: str | None,
-        stop: str,
-        tags: TagList,
-        rejected: dict[str, str],
-    ) -> Election:
-        """Turn the elected tag into what to write: collapse same-image tags, pin digests."""
-        pin = self.digest is DigestMode.PIN or current.digest is not None
-        listed = current.tag is not None and current.tag in tags.tags
-        if winner is None and not (pin and listed):
-            return Election(None, None, stop or "no tag passes the policy", _sorted(rejected))
-        choice = winner or current.tag or ""
-        moves = choice != current.tag
-        comparable = current.digest is not None or listed  # can we tell it is one image?
-        need = [choice] if pin or (moves and comparable) else []
-        if moves and current.digest is None and listed and current.tag is not None:
-            need.append(current.tag)
-        missing = tuple(sorted({tag for tag in need if tag not in tags.facts}))
-        if missing:
-            return Election(None, None, f"checking digests of {choice}", _sorted(rejected), missing)
-        facts = tags.facts.get(choice, TagFacts())
-        now_digest = current.digest or (
-            tags.facts.get(current.tag, TagFacts()).digest if current.tag is not None else None
-        )
-        same_image = moves and now_digest is not None and now_digest == facts.digest
-        if same_image:
-            rejected[choice] = f"same image as the current tag {current.tag}"
-            if not pin or current.digest is not None:
-                return Election(
-                    None, None, f"{choice} is the image {current} already runs", _sorted(rejected)
-                )
-            choice, moves = current.tag or choice, False
-        if not pin:
-            return Election(
-                choice,
-                None,
-                f"{choice} is the newest by {self.ordering.description}",
-                _sorted(rejected),
-            )
-        return self._pin(current, choice, facts, rejected, moved=moves)
-
-    def _pin(
-        self,
-        current: ImageRef,
-        tag: str,
-        facts: TagFacts,
-        rejected: dict[str, str],
-        *,
-        moved: bool,
-    ) -> Election:
-        if facts.digest is None:
-            return Election(None, None, f"the registry gave no digest for {tag}", _sorted(rejected))
-        lacking = missing_platforms(self.platforms, facts.platforms or frozenset())
-        if lacking:
-            why = f"{tag}@{facts.digest} lacks platforms {', '.join(lacking)}"
-            return Election(None, None, why, _sorted(rejected))
-        if not moved and facts.digest == current.digest:
-            return Election(None, None, f"{tag} still points to {facts.digest}", _sorted(rejected))
-        verb = "is the newest" if moved else "moved to a new image"
-        return Election(tag, facts.digest, f"{tag} {verb}; pinned by digest", _sorted(rejected))
-
     def _follow(self, current: ImageRef, tags: TagList, now: datetime) -> Election:
         """Track the current (mutable) tag: propose its new digest when it moved."""
         tag = current.tag
@@ -319,11 +252,7 @@ class TagPolicy:
         why = self._gate(facts, now)
         if why is not None:
             return Election(None, None, f"{tag}@{facts.digest}: {why}")
-        return self._pin(current, tag, facts, {}, moved=False)
-
-
-def _sorted(rejected: dict[str, str]) -> tuple[tuple[str, str], ...]:
-    return tuple(sorted(rejected.items()))
+        return pin_digest(current, tag, facts, self.platforms, {}, moved=False)
 
 
 def _human(delta: timedelta) -> str:
