@@ -1,0 +1,106 @@
+"""`image-bot run`: exit codes, logs, text output, state and min_age, secrets kept out."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from image_bot.app.cli import cli
+from tests.support.gitrepo import MakeRemote
+from tests.support.registry import RunningRegistry, free_port
+
+pytestmark = pytest.mark.integration
+
+
+def invoke(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(cli, ["run", *args], catch_exceptions=False)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_run_without_once_is_a_usage_error() -> None:
+    code, _, err = invoke("--config", "nowhere.yaml")
+    assert code == 2
+    assert "--once" in err
+
+
+def test_a_bad_config_exits_2_naming_the_field(tmp_path: Path) -> None:
+    config = tmp_path / "image-bot.yaml"
+    config.write_text("repositories:\n  - url: x\n    grouping: {strategy: sideways}\n")
+    code, _, err = invoke("--once", "--config", str(config))
+    assert code == 2
+    assert "grouping" in err
+
+
+def test_an_unreachable_remote_fails_its_repository_without_leaking_the_password(
+    tmp_path: Path,
+) -> None:
+    secret = "hunter2-very-secret"
+    url = f"http://bot:{secret}@127.0.0.1:{free_port()}/deploy.git"
+    config = tmp_path / "image-bot.yaml"
+    config.write_text(f"repositories:\n  - url: '{url}'\n")
+    args = ["--once", "--config", str(config), "--cache-dir", str(tmp_path / "c"), "--no-state"]
+    code, out, err = invoke(*args, "--json", "--log-format", "json")
+    assert code == 1
+    report = json.loads(out)
+    assert report["repositories"][0]["errors"]
+    assert secret not in out
+    assert secret not in err
+    logs = [json.loads(line) for line in err.splitlines() if line.startswith("{")]
+    assert any(entry["level"] == "warning" for entry in logs)
+    assert not list((tmp_path / "c").glob(f"*{secret}*"))
+
+
+@pytest.fixture
+def seeded(registry: RunningRegistry, repo_name: str, git_remote: MakeRemote, tmp_path: Path):  # type: ignore[no-untyped-def]
+    image = f"{registry.host}/{repo_name}/app"
+    old = datetime(2020, 1, 1, tzinfo=UTC)
+    registry.push_image(f"{repo_name}/app", "1.0.0", created=old)
+    registry.push_image(f"{repo_name}/app", "1.1.0", created=old)  # built long ago
+    remote = git_remote(files={"app.yaml": f"services:\n  app:\n    image: {image}:1.0.0\n"})
+    config = tmp_path / "image-bot.yaml"
+    config.write_text(
+        f"registries:\n  - host: '{registry.host}'\n    insecure: true\n"
+        "default_policy:\n  min-age: 1h\n"
+        f"repositories:\n  - url: '{remote.url}'\n"
+    )
+    return config, remote, tmp_path
+
+
+def test_text_output_shows_the_pull_request_and_without_state_says_what_loses_precision(
+    seeded,  # type: ignore[no-untyped-def]
+) -> None:
+    config, remote, tmp = seeded
+    code, out, _ = invoke("--once", "--config", str(config), "--cache-dir", str(tmp / "c"),
+                          "--no-state")  # fmt: skip
+    assert code == 0, out
+    assert "--- pull request ---" in out
+    assert "-    image: " in out
+    assert "+    image: " in out
+    assert "note: min_age" in out  # the registry's `created` was trusted, and it says so
+    assert len(remote.branches("image-bot/")) == 1
+
+
+def test_with_state_min_age_counts_from_first_seen_not_from_created(
+    seeded,  # type: ignore[no-untyped-def]
+) -> None:
+    config, remote, tmp = seeded
+    args = ["--once", "--config", str(config), "--cache-dir", str(tmp / "c"), "--json",
+            "--state-dir", str(tmp / "state")]  # fmt: skip
+    code, out, _ = invoke(*args)
+    assert code == 0, out
+    assert remote.branches("image-bot/") == []  # 1.1.0 was only just seen: too young
+    assert json.loads(out)["caveats"] == []
+
+    db = sqlite3.connect(tmp / "state" / "state.sqlite3")
+    earlier = (datetime.now(UTC) - timedelta(hours=2)).isoformat()
+    with db:
+        assert db.execute("UPDATE first_seen SET seen_at = ?", (earlier,)).rowcount >= 1
+    db.close()
+    code, out, _ = invoke(*args)
+    assert code == 0, out
+    assert len(remote.branches("image-bot/")) == 1

@@ -1,0 +1,49 @@
+"""state: first-seen times per digest survive reopening; the tag cache expires."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from image_bot.model import ImageName
+from image_bot.state import StateError, StateStore
+
+NGINX = ImageName("docker.io", "library/nginx")
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def test_first_seen_is_recorded_once_and_kept_across_runs(tmp_path: Path) -> None:
+    with StateStore.in_dir(tmp_path) as store:
+        assert store.first_seen(NGINX, ["sha256:a"], now=T0) == {"sha256:a": T0}
+    later = T0 + timedelta(days=3)
+    with StateStore.in_dir(tmp_path) as store:
+        seen = store.first_seen(NGINX, ["sha256:a", "sha256:b"], now=later)
+    assert seen == {"sha256:a": T0, "sha256:b": later}
+
+
+def test_first_seen_is_per_image(tmp_path: Path) -> None:
+    other = ImageName("ghcr.io", "acme/nginx")
+    with StateStore.in_dir(tmp_path) as store:
+        store.first_seen(NGINX, ["sha256:a"], now=T0)
+        assert store.first_seen(other, ["sha256:a"], now=T0 + timedelta(1)) == {
+            "sha256:a": T0 + timedelta(1)
+        }
+
+
+def test_the_tag_cache_serves_only_while_fresh(tmp_path: Path) -> None:
+    ttl = timedelta(minutes=5)
+    with StateStore.in_dir(tmp_path) as store:
+        assert store.cached_tags(NGINX, ttl=ttl, now=T0) is None
+        store.store_tags(NGINX, ["1.25", "1.27"], now=T0)
+        assert store.cached_tags(NGINX, ttl=ttl, now=T0 + timedelta(minutes=4)) == ("1.25", "1.27")
+        assert store.cached_tags(NGINX, ttl=ttl, now=T0 + timedelta(minutes=5)) is None
+        assert store.cached_tags(NGINX, ttl=timedelta(0), now=T0) is None
+
+
+def test_an_unusable_state_path_is_a_state_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    with pytest.raises(StateError):
+        StateStore.in_dir(blocker)
