@@ -1,0 +1,112 @@
+"""Value types and checks the config sections share: templates, YAML paths, secrets, globs."""
+
+from __future__ import annotations
+
+import re
+import string
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, SecretStr
+
+__all__ = [
+    "TEMPLATE_FIELDS",
+    "BranchSafe",
+    "CronText",
+    "OptionalSecret",
+    "Positive",
+    "RepoPath",
+    "Section",
+    "Template",
+    "parse_yaml_path",
+]
+
+
+TEMPLATE_FIELDS = frozenset(
+    {"summary", "changes", "count", "group", "branch", "base", "repository"}
+)
+"""Names a commit or pull-request template may use, as `{name}` (`str.format` syntax)."""
+
+_YAML_PATH_STEP = re.compile(
+    r"""\.?(?:\[(?P<index>\d+|\*)\]|\["(?P<quoted>[^"]+)"\]|(?P<key>[^.\[\]]+))"""
+)
+_BRANCH_SAFE = re.compile(r"[A-Za-z0-9._/-]*")
+_CRON_FIELDS = (5, 6)
+
+
+def parse_yaml_path(text: str) -> tuple[str | int | None, ...]:
+    """`spec.containers[*].image` -> ('spec', 'containers', None, 'image'); None is `[*]`.
+
+    Keys are dotted, list items `[0]` (or `[*]` for every item), odd keys `["x.y/z"]`.
+    """
+    parts: list[str | int | None] = []
+    position = 0
+    while position < len(text):
+        match = _YAML_PATH_STEP.match(text, position)
+        if match is None or match.end() == position:
+            msg = f'cannot read a YAML path at {text[position:]!r} (write a.b[0]["c.d"])'
+            raise ValueError(msg)
+        index = match.group("index")
+        if index is not None:
+            parts.append(None if index == "*" else int(index))
+        else:
+            parts.append(match.group("quoted") or match.group("key"))
+        position = match.end()
+    if not parts:
+        msg = "a YAML path is not empty"
+        raise ValueError(msg)
+    return tuple(parts)
+
+
+def _check_template(text: str) -> str:
+    try:
+        names = {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
+    except ValueError as error:
+        msg = f"bad template ({error}); write a literal brace as {{{{ or }}}}"
+        raise ValueError(msg) from None
+    unknown = sorted(names - TEMPLATE_FIELDS)
+    if unknown:
+        msg = f"unknown template field {{{unknown[0]}}}; use one of " + ", ".join(
+            f"{{{name}}}" for name in sorted(TEMPLATE_FIELDS)
+        )
+        raise ValueError(msg)
+    return text
+
+
+def _check_branch_safe(text: str) -> str:
+    if not _BRANCH_SAFE.fullmatch(text) or ".." in text or text.startswith(("/", "-", ".")):
+        msg = "use letters, digits and . _ / - (a git branch name part)"
+        raise ValueError(msg)
+    return text
+
+
+def _check_cron(text: str) -> str:
+    if len(text.split()) not in _CRON_FIELDS:
+        msg = "a cron expression has 5 fields: minute hour day-of-month month day-of-week"
+        raise ValueError(msg)
+    return text
+
+
+def _check_relative(text: str) -> str:
+    if text.startswith("/") or ".." in text.split("/"):
+        msg = "a path inside the repository (relative, without ..)"
+        raise ValueError(msg)
+    return text
+
+
+def _empty_is_none(value: object) -> object:
+    return None if value == "" else value
+
+
+Template = Annotated[str, AfterValidator(_check_template)]
+OptionalSecret = Annotated[SecretStr | None, BeforeValidator(_empty_is_none)]
+"""A secret that may be absent; an empty string (`${VAR:-}` with VAR unset) is absent."""
+BranchSafe = Annotated[str, AfterValidator(_check_branch_safe)]
+RepoPath = Annotated[str, AfterValidator(_check_relative)]
+Positive = Annotated[int, Field(ge=1)]
+CronText = Annotated[str, AfterValidator(_check_cron)]
+
+
+class Section(BaseModel):
+    """Base of the config-file sections: unknown keys are errors, field docstrings describe."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
