@@ -44,7 +44,8 @@ from image_bot.plan import Grouping, NamedGroup, Strategy, make_plans
 from image_bot.publish.apply import PlanContent, Publisher
 from image_bot.publish.forge import Forge
 from image_bot.publish.git import Git
-from image_bot.publish.reconcile import reconcile
+from image_bot.publish.limits import PullRequestLimits
+from image_bot.publish.reconcile import limit_creates, reconcile
 from image_bot.reference import with_tag
 from image_bot.scan.registry import Registry
 from image_bot.scan.scanner import fetch_facts, scan
@@ -387,7 +388,14 @@ def _publish(context: _Context, repo: RepositorySpec, checkout: _Checkout) -> Re
         branches = [publisher.direct(plan, contents[plan.branch]) for plan in plans]
     else:
         undecided = {plan.branch for plan in plans_of(unknown)}
-        actions = reconcile(plans, forge.bot_pull_requests(repo_id), undecided=undecided)
+        existing = forge.bot_pull_requests(repo_id)
+        limits = PullRequestLimits(
+            repo.limits.max_open_pull_requests, repo.limits.max_pull_requests_per_hour
+        )
+        actions = limit_creates(
+            reconcile(plans, existing, undecided=undecided),
+            limits.remaining(existing, context.now),
+        )
         branches = [publisher.apply(action, contents) for action in actions]
     return RepositoryReport(
         repository=redact(repo.url),

@@ -81,9 +81,10 @@ def _where(skipped_line: int | None) -> str:
 
 
 def _branch_text(branch: BranchReport, *, dry_run: bool) -> list[str]:
-    verb = f"would {branch.action}" if dry_run and branch.action not in ("keep", "hold") else None
+    quiet = ("keep", "hold", "defer")
+    verb = f"would {branch.action}" if dry_run and branch.action not in quiet else None
     head = f"  {verb or branch.action} {branch.branch}"
-    if branch.action in ("keep", "hold", "close"):
+    if branch.action in ("keep", "hold", "close", "defer"):
         lines = [f"{head}: {branch.reason}"]
     else:
         lines = [f"{head}: {branch.title}"]

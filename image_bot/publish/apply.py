@@ -15,7 +15,7 @@ from image_bot.errors import ForgeError, GitError, PushRejected
 from image_bot.model import BranchReport, UpdatePlan
 from image_bot.publish.forge import Forge
 from image_bot.publish.git import Author, Git
-from image_bot.publish.reconcile import Action, Close, Create, Hold, Keep, Update
+from image_bot.publish.reconcile import Action, Close, Create, Defer, Hold, Keep, Update
 from image_bot.publish.text import commit_message, draft_for
 from image_bot.spec import RepositorySpec
 
@@ -93,7 +93,7 @@ class Publisher:
             case Close(pr, reason):
                 self.forge.close(self.repo_id, pr, f"image-bot: {reason}.")
                 return report
-            case Keep() | Hold():
+            case Keep() | Hold() | Defer():
                 return report
 
     def report(self, action: Action, content: Mapping[str, PlanContent]) -> BranchReport:
@@ -126,6 +126,15 @@ class Publisher:
             case Close(pr, reason):
                 return BranchReport(
                     branch=pr.branch, action="close", reason=reason, title=pr.title, url=pr.url
+                )
+            case Defer(plan, reason):
+                return BranchReport(
+                    branch=plan.branch,
+                    action="defer",
+                    group=plan.group,
+                    reason=reason,
+                    changes=plan.changes,
+                    diff=content[plan.branch].diff if plan.branch in content else "",
                 )
 
     def _commit(self, plan: UpdatePlan, content: PlanContent, branch: str | None = None) -> str:

@@ -11,7 +11,17 @@ from dataclasses import dataclass
 
 from image_bot.model import PullRequest, PullRequestState, UpdatePlan
 
-__all__ = ["Action", "Close", "Create", "Hold", "Keep", "Update", "reconcile"]
+__all__ = [
+    "Action",
+    "Close",
+    "Create",
+    "Defer",
+    "Hold",
+    "Keep",
+    "Update",
+    "limit_creates",
+    "reconcile",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,7 +65,15 @@ class Hold:
     reason: str
 
 
-Action = Create | Update | Keep | Close | Hold
+@dataclass(frozen=True, slots=True)
+class Defer:
+    """Not now: opening `plan`'s pull request would exceed a limit; a later pass will."""
+
+    plan: UpdatePlan
+    reason: str
+
+
+Action = Create | Update | Keep | Close | Hold | Defer
 
 _FOREIGN = "its head is not the bot's commit (someone pushed to it); not overwritten"
 
@@ -96,3 +114,17 @@ def reconcile(
         else:
             actions.append(Close(pr, "no change is needed any more"))
     return actions
+
+
+def limit_creates(actions: Sequence[Action], remaining: int | None) -> list[Action]:
+    """Keep the first `remaining` Creates (None: all); defer the rest, in order."""
+    if remaining is None:
+        return list(actions)
+    limited: list[Action] = []
+    for action in actions:
+        if isinstance(action, Create):
+            if remaining <= 0:
+                action = Defer(action.plan, "the pull request limit is reached")  # noqa: PLW2901
+            remaining -= 1
+        limited.append(action)
+    return limited

@@ -261,3 +261,41 @@ def test_a_lost_push_race_never_clobbers_the_winner(setup: Setup, once_hook: Hoo
     assert repo_report(report)["attempts"] == 2
     assert branches(report)[web_branch]["action"] == "hold"
     assert setup.remote.refs()[f"refs/heads/{web_branch}"] == winner
+
+
+def test_a_branch_whose_change_landed_on_the_base_is_closed(setup: Setup) -> None:
+    setup.run()
+    web_branch = slug(setup.web)
+    merged = DEPLOY.format(web=setup.web).replace(":1.0.0 ", ":1.2.0 ")
+    setup.remote.commit("main", {"apps/web/deploy.yaml": merged}, "merge the bot's change")
+    code, report = setup.run()
+    assert code == 0, report
+    assert branches(report)[web_branch]["action"] == "close"
+    assert setup.remote.branches("image-bot/") == [slug(setup.api)]
+
+
+def test_direct_commits_fast_forward_the_base_and_then_rest(setup: Setup) -> None:
+    write_config(setup.config, setup.remote.url, [setup.registry.host], "    direct_commit: true\n")
+    main = setup.remote.refs()["refs/heads/main"]
+    code, report = setup.run()
+    assert code == 0, report
+    assert [b["action"] for b in repo_report(report)["branches"]] == ["direct"]
+    assert setup.remote.branches("image-bot/") == []
+    assert setup.remote.count(f"{main}..main") == 1
+    assert setup.remote.author("main") == f"image-bot <{BOT}>"
+    assert f"{setup.web}:1.2.0" in setup.remote.show("main", "apps/web/deploy.yaml")
+    assert f"{setup.api}:2.1.0" in setup.remote.show("main", "infra/compose.yaml")
+    refs = setup.remote.refs()
+    code, report = setup.run()
+    assert (code, repo_report(report)["branches"], repo_report(report)["git_writes"]) == (0, [], 0)
+    assert setup.remote.refs() == refs
+
+
+def test_new_branches_beyond_the_open_limit_wait_for_a_later_pass(setup: Setup) -> None:
+    limits = "    limits:\n      max_open_pull_requests: 1\n"
+    write_config(setup.config, setup.remote.url, [setup.registry.host], limits)
+    code, report = setup.run()
+    assert code == 0, report
+    actions = sorted(b["action"] for b in repo_report(report)["branches"])
+    assert actions == ["create", "defer"]
+    assert len(setup.remote.branches("image-bot/")) == 1

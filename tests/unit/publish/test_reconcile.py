@@ -6,7 +6,16 @@ import dataclasses
 
 from image_bot.model import PullRequest, PullRequestState
 from image_bot.plan import Grouping, make_plans
-from image_bot.publish.reconcile import Close, Create, Hold, Keep, Update, reconcile
+from image_bot.publish.reconcile import (
+    Close,
+    Create,
+    Defer,
+    Hold,
+    Keep,
+    Update,
+    limit_creates,
+    reconcile,
+)
 from tests.unit.publish.factory import change
 
 PLANS = make_plans(
@@ -56,3 +65,15 @@ def test_a_proposal_closed_by_a_human_is_not_reopened_but_a_new_one_is() -> None
     assert isinstance(reconcile([NGINX], [closed])[0], Keep)
     newer = dataclasses.replace(closed, fingerprint="older-proposal")
     assert reconcile([NGINX], [newer]) == [Create(NGINX)]
+
+
+def test_creates_beyond_the_limit_are_deferred_in_order() -> None:
+    kept = pr(NGINX.branch, NGINX.fingerprint)
+    actions = reconcile([NGINX, REDIS], [kept])
+    assert limit_creates(actions, None) == actions
+    assert limit_creates(actions, 1) == actions
+    assert limit_creates(reconcile(PLANS, []), 1) == [
+        Create(PLANS[0]),
+        Defer(PLANS[1], "the pull request limit is reached"),
+    ]
+    assert [type(a) for a in limit_creates(reconcile(PLANS, []), 0)] == [Defer, Defer]
