@@ -31,6 +31,7 @@ _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
 _UNION_TAGS = frozenset({"policy-mapping", "policy-name"})
 _MORE_ERRORS = 10
+_MAX_NODES = 100_000  # aliases can make a small file expand exponentially ("billion laughs")
 
 
 @dataclass
@@ -40,7 +41,9 @@ class _Document:
     source: str
     base_dir: Path
     require_env: bool = True
+    interpolate: bool = True
     lines: dict[Location, int] = field(default_factory=lambda: {(): 1})
+    nodes: int = 0
 
     def line_of(self, location: Location) -> int:
         """The line of `location`, or of its nearest parent that has one."""
@@ -94,6 +97,9 @@ def _parse_yaml(text: str, source: str) -> object:
 
 def _plain(node: object, location: Location, document: _Document) -> object:
     """Copy the ruamel tree into plain values, noting lines and interpolating strings."""
+    document.nodes += 1
+    if document.nodes > _MAX_NODES:
+        raise document.error(f"more than {_MAX_NODES} values (aliases expanding?)", location)
     if isinstance(node, CommentedMap):
         out: dict[object, object] = {}
         for key, value in node.items():
@@ -128,6 +134,10 @@ def _interpolate(text: str, location: Location, document: _Document) -> str:
     def substitute(match: re.Match[str]) -> str:
         if match.group(0) == "$${":
             return "${"
+        if not document.interpolate:
+            raise document.error(
+                "${...} is not allowed here (write $${ for a literal ${)", location
+            )
         body = match.group("body")
         if match.group("close") is None:
             raise document.error("unclosed ${ (write $${ for a literal ${)", location)
@@ -273,9 +283,23 @@ def load_config(path: Path, *, require_env: bool = True) -> Config:
     return parse_config(text, source=source, base_dir=path.parent, require_env=require_env)
 
 
-def parse_config(text: str, *, source: str, base_dir: Path, require_env: bool = True) -> Config:
-    """`load_config` for text already read (`source` names it in errors)."""
-    document = _Document(source=source, base_dir=base_dir, require_env=require_env)
+def parse_config(
+    text: str,
+    *,
+    source: str,
+    base_dir: Path,
+    require_env: bool = True,
+    interpolate: bool = True,
+) -> Config:
+    """`load_config` for text already read (`source` names it in errors).
+
+    Pass `interpolate=False` for text the operator did not write (a config file found in a
+    repository, GitHub App mode): `${VAR}` and `${file:...}` would let its authors read the
+    bot's environment and files, so there they are errors.
+    """
+    document = _Document(
+        source=source, base_dir=base_dir, require_env=require_env, interpolate=interpolate
+    )
     data = _plain(_parse_yaml(text, source), (), document)
     if data is None:
         data = {}

@@ -443,3 +443,28 @@ def test_a_bad_regex_in_an_inline_image_policy(tmp_path: Path) -> None:
 def test_a_bad_default_policy(tmp_path: Path) -> None:
     error = load_error(tmp_path, "default_policy:\n  platforms: [arm64]\n")
     assert (error.line, error.field) == (2, "default_policy.platforms")
+
+
+def test_untrusted_text_cannot_read_the_environment_or_files(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("IB_TEST_BOT_SECRET", "bot-only-secret-value")
+    text = "repositories:\n  - url: x\n    pull_request: {title: '${IB_TEST_BOT_SECRET}'}\n"
+    with pytest.raises(
+        ConfigError, match=r"^repo:3: .*pull_request\.title: \$\{\.\.\.\} is not allowed"
+    ):
+        parse_config(text, source="repo", base_dir=Path(), interpolate=False)
+    literal = parse_config(
+        "repositories:\n  - url: x\n    project: 'a$${B}'\n",
+        source="repo",
+        base_dir=Path(),
+        interpolate=False,
+    )
+    assert literal.repositories[0].project == "a${B}"
+
+
+def test_alias_bombs_are_refused(tmp_path: Path) -> None:
+    levels = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    levels += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]" for i in range(1, 7)]
+    error = load_error(tmp_path, "\n".join(levels) + "\n")
+    assert "more than 100000 values" in error.message
