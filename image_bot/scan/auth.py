@@ -12,9 +12,13 @@ from __future__ import annotations
 import base64
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+
+import httpx
+
+from image_bot.scan.dockerconfig import Credentials
 
 __all__ = [
     "Challenge",
@@ -22,7 +26,9 @@ __all__ = [
     "basic_header",
     "parse_challenges",
     "parse_token_response",
+    "pick_challenge",
     "repository_scope",
+    "token_request",
 ]
 
 _TCHARS = r"[!#$%&'*+.^_`|~0-9A-Za-z-]+"
@@ -83,6 +89,40 @@ def parse_challenges(header: str) -> list[Challenge]:
         segment = header[pos:].split(",", 1)[0]
         if _TOKEN68.fullmatch(segment.strip()):
             pos += len(segment)  # a token68 credential hint (`Negotiate abc==`): not a param
+
+
+def pick_challenge(headers: Iterable[str]) -> Challenge | None:
+    """The challenge to answer from WWW-Authenticate values: Bearer first, then Basic."""
+    challenges = [c for value in headers for c in parse_challenges(value)]
+    for scheme in ("bearer", "basic"):
+        for challenge in challenges:
+            if challenge.scheme == scheme:
+                return challenge
+    return None
+
+
+def token_request(
+    client: httpx.AsyncClient,
+    realm: httpx.URL,
+    service: str,
+    scope: str,
+    credentials: Credentials | None,
+) -> httpx.Request:
+    """The token request: OAuth2 refresh grant for an identity token, else GET (+ basic)."""
+    if credentials is not None and credentials.identity_token:
+        form = {
+            "grant_type": "refresh_token",
+            "refresh_token": credentials.identity_token,
+            "service": service,
+            "scope": scope,
+            "client_id": "image-bot",
+        }
+        return client.build_request("POST", realm, data=form)
+    params = {"service": service, "scope": scope} if service else {"scope": scope}
+    request = client.build_request("GET", realm, params=params)
+    if credentials is not None and credentials.username and credentials.password is not None:
+        request.headers["Authorization"] = basic_header(credentials.username, credentials.password)
+    return request
 
 
 def repository_scope(repository: str, actions: str = "pull") -> str:

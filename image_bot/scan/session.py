@@ -19,9 +19,10 @@ from image_bot.scan.auth import (
     Challenge,
     TokenCache,
     basic_header,
-    parse_challenges,
     parse_token_response,
+    pick_challenge,
     repository_scope,
+    token_request,
 )
 from image_bot.scan.dockerconfig import Credentials
 from image_bot.scan.hosts import Endpoint
@@ -36,7 +37,7 @@ _TRANSIENT_ERRORS = (
     httpx.RemoteProtocolError,
     httpx.ProxyError,
 )
-_USER_AGENT = "image-bot (+https://github.com/image-bot/image-bot)"
+_USER_AGENT = "image-bot"
 
 CredentialSource = Callable[[], Awaitable[Credentials | None]]
 
@@ -108,6 +109,7 @@ class RegistrySession:
             follow_redirects=False,
         )
         self._challenge: Challenge | None = None
+        self._token_locks: dict[tuple[str, str, str, str], asyncio.Lock] = {}
 
     def _image(self, repository: str) -> str:
         return f"{self.host}/{repository}"
@@ -161,14 +163,18 @@ class RegistrySession:
             delay = self._backoff * 2**attempt * (0.5 + random.random() / 2)  # noqa: S311 (jitter)
         await self._sleep(delay)
 
-    async def _send(self, client: httpx.AsyncClient, request: httpx.Request) -> httpx.Response:
+    async def _send(
+        self, client: httpx.AsyncClient, request: httpx.Request, repository: str
+    ) -> httpx.Response:
         self._requests[self.host] += 1
         try:
             response = await client.send(request)
         except _TRANSIENT_ERRORS as error:
             raise _Transient(f"{request.url.netloc.decode()}: {_describe(error)}") from None
         except (httpx.HTTPError, httpx.InvalidURL, httpx.StreamError) as error:
-            raise RegistryError(self.host, _describe(error)) from None
+            raise RegistryError(
+                self.host, _describe(error), image=self._image(repository)
+            ) from None
         self.pacer.observe(response.headers)
         return response
 
@@ -179,7 +185,7 @@ class RegistrySession:
         sent_auth = await self._authorization(self._challenge, repository, None)
         if sent_auth:
             request.headers["Authorization"] = sent_auth
-        response = await self._send(self._client, request)
+        response = await self._send(self._client, request, repository)
         if response.status_code == 401:
             challenge = self._pick(response)
             if sent_auth and challenge.scheme == "basic":
@@ -189,7 +195,7 @@ class RegistrySession:
             self._challenge = challenge
             # A rejected cached token (expired early, wrong scope) is replaced, not reused.
             retry_auth = await self._authorization(
-                challenge, repository, challenge.params.get("scope"), fresh=sent_auth is not None
+                challenge, repository, challenge.params.get("scope"), rejected=sent_auth
             )
             if retry_auth is None:
                 raise RegistryAuthError(
@@ -198,7 +204,7 @@ class RegistrySession:
                     image=self._image(repository),
                 )
             request.headers["Authorization"] = retry_auth
-            response = await self._send(self._client, request)
+            response = await self._send(self._client, request, repository)
             if response.status_code == 401:
                 error = self._pick(response).params.get("error") or "credentials rejected"
                 raise RegistryAuthError(
@@ -211,18 +217,12 @@ class RegistrySession:
         return response
 
     def _pick(self, response: httpx.Response) -> Challenge:
-        challenges = [
-            c
-            for value in response.headers.get_list("www-authenticate")
-            for c in parse_challenges(value)
-        ]
-        for scheme in ("bearer", "basic"):
-            for challenge in challenges:
-                if challenge.scheme == scheme:
-                    return challenge
-        raise RegistryAuthError(
-            self.host, "HTTP 401 without a challenge we support (Basic, Bearer)"
-        )
+        challenge = pick_challenge(response.headers.get_list("www-authenticate"))
+        if challenge is None:
+            raise RegistryAuthError(
+                self.host, "HTTP 401 without a challenge we support (Basic, Bearer)"
+            )
+        return challenge
 
     def _check_allowed(self, url: httpx.URL, what: str) -> None:
         if not self.endpoint.may_receive_credentials(url):
@@ -239,7 +239,7 @@ class RegistrySession:
         repository: str,
         scope: str | None,
         *,
-        fresh: bool = False,
+        rejected: str | None = None,
     ) -> str | None:
         """The Authorization value for the next request, or None to go anonymous."""
         if challenge is None:
@@ -250,27 +250,46 @@ class RegistrySession:
                 return None
             self._check_allowed(self._client.base_url, "the registry")
             return basic_header(credentials.username, credentials.password)
-        token = await self._token(
-            challenge, scope or repository_scope(repository), credentials, fresh=fresh
-        )
+        scope = scope or repository_scope(repository)
+        token = await self._token(challenge, scope, credentials, repository, rejected=rejected)
         return f"Bearer {token}"
 
     async def _token(
-        self, challenge: Challenge, scope: str, credentials: Credentials | None, *, fresh: bool
+        self,
+        challenge: Challenge,
+        scope: str,
+        credentials: Credentials | None,
+        repository: str,
+        *,
+        rejected: str | None,
     ) -> str:
         realm, service = challenge.params.get("realm"), challenge.params.get("service", "")
         if not realm:
             raise RegistryAuthError(self.host, "no realm in the Bearer (token) challenge")
         identity = (credentials.username or credentials.identity_token or "") if credentials else ""
         key = (realm, service, scope, identity)
-        cached = None if fresh else self._tokens.get(key)
-        if cached is not None:
-            return cached
+        async with self._token_locks.setdefault(key, asyncio.Lock()):
+            # one exchange per key at a time: concurrent requests wait and share its token
+            cached = self._tokens.get(key)
+            if cached is not None and f"Bearer {cached}" != rejected:
+                return cached
+            token, expires_at = await self._exchange(realm, service, scope, credentials, repository)
+            self._tokens.put(key, token, expires_at)
+            return token
+
+    async def _exchange(
+        self,
+        realm: str,
+        service: str,
+        scope: str,
+        credentials: Credentials | None,
+        repository: str,
+    ) -> tuple[str, float]:
         url = httpx.URL(realm)
         if credentials is not None:
             self._check_allowed(url, f"token realm {url.host}")
-        request = self._token_request(url, service, scope, credentials)
-        response = await self._send(self._auth_client, request)
+        request = token_request(self._auth_client, url, service, scope, credentials)
+        response = await self._send(self._auth_client, request, repository)
         if response.status_code in _RETRY_STATUS:
             raise _Transient(
                 f"token server HTTP {response.status_code}", parse_retry_after(response.headers)
@@ -291,25 +310,4 @@ class RegistrySession:
                 self.host,
                 f"the token server at {url.host} sent no token (HTTP {response.status_code})",
             )
-        self._tokens.put(key, *parsed)
-        return parsed[0]
-
-    def _token_request(
-        self, url: httpx.URL, service: str, scope: str, credentials: Credentials | None
-    ) -> httpx.Request:
-        if credentials is not None and credentials.identity_token:
-            form = {
-                "grant_type": "refresh_token",
-                "refresh_token": credentials.identity_token,
-                "service": service,
-                "scope": scope,
-                "client_id": "image-bot",
-            }
-            return self._auth_client.build_request("POST", url, data=form)
-        params = {"service": service, "scope": scope} if service else {"scope": scope}
-        request = self._auth_client.build_request("GET", url, params=params)
-        if credentials is not None and credentials.username and credentials.password is not None:
-            request.headers["Authorization"] = basic_header(
-                credentials.username, credentials.password
-            )
-        return request
+        return parsed

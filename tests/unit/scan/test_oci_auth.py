@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 from pathlib import Path
 
@@ -263,3 +264,20 @@ async def test_identity_token_is_exchanged_with_a_refresh_grant(
     assert form["grant_type"] == "refresh_token"
     assert form["refresh_token"] == "refresh-me-123"
     assert form["scope"] == "repository%3Ateam%2Fapp%3Apull"
+
+
+async def test_concurrent_requests_share_one_token_exchange(make_registry: MakeRegistry) -> None:
+    def registry_answer(request: httpx.Request) -> httpx.Response:
+        if request.headers.get("authorization") != "Bearer tok-shared-1":
+            return httpx.Response(401, headers={"WWW-Authenticate": BEARER})
+        return _tags("1.0")
+
+    with respx.mock(assert_all_called=True) as mock:
+        mock.get(url__startswith=TAGS_URL).mock(side_effect=registry_answer)
+        token = mock.get(url__startswith=f"https://{REG}/token").respond(
+            json={"token": "tok-shared-1", "expires_in": 300}
+        )
+        registry = make_registry()
+        results = await asyncio.gather(*(registry.list_tags(IMAGE) for _ in range(6)))
+    assert all(result.tags == ("1.0",) for result in results)
+    assert token.call_count == 1
