@@ -14,6 +14,7 @@ from image_bot.app.cli_config import check_config, config_schema
 from image_bot.app.cli_edit import refs, set_command
 from image_bot.app.cli_run import run
 from image_bot.app.cli_scan import tags
+from image_bot.app.cli_serve import serve
 
 __all__ = ["cli", "main"]
 
@@ -26,6 +27,7 @@ def cli() -> None:
 
 for _command in (tags, refs, set_command, run, check_config, config_schema):
     cli.add_command(_command)
+cli.add_command(serve)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -48,9 +48,8 @@ from image_bot.app.webhooks import (
     authenticate,
     verify_hmac_sha256,
 )
-from image_bot.errors import redact
 
-__all__ = ["GITHUB_MAX_BODY", "REGISTRY_MAX_BODY", "RedactingFilter", "create_app"]
+__all__ = ["GITHUB_MAX_BODY", "REGISTRY_MAX_BODY", "create_app"]
 
 logger = logging.getLogger(__name__)
 
@@ -63,20 +62,6 @@ _PAGE_HEADERS = {
     "Referrer-Policy": "no-referrer",
     "Cache-Control": "no-store",
 }
-
-
-class RedactingFilter(logging.Filter):
-    """Mask registered secrets in log records (install it on `uvicorn.access`).
-
-    Senders that cannot set headers put the webhook secret in the URL (`/webhooks/quay/<secret>`,
-    `?token=`), and access logs print URLs.
-    """
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if isinstance(record.args, tuple):
-            record.args = tuple(redact(a) if isinstance(a, str) else a for a in record.args)
-        record.msg = redact(record.msg) if isinstance(record.msg, str) else record.msg
-        return True
 
 
 class _TooLarge(Exception):

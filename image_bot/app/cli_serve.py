@@ -1,0 +1,196 @@
+"""`image-bot serve`: the long-running service (scheduler, webhooks, status page, metrics).
+
+SIGTERM/SIGINT stop the HTTP server, then the running pass finishes before the process exits
+(nothing new starts). SIGHUP re-reads the config file (schedules and repositories; webhook
+secrets and the listen address need a restart).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import signal
+from collections.abc import Callable, Iterator
+from contextlib import AbstractAsyncContextManager
+from datetime import timedelta
+from pathlib import Path
+from typing import Literal
+
+import click
+import uvicorn
+
+from image_bot.app.cli_run import default_cache_dir, forge_for
+from image_bot.app.configfile import default_state_dir, load_config
+from image_bot.app.exit_codes import exits_on_errors
+from image_bot.app.logs import setup_logging
+from image_bot.app.metrics import Metrics
+from image_bot.app.registries import registry_settings
+from image_bot.app.service import PassRunner, Service
+from image_bot.app.status import ServiceState
+from image_bot.app.web import create_app
+from image_bot.app.webhooks import WebhookSecrets
+from image_bot.errors import ConfigError
+from image_bot.model import RunReport
+from image_bot.pipeline import PassOptions, run_pass
+from image_bot.scan.oci import OCIRegistry
+from image_bot.scan.registry import Registry
+from image_bot.spec import Config, parse_duration
+from image_bot.state import StateError, StateStore
+
+__all__ = ["serve"]
+
+log = logging.getLogger(__name__)
+
+_STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+def _runner(state_dir: Path | None, options: PassOptions) -> PassRunner:
+    """A pass with the concrete adapters; the state file is opened in the worker thread."""
+
+    def run(config: Config) -> RunReport:
+        settings = registry_settings(config)
+
+        def open_registry() -> AbstractAsyncContextManager[Registry]:
+            return OCIRegistry(settings, docker_config=config.docker_config)
+
+        store: StateStore | None = None
+        if state_dir is not None:
+            try:
+                store = StateStore.in_dir(state_dir)
+            except StateError as error:
+                log.warning("running without a state file", extra={"error": error.message})
+        if store is None:
+            return run_pass(
+                config, open_registry=open_registry, forge_for=forge_for, options=options
+            )
+        with store:
+            return run_pass(
+                config,
+                open_registry=open_registry,
+                forge_for=forge_for,
+                options=options,
+                state=store,
+            )
+
+    return run
+
+
+class _Server(uvicorn.Server):
+    """uvicorn's server, except that SIGTERM/SIGINT are not re-raised after it stops.
+
+    uvicorn re-raises the signal once the server is down, which would kill the process before
+    the running pass drains; here `serve` returns normally and then stops the service.
+    """
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        previous = {sig: signal.signal(sig, self.handle_exit) for sig in _STOP_SIGNALS}
+        try:
+            yield
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+
+
+def _base_branch(service: Service) -> Callable[[str], str | None]:
+    def base_of(repository: str) -> str | None:
+        for repo in service.config.repositories:
+            if repo.project_name == repository:
+                return repo.base
+        return None
+
+    return base_of
+
+
+@click.command("serve")
+@click.option(
+    "--config",
+    "-c",
+    "config_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=Path("image-bot.yaml"),
+    show_default=True,
+    envvar="IMAGE_BOT_CONFIG",
+    help="The config file (SIGHUP re-reads it).",
+)
+@click.option("--host", help="Listen address [default: service.host].")
+@click.option("--port", type=click.IntRange(1, 65535), help="Port [default: service.port].")
+@click.option(
+    "--state-dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Keep first-seen times here [default: state_dir, or $XDG_STATE_HOME/image-bot].",
+)
+@click.option("--no-state", is_flag=True, help="Keep no state.")
+@click.option(
+    "--cache-dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Keep clones here [default: $XDG_CACHE_HOME/image-bot/clones].",
+)
+@click.option("--dry-run", is_flag=True, help="Plan and report; push and open nothing.")
+@click.option(
+    "--tag-cache-ttl",
+    default="0s",
+    show_default=True,
+    help="Reuse tag listings younger than this (`5m`); needs state.",
+)
+@click.option(
+    "--log-format", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+@exits_on_errors
+def serve(
+    *,
+    config_path: Path,
+    host: str | None,
+    port: int | None,
+    state_dir: Path | None,
+    no_state: bool,
+    cache_dir: Path | None,
+    dry_run: bool,
+    tag_cache_ttl: str,
+    log_format: Literal["text", "json"],
+) -> None:
+    """Run passes on a schedule and on webhooks; serve probes, metrics and a status page."""
+    ttl = parse_duration(tag_cache_ttl)
+    if not isinstance(ttl, timedelta):
+        raise ConfigError(f"not a duration: {tag_cache_ttl!r}", field="--tag-cache-ttl")
+    handler = setup_logging(log_format)
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+        logger = logging.getLogger(name)
+        logger.handlers = [handler]  # the same redacting handler: URLs may carry tokens
+        logger.propagate = False
+    first = load_config(config_path)  # fail fast (exit 2) before anything starts
+    state_path = None if no_state else (state_dir or first.state_dir or default_state_dir())
+    options = PassOptions(
+        cache_dir=cache_dir or default_cache_dir(), dry_run=dry_run, tag_cache_ttl=ttl
+    )
+    state, metrics = ServiceState(), Metrics()
+    service = Service(
+        lambda: load_config(config_path),
+        _runner(state_path, options),
+        state=state,
+        metrics=metrics,
+    )
+    app = create_app(
+        state,
+        trigger=service.trigger,
+        secrets=WebhookSecrets.from_spec(first.service.webhooks),
+        metrics=metrics,
+        on_github=service.handle_github,
+        base_branch=_base_branch(service),
+    )
+    server = _Server(
+        uvicorn.Config(
+            app,
+            host=host or first.service.host,
+            port=port or first.service.port,
+            log_config=None,
+            server_header=False,
+        )
+    )
+    service.start()
+    signal.signal(signal.SIGHUP, lambda _signum, _frame: service.reload())
+    try:
+        server.run()
+    finally:
+        log.info("stopping: letting the running pass finish")
+        service.stop()

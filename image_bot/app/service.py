@@ -1,0 +1,317 @@
+"""The long-running service: scheduled and triggered passes, one at a time, reload and drain.
+
+APScheduler only decides *when*: its jobs (one per schedule, `coalesce`, `max_instances=1`,
+jitter) put work on a queue. One worker thread runs the passes, so a webhook storm, a slow
+pass and the schedule never overlap: work queued while a pass runs is merged into the next
+pass. After each pass the worker updates `ServiceState` (status page, readiness) and `Metrics`.
+
+A Trigger naming repositories re-plans just those. A Trigger naming images runs every
+repository: the RunReport does not yet say which repositories use which image.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import queue
+import re
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from image_bot.app.github_webhooks import (
+    Command,
+    CommandVerb,
+    GitHubEvent,
+    InstallationChanged,
+    PullRequestDeclined,
+)
+from image_bot.app.metrics import Metrics, PassSummary
+from image_bot.app.schedules import trigger_for
+from image_bot.app.status import ImageStatus, PullRequestStatus, RepositoryStatus, ServiceState
+from image_bot.app.webhooks import Trigger
+from image_bot.errors import ConfigError, ImageBotError
+from image_bot.model import RepositoryReport, RunReport
+from image_bot.spec import Config
+
+__all__ = ["PassRunner", "Service", "Work", "pass_summary"]
+
+log = logging.getLogger(__name__)
+
+PassRunner = Callable[[Config], RunReport]
+_PR_ACTIONS = {"create": "opened", "update": "updated", "close": "closed"}
+_OPEN_ACTIONS = frozenset({"create", "update", "keep"})
+_NUMBER = re.compile(r"/(\d+)/?$")
+
+
+@dataclass(frozen=True, slots=True)
+class Work:
+    """One pass to run: these repositories (None: all), and why."""
+
+    repositories: frozenset[str] | None
+    reason: str
+    targeted: bool = False
+
+    def merge(self, other: Work) -> Work:
+        """One pass that does both."""
+        if self.repositories is None or other.repositories is None:
+            repositories = None
+        else:
+            repositories = self.repositories | other.repositories
+        targeted = self.targeted and other.targeted
+        return Work(repositories, f"{self.reason}; {other.reason}", targeted)
+
+
+_STOP = object()
+
+
+def pass_summary(
+    report: RunReport, *, duration: float, targeted: bool, finished_at: float
+) -> PassSummary:
+    """What the metrics need from a RunReport (tags fetched and rate limits: not reported yet)."""
+    pull_requests: Counter[str] = Counter()
+    if not report.dry_run:
+        for repository in report.repositories:
+            for branch in repository.branches:
+                if branch.action in _PR_ACTIONS and branch.error is None:
+                    pull_requests[_PR_ACTIONS[branch.action]] += 1
+    return PassSummary(
+        duration_seconds=duration,
+        failed=report.exit_code != 0,
+        targeted=targeted,
+        registry_errors=Counter(failure.image.registry for failure in report.scan_failures),
+        pull_requests=pull_requests,
+        finished_at=finished_at,
+    )
+
+
+def _repository_status(
+    name: str, report: RepositoryReport, *, finished: datetime, next_pass: datetime | None
+) -> RepositoryStatus:
+    images: dict[tuple[str, str], ImageStatus] = {}
+    pulls: list[PullRequestStatus] = []
+    errors = list(report.errors)
+    for branch in report.branches:
+        for change in branch.changes:
+            old, new = change.old, change.new
+            proposed = new.tag or new.digest or ""
+            note = f"{branch.action} {branch.branch}"
+            images[(old.text, proposed)] = ImageStatus(
+                old.text or old.canonical, old.tag or old.digest or "", proposed, note
+            )
+        if branch.error:
+            errors.append(f"{branch.branch}: {branch.error}")
+        elif branch.url and branch.action in _OPEN_ACTIONS:
+            number = _NUMBER.search(branch.url)
+            pulls.append(
+                PullRequestStatus(
+                    title=branch.title or branch.branch,
+                    url=branch.url,
+                    branch=branch.branch,
+                    base=report.base,
+                    number=int(number.group(1)) if number else None,
+                )
+            )
+    return RepositoryStatus(
+        repository=name,
+        last_pass=finished,
+        next_pass=next_pass,
+        images=tuple(images.values()),
+        pull_requests=tuple(pulls),
+        errors=tuple(errors),
+    )
+
+
+class Service:
+    """Schedules passes, takes triggers and GitHub events, runs one pass at a time."""
+
+    def __init__(
+        self,
+        load_config: Callable[[], Config],
+        run_pass: PassRunner,
+        *,
+        state: ServiceState,
+        metrics: Metrics,
+    ) -> None:
+        self._load_config = load_config
+        self._run_pass = run_pass
+        self.state = state
+        self.metrics = metrics
+        self._config: Config | None = None
+        self._queue: queue.SimpleQueue[Work | object] = queue.SimpleQueue()
+        self._stopping = threading.Event()
+        self._worker = threading.Thread(target=self._work, name="image-bot-passes", daemon=True)
+        self._scheduler = BackgroundScheduler(
+            timezone=UTC,
+            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 600},
+        )
+        self._jobs: dict[str, str] = {}  # repository -> id of the job that schedules it
+
+    @property
+    def config(self) -> Config:
+        """The configuration in force (after `start`)."""
+        if self._config is None:
+            raise RuntimeError("the service has not started")
+        return self._config
+
+    def start(self) -> None:
+        """Load the config, schedule passes (the first one now), start scheduler and worker."""
+        self._config = self._load_config()
+        self.state.mark_config_loaded()
+        self._schedule(self._config, first_now=True)
+        self._worker.start()
+        self._scheduler.start()
+        self.state.mark_scheduler_started()
+
+    def reload(self) -> bool:
+        """Re-read the config (SIGHUP); a bad one is logged and the old one kept."""
+        try:
+            config = self._load_config()
+        except ConfigError as error:
+            log.warning("config reload failed; keeping the old one", extra={"error": error.message})
+            return False
+        self._config = config
+        self._schedule(config, first_now=False)
+        known = {repo.project_name for repo in config.repositories}
+        for status in self.state.repositories():
+            if status.repository not in known:
+                self.state.remove(status.repository)
+        log.info("config reloaded", extra={"repositories": len(known)})
+        return True
+
+    def stop(self) -> None:
+        """Start nothing new; let the running pass finish (SIGTERM drain)."""
+        self._stopping.set()
+        if self._scheduler.running:
+            self._scheduler.shutdown(wait=False)
+        self._queue.put(_STOP)
+        if self._worker.is_alive():
+            self._worker.join()
+
+    def trigger(self, trigger: Trigger) -> None:
+        """A webhook's request (must return at once: it runs inside the HTTP request)."""
+        if trigger.images:
+            self.submit(Work(None, trigger.reason, targeted=True))
+        elif trigger.repositories:
+            self.submit(Work(frozenset(trigger.repositories), trigger.reason, targeted=True))
+
+    def handle_github(self, event: GitHubEvent) -> None:
+        """Commands and installation changes from GitHub."""
+        match event:
+            case Command(verb=CommandVerb.REBASE, repository=repository):
+                self.submit(Work(frozenset({repository}), "rebase requested", targeted=True))
+            case Command() | PullRequestDeclined():
+                log.warning("ignore lists are not stored yet", extra={"event": str(event)})
+            case InstallationChanged(added=added, removed=removed):
+                for repository in removed:
+                    self.state.remove(repository)
+                if added:
+                    self.submit(Work(frozenset(added), "installed", targeted=True))
+            case _:
+                log.info("github event not handled", extra={"event": str(event)})
+
+    def submit(self, work: Work) -> None:
+        """Queue a pass (merged with whatever else is waiting)."""
+        if not self._stopping.is_set():
+            self._queue.put(work)
+
+    # --- scheduling -------------------------------------------------------------------------
+
+    def _schedule(self, config: Config, *, first_now: bool) -> None:
+        for job in self._scheduler.get_jobs():
+            job.remove()
+        self._jobs.clear()
+        default = [r.project_name for r in config.repositories if r.schedule is None]
+        plans = [("default", config.service.schedule, default)] if default else []
+        plans += [
+            (f"repo:{r.project_name}", r.schedule, [r.project_name])
+            for r in config.repositories
+            if r.schedule is not None
+        ]
+        for job_id, schedule, names in plans:
+            work = Work(frozenset(names), f"scheduled ({job_id})")
+            extra = {"next_run_time": datetime.now(UTC)} if first_now else {}
+            self._scheduler.add_job(
+                self.submit, trigger_for(schedule), args=(work,), id=job_id, **extra
+            )
+            self._jobs.update(dict.fromkeys(names, job_id))
+
+    def _next_pass(self, repository: str) -> datetime | None:
+        job = self._scheduler.get_job(self._jobs.get(repository, ""))
+        when = getattr(job, "next_run_time", None)
+        return when if isinstance(when, datetime) else None
+
+    # --- the worker -------------------------------------------------------------------------
+
+    def _take(self, first: Work) -> tuple[Work, bool]:
+        work, stop = first, False
+        while True:
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                return work, stop
+            if isinstance(item, Work):
+                work = work.merge(item)
+            else:
+                stop = True
+
+    def _work(self) -> None:
+        while True:
+            item = self._queue.get()
+            if not isinstance(item, Work) or self._stopping.is_set():
+                return
+            work, stop = self._take(item)
+            try:
+                self._run(work)
+            except Exception:  # the worker must outlive any one pass
+                log.exception("pass crashed")
+            if stop:
+                return
+
+    def _run(self, work: Work) -> None:
+        config = self.config
+        chosen = [
+            repo
+            for repo in config.repositories
+            if work.repositories is None or repo.project_name in work.repositories
+        ]
+        if not chosen:
+            log.info("no configured repository to run", extra={"reason": work.reason})
+            return
+        log.info("pass starting", extra={"reason": work.reason, "repositories": len(chosen)})
+        started = time.monotonic()
+        try:
+            report = self._run_pass(config.model_copy(update={"repositories": tuple(chosen)}))
+        except ImageBotError as error:
+            report = RunReport(errors=(error.message,))
+        finished = datetime.now(UTC)
+        self.metrics.observe_pass(
+            pass_summary(
+                report,
+                duration=time.monotonic() - started,
+                targeted=work.targeted,
+                finished_at=finished.timestamp(),
+            )
+        )
+        self._record([repo.project_name for repo in chosen], report, finished)
+
+    def _record(self, names: list[str], report: RunReport, finished: datetime) -> None:
+        general = tuple(
+            f"pass: {message}"
+            for message in (*report.errors, *(f.error.message for f in report.scan_failures))
+        )
+        for index, name in enumerate(names):
+            next_pass = self._next_pass(name)
+            if index < len(report.repositories):
+                status = _repository_status(
+                    name, report.repositories[index], finished=finished, next_pass=next_pass
+                )
+                status = dataclasses.replace(status, errors=(*status.errors, *general))
+            else:  # the pass failed before it reached this repository
+                status = RepositoryStatus(name, finished, next_pass, errors=general or ("failed",))
+            self.state.put(status)

@@ -1,0 +1,155 @@
+"""`image-bot serve` end to end: the real command in its own process, a real docker-registry,
+a real git remote (local forge). The first scheduled pass opens a branch; a signed webhook
+after a new tag moves the branch at once; SIGTERM lets the process finish cleanly.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess  # noqa: TID251 (the test runs the real service process)
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.support.gitrepo import GitRemote, MakeRemote
+from tests.support.registry import RunningRegistry, free_port
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+TOKEN = "serve-test-generic-token"
+DEPLOY = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  template:
+    spec:
+      containers:
+        - name: web
+          image: {image}:1.0.0   # keep this comment
+"""
+
+
+def wait_for(what: str, check: Callable[[], bool], timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(0.2)
+    pytest.fail(f"timed out waiting for {what}")
+
+
+class Served:
+    """The running service: its URL, process and log."""
+
+    def __init__(self, url: str, process: subprocess.Popen[bytes], log: Path) -> None:
+        self.url = url
+        self.process = process
+        self.log = log
+
+    def get(self, path: str) -> httpx.Response | None:
+        try:
+            return httpx.get(f"{self.url}{path}", timeout=5)
+        except httpx.TransportError:
+            return None
+
+
+@pytest.fixture
+def served(
+    registry: RunningRegistry, repo_name: str, git_remote: MakeRemote, tmp_path: Path
+) -> Iterator[tuple[Served, GitRemote, str]]:
+    image = f"{registry.host}/{repo_name}/web"
+    registry.push_tags(f"{repo_name}/web", ["1.0.0", "1.1.0"], distinct=True)
+    remote = git_remote(files={"apps/web/deploy.yaml": DEPLOY.format(image=image)})
+    port = free_port()
+    config = tmp_path / "image-bot.yaml"
+    config.write_text(
+        "registries:\n"
+        f"  - host: '{registry.host}'\n"
+        "    insecure: true\n"
+        "repositories:\n"
+        f"  - url: '{remote.url}'\n"
+        "    forge: local\n"
+        "service:\n"
+        "  schedule: {interval: 1h}\n"
+        "  host: 127.0.0.1\n"
+        f"  port: {port}\n"
+        "  webhooks:\n"
+        f"    generic: {TOKEN}\n"
+    )
+    log = tmp_path / "serve.log"
+    env = {**os.environ, "HOME": str(tmp_path), "XDG_CACHE_HOME": str(tmp_path / "cache")}
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "image_bot",
+                "serve",
+                "--config",
+                str(config),
+                "--state-dir",
+                str(tmp_path / "state"),
+            ],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=env,
+        )
+    service = Served(f"http://127.0.0.1:{port}", process, log)
+    try:
+        yield service, remote, image
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=10)
+
+
+def deployed_tag(remote: GitRemote) -> str | None:
+    branches = remote.branches("image-bot/")
+    if not branches:
+        return None
+    (branch,) = branches
+    text = remote.show(branch, "apps/web/deploy.yaml")
+    return text.split("image: ", 1)[1].split(":")[-1].split()[0]
+
+
+def test_serve_schedules_takes_webhooks_and_drains(
+    served: tuple[Served, GitRemote, str], registry: RunningRegistry, repo_name: str
+) -> None:
+    service, remote, image = served
+
+    def ready() -> bool:
+        response = service.get("/readyz")
+        return response is not None and response.status_code == 200
+
+    wait_for("readiness" + service.log.read_text(errors="replace")[-500:], ready, timeout=30)
+    wait_for("the first scheduled pass", lambda: deployed_tag(remote) == "1.1.0")
+    page = service.get("/")
+    assert page is not None
+    assert "1.1.0" in page.text
+
+    registry.push_tags(f"{repo_name}/web", ["1.2.0"], distinct=True)
+    refused = httpx.post(f"{service.url}/webhooks/generic", json={"image": f"{image}:1.2.0"})
+    assert refused.status_code == 401
+    accepted = httpx.post(
+        f"{service.url}/webhooks/generic",
+        json={"image": f"{image}:1.2.0"},
+        headers={"Authorization": f"Bearer {TOKEN}"},
+    )
+    assert accepted.status_code == 202, accepted.text
+    wait_for("the webhook's pass", lambda: deployed_tag(remote) == "1.2.0")
+
+    metrics = service.get("/metrics")
+    assert metrics is not None
+    assert 'image_bot_passes_total{kind="targeted",outcome="ok"} 1.0' in metrics.text
+    assert 'image_bot_webhooks_total{outcome="unauthorized",source="generic"} 1.0' in metrics.text
+
+    service.process.send_signal(signal.SIGTERM)
+    assert service.process.wait(timeout=30) == 0, service.log.read_text(errors="replace")[-2000:]
+    assert TOKEN not in service.log.read_text(errors="replace")
