@@ -202,18 +202,32 @@ class BareRepo:
 
     def tree_with(self, base: str | None, files: dict[str, bytes | None]) -> str:
         """A tree: `base` tree-ish with `files` written (None deletes the path)."""
-        index = self.path / f"fakeforge-index-{os.getpid()}-{id(files)}"
+        entries: dict[str, tuple[str, str] | None] = {
+            path: None if data is None else ("100644", self.write_blob(data))
+            for path, data in files.items()
+        }
+        return self.tree_with_entries(base, entries)
+
+    def tree_with_entries(
+        self, base: str | None, entries: dict[str, tuple[str, str] | None]
+    ) -> str:
+        """A tree: `base` tree-ish with (mode, sha) entries set (None deletes the path;
+        mode 040000 grafts a whole tree at the path)."""
+        index = self.path / f"fakeforge-index-{os.getpid()}-{id(entries)}"
         env = {**git_env(), "GIT_INDEX_FILE": str(index)}
         try:
             if base is not None:
                 self.git("read-tree", base, env=env)
             lines = []
-            for path, data in files.items():
-                if data is None:
+            for path, entry in entries.items():
+                if entry is None:
                     lines.append(f"0 {ZERO_SHA}\t{path}")
+                elif entry[0] == "040000":
+                    self.git("read-tree", f"--prefix={path.rstrip('/')}/", entry[1], env=env)
                 else:
-                    lines.append(f"100644 {self.write_blob(data)}\t{path}")
-            self.git("update-index", "--index-info", stdin="\n".join(lines).encode(), env=env)
+                    lines.append(f"{entry[0]} {entry[1]}\t{path}")
+            if lines:
+                self.git("update-index", "--index-info", stdin="\n".join(lines).encode(), env=env)
             return self.git("write-tree", env=env).stdout.decode().strip()
         finally:
             index.unlink(missing_ok=True)

@@ -90,11 +90,24 @@ def _coerce(value: str, schema: Mapping[str, Any]) -> object:
     return value
 
 
+def _fix_upstream_defects(spec: dict[str, Any]) -> None:
+    """Repair what no real GitHub response could satisfy (each fix says why).
+
+    PUT contents 409: `oneOf: [basic-error, repository-rule-violation-error]`, but both
+    schemas accept any object of optional string fields, so every body matches both and
+    `oneOf` always fails; `anyOf` is what the description means.
+    """
+    put = spec["paths"]["/repos/{owner}/{repo}/contents/{path}"]["put"]
+    schema = put["responses"]["409"]["content"]["application/json"]["schema"]
+    schema["anyOf"] = schema.pop("oneOf")
+
+
 class GitHubContract:
     """Routing and validation against the GitHub OpenAPI subset."""
 
     def __init__(self, spec_path: Path) -> None:
         self.spec: dict[str, Any] = json.loads(spec_path.read_text())
+        _fix_upstream_defects(self.spec)
         resource = Resource.from_contents(self.spec, default_specification=DRAFT4)
         self._registry: Registry[Any] = Registry().with_resource("urn:gh", resource)
         self.operations: list[Operation] = []

@@ -7,17 +7,20 @@ from __future__ import annotations
 import re
 import shutil
 from pathlib import Path
+from typing import Any
 
 from tests.fakeforge.app import Flavour, build_app
 from tests.fakeforge.barerepo import BareRepo
 from tests.fakeforge.contracts import GitHubContract
 from tests.fakeforge.github_api import GitHubApi
+from tests.fakeforge.github_git_api import GitHubGitApi
+from tests.fakeforge.github_graphql import GitHubGraphQL
 from tests.fakeforge.github_render import GitHubRenderer
 from tests.fakeforge.gitlab_api import GitLabApi
 from tests.fakeforge.gitlab_contract import GitLabContract
 from tests.fakeforge.gitlab_render import GitLabRenderer
 from tests.fakeforge.gitlab_repo_api import GitLabRepoApi
-from tests.fakeforge.pulls import close_pull, find_repo, merge_pull, open_pull
+from tests.fakeforge.pulls import close_pull, find_repo, merge_pull, open_pull, set_status
 from tests.fakeforge.server import BackgroundServer
 from tests.fakeforge.state import (
     Call,
@@ -52,16 +55,20 @@ class FakeForge:
         self.human: User = self.state.add_user("alice", "ghp_fakeforgehumantoken00000000000000000")
         contract = GitHubContract(contracts_dir / "github-openapi-subset.json")
         flavours: list[Flavour] = []
-        app = build_app(self.state, flavours, {})
+        extra: dict[str, Any] = {}
+        app = build_app(self.state, flavours, extra)
         self._server = BackgroundServer(app)
         self.port = self._server.port
         self.base_url = f"http://127.0.0.1:{self.port}"
-        github = GitHubApi(GitHubRenderer(contract, self.base_url))
-        flavours.append(Flavour("github", "/api/v3", contract, github.handlers))
+        gh_render = GitHubRenderer(contract, self.base_url)
+        gh_handlers = {**GitHubApi(gh_render).handlers, **GitHubGitApi(gh_render).handlers}
+        flavours.append(Flavour("github", "/api/v3", contract, gh_handlers))
         gl_contract = GitLabContract(contracts_dir / "gitlab-api.yaml")
         gl_render = GitLabRenderer(gl_contract, self.base_url)
         gl_handlers = {**GitLabApi(gl_render).handlers, **GitLabRepoApi(gl_render).handlers}
         flavours.append(Flavour("gitlab", "/api/v4", gl_contract, gl_handlers))
+        graphql_sdl = contracts_dir / "github-graphql-automerge.graphql"
+        extra["/api/graphql"] = GitHubGraphQL(self.state, graphql_sdl, self.base_url).endpoint
         self.flavours = flavours
 
     # ------------------------------------------------------------------ lifecycle
@@ -224,6 +231,17 @@ class FakeForge:
             comment = Comment(self.state.next_id(), body, self.human, stamp, stamp)
             pr.comments.append(comment)
             return comment
+
+    def set_status(self, repo: str, rev: str, state: str = "success") -> list[PullRequest]:
+        """Report the checks of a commit (branch or sha) as `success`, `pending`, `failure`
+        or `error`, as CI would. On success, requests with auto-merge (GitHub auto-merge,
+        GitLab merge-when-pipeline-succeeds) whose head is that commit merge; returned."""
+        with self.state.lock:
+            r = self.repo(repo)
+            sha = r.git.resolve(rev)
+            if sha is None:
+                raise KeyError(rev)
+            return set_status(r, sha, state, self.human)
 
     # ------------------------------------------------------------------ observation
     def calls(self, api: str | None = None) -> list[Call]:

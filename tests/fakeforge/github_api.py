@@ -1,5 +1,5 @@
 """GitHub REST handlers of the fake forge, one per documented operationId they serve:
-repositories, branches and refs, pull requests (a merge is a real git merge), issue comments,
+repositories, branches, pull requests (a merge is a real git merge), issue comments,
 labels, assignees, reviewers and the rate-limit overview."""
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from tests.fakeforge.pulls import (
 )
 from tests.fakeforge.state import Comment, ForgeState, PullRequest, Repository, now_iso
 
-__all__ = ["GitHubApi"]
+__all__ = ["DOCS", "GitHubApi", "invalid", "not_found", "repo_of"]
 
 DOCS = "https://docs.github.com/rest"
 
@@ -37,6 +37,15 @@ def invalid(message: str, field: str | None = None, code: str = "invalid") -> Ap
     return ApiError(422, body)
 
 
+def repo_of(forge: ForgeState, req: ApiRequest) -> Repository:
+    """The repository named by `{owner}/{repo}`; 404 when unknown."""
+    repo = find_repo(forge, f"{req.path_params['owner']}/{req.path_params['repo']}")
+    if repo is None:
+        raise not_found()
+    sync_pulls(repo)
+    return repo
+
+
 class GitHubApi:
     """The GitHub REST operations the fake implements, keyed by operationId."""
 
@@ -45,12 +54,6 @@ class GitHubApi:
         self.handlers: dict[str, Handler] = {
             "repos/get": self.get_repo,
             "repos/get-branch": self.get_branch,
-            "git/get-ref": self.get_ref,
-            "git/list-matching-refs": self.matching_refs,
-            "git/create-ref": self.create_ref,
-            "git/update-ref": self.update_ref,
-            "git/delete-ref": self.delete_ref,
-            "git/get-commit": self.get_commit,
             "pulls/list": self.list_pulls,
             "pulls/create": self.create_pull,
             "pulls/get": self.get_pull,
@@ -73,11 +76,7 @@ class GitHubApi:
     # ------------------------------------------------------------------ lookups
     @staticmethod
     def _repo(forge: ForgeState, req: ApiRequest) -> Repository:
-        repo = find_repo(forge, f"{req.path_params['owner']}/{req.path_params['repo']}")
-        if repo is None:
-            raise not_found()
-        sync_pulls(repo)
-        return repo
+        return repo_of(forge, req)
 
     def _pull(self, forge: ForgeState, req: ApiRequest) -> tuple[Repository, PullRequest]:
         repo = self._repo(forge, req)
@@ -100,68 +99,6 @@ class GitHubApi:
         if sha is None:
             raise not_found("Branch not found")
         return ApiResponse(200, self.r.branch(repo, name, sha))
-
-    def get_ref(self, forge: ForgeState, req: ApiRequest) -> ApiResponse:
-        """GET /repos/{owner}/{repo}/git/ref/{ref} (ref like `heads/main`)."""
-        repo = self._repo(forge, req)
-        full = f"refs/{req.path_params['ref']}"
-        sha = repo.git.refs(full).get(full)
-        if sha is None:
-            raise not_found()
-        return ApiResponse(200, self.r.git_ref(repo, full, sha))
-
-    def matching_refs(self, forge: ForgeState, req: ApiRequest) -> ApiResponse:
-        """GET /repos/{owner}/{repo}/git/matching-refs/{ref} (prefix match)."""
-        repo = self._repo(forge, req)
-        prefix = f"refs/{req.path_params['ref']}"
-        refs = sorted((k, v) for k, v in repo.git.refs().items() if k.startswith(prefix))
-        return ApiResponse(200, [self.r.git_ref(repo, k, v) for k, v in refs])
-
-    def create_ref(self, forge: ForgeState, req: ApiRequest) -> ApiResponse:
-        """POST /repos/{owner}/{repo}/git/refs."""
-        repo = self._repo(forge, req)
-        ref, sha = req.body["ref"], req.body["sha"]
-        if not ref.startswith("refs/") or ref.count("/") < 2:
-            raise invalid("Reference name must start with 'refs/' and have two slashes", "ref")
-        if repo.git.object_type(sha) != "commit":
-            raise invalid("Object does not exist", "sha")
-        if ref in repo.git.refs(ref):
-            raise invalid("Reference already exists", "ref", "already_exists")
-        repo.git.set_ref(ref, sha, "0" * 40)
-        return ApiResponse(201, self.r.git_ref(repo, ref, sha))
-
-    def update_ref(self, forge: ForgeState, req: ApiRequest) -> ApiResponse:
-        """PATCH /repos/{owner}/{repo}/git/refs/{ref}: fast-forward unless `force`."""
-        repo = self._repo(forge, req)
-        full = f"refs/{req.path_params['ref']}"
-        old = repo.git.refs(full).get(full)
-        sha = req.body["sha"]
-        if old is None:
-            raise invalid("Reference does not exist", "ref")
-        if repo.git.object_type(sha) != "commit":
-            raise invalid("Object does not exist", "sha")
-        if not req.body.get("force") and not repo.git.is_ancestor(old, sha):
-            raise invalid("Update is not a fast forward", "sha")
-        repo.git.set_ref(full, sha, old)
-        return ApiResponse(200, self.r.git_ref(repo, full, sha))
-
-    def delete_ref(self, forge: ForgeState, req: ApiRequest) -> ApiResponse:
-        """DELETE /repos/{owner}/{repo}/git/refs/{ref}; open PRs from the branch close."""
-        repo = self._repo(forge, req)
-        full = f"refs/{req.path_params['ref']}"
-        if full not in repo.git.refs(full):
-            raise invalid("Reference does not exist", "ref")
-        repo.git.delete_ref(full)
-        sync_pulls(repo)
-        return ApiResponse(204)
-
-    def get_commit(self, forge: ForgeState, req: ApiRequest) -> ApiResponse:
-        """GET /repos/{owner}/{repo}/git/commits/{commit_sha}."""
-        repo = self._repo(forge, req)
-        sha = req.path_params["commit_sha"]
-        if repo.git.object_type(sha) != "commit":
-            raise not_found()
-        return ApiResponse(200, self.r.git_commit(repo, repo.git.resolve(sha) or sha))
 
     # ------------------------------------------------------------------ pull requests
     def list_pulls(self, forge: ForgeState, req: ApiRequest) -> ApiResponse:

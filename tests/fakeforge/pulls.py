@@ -5,7 +5,15 @@ from __future__ import annotations
 
 from tests.fakeforge.state import ForgeState, PullRequest, Repository, User, now_iso
 
-__all__ = ["close_pull", "find_repo", "merge_pull", "open_pull", "sync_pulls"]
+__all__ = [
+    "close_pull",
+    "enable_auto_merge",
+    "find_repo",
+    "merge_pull",
+    "open_pull",
+    "set_status",
+    "sync_pulls",
+]
 
 
 def find_repo(forge: ForgeState, full_name: str) -> Repository | None:
@@ -94,3 +102,24 @@ def merge_pull(
     if pr.remove_source_branch:
         repo.git.delete_ref(f"refs/heads/{pr.head}")
     return sha
+
+
+def enable_auto_merge(pr: PullRequest, user: User, method: str) -> None:
+    """Record an auto-merge request (merged once the head commit's checks pass)."""
+    pr.auto_merge, pr.auto_merge_by, pr.auto_merge_at = method.upper(), user, now_iso()
+
+
+def set_status(repo: Repository, sha: str, state: str, user: User) -> list[PullRequest]:
+    """Set the combined check state of a commit; on `success`, merge the open requests with
+    auto-merge whose head is that commit (as GitHub and GitLab do). Returns those merged."""
+    repo.statuses[sha] = state
+    merged: list[PullRequest] = []
+    if state != "success":
+        return merged
+    for pr in list(repo.pulls.values()):
+        if pr.state == "open" and pr.auto_merge and repo.git.branch_sha(pr.head) == sha:
+            who = pr.auto_merge_by or user
+            message = f"Merge pull request #{pr.number} from {repo.owner}/{pr.head}\n\n{pr.title}"
+            if merge_pull(repo, pr, who, message=message, method=pr.auto_merge.lower()):
+                merged.append(pr)
+    return merged

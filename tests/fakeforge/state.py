@@ -77,6 +77,8 @@ class PullRequest:
     closed_at: str | None = None
     head_sha_at_close: str | None = None
     auto_merge: str | None = None  # None, or the merge method requested (MERGE/SQUASH/REBASE)
+    auto_merge_by: User | None = None
+    auto_merge_at: str | None = None
     remove_source_branch: bool = False
     milestone_id: int | None = None
 
@@ -97,6 +99,8 @@ class Repository:
     created_at: str
     pulls: dict[int, PullRequest] = field(default_factory=dict)
     allow_auto_merge: bool = True
+    require_checks: bool = True  # auto-merge waits for a green status on the head commit
+    statuses: dict[str, str] = field(default_factory=dict)  # commit sha -> combined state
 
     @property
     def owner(self) -> str:
