@@ -22,6 +22,8 @@ import uvicorn
 from image_bot.app.cli_run import default_cache_dir, forge_for
 from image_bot.app.configfile import default_state_dir, load_config
 from image_bot.app.exit_codes import exits_on_errors
+from image_bot.app.ignores import FILE_NAME as IGNORES_FILE
+from image_bot.app.ignores import IgnoreList
 from image_bot.app.logs import setup_logging
 from image_bot.app.metrics import Metrics
 from image_bot.app.registries import registry_settings
@@ -169,6 +171,7 @@ def serve(
         _runner(state_path, options),
         state=state,
         metrics=metrics,
+        ignores=IgnoreList(state_path / IGNORES_FILE if state_path is not None else None),
     )
     app = create_app(
         state,

@@ -31,6 +31,7 @@ from image_bot.app.github_webhooks import (
     InstallationChanged,
     PullRequestDeclined,
 )
+from image_bot.app.ignores import IgnoreList
 from image_bot.app.metrics import Metrics, PassSummary
 from image_bot.app.schedules import trigger_for
 from image_bot.app.status import ImageStatus, PullRequestStatus, RepositoryStatus, ServiceState
@@ -137,8 +138,10 @@ class Service:
         *,
         state: ServiceState,
         metrics: Metrics,
+        ignores: IgnoreList | None = None,
     ) -> None:
         self._load_config = load_config
+        self.ignores = ignores if ignores is not None else IgnoreList()
         self._run_pass = run_pass
         self.state = state
         self.metrics = metrics
@@ -205,8 +208,13 @@ class Service:
         match event:
             case Command(verb=CommandVerb.REBASE, repository=repository):
                 self.submit(Work(frozenset({repository}), "rebase requested", targeted=True))
-            case Command() | PullRequestDeclined():
-                log.warning("ignore lists are not stored yet", extra={"event": str(event)})
+            case Command(repository=repository, verb=verb, proposals=proposals):
+                added = self.ignores.add(proposals, verb)
+                log.info("ignoring", extra={"ignored": ", ".join(added), "by": event.requested_by})
+                self.submit(Work(frozenset({repository}), f"{verb} requested", targeted=True))
+            case PullRequestDeclined(repository=repository, number=number):
+                # reconcile already keeps a closed proposal closed (its marker's fingerprint)
+                log.info("bot pull request declined", extra={"repo": repository, "pr": number})
             case InstallationChanged(added=added, removed=removed):
                 for repository in removed:
                     self.state.remove(repository)
@@ -286,7 +294,8 @@ class Service:
         log.info("pass starting", extra={"reason": work.reason, "repositories": len(chosen)})
         started = time.monotonic()
         try:
-            report = self._run_pass(config.model_copy(update={"repositories": tuple(chosen)}))
+            subset = config.model_copy(update={"repositories": tuple(chosen)})
+            report = self._run_pass(self.ignores.apply(subset))
         except ImageBotError as error:
             report = RunReport(errors=(error.message,))
         finished = datetime.now(UTC)

@@ -83,6 +83,7 @@ class Runner:
 
     def __init__(self) -> None:
         self.calls: list[tuple[str, ...]] = []
+        self.configs: list[Config] = []
         self.hold = threading.Event()
         self.hold.set()
         self.started = threading.Event()
@@ -93,6 +94,7 @@ class Runner:
         self.hold.wait(timeout=10)
         with self._lock:
             self.calls.append(tuple(repo.project_name for repo in config.repositories))
+            self.configs.append(config)
         return report_for(config)
 
 
@@ -235,6 +237,27 @@ def test_github_rebase_and_installation_events(service: Service, runner: Runner)
     assert runner.calls[1] == ("acme/edge",)
     service.handle_github(InstallationChanged(1, "removed", removed=("acme/infra",)))
     assert service.state.get("acme/infra") is None
+
+
+def test_ignore_command_is_kept_and_replans_its_repository(
+    service: Service, runner: Runner
+) -> None:
+    service.start()
+    wait_for(lambda: len(runner.calls) == 1)
+    nginx = ImageName("docker.io", "library/nginx")
+    assert runner.configs[0].policy_for(nginx).ignore == ()
+    service.handle_github(
+        Command(
+            "acme/edge",
+            3,
+            CommandVerb.IGNORE_MINOR,
+            requested_by="octocat",
+            proposals=("docker.io/library/nginx:1.27.1",),
+        )
+    )
+    wait_for(lambda: len(runner.calls) == 2)
+    assert runner.calls[1] == ("acme/edge",)
+    assert runner.configs[1].policy_for(nginx).ignore == ("1.27", "1.27.*", "1.27-*")
 
 
 def test_a_crashing_pass_does_not_kill_the_worker(configs: list[Config]) -> None:
