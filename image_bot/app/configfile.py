@@ -48,8 +48,11 @@ class _Document:
     def line_of(self, location: Location) -> int:
         """The line of `location`, or of its nearest parent that has one."""
         for end in range(len(location), -1, -1):
-            if location[:end] in self.lines:
-                return self.lines[location[:end]]
+            *parents, last = location[:end] or ("",)
+            for spelling in _spellings(last):
+                line = self.lines.get((*parents, spelling) if end else ())
+                if line is not None:
+                    return line
         return 1
 
     def error(self, message: str, location: Location) -> ConfigError:
@@ -198,12 +201,16 @@ def _data_location(data: object, loc: tuple[str | int, ...]) -> Location:
     return tuple(out)
 
 
+def _spellings(part: str | int) -> tuple[str | int, ...]:
+    """`min_age` and `min-age`: policy keys accept both."""
+    if isinstance(part, int):
+        return (part,)
+    return (part, part.replace("-", "_"), part.replace("_", "-"))
+
+
 def _spelled_key(mapping: Mapping[object, object], part: str | int) -> str | int | None:
     """The key as the user spelled it (`min_age` for pydantic's `min-age`), if present."""
-    spellings = (
-        (part,) if isinstance(part, int) else (part, part.replace("-", "_"), part.replace("_", "-"))
-    )
-    return next((key for key in spellings if key in mapping), None)
+    return next((key for key in _spellings(part) if key in mapping), None)
 
 
 def _models_in(annotation: object) -> Iterator[type[BaseModel]]:

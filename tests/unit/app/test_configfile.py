@@ -468,3 +468,19 @@ def test_alias_bombs_are_refused(tmp_path: Path) -> None:
     levels += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]" for i in range(1, 7)]
     error = load_error(tmp_path, "\n".join(levels) + "\n")
     assert "more than 100000 values" in error.message
+
+
+def test_a_bad_value_found_by_the_policy_builder_points_at_the_key_as_spelled(
+    tmp_path: Path,
+) -> None:
+    error = load_error(
+        tmp_path,
+        """
+        policies:
+          old:
+            semver: ^1
+            min-age: -86400
+        """,
+    )
+    assert (error.line, error.field) == (4, "policies.old.min_age")
+    assert "cannot be negative" in error.message
