@@ -49,18 +49,25 @@ class IgnoreList:
         self._path = path
         self._lock = threading.Lock()
         self._globs: dict[str, list[str]] = {}
-        if path is not None and path.is_file():
-            try:
-                loaded = json.loads(path.read_text(encoding="utf-8"))
-            except (OSError, ValueError) as error:
-                log.warning("ignore list unreadable; starting empty", extra={"error": str(error)})
-            else:
-                if isinstance(loaded, dict):
-                    self._globs = {
-                        str(image): [str(glob) for glob in globs]
-                        for image, globs in loaded.items()
-                        if isinstance(globs, list)
-                    }
+        self.reload()
+
+    def reload(self) -> None:
+        """Read the file again (after someone edited it); unreadable: keep what we have."""
+        if self._path is None or not self._path.is_file():
+            return
+        try:
+            loaded = json.loads(self._path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as error:
+            log.warning("ignore list unreadable", extra={"error": str(error)})
+            return
+        if isinstance(loaded, dict):
+            globs = {
+                str(image): [str(glob) for glob in patterns]
+                for image, patterns in loaded.items()
+                if isinstance(patterns, list)
+            }
+            with self._lock:
+                self._globs = globs
 
     def globs(self, image: str) -> tuple[str, ...]:
         """The globs ignored for the canonical image name `image`."""

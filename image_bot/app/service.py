@@ -179,6 +179,7 @@ class Service:
             log.warning("config reload failed; keeping the old one", extra={"error": error.message})
             return False
         self._config = config
+        self.ignores.reload()
         self._schedule(config, first_now=False)
         known = {repo.project_name for repo in config.repositories}
         for status in self.state.repositories():

@@ -78,3 +78,13 @@ def test_an_unreadable_file_starts_empty(tmp_path: Path) -> None:
     path.write_text("{not json")
     config = Config()
     assert IgnoreList(path).apply(config) is config
+
+
+def test_reload_picks_up_an_edited_file(tmp_path: Path) -> None:
+    path = tmp_path / "ignores.json"
+    ignores = IgnoreList(path)
+    ignores.add(("ghcr.io/acme/app:1.2.3",), CommandVerb.IGNORE_VERSION)
+    path.write_text("{}")  # an operator lifts every ignore
+    assert ignores.globs("ghcr.io/acme/app") == ("1.2.3",)
+    ignores.reload()
+    assert ignores.globs("ghcr.io/acme/app") == ()
