@@ -40,17 +40,17 @@ class WebhooksSpec(Section):
     """`image-bot serve` only: secrets that webhook senders must present (unset = route off)."""
 
     github: OptionalSecret = None
-    """GitHub webhook secret (checks `X-Hub-Signature-256`)."""
+    """GitHub (App or repository) webhook secret: checks `X-Hub-Signature-256`."""
     gitlab: OptionalSecret = None
-    """GitLab webhook secret token (checks `X-Gitlab-Token`)."""
+    """GitLab container registry notifications: `Authorization: Bearer` or `X-Gitlab-Token`."""
     docker_hub: OptionalSecret = None
-    """Token that must appear in the Docker Hub webhook URL path."""
+    """Docker Hub: the token as the URL's last segment (`/webhooks/dockerhub/<token>`)."""
     harbor: OptionalSecret = None
-    """Harbor webhook auth header value (checks `Authorization`)."""
+    """Harbor: the webhook's auth header value, sent as `Authorization`."""
     quay: OptionalSecret = None
-    """Token that must appear in the Quay notification URL path."""
+    """Quay: the token as the URL's last segment (`/webhooks/quay/<token>`)."""
     generic: OptionalSecret = None
-    """HMAC-SHA256 key of the generic webhook (checks `X-Signature-256`)."""
+    """Generic webhook: HMAC-SHA256 key (`X-Signature-256: sha256=...`) or a bearer token."""
 
 
 class ServiceSpec(Section):
