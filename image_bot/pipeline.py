@@ -185,9 +185,14 @@ def run_pass(
     )
     context = _Context(config, decided, forge_for, git, options, now)
     reports = []
-    for index, repo in enumerate(config.repositories):
-        say(f"updating {redact(repo.url)}")
-        reports.append(_repository(context, repo, checkouts[index]))
+    try:
+        for index, repo in enumerate(config.repositories):
+            say(f"updating {redact(repo.url)}")
+            reports.append(_repository(context, repo, checkouts[index]))
+    finally:
+        for checkout in checkouts.values():
+            if isinstance(checkout, _Checkout):
+                checkout.git.close()
     return RunReport(
         repositories=tuple(reports),
         scan_failures=tuple(decided.failures.values()),
@@ -203,16 +208,21 @@ def run_pass(
 
 def _checkout_or_error(repo: RepositorySpec, git: type[Git], cache_dir: Path) -> _Checkout | str:
     try:
-        return _checkout(repo, git, cache_dir)
+        variant = f"{repo.base}\n{repo.paths}"  # entries sharing a URL get their own worktree
+        return _refresh(repo, git.open(repo.url, cache_dir, variant=variant))
     except GitError as error:
         log.warning("checkout failed", extra={"repository": redact(repo.url), "error": str(error)})
         return error.message
 
 
-def _checkout(repo: RepositorySpec, git_class: type[Git], cache_dir: Path) -> _Checkout:
-    git = git_class.open(repo.url, cache_dir)
-    base_sha = git.fetch(repo.base, repo.branch_prefix)
-    git.checkout_detached(base_sha)
+def _refresh(repo: RepositorySpec, git: Git) -> _Checkout:
+    """Fetch, check out the base and find its references (again, after a lost race)."""
+    try:
+        base_sha = git.fetch(repo.base, repo.branch_prefix)
+        git.checkout_detached(base_sha)
+    except GitError:
+        git.close()
+        raise
     return _Checkout(git, base_sha, _find(git.workdir, repo))
 
 
@@ -345,7 +355,10 @@ def _repository(
         except PushRejected as error:
             log.info("push rejected; retrying from fresh state", extra={"error": error.message})
             if attempt < attempts:
-                checkout = _checkout_or_error(repo, context.git, context.options.cache_dir)
+                try:
+                    checkout = _refresh(repo, git)
+                except GitError as fetch_error:
+                    checkout = fetch_error.message
                 continue
             done = dataclasses.replace(
                 report, errors=(f"gave up after {attempt} attempts: {error.message}",)

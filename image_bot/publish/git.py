@@ -8,10 +8,12 @@ non-fast-forward): the caller starts that repository over from fresh state.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
 import re
 import subprocess  # noqa: TID251  (this is the module allowed to run git)
+import time
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -51,10 +53,13 @@ class BranchHead:
     message: str
 
 
-def clone_dir_name(url: str) -> str:
-    """A readable, collision-free directory name for the clone of `url` in the cache."""
+def clone_dir_name(url: str, variant: str = "") -> str:
+    """A readable, collision-free directory name for a clone of `url` in the cache.
+
+    `variant` tells apart clones of one URL that need their own worktree (another base).
+    """
     visible = _SLUG.sub("-", redact(url).rsplit("@", 1)[-1]).strip("-.")[-60:]
-    digest = hashlib.sha256(url.encode("utf-8")).hexdigest()[:12]
+    digest = hashlib.sha256(f"{url}\n{variant}".encode()).hexdigest()[:12]
     return f"{visible}-{digest}"
 
 
@@ -70,6 +75,30 @@ class Git:
         self.url = url
         self.timeout = timeout
         self.calls: Counter[str] = Counter()
+        self._lock: int | None = None
+
+    def lock(self, *, wait: float = 60.0) -> None:
+        """Take this clone for ourselves (another image-bot process waits, then gives up)."""
+        path = self.workdir.parent / f"{self.workdir.name}.lock"
+        fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    os.close(fd)
+                    raise GitError("lock", f"{path} is held by another image-bot") from None
+                time.sleep(0.2)
+                continue
+            self._lock = fd
+            return
+
+    def close(self) -> None:
+        """Let other processes use the clone again."""
+        if self._lock is not None:
+            os.close(self._lock)  # closing the descriptor drops the flock
+            self._lock = None
 
     @property
     def writes(self) -> int:
@@ -77,12 +106,16 @@ class Git:
         return sum(count for name, count in self.calls.items() if name in _WRITES)
 
     @classmethod
-    def open(cls, url: str, cache_dir: Path) -> Git:
-        """The clone of `url` under `cache_dir`, created (empty, origin set) on first use."""
-        workdir = cache_dir / clone_dir_name(url)
+    def open(cls, url: str, cache_dir: Path, *, variant: str = "") -> Git:
+        """The clone of `url` under `cache_dir`, created (empty, origin set) on first use.
+
+        The clone stays locked against other processes until `close`.
+        """
+        workdir = cache_dir / clone_dir_name(url, variant)
         git = cls(workdir, url)
+        workdir.mkdir(parents=True, exist_ok=True)
+        git.lock()
         if not (workdir / ".git").is_dir():
-            workdir.mkdir(parents=True, exist_ok=True)
             git.run("init", "--quiet")
             git.run("remote", "add", "origin", url)
         elif git.run("remote", "get-url", "origin").strip() != url:

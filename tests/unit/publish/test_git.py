@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -21,17 +22,20 @@ def remote(git_remote: MakeRemote) -> GitRemote:
 
 
 @pytest.fixture
-def git(remote: GitRemote, tmp_path: Path) -> Git:
+def git(remote: GitRemote, tmp_path: Path) -> Iterator[Git]:
     git_cmd(remote.scratch, "update-index", "--chmod=+x", "run.sh")
     git_cmd(remote.scratch, "commit", "--quiet", "-m", "exec")
     git_cmd(remote.scratch, "push", "--quiet", "origin", "HEAD:refs/heads/main")
-    return Git.open(remote.url, tmp_path / "cache")
+    clone = Git.open(remote.url, tmp_path / "cache")
+    yield clone
+    clone.close()
 
 
 def test_fetch_returns_the_base_head_and_reuses_the_clone(
     git: Git, remote: GitRemote, tmp_path: Path
 ) -> None:
     assert git.fetch("main", "image-bot/") == remote.refs()["refs/heads/main"]
+    git.close()
     again = Git.open(remote.url, tmp_path / "cache")
     assert again.workdir == git.workdir
     assert "init" not in again.calls  # the cached clone is reused, not cloned again
@@ -128,3 +132,23 @@ def test_a_missing_remote_is_a_git_error(tmp_path: Path) -> None:
     git = Git.open(str(tmp_path / "nowhere.git"), tmp_path / "cache")
     with pytest.raises(GitError, match="fetch"):
         git.fetch("main", "image-bot/")
+
+
+def test_a_clone_in_use_is_locked_against_other_processes(
+    remote: GitRemote, tmp_path: Path
+) -> None:
+    first = Git.open(remote.url, tmp_path / "cache")
+    blocked = Git(first.workdir, remote.url)
+    with pytest.raises(GitError, match="held by another image-bot"):
+        blocked.lock(wait=0.3)
+    first.close()
+    blocked.lock(wait=0.3)
+    blocked.close()
+
+
+def test_another_base_of_the_same_url_gets_its_own_clone(remote: GitRemote, tmp_path: Path) -> None:
+    main = Git.open(remote.url, tmp_path / "cache", variant="main")
+    release = Git.open(remote.url, tmp_path / "cache", variant="release")
+    assert main.workdir != release.workdir
+    main.close()
+    release.close()
