@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import signal
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import AbstractAsyncContextManager
 from datetime import timedelta
@@ -191,7 +192,11 @@ def serve(
         )
     )
     service.start()
-    signal.signal(signal.SIGHUP, lambda _signum, _frame: service.reload())
+    # reload in a thread: the handler interrupts the main thread, which may hold state locks
+    signal.signal(
+        signal.SIGHUP,
+        lambda _signum, _frame: threading.Thread(target=service.reload, name="reload").start(),
+    )
     try:
         server.run()
     finally:

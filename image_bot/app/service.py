@@ -154,6 +154,7 @@ class Service:
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 600},
         )
         self._jobs: dict[str, str] = {}  # repository -> id of the job that schedules it
+        self._reload_lock = threading.Lock()
 
     @property
     def config(self) -> Config:
@@ -173,6 +174,10 @@ class Service:
 
     def reload(self) -> bool:
         """Re-read the config (SIGHUP); a bad one is logged and the old one kept."""
+        with self._reload_lock:
+            return self._reload()
+
+    def _reload(self) -> bool:
         try:
             config = self._load_config()
         except ConfigError as error:

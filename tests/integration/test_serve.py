@@ -48,10 +48,11 @@ def wait_for(what: str, check: Callable[[], bool], timeout: float = 60.0) -> Non
 class Served:
     """The running service: its URL, process and log."""
 
-    def __init__(self, url: str, process: subprocess.Popen[bytes], log: Path) -> None:
+    def __init__(self, url: str, process: subprocess.Popen[bytes], log: Path, config: Path) -> None:
         self.url = url
         self.process = process
         self.log = log
+        self.config = config
 
     def get(self, path: str) -> httpx.Response | None:
         try:
@@ -101,7 +102,7 @@ def served(
             stderr=subprocess.STDOUT,
             env=env,
         )
-    service = Served(f"http://127.0.0.1:{port}", process, log)
+    service = Served(f"http://127.0.0.1:{port}", process, log, config)
     try:
         yield service, remote, image
     finally:
@@ -149,6 +150,23 @@ def test_serve_schedules_takes_webhooks_and_drains(
     assert metrics is not None
     assert 'image_bot_passes_total{kind="targeted",outcome="ok"} 1.0' in metrics.text
     assert 'image_bot_webhooks_total{outcome="unauthorized",source="generic"} 1.0' in metrics.text
+
+    # SIGHUP: a broken config is refused (the old one stays), a good one is taken
+    original = service.config.read_text()
+    service.config.write_text("repositories: [\n")
+    service.process.send_signal(signal.SIGHUP)
+    wait_for("the refused reload", lambda: "reload failed" in service.log.read_text())
+    repository = f"  - url: '{remote.url}'\n    forge: local\n"
+    service.config.write_text(
+        original.replace(f"repositories:\n{repository}", "repositories: []\n")
+    )
+    service.process.send_signal(signal.SIGHUP)
+
+    def repository_gone() -> bool:
+        page = service.get("/")
+        return page is not None and 'class="repository"' not in page.text
+
+    wait_for("the reload", repository_gone)
 
     service.process.send_signal(signal.SIGTERM)
     assert service.process.wait(timeout=30) == 0, service.log.read_text(errors="replace")[-2000:]
