@@ -10,14 +10,17 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
 from image_bot.errors import ForgeAuthError, ForgeError, PullRequestConflict, RateLimited
 from image_bot.model import PullRequest, PullRequestState
 from image_bot.publish.forge import Forge, PullRequestDraft
+from image_bot.publish.git import Git
 from image_bot.publish.github import GitHubForge
 from image_bot.publish.gitlab import GitLabForge
+from image_bot.publish.local import LocalForge
 from image_bot.publish.marker import Marker, encode_marker
 from tests.fakeforge.control import FakeForge
 
@@ -229,19 +232,31 @@ def test_draft_pull_request(harness: Harness) -> None:
     assert harness.fake.pull(REPO, created.number).draft
 
 
-def test_enable_automerge(harness: Harness) -> None:
+def test_automerge_merges_once_the_checks_pass(harness: Harness) -> None:
+    sha = harness.push("image-bot/nginx")
+    forge = harness.forge
+    created = forge.create(REPO, "image-bot/nginx", BASE, _draft())
+    forge.enable_automerge(REPO, created)
+
+    on_server = harness.fake.pull(REPO, created.number)
+    assert on_server.auto_merge is not None
+    assert not on_server.merged
+    merged = harness.fake.set_status(REPO, sha, "success")
+    assert [pr.number for pr in merged] == [created.number]
+    listed = _only(harness.forge.bot_pull_requests(REPO), "image-bot/nginx")
+    assert listed.state is PullRequestState.MERGED
+
+
+def test_github_merges_at_once_when_the_pr_is_already_clean(fake_forge: FakeForge) -> None:
+    # GitHub refuses auto-merge on a PR that can merge now ("clean status"): merge it then.
+    harness = _github(fake_forge)
+    fake_forge.create_repo(REPO)
+    fake_forge.repo(REPO).require_checks = False
     harness.push("image-bot/nginx")
     forge = harness.forge
     created = forge.create(REPO, "image-bot/nginx", BASE, _draft())
-    try:
-        forge.enable_automerge(REPO, created)
-    except ForgeError:
-        missing = "no such endpoint POST /api/graphql"
-        if harness.api == "github" and missing in harness.fake.take_violations():
-            pytest.xfail("the fake forge does not serve GitHub GraphQL (auto-merge) yet")
-        raise
-    on_server = harness.fake.pull(REPO, created.number)
-    assert on_server.auto_merge is not None or on_server.merged
+    forge.enable_automerge(REPO, created)
+    assert fake_forge.pull(REPO, created.number).merged
 
 
 def test_rate_limit_429_becomes_rate_limited_with_retry_after(harness: Harness) -> None:
@@ -359,3 +374,104 @@ def test_more_than_a_page_of_prs_lists_every_open_bot_pr(harness: Harness) -> No
 
     assert sorted(pr.fingerprint or "" for pr in prs) == [f"fp-{n}" for n in range(8)]
     assert fake.count_calls(harness.api, writes=False) == 2
+
+
+# --- every forge, the local one included ---------------------------------------------------
+#
+# The local forge has bot branches instead of pull requests: what a branch proposes is read
+# from its head commit (the bot's email + the marker in the message). These tests hold for
+# all three; the ones above need real pull requests.
+
+BOT_EMAIL = "image-bot@users.fakeforge.invalid"  # the fake's email for commits by `bot`
+
+
+@dataclass
+class AnyForge:
+    """A forge of any kind over the fake's repository, and how to push as the bot or a human."""
+
+    kind: str
+    fake: FakeForge
+    forge: Forge
+    git: Git | None = None  # the local forge's clone
+
+    def push(self, branch: str, draft: PullRequestDraft, *, by_bot: bool = True) -> str:
+        """Push `branch` with a commit whose message is the draft (as publish/git.py does)."""
+        sha = self.fake.commit(
+            REPO,
+            branch,
+            {"deploy/app.yaml": f"image: nginx:{branch}\n"},
+            message=f"{draft.title}\n\n{draft.body}",
+            start=BASE,
+            author=self.fake.bot if by_bot else None,
+        )
+        if self.git is not None and branch.startswith("image-bot/"):
+            self.git.fetch(BASE, "image-bot/")  # the pipeline commits locally, then pushes
+            self.git.run("update-ref", f"refs/heads/{branch}", sha)
+        return sha
+
+    def open(self, branch: str, draft: PullRequestDraft) -> PullRequest:
+        return self.forge.create(REPO, branch, BASE, draft)
+
+    def listing(self) -> list[PullRequest]:
+        if self.git is not None:
+            self.git.fetch(BASE, "image-bot/")
+        return self.forge.bot_pull_requests(REPO)
+
+
+@pytest.fixture(params=["github", "gitlab", "local"])
+def any_forge(request: pytest.FixtureRequest, fake_forge: FakeForge, tmp_path: Path) -> AnyForge:
+    fake_forge.create_repo(REPO, {"deploy/app.yaml": "image: nginx:1.25.0\n"}, default_branch=BASE)
+    kind: str = request.param
+    if kind == "local":
+        git = Git.open(fake_forge.git_url(REPO), tmp_path / "clones")
+        local = LocalForge(git, base=BASE, branch_prefix="image-bot/", bot_email=BOT_EMAIL)
+        return AnyForge(kind, fake_forge, local, git)
+    build = _github if kind == "github" else _gitlab
+    return AnyForge(kind, fake_forge, build(fake_forge).forge)
+
+
+def test_every_forge_lists_what_it_created_with_the_fingerprint(any_forge: AnyForge) -> None:
+    draft = _draft("fp-7", (NGINX, REDIS))
+    sha = any_forge.push("image-bot/nginx", draft)
+    created = any_forge.open("image-bot/nginx", draft)
+    assert (created.fingerprint, created.head_sha, created.state) == (
+        "fp-7",
+        sha,
+        PullRequestState.OPEN,
+    )
+
+    listed = _only(any_forge.listing(), "image-bot/nginx")
+    assert (listed.number, listed.fingerprint, listed.proposals, listed.head_sha) == (
+        created.number,
+        "fp-7",
+        (NGINX, REDIS),
+        sha,
+    )
+
+
+def test_every_forge_flags_a_bot_branch_it_cannot_recognise(any_forge: AnyForge) -> None:
+    human = PullRequestDraft(title="hand-made", body="no marker")
+    any_forge.push("image-bot/hand-made", human, by_bot=False)
+    any_forge.push("feature/x", _draft("fp-x"), by_bot=False)
+    if any_forge.kind != "local":
+        any_forge.fake.open_pull(REPO, "image-bot/hand-made", body="no marker")
+        any_forge.fake.open_pull(REPO, "feature/x", body=_draft("fp-x").body)
+
+    listed = any_forge.listing()
+
+    assert [(pr.branch, pr.fingerprint) for pr in listed] == [("image-bot/hand-made", None)]
+
+
+def test_every_forge_lists_twenty_bot_branches_without_writing(any_forge: AnyForge) -> None:
+    for n in range(20):
+        draft = _draft(f"fp-{n}", labels=())
+        any_forge.push(f"image-bot/image-{n:02d}", draft)
+        any_forge.open(f"image-bot/image-{n:02d}", draft)
+    any_forge.listing()  # (the local forge fetches here)
+    any_forge.fake.clear_calls()
+
+    listed = any_forge.forge.bot_pull_requests(REPO)
+
+    assert sorted(pr.fingerprint or "" for pr in listed) == sorted(f"fp-{n}" for n in range(20))
+    assert any_forge.fake.count_calls(writes=True) == 0
+    assert any_forge.fake.count_calls(writes=False) <= 2
