@@ -5,7 +5,7 @@ written directly), then scans every image (each named three times, as manifests 
 images) at a few per-registry concurrency limits.
 
     .venv/bin/python -m benchmarks.scan [--repos 500] [--tags 20] [--big 5000]
-                                        [--concurrency 1,4,16]
+                                        [--concurrency 1,4,16] [--auth none|basic|token]
 """
 
 from __future__ import annotations
@@ -40,7 +40,15 @@ def seed(registry: RunningRegistry, repos: int, tags: int, big: int) -> list[Ima
 
 
 async def run_once(registry: RunningRegistry, names: list[ImageName], concurrency: int) -> None:
-    settings = [RegistrySettings(registry.host, insecure=True, concurrency=concurrency)]
+    settings = [
+        RegistrySettings(
+            registry.host,
+            insecure=True,
+            concurrency=concurrency,
+            username=registry.username,
+            password=registry.password,
+        )
+    ]
     occurrences = names * 3  # the scanner lists each image once however often it appears
     started = time.perf_counter()
     async with OCIRegistry(settings, docker_config=Path("/nonexistent/config.json")) as client:
@@ -61,13 +69,15 @@ def main() -> None:
     parser.add_argument("--tags", type=int, default=20)
     parser.add_argument("--big", type=int, default=5000)
     parser.add_argument("--concurrency", default="1,4,16")
+    parser.add_argument("--auth", choices=("none", "basic", "token"), default="none")
     args = parser.parse_args()
-    with start_registry(Path(tempfile.mkdtemp(prefix="image-bot-bench-"))) as registry:
+    root = Path(tempfile.mkdtemp(prefix="image-bot-bench-"))
+    with start_registry(root, auth=args.auth) as registry:
         started = time.perf_counter()
         names = seed(registry, args.repos, args.tags, args.big)
         total = args.repos * args.tags + args.big
         seconds = time.perf_counter() - started
-        print(f"seeded {len(names)} repositories, {total} tags in {seconds:.1f}s")
+        print(f"auth={args.auth}: seeded {len(names)} repositories, {total} tags in {seconds:.1f}s")
         for concurrency in (int(value) for value in args.concurrency.split(",")):
             asyncio.run(run_once(registry, names, concurrency))
 

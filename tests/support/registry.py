@@ -366,6 +366,9 @@ class TokenServer:
         server = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # keep-alive: clients reuse the connection
+            disable_nagle_algorithm = True  # headers and body are two writes: no 40 ms stall
+
             def log_message(self, format: str, *args: object) -> None:
                 """Quiet: tests read counters, not logs."""
 
