@@ -8,6 +8,7 @@ spelled differently (`1.20`, `1.20.0`) are equal; `tiebreak` only picks the spel
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -58,6 +59,10 @@ class Ordering(Protocol):
         """Why a ranked value may not be proposed (range, variant), or None."""
         ...
 
+    def promote(self, best_first: Sequence[str], current: str | None) -> int | None:
+        """Index of a value to try before the best one (a spelling preference), or None."""
+        ...
+
 
 def _variant_name(variant: str) -> str:
     return repr(variant) if variant else "none"
@@ -96,6 +101,29 @@ class SemverOrdering:
             return "pre-release (set `prerelease: true` or name one in the range)"
         return f"outside range {self.range}"
 
+    def promote(self, best_first: Sequence[str], current: str | None) -> int | None:
+        """A floating current tag keeps its spelling when the best version opens a new line:
+        on `16`, 17.0.2 is proposed as `17` when that tag exists. Within its own line a
+        floating tag is compared by digest instead (`16` and `16.4` are usually one image).
+        """
+        now = parse_tag(current) if current is not None else None
+        best = parse_tag(best_first[0]) if best_first else None
+        if now is None or best is None or now.precision >= 3 or not best.is_stable:
+            return None
+        line = best.release[: now.precision]
+        if line == now.release:
+            return None
+        for index, value in enumerate(best_first):
+            version = parse_tag(value)
+            if (
+                version is not None
+                and version.release == line
+                and version.prefix == now.prefix
+                and version.is_stable
+            ):
+                return index
+        return None
+
 
 def _spelling(version: TagVersion, current: TagVersion | None) -> Key:
     """Among equal versions prefer the current tag's spelling, then the most precise one."""
@@ -133,6 +161,9 @@ class NumericalOrdering:
     def admit(self, value: str, current: str | None) -> str | None:
         return None
 
+    def promote(self, best_first: Sequence[str], current: str | None) -> int | None:
+        return None
+
 
 @dataclass(frozen=True, slots=True)
 class AlphabeticalOrdering:
@@ -151,6 +182,9 @@ class AlphabeticalOrdering:
     def admit(self, value: str, current: str | None) -> str | None:
         return None
 
+    def promote(self, best_first: Sequence[str], current: str | None) -> int | None:
+        return None
+
 
 @dataclass(frozen=True, slots=True)
 class BuildTimeOrdering:
@@ -167,4 +201,7 @@ class BuildTimeOrdering:
         return Ranked((facts.created.timestamp(),))
 
     def admit(self, value: str, current: str | None) -> str | None:
+        return None
+
+    def promote(self, best_first: Sequence[str], current: str | None) -> int | None:
         return None

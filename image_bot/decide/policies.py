@@ -47,6 +47,7 @@ class DigestMode(StrEnum):
 @dataclass(frozen=True, slots=True)
 class _Candidate:
     tag: str
+    value: str
     ranked: Ranked
 
     @property
@@ -177,10 +178,13 @@ class TagPolicy:
                     isinstance(ranked, Ranked)
                     and (why := self.ordering.admit(value, current_value)) is None
                 ):
-                    candidates.append(_Candidate(tag, ranked))
+                    candidates.append(_Candidate(tag, value, ranked))
                 if why is not None:
                     rejected[tag] = why
         candidates.sort(key=lambda c: c.order, reverse=True)
+        first = self.ordering.promote(tuple(c.value for c in candidates), current_value)
+        if first:
+            candidates.insert(0, candidates.pop(first))
         return _Ranking(tuple(candidates), tuple(unranked), tuple(rejected.items()))
 
     def _current_rank(self, current: ImageRef, facts: Mapping[str, TagFacts]) -> Ranked | None:

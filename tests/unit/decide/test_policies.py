@@ -229,3 +229,17 @@ def test_losers_say_why() -> None:
 )
 def test_needs(spec: dict[str, object], wanted: set[Fact]) -> None:
     assert policy(**spec).needs == wanted
+
+
+def test_a_floating_tag_keeps_its_spelling_on_a_new_line() -> None:
+    tags = ("16", "16.4", "17", "17.0", "17.0.2")
+    assert run(policy(), "postgres:16", tags).target == "postgres:17"
+    assert run(policy(), "postgres:16.4", tags).target == "postgres:17.0"
+    assert run(policy(), "postgres:16.4.0", tags).target == "postgres:17.0.2"
+    # within its own line a floating tag is compared by digest: `17` is `17.0.2` here
+    same = {"17": TagFacts(digest=digest(17)), "17.0.2": TagFacts(digest=digest(17))}
+    assert run(policy(), "postgres:17", tags, same).target is None
+    # pre-releases are not covered by the floating tag: the pre-release is written as is
+    assert run(policy(semver="*-0"), "postgres:16", (*tags, "18.0.0-rc.1")).target == (
+        "postgres:18.0.0-rc.1"
+    )

@@ -39,8 +39,28 @@ tags_strategy = st.lists(
 )
 
 
+def _digest(tag: str) -> str:
+    return "sha256:" + hashlib.sha256(tag.encode()).hexdigest()
+
+
 def _facts(tags: list[str]) -> dict[str, TagFacts]:
-    return {t: TagFacts(digest="sha256:" + hashlib.sha256(t.encode()).hexdigest()) for t in tags}
+    """Digests as registries have them: a floating tag (`17`, `1.20-alpine`) names the same
+    image as the newest stable tag of its line and variant (`17.0.2`, `1.20.3-alpine`)."""
+    versions = [v for t in tags if (v := parse_tag(t)) is not None]
+    facts = {}
+    for tag in tags:
+        floating = parse_tag(tag)
+        same = [
+            v
+            for v in versions
+            if floating is not None
+            and v.is_stable
+            and v.variant == floating.variant
+            and v.release[: floating.precision] == floating.release
+        ]
+        newest = max(same, key=lambda v: (v.key, v.precision, v.tag), default=None)
+        facts[tag] = TagFacts(digest=_digest(newest.tag if newest else tag))
+    return facts
 
 
 @settings(max_examples=150, deadline=None)

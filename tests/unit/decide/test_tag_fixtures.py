@@ -23,8 +23,10 @@ TABLE: list[tuple[str, str, dict[str, Any], str | None]] = [
     ("nginx", "nginx:1.25.3-alpine", {}, "nginx:1.27.0-alpine"),
     ("nginx", "nginx:1.25.3-alpine-slim", {}, "nginx:1.27.0-alpine-slim"),
     ("nginx", "nginx:1.25.3-alpine", {"semver": "~1.25"}, "nginx:1.25.4-alpine"),
-    # `1.26` is 1.26.0 < 1.26.1 (SemVer); a floating tag is kept only by filter or same digest
-    ("nginx", "nginx:1.25", {"semver": "1.26.x"}, "nginx:1.26.1"),
+    # a floating tag keeps its spelling when it moves to a new line (1.26.1 is written 1.26)
+    ("nginx", "nginx:1.25", {"semver": "1.26.x"}, "nginx:1.26"),
+    ("nginx", "nginx:1.25", {}, "nginx:1.27"),
+    ("postgres", "postgres:15", {}, "postgres:16"),
     ("nginx", "nginx:1.25", {"filter": {"pattern": r"^\d+\.\d+$"}}, "nginx:1.27"),
     ("nginx", "nginx:1.27.0-alpine3.19", {}, None),  # no newer alpine3.19 build
     ("nginx", "nginx:1.27.0", {}, None),
