@@ -1,0 +1,94 @@
+"""The only package that composes stages: checkout, find, scan, decide, plan, rewrite, publish.
+
+`run_pass` takes its adapters as arguments (a registry opener, a forge factory, the git
+class), so the app picks concrete ones and the tests pass real ones. Failures become report
+entries: one registry, repository or branch failing never stops the rest of the pass.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from image_bot.errors import redact
+from image_bot.model import RunReport
+from image_bot.pipeline.decisions import FactsUnavailable, OpenRegistry, decide, scan_and_decide
+from image_bot.pipeline.repository import (
+    Checkout,
+    Context,
+    ForgeFactory,
+    PassOptions,
+    checkout_or_error,
+    publish_repository,
+)
+from image_bot.publish.git import Git
+from image_bot.spec import Config
+from image_bot.state import NO_STATE_CAVEATS, StateStore
+
+__all__ = [
+    "FactsUnavailable",
+    "ForgeFactory",
+    "OpenRegistry",
+    "PassOptions",
+    "Progress",
+    "decide",
+    "run_pass",
+]
+
+Progress = Callable[[str], None]
+
+
+def run_pass(
+    config: Config,
+    *,
+    open_registry: OpenRegistry,
+    forge_for: ForgeFactory,
+    options: PassOptions,
+    git: type[Git] = Git,
+    state: StateStore | None = None,
+    now: datetime | None = None,
+    progress: Progress | None = None,
+) -> RunReport:
+    """One pass over every configured repository; the report says what happened."""
+    now = now or datetime.now(UTC)
+    say = progress or (lambda _: None)
+    checkouts: dict[int, Checkout | str] = {}
+    for index, repo in enumerate(config.repositories):
+        say(f"fetching {redact(repo.url)}")
+        checkouts[index] = checkout_or_error(repo, git, options.cache_dir)
+    occurrences = [
+        occurrence
+        for checkout in checkouts.values()
+        if isinstance(checkout, Checkout)
+        for occurrence in checkout.found.occurrences
+    ]
+    say(f"scanning {len({o.ref.name for o in occurrences})} images")
+    decided = asyncio.run(
+        scan_and_decide(
+            config,
+            open_registry,
+            occurrences,
+            state=state,
+            tag_cache_ttl=options.tag_cache_ttl,
+            now=now,
+        )
+    )
+    context = Context(config, decided, forge_for, git, options, now)
+    reports = []
+    try:
+        for index, repo in enumerate(config.repositories):
+            say(f"updating {redact(repo.url)}")
+            reports.append(publish_repository(context, repo, checkouts[index]))
+    finally:
+        for checkout in checkouts.values():
+            if isinstance(checkout, Checkout):
+                checkout.git.close()
+    return RunReport(
+        repositories=tuple(reports),
+        scan_failures=tuple(decided.failures.values()),
+        errors=tuple(decided.errors),
+        caveats=() if state is not None else NO_STATE_CAVEATS,
+        dry_run=options.dry_run,
+        images=len({o.ref.name for o in occurrences}),
+    )

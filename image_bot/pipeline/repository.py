@@ -1,0 +1,263 @@
+"""One repository's part of a pass: checkout, find, plan, rewrite, publish (with retries)."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import logging
+import posixpath
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from image_bot.edit.find import CustomTarget, FindResult, find_references
+from image_bot.edit.manual import unified_diff
+from image_bot.edit.rewrite import rewrite_tree
+from image_bot.errors import ForgeError, GitError, PushRejected, redact
+from image_bot.model import (
+    Change,
+    Occurrence,
+    Part,
+    RepositoryReport,
+    Skipped,
+    UpdatePlan,
+)
+from image_bot.pipeline.decisions import Decided, policy_spec
+from image_bot.plan import Grouping, NamedGroup, Strategy, make_plans
+from image_bot.publish.apply import PlanContent, Publisher
+from image_bot.publish.forge import Forge
+from image_bot.publish.git import Git
+from image_bot.publish.limits import PullRequestLimits
+from image_bot.publish.reconcile import limit_creates, reconcile
+from image_bot.reference import with_tag
+from image_bot.spec import Config, RepositorySpec
+
+__all__ = [
+    "Checkout",
+    "Context",
+    "ForgeFactory",
+    "PassOptions",
+    "checkout_or_error",
+    "publish_repository",
+]
+
+log = logging.getLogger("image_bot.pipeline")
+
+ForgeFactory = Callable[[RepositorySpec, Git], Forge]
+
+
+@dataclass(frozen=True, slots=True)
+class PassOptions:
+    """How a pass runs: where clones live, dry run, retries, tag cache lifetime."""
+
+    cache_dir: Path
+    dry_run: bool = False
+    max_attempts: int = 3
+    tag_cache_ttl: timedelta = timedelta(0)
+
+
+@dataclass
+class Checkout:
+    """A clone at the base's head, and the references found there."""
+
+    git: Git
+    base_sha: str
+    found: FindResult
+
+
+@dataclass(frozen=True)
+class Context:
+    """What every repository of a pass shares."""
+
+    config: Config
+    decided: Decided
+    forge_for: ForgeFactory
+    git: type[Git]
+    options: PassOptions
+    now: datetime
+
+
+# --- checkout and find ---------------------------------------------------------------------
+
+
+def checkout_or_error(repo: RepositorySpec, git: type[Git], cache_dir: Path) -> Checkout | str:
+    try:
+        variant = f"{repo.base}\n{repo.paths}"  # entries sharing a URL get their own worktree
+        return _refresh(repo, git.open(repo.url, cache_dir, variant=variant))
+    except GitError as error:
+        log.warning("checkout failed", extra={"repository": redact(repo.url), "error": str(error)})
+        return error.message
+
+
+def _refresh(repo: RepositorySpec, git: Git) -> Checkout:
+    """Fetch, check out the base and find its references (again, after a lost race)."""
+    try:
+        base_sha = git.fetch(repo.base, repo.branch_prefix)
+        git.checkout_detached(base_sha)
+    except GitError:
+        git.close()
+        raise
+    return Checkout(git, base_sha, _find(git.workdir, repo))
+
+
+def _under(glob: str, directory: str) -> str:
+    return glob if directory == "." else glob.removeprefix(f"{directory}/")
+
+
+def _find(root: Path, repo: RepositorySpec) -> FindResult:
+    occurrences: list[Occurrence] = []
+    skipped: list[Skipped] = []
+    for directory in dict.fromkeys(posixpath.normpath(p) for p in repo.paths):
+        targets = [
+            CustomTarget(
+                files=_under(t.files, directory),
+                path=t.path,
+                image=t.image,
+                part=Part.TAG if t.part == "tag" else Part.WHOLE,
+            )
+            for t in repo.targets
+        ]
+        found = find_references(
+            root / directory,
+            **({"include": repo.include} if repo.include else {}),
+            exclude=[_under(glob, directory) for glob in repo.exclude],
+            extra_names=repo.extra_names,
+            targets=targets,
+            max_bytes=repo.max_file_bytes,
+        )
+        prefix = "" if directory == "." else f"{directory}/"
+        occurrences.extend(dataclasses.replace(o, path=prefix + o.path) for o in found.occurrences)
+        skipped.extend(dataclasses.replace(s, path=prefix + s.path) for s in found.skipped)
+    return FindResult(tuple(occurrences), tuple(skipped))
+
+
+# --- plan, rewrite, publish ----------------------------------------------------------------
+
+
+def _grouping(repo: RepositorySpec) -> Grouping:
+    groups = tuple(NamedGroup(g.name, g.images) for g in repo.grouping.groups)
+    return Grouping(Strategy(repo.grouping.strategy), groups)
+
+
+def _changes(
+    config: Config, found: FindResult, decided: Decided
+) -> tuple[list[Change], list[Change]]:
+    """(changes to make, placeholders for references whose outcome is unknown this pass)."""
+    changes, unknown = [], []
+    for occurrence in found.occurrences:
+        decision = decided.decisions.get(
+            (policy_spec(config, occurrence), occurrence.ref.canonical)
+        )
+        if decision is None:
+            unknown.append(Change(occurrence, occurrence.ref, occurrence.ref))
+        elif decision.changes and decision.target is not None:
+            target = decision.target
+            new = with_tag(occurrence.ref, target.tag, target.digest)
+            changes.append(Change(occurrence, occurrence.ref, new))
+    return changes, unknown
+
+
+def publish_repository(
+    context: Context, repo: RepositorySpec, checkout: Checkout | str
+) -> RepositoryReport:
+    """Publish one repository; a moved remote (push rejected) restarts it from fresh state."""
+    report = RepositoryReport(repository=redact(repo.url), base=repo.base)
+    attempts = context.options.max_attempts
+    for attempt in range(1, attempts + 1):
+        if isinstance(checkout, str):
+            return dataclasses.replace(report, errors=(checkout,), attempts=attempt)
+        git = checkout.git
+        try:
+            done = _publish(context, repo, checkout)
+        except PushRejected as error:
+            log.info("push rejected; retrying from fresh state", extra={"error": error.message})
+            if attempt < attempts:
+                try:
+                    checkout = _refresh(repo, git)
+                except GitError as fetch_error:
+                    checkout = fetch_error.message
+                continue
+            done = dataclasses.replace(
+                report, errors=(f"gave up after {attempt} attempts: {error.message}",)
+            )
+        except (GitError, ForgeError) as error:
+            log.error(  # noqa: TRY400  (an expected failure: the message says it, no traceback)
+                "repository failed", extra={"repository": report.repository, "error": error.message}
+            )
+            done = dataclasses.replace(report, errors=(error.message,))
+        return dataclasses.replace(
+            done, attempts=attempt, git_commands=sum(git.calls.values()), git_writes=git.writes
+        )
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _publish(context: Context, repo: RepositorySpec, checkout: Checkout) -> RepositoryReport:
+    root = checkout.git.workdir
+    changes, unknown = _changes(context.config, checkout.found, context.decided)
+    _, unsafe = rewrite_tree(root, changes)  # files that cannot take their edits: left alone
+    unsafe_paths = {s.path for s in unsafe}
+    changes = [c for c in changes if c.occurrence.path not in unsafe_paths]
+    hashes = {
+        path: hashlib.sha256((root / path).read_bytes()).hexdigest()
+        for path in {c.occurrence.path for c in changes}
+    }
+    repo_id = repo.url if repo.forge.type == "local" else repo.project_name
+    grouping = Grouping(Strategy.ALL) if repo.direct_commit else _grouping(repo)
+
+    def plans_of(planned: Sequence[Change]) -> list[UpdatePlan]:
+        return make_plans(
+            repo_id, repo.base, planned, grouping=grouping,
+            branch_prefix=repo.branch_prefix, file_hashes=hashes,
+        )  # fmt: skip
+
+    plans = plans_of(changes)
+    contents = {plan.branch: _content(root, plan.changes) for plan in plans}
+    forge = context.forge_for(repo, checkout.git)
+    publisher = Publisher(
+        checkout.git, forge, repo, repo_id, checkout.base_sha, context.now,
+        dry_run=context.options.dry_run,
+    )  # fmt: skip
+    if repo.direct_commit:
+        branches = [publisher.direct(plan, contents[plan.branch]) for plan in plans]
+    else:
+        undecided = {plan.branch for plan in plans_of(unknown)}
+        existing = forge.bot_pull_requests(repo_id)
+        limits = PullRequestLimits(
+            repo.limits.max_open_pull_requests, repo.limits.max_pull_requests_per_hour
+        )
+        actions = limit_creates(
+            reconcile(plans, existing, undecided=undecided),
+            limits.remaining(existing, context.now),
+        )
+        branches = [publisher.apply(action, contents) for action in actions]
+    for branch in branches:
+        log.info(
+            "branch %s",
+            branch.action,
+            extra={
+                "repository": redact(repo.url),
+                "branch": branch.branch,
+                "changes": len(branch.changes),
+                **({"error": branch.error} if branch.error else {}),
+                **({"dry_run": True} if context.options.dry_run else {}),
+            },
+        )
+    return RepositoryReport(
+        repository=redact(repo.url),
+        base=repo.base,
+        base_sha=checkout.base_sha,
+        occurrences=len(checkout.found.occurrences),
+        skipped=(*checkout.found.skipped, *unsafe),
+        branches=tuple(branches),
+    )
+
+
+def _content(root: Path, changes: Sequence[Change]) -> PlanContent:
+    file_changes, _ = rewrite_tree(root, changes)
+    files = {fc.path: fc.after for fc in file_changes}
+    diff = "".join(
+        unified_diff(fc.path, (root / fc.path).read_bytes().decode("utf-8"), fc.after)
+        for fc in file_changes
+    )
+    return PlanContent(files, diff)
