@@ -240,3 +240,19 @@ def test_an_unreachable_api_raises_forge_error_from_the_adapter() -> None:
     assert type(caught.value) is ForgeError
     assert caught.value.__cause__ is None  # the library exception does not ride along
     assert "ghp_unreachable" not in str(caught.value)
+
+
+def test_app_installation_lookup_failures_are_forge_errors() -> None:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.TraditionalOpenSSL,
+        serialization.NoEncryption(),
+    ).decode()
+    with pytest.raises(ImageBotError) as caught:
+        GitHubForge.for_installation(1, pem, repo=REPO, api_url="http://127.0.0.1:1", timeout=2)
+    assert type(caught.value) is ForgeError
+    assert "PRIVATE KEY" not in str(caught.value)
