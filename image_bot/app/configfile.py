@@ -31,6 +31,16 @@ _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
 _UNION_TAGS = frozenset({"policy-mapping", "policy-name"})
 _MORE_ERRORS = 10
+# pydantic's words for Python types, in the YAML user's words
+_PLAIN_MESSAGES = {
+    "tuple_type": "should be a list (items on lines starting with -)",
+    "list_type": "should be a list (items on lines starting with -)",
+    "dict_type": "should be a mapping (key: value lines)",
+    "model_type": "should be a mapping (key: value lines)",
+    "time_delta_type": "should be a duration: 90m, 36h, 7d, 1w2d or a number of seconds",
+    "time_delta_parsing": "should be a duration: 90m, 36h, 7d, 1w2d or a number of seconds",
+    "path_type": "should be a path (text)",
+}
 _MAX_NODES = 100_000  # aliases can make a small file expand exponentially ("billion laughs")
 
 
@@ -246,6 +256,8 @@ def _message(error: ErrorDetails, root: type[BaseModel], location: Location) -> 
         close = difflib.get_close_matches(str(location[-1]), allowed, n=1, cutoff=0.5)
         hint = f"; did you mean {close[0]!r}?" if close else ""
         return f"unknown key{hint} (allowed: {', '.join(allowed)})"
+    if error["type"] in _PLAIN_MESSAGES:
+        return _PLAIN_MESSAGES[error["type"]]
     return error["msg"].removeprefix("Value error, ")
 
 

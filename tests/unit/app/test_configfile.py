@@ -484,3 +484,27 @@ def test_a_bad_value_found_by_the_policy_builder_points_at_the_key_as_spelled(
     )
     assert (error.line, error.field) == (4, "policies.old.min_age")
     assert "cannot be negative" in error.message
+
+
+@pytest.mark.parametrize(
+    ("yaml", "field", "message"),
+    [
+        ("repositories: {url: x}", "repositories", "should be a list"),
+        ("registries: [ghcr.io]", "registries[0]", "should be a mapping"),
+        ("policies: [stable]", "policies", "should be a mapping"),
+        (
+            "service: {schedule: {interval: soon}}",
+            "service.schedule.interval",
+            "should be a duration",
+        ),
+        ("state_dir: [a]", "state_dir", "should be a path"),
+    ],
+)
+def test_type_errors_speak_yaml_not_python(
+    tmp_path: Path, yaml: str, field: str, message: str
+) -> None:
+    error = load_error(tmp_path, yaml + "\n")
+    assert error.field == field
+    assert f"{field}: {message}" in error.message
+    assert "tuple" not in error.message
+    assert "dictionary" not in error.message
