@@ -165,3 +165,34 @@ async def test_registry_sends_helper_credentials_to_that_host_only(
     pair = base64.b64decode(helped.calls[1].request.headers["authorization"].split()[1])
     assert pair == b"helper-user:helper-secret-1"
     assert all("authorization" not in call.request.headers for call in other.calls)
+
+
+async def test_default_docker_config_only_when_none_is_given(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, make_registry: MakeRegistry
+) -> None:
+    env_dir = tmp_path / "docker-env"
+    env_dir.mkdir()
+    _write(env_dir / "config.json", {"auths": {"helped.example": {"auth": _auth("env", "pw-1")}}})
+    explicit = _write(
+        tmp_path / "explicit.json", {"auths": {"helped.example": {"auth": _auth("cli", "pw-2")}}}
+    )
+    monkeypatch.setenv("DOCKER_CONFIG", str(env_dir))
+    challenge = {"WWW-Authenticate": 'Basic realm="r"'}
+    with respx.mock(assert_all_called=True) as mock:
+        route = mock.get(url__startswith="https://helped.example/v2/a/tags/list")
+        route.side_effect = lambda request: (
+            httpx.Response(200, json={"tags": []})
+            if "authorization" in request.headers
+            else httpx.Response(401, headers=challenge)
+        )
+        from_env = make_registry(docker_config=None)
+        from_cli = make_registry(docker_config=explicit)
+        assert from_env.docker_config.path == env_dir / "config.json"
+        await from_env.list_tags(ImageName("helped.example", "a"))
+        await from_cli.list_tags(ImageName("helped.example", "a"))
+    users = [
+        base64.b64decode(call.request.headers["authorization"].split()[1]).split(b":")[0]
+        for call in route.calls
+        if "authorization" in call.request.headers
+    ]
+    assert users == [b"env", b"cli"]
