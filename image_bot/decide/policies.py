@@ -248,8 +248,10 @@ class TagPolicy:
     def _follow(self, current: ImageRef, tags: TagList, now: datetime) -> Election:
         """Track the current (mutable) tag: propose its new digest when it moved."""
         tag = current.tag
-        if tag is None or tag not in tags.tags:
-            return Election(None, None, f"digest: follow needs the tag {tag} in the registry")
+        if tag is None:
+            return Election(None, None, "digest: follow needs a tag to follow (e.g. `:latest`)")
+        if tag not in tags.tags:
+            return Election(None, None, f"digest: follow: the registry has no tag {tag}")
         if tag not in tags.facts:
             return Election(None, None, f"checking the digest of {tag}", missing=(tag,))
         facts = tags.facts[tag]

@@ -243,3 +243,13 @@ def test_a_floating_tag_keeps_its_spelling_on_a_new_line() -> None:
     assert run(policy(semver="*-0"), "postgres:16", (*tags, "18.0.0-rc.1")).target == (
         "postgres:18.0.0-rc.1"
     )
+
+
+def test_follow_without_a_followable_tag_proposes_nothing() -> None:
+    chosen = policy(digest="follow")
+    untagged = run(chosen, f"x/app@{digest(1)}", ("latest",))
+    assert untagged.target is None
+    assert "needs a tag" in untagged.decision.reason
+    gone = run(chosen, "x/app:edge", ("latest",))
+    assert gone.target is None
+    assert "no tag edge" in gone.decision.reason
