@@ -484,6 +484,8 @@ async def test_deployment_probes_routes_the_app_serves(client: Client, state: Se
     deployment = load_yaml(DEPLOY / "service" / "deployment.yaml")
     (container,) = deployment["spec"]["template"]["spec"]["containers"]
     assert container["args"][0] == "serve"
+    options = {opt for param in cli.commands["serve"].params for opt in param.opts}
+    assert set(container["args"][1::2]) <= options  # every flag the manifest passes exists
     probes = {
         kind: container[kind]["httpGet"]["path"]
         for kind in ("startupProbe", "livenessProbe", "readinessProbe")
