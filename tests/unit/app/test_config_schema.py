@@ -14,6 +14,7 @@ from pydantic import BaseModel
 from ruamel.yaml import YAML
 
 from image_bot.app.cli_config import check_config, config_schema
+from image_bot.app.config_errors import models_in
 from image_bot.app.configfile import load_config
 from image_bot.app.schema_docs import config_schema_text, reference_markdown, with_reference
 
@@ -40,11 +41,9 @@ def fields_set_per_model(value: object, seen: dict[type[BaseModel], set[str]]) -
 
 
 def all_models(model: type[BaseModel], found: set[type[BaseModel]]) -> set[type[BaseModel]]:
-    from image_bot.app.configfile import _models_in  # the same walk the loader uses
-
     found.add(model)
     for info in model.model_fields.values():
-        for inner in _models_in(info.annotation):
+        for inner in models_in(info.annotation):
             if inner not in found:
                 all_models(inner, found)
     return found
