@@ -207,6 +207,8 @@ class RegistrySession:
             response = await self._send(self._client, request, repository)
             if response.status_code == 401:
                 error = self._pick(response).params.get("error") or "credentials rejected"
+                if error == "insufficient_scope":
+                    error += " (the repository does not exist, or these credentials cannot read it)"
                 raise RegistryAuthError(
                     self.host, f"access denied: {error} (HTTP 401)", image=self._image(repository)
                 )

@@ -77,6 +77,7 @@ OCI_CONFIG = "application/vnd.oci.image.config.v1+json"
 OCI_LAYER = "application/vnd.oci.image.layer.v1.tar+gzip"
 
 AuthMode = Literal["none", "basic", "token"]
+_NOT_INSTALLED = "docker-registry is not installed (apt-get install docker-registry)"
 
 # --- seeding: the filesystem layout of distribution's storage driver ------------------------
 
@@ -502,7 +503,7 @@ def start_registry(
 ) -> Iterator[RunningRegistry]:
     """Run a docker-registry with storage under `root` until the block ends."""
     if shutil.which("docker-registry") is None:
-        pytest.skip("docker-registry is not installed (apt-get install docker-registry)")
+        raise FileNotFoundError(_NOT_INSTALLED)
     root.mkdir(parents=True, exist_ok=True)
     token_server = None
     auth_config: dict[str, object] | None = None
@@ -560,25 +561,29 @@ def start_registry(
 # --- pytest fixtures ----------------------------------------------------------------------------
 
 
+def _session_registry(root: Path, auth: AuthMode) -> Iterator[RunningRegistry]:
+    if shutil.which("docker-registry") is None:
+        pytest.skip(_NOT_INSTALLED)
+    with start_registry(root, auth=auth) as running:
+        yield running
+
+
 @pytest.fixture(scope="session")
 def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningRegistry]:
     """An anonymous docker-registry for the whole session."""
-    with start_registry(tmp_path_factory.mktemp("registry")) as running:
-        yield running
+    yield from _session_registry(tmp_path_factory.mktemp("registry"), "none")
 
 
 @pytest.fixture(scope="session")
 def basic_registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningRegistry]:
     """A docker-registry with htpasswd basic auth (`.username` / `.password`)."""
-    with start_registry(tmp_path_factory.mktemp("basic-registry"), auth="basic") as running:
-        yield running
+    yield from _session_registry(tmp_path_factory.mktemp("basic-registry"), "basic")
 
 
 @pytest.fixture(scope="session")
 def token_registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningRegistry]:
     """A docker-registry with Bearer token auth; `.token_server` issues and counts tokens."""
-    with start_registry(tmp_path_factory.mktemp("token-registry"), auth="token") as running:
-        yield running
+    yield from _session_registry(tmp_path_factory.mktemp("token-registry"), "token")
 
 
 _repo_counter = itertools.count(1)
