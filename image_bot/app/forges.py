@@ -2,54 +2,78 @@
 
 from __future__ import annotations
 
+from github import Auth
+
 from image_bot.errors import ConfigError
 from image_bot.publish.forge import Forge
 from image_bot.publish.git import Git
 from image_bot.publish.github import GitHubForge
+from image_bot.publish.github_auth import installation_auth
 from image_bot.publish.gitlab import GitLabForge
 from image_bot.publish.limits import PullRequestLimits
 from image_bot.publish.local import LocalForge
-from image_bot.spec import RepositorySpec
+from image_bot.spec import GitHubAppSpec, RepositorySpec
 
-__all__ = ["build_forge", "limits_for"]
+__all__ = ["Forges", "build_forge", "limits_for"]
+
+
+class Forges:
+    """Builds each repository's Forge (a `pipeline.ForgeFactory`); credentials revealed here only.
+
+    A long-running service keeps one instance: GitHub App installation credentials (and
+    their hour-long tokens, renewed by PyGithub) are then reused across passes instead of
+    costing a token request, and an installation lookup, per repository per pass.
+    """
+
+    def __init__(self) -> None:
+        self._installations: dict[tuple[str, int, int | str], Auth.AppInstallationAuth] = {}
+
+    def __call__(self, repository: RepositorySpec, git: Git) -> Forge:
+        """The forge `repository.forge` names; ConfigError when a credential is missing.
+
+        `git` is the repository's clone; only the local forge (branches only) uses it.
+        """
+        forge = repository.forge
+        prefix = repository.branch_prefix
+        if forge.type == "local":
+            return LocalForge(
+                git=git,
+                base=repository.base,
+                branch_prefix=prefix,
+                bot_email=repository.commit.author_email,
+            )
+        api_url = forge.api_base or ""
+        if forge.type == "github":
+            if forge.app is not None:
+                auth = self._installation(forge.app, api_url, repository.project_name)
+                return GitHubForge(auth, api_url=api_url, branch_prefix=prefix)
+            if forge.token is None:
+                raise ConfigError("a github forge needs token or app", field="forge.token")
+            return GitHubForge.with_token(
+                forge.token.get_secret_value(), api_url=api_url, branch_prefix=prefix
+            )
+        if forge.token is None:
+            raise ConfigError("a gitlab forge needs a token", field="forge.token")
+        return GitLabForge(forge.token.get_secret_value(), url=api_url, branch_prefix=prefix)
+
+    def _installation(
+        self, app: GitHubAppSpec, api_url: str, project: str
+    ) -> Auth.AppInstallationAuth:
+        key = (api_url, app.app_id, app.installation_id or project)
+        if key not in self._installations:
+            self._installations[key] = installation_auth(
+                app.app_id,
+                app.private_key.get_secret_value(),
+                installation_id=app.installation_id,
+                repo=project,
+                api_url=api_url,
+            )
+        return self._installations[key]
 
 
 def build_forge(repository: RepositorySpec, git: Git) -> Forge:
-    """The forge `repository.forge` names, with its credentials revealed only here.
-
-    `git` is the repository's clone; only the local forge (branches only) uses it.
-    Raises ConfigError when the forge needs a credential the configuration lacks.
-    """
-    forge = repository.forge
-    prefix = repository.branch_prefix
-    if forge.type == "local":
-        return LocalForge(
-            git=git,
-            base=repository.base,
-            branch_prefix=prefix,
-            bot_email=repository.commit.author_email,
-        )
-    api_url = forge.api_base
-    if api_url is None:  # pragma: no cover - api_base is None only for `local`
-        raise ConfigError("no API URL for this forge", field="forge.api_url")
-    if forge.type == "github":
-        if forge.app is not None:
-            return GitHubForge.for_installation(
-                forge.app.app_id,
-                forge.app.private_key.get_secret_value(),
-                installation_id=forge.app.installation_id,
-                repo=repository.project_name,
-                api_url=api_url,
-                branch_prefix=prefix,
-            )
-        if forge.token is None:
-            raise ConfigError("a github forge needs token or app", field="forge.token")
-        return GitHubForge.with_token(
-            forge.token.get_secret_value(), api_url=api_url, branch_prefix=prefix
-        )
-    if forge.token is None:
-        raise ConfigError("a gitlab forge needs a token", field="forge.token")
-    return GitLabForge(forge.token.get_secret_value(), url=api_url, branch_prefix=prefix)
+    """One repository's Forge, for a one-shot run (nothing kept between calls)."""
+    return Forges()(repository, git)
 
 
 def limits_for(repository: RepositorySpec) -> PullRequestLimits:

@@ -28,7 +28,7 @@ from dataclasses import replace
 from typing import Literal, TypedDict, Unpack
 
 import requests
-from github import Auth, Github, GithubException, GithubIntegration
+from github import Auth, Github, GithubException
 from github.GithubException import BadAttributeException
 from github.PullRequest import PullRequest as GithubPullRequest
 from github.Repository import Repository
@@ -37,6 +37,7 @@ from urllib3.util.retry import Retry
 from image_bot.errors import ForgeError, PullRequestConflict, RateLimited, register_secret
 from image_bot.model import PullRequest, PullRequestState
 from image_bot.publish.forge import PullRequestDraft
+from image_bot.publish.github_auth import installation_auth
 from image_bot.publish.github_errors import map_github_error
 from image_bot.publish.listing import (
     Json,
@@ -50,7 +51,12 @@ from image_bot.publish.listing import (
 )
 from image_bot.publish.marker import decode_marker
 
-__all__ = ["DEFAULT_API_URL", "GitHubForge", "GitHubOptions", "MergeMethod"]
+__all__ = [
+    "DEFAULT_API_URL",
+    "GitHubForge",
+    "GitHubOptions",
+    "MergeMethod",
+]
 
 DEFAULT_API_URL = "https://api.github.com"
 _PER_PAGE = 100
@@ -135,13 +141,11 @@ class GitHubForge:
 
         Without `installation_id`, the installation on `repo` is looked up (one request).
         """
-        register_secret(private_key)
-        app = Auth.AppAuth(app_id, private_key)
-        if installation_id is None:
-            if repo is None:
-                raise ValueError("give installation_id or the repo to look it up from")
-            installation_id = _installation_on(app, repo, options.get("api_url", DEFAULT_API_URL))
-        return cls(app.get_installation_auth(installation_id), **options)
+        api_url = options.get("api_url", DEFAULT_API_URL)
+        auth = installation_auth(
+            app_id, private_key, installation_id=installation_id, repo=repo, api_url=api_url
+        )
+        return cls(auth, **options)
 
     # --- reads -----------------------------------------------------------------------------
 
@@ -306,19 +310,6 @@ class GitHubForge:
             raise map_github_error(exc, repo) from None
         except UnexpectedResponse as exc:
             raise ForgeError(self.name, repo, str(exc)) from None
-
-
-def _installation_on(app: Auth.AppAuth, repo: str, api_url: str) -> int:
-    owner, _, name = repo.partition("/")
-    integration = GithubIntegration(
-        auth=app, base_url=api_url.rstrip("/"), retry=_transient_retry()
-    )
-    try:
-        return integration.get_repo_installation(owner, name).id
-    except (GithubException, BadAttributeException, requests.RequestException) as exc:
-        raise map_github_error(exc, repo) from None
-    finally:
-        integration.close()
 
 
 def _raw(pull: GithubPullRequest) -> Json:
