@@ -90,8 +90,8 @@ def read_yaml(
     """Parse one YAML document into plain data with lines; errors name `source` and the line.
 
     `base_dir` anchors relative `${file:...}` paths. With `require_env=False` an unset
-    `${VAR}` or unreadable `${file:}` stays as written; with `interpolate=False` any `${`
-    (other than the `$${` escape) is an error.
+    `${VAR}` or unreadable `${file:}` stays as written; with `interpolate=False` every
+    string is taken as written (text from elsewhere must not read our environment or files).
     """
     document = YamlDocument(
         source=source, base_dir=base_dir, require_env=require_env, interpolate=interpolate
@@ -135,7 +135,7 @@ def _plain(node: object, location: Location, document: YamlDocument) -> object:
             items.append(_plain(value, (*location, index), document))
         return items
     if isinstance(node, str):
-        return _interpolate(str(node), location, document)
+        return _interpolate(str(node), location, document) if document.interpolate else str(node)
     if isinstance(node, bool):
         return bool(node)
     if isinstance(node, int):  # ruamel's ScalarInt keeps hex/underscore spelling: drop it
@@ -151,10 +151,6 @@ def _interpolate(text: str, location: Location, document: YamlDocument) -> str:
     def substitute(match: re.Match[str]) -> str:
         if match.group(0) == "$${":
             return "${"
-        if not document.interpolate:
-            raise document.error(
-                "${...} is not allowed here (write $${ for a literal ${)", location
-            )
         body = match.group("body")
         if match.group("close") is None:
             raise document.error("unclosed ${ (write $${ for a literal ${)", location)

@@ -57,7 +57,7 @@ def parse_config(
 
     Pass `interpolate=False` for text the operator did not write (a config file found in a
     repository, GitHub App mode): `${VAR}` and `${file:...}` would let its authors read the
-    bot's environment and files, so there they are errors.
+    bot's environment and files, so there every string is taken as written.
     """
     document = read_yaml(
         text, source=source, base_dir=base_dir, require_env=require_env, interpolate=interpolate

@@ -446,21 +446,40 @@ def test_a_bad_default_policy(tmp_path: Path) -> None:
 
 
 def test_untrusted_text_cannot_read_the_environment_or_files(
-    monkeypatch: pytest.MonkeyPatch,
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     monkeypatch.setenv("IB_TEST_BOT_SECRET", "bot-only-secret-value")
-    text = "repositories:\n  - url: x\n    pull_request: {title: '${IB_TEST_BOT_SECRET}'}\n"
-    with pytest.raises(
-        ConfigError, match=r"^repo:3: .*pull_request\.title: \$\{\.\.\.\} is not allowed"
-    ):
-        parse_config(text, source="repo", base_dir=Path(), interpolate=False)
-    literal = parse_config(
-        "repositories:\n  - url: x\n    project: 'a$${B}'\n",
-        source="repo",
-        base_dir=Path(),
-        interpolate=False,
+    (tmp_path / "key").write_text("file-only-secret", encoding="utf-8")
+    text = (
+        "repositories:\n  - url: x\n"
+        "    project: '${IB_TEST_BOT_SECRET}'\n"
+        "    commit: {author_name: '${file:key}'}\n"
     )
-    assert literal.repositories[0].project == "a${B}"
+    repository = parse_config(text, source="repo", base_dir=tmp_path, interpolate=False)
+    (repository,) = repository.repositories
+    assert (repository.project, repository.commit.author_name) == (
+        "${IB_TEST_BOT_SECRET}",
+        "${file:key}",
+    )
+
+
+def test_policy_text_is_not_interpolated(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("v", "from-the-environment")
+    spec = load_policy(
+        "filter: {pattern: '^v(?P<v>.*)$', extract: '${v}'}\nnumerical: asc", source="--policy"
+    )
+    assert spec.filter is not None
+    assert spec.filter.extract == "${v}"
+
+
+def test_a_filter_extract_in_the_config_file_escapes_its_braces(tmp_path: Path) -> None:
+    config = load_config(
+        write(
+            tmp_path, "policies:\n  n: {filter: {pattern: '^(?P<n>[0-9]+)$', extract: '$${n}'}}\n"
+        )
+    )
+    assert config.policies["n"].filter is not None
+    assert config.policies["n"].filter.extract == "${n}"
 
 
 def test_alias_bombs_are_refused(tmp_path: Path) -> None:
