@@ -133,7 +133,7 @@ def _exchange(
     if handler is None:
         forge.violation(f"{flavour.name}: the fake does not implement {op.key}")
         raise ApiError(404, flavour.error(404, "Not Found"))
-    req = ApiRequest(method, path_params, query, body, user, str(request.url))
+    req = ApiRequest(method, path_params, query, body, user, _raw_url(request))
     with forge.lock:
         try:
             resp = handler(forge, req)
@@ -145,6 +145,14 @@ def _exchange(
     for problem in flavour.contract.check_response(op, resp.status, resp.body):
         forge.violation(f"{flavour.name} {op.key} response: {problem}")
     return resp, op.key
+
+
+def _raw_url(request: Request) -> str:
+    """The URL as the client sent it: `request.url` would decode `group%2Fproject`."""
+    raw_path = request.scope.get("raw_path", b"").decode("latin-1") or request.url.path
+    base = f"{request.url.scheme}://{request.url.netloc}"
+    query = request.url.query
+    return f"{base}{raw_path.split('?', 1)[0]}" + (f"?{query}" if query else "")
 
 
 def _json_body(forge: ForgeState, flavour: Flavour, op: Operation, raw_body: bytes) -> Any:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import subprocess  # noqa: TID251 - the fake forge is a git server; it runs git on purpose
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -98,6 +99,8 @@ class BareRepo:
     # ------------------------------------------------------------------ refs
     def resolve(self, rev: str) -> str | None:
         """The commit sha `rev` names (branch name, full ref or sha), or None."""
+        if (sha := self.branch_sha(rev)) is not None:
+            return sha
         for candidate in (f"refs/heads/{rev}", rev):
             proc = self.git("rev-parse", "--verify", "-q", f"{candidate}^{{commit}}", check=False)
             if proc.returncode == 0:
@@ -106,8 +109,28 @@ class BareRepo:
 
     def branch_sha(self, branch: str) -> str | None:
         """Head commit of `branch`, or None when it does not exist."""
-        proc = self.git("rev-parse", "--verify", "-q", f"refs/heads/{branch}", check=False)
-        return proc.stdout.decode().strip() if proc.returncode == 0 else None
+        return self.read_ref(f"refs/heads/{branch}")
+
+    def read_ref(self, ref: str) -> str | None:
+        """The sha a full ref name points at, read from the files git keeps (a loose ref,
+        else `packed-refs`) without running git: pages of pull requests read many heads."""
+        try:
+            text = (self.path / ref).read_text().strip()
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+            text = ""
+        if text.startswith("ref: "):
+            return self.read_ref(text[5:])
+        if len(text) == 40:
+            return text
+        try:
+            packed = (self.path / "packed-refs").read_text().splitlines()
+        except FileNotFoundError:
+            return None
+        suffix = f" {ref}"
+        return next(
+            (line[:40] for line in packed if line.endswith(suffix) and line[0] not in "#^"),
+            None,
+        )
 
     def refs(self, prefix: str = "refs/") -> dict[str, str]:
         """Full ref name -> sha for refs under `prefix`."""
@@ -200,14 +223,6 @@ class BareRepo:
             args += ["-p", parent]
         return self.git(*args, stdin=message.encode(), env=env).stdout.decode().strip()
 
-    def tree_with(self, base: str | None, files: dict[str, bytes | None]) -> str:
-        """A tree: `base` tree-ish with `files` written (None deletes the path)."""
-        entries: dict[str, tuple[str, str] | None] = {
-            path: None if data is None else ("100644", self.write_blob(data))
-            for path, data in files.items()
-        }
-        return self.tree_with_entries(base, entries)
-
     def tree_with_entries(
         self, base: str | None, entries: dict[str, tuple[str, str] | None]
     ) -> str:
@@ -240,14 +255,31 @@ class BareRepo:
         author: tuple[str, str] | None = None,
         start: str | None = None,
     ) -> str:
-        """Commit `files` on top of `branch` (or of `start` for a new branch); move the branch."""
+        """Commit `files` on top of `branch` (or of `start`, which may rewind it); move the
+        branch. One `git fast-import` run writes blobs, tree, commit and ref."""
         parent = self.branch_sha(branch) if start is None else self.resolve(start)
         if start is not None and parent is None:
             raise GitFailed(f"unknown start revision {start!r}")
-        tree = self.tree_with(parent, files)
-        sha = self.commit_tree(tree, (parent,) if parent else (), message, author)
-        self.set_ref(f"refs/heads/{branch}", sha)
-        return sha
+        name, email = author or ("Fake Forge", "forge@fakeforge.invalid")
+        stamp = f"{int(time.time())} +0000"
+        text = message.encode()
+        stream = [
+            f"commit refs/heads/{branch}\nmark :1\n".encode(),
+            f"author {name} <{email}> {stamp}\ncommitter {name} <{email}> {stamp}\n".encode(),
+            f"data {len(text)}\n".encode() + text + b"\n",
+        ]
+        if parent:
+            stream.append(f"from {parent}\n".encode())
+        for path, data in files.items():
+            if data is None:
+                stream.append(f"D {path}\n".encode())
+            else:
+                stream.append(f"M 100644 inline {path}\ndata {len(data)}\n".encode() + data + b"\n")
+        stream.append(b"\nget-mark :1\n")
+        out = self.git(
+            "fast-import", "--quiet", "--force", "--done", stdin=b"".join(stream) + b"done\n"
+        )
+        return out.stdout.decode().strip()
 
     # ------------------------------------------------------------------ merges
     def merge_tree(self, base: str, head: str) -> str | None:

@@ -110,6 +110,7 @@ class GitHubContract:
         _fix_upstream_defects(self.spec)
         resource = Resource.from_contents(self.spec, default_specification=DRAFT4)
         self._registry: Registry[Any] = Registry().with_resource("urn:gh", resource)
+        self._valid_items: set[int] = set()
         self.operations: list[Operation] = []
         for template, item in self.spec["paths"].items():
             for method in item:
@@ -212,4 +213,21 @@ class GitHubContract:
                 return [f"{op.key} {status} documents no body, but one was sent"]
             return []
         schema_ptr = f"{rpointer}/content/{_pointer('application/json')}/schema"
+        schema, resolved_ptr = self._resolve(json_content["schema"], schema_ptr)
+        if isinstance(body, list) and schema.get("type") == "array" and "items" in schema:
+            return self._check_items(f"{resolved_ptr}/items", body, f"response {status}")
         return _errors(self._validator(schema_ptr), body, f"response {status}")
+
+    def _check_items(self, items_ptr: str, body: list[Any], where: str) -> list[str]:
+        """Validate array items one by one, skipping items already seen valid (listings
+        return the same objects again and again; validation is the fake's main cost)."""
+        problems: list[str] = []
+        for i, item in enumerate(body):
+            digest = hash((items_ptr, json.dumps(item, sort_keys=True)))
+            if digest in self._valid_items:
+                continue
+            found = _errors(self._validator(items_ptr), item, f"{where}/{i}")
+            if not found:
+                self._valid_items.add(digest)
+            problems += found
+        return problems[:10]

@@ -35,6 +35,7 @@ class GitHubRenderer:
         self.web = base_url
         self.api = f"{base_url}/api/v3"
         self._templates: dict[str, str] = {}
+        self._objects: dict[str, str] = {}  # rendered users/repositories, as JSON text
 
     def _template(self, example: str, pick: str | None = None) -> str:
         key = f"{example}/{pick}"
@@ -63,7 +64,14 @@ class GitHubRenderer:
 
     # ------------------------------------------------------------------ people
     def user(self, login: str, user_id: int | None = None) -> dict[str, Any]:
-        """A simple-user object."""
+        """A simple-user object (built once per account, copied after)."""
+        key = f"user:{login}:{user_id}"
+        if key not in self._objects:
+            self._objects[key] = json.dumps(self._user(login, user_id))
+        result: dict[str, Any] = json.loads(self._objects[key])
+        return result
+
+    def _user(self, login: str, user_id: int | None) -> dict[str, Any]:
         out: dict[str, Any] = self._relocated("pull-request", "", "user")
         text = json.dumps(out).replace("octocat", login)
         out = json.loads(text)
@@ -101,6 +109,13 @@ class GitHubRenderer:
 
     def repository_simple(self, repo: Repository) -> dict[str, Any]:
         """The `repository` object embedded in pull request heads and bases."""
+        key = f"repo:{repo.id}:{repo.full_name}:{repo.default_branch}:{repo.allow_auto_merge}"
+        if key not in self._objects:
+            self._objects[key] = json.dumps(self._repository_simple(repo))
+        result: dict[str, Any] = json.loads(self._objects[key])
+        return result
+
+    def _repository_simple(self, repo: Repository) -> dict[str, Any]:
         out: dict[str, Any] = self._relocated("pull-request", repo.full_name, "head/repo")
         out.update(
             id=repo.id,

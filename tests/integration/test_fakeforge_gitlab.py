@@ -161,6 +161,17 @@ def test_list_paginates_with_gitlab_headers(fake_forge: FakeForge, project: Proj
     assert listing.total_pages == 3
 
 
+def test_pagination_links_keep_the_encoded_project_path(fake_forge: FakeForge) -> None:
+    fake_forge.create_repo(REPO)
+    for i in range(3):
+        fake_forge.commit(REPO, f"b{i}", {f"f{i}": "x"}, start="main")
+        fake_forge.open_pull(REPO, f"b{i}", title=f"mr {i}")
+    lazy = client(fake_forge).projects.get(REPO, lazy=True)  # addressed by path, not id
+    assert [m.iid for m in lazy.mergerequests.list(per_page=1, get_all=True)] == [3, 2, 1]
+    paths = {c.path for c in fake_forge.calls("gitlab")}
+    assert paths == {"/projects/group%2Fdeploy/merge_requests"}
+
+
 def test_git_clone_and_push_over_http_with_oauth2_token(
     fake_forge: FakeForge, project: Project, tmp_path: Path
 ) -> None:
