@@ -170,6 +170,7 @@ class Service:
         self._schedule(self._config, first_now=True)
         self._worker.start()
         self._scheduler.start()
+        self._announce(self._config)
         self.state.mark_scheduler_started()
 
     def reload(self) -> bool:
@@ -190,6 +191,7 @@ class Service:
         for status in self.state.repositories():
             if status.repository not in known:
                 self.state.remove(status.repository)
+        self._announce(config)
         log.info("config reloaded", extra={"repositories": len(known)})
         return True
 
@@ -255,6 +257,13 @@ class Service:
             )
             self._jobs.update(dict.fromkeys(names, job_id))
 
+    def _announce(self, config: Config) -> None:
+        """Show configured repositories on the status page before their first pass."""
+        for repo in config.repositories:
+            if self.state.get(repo.project_name) is None:
+                name = repo.project_name
+                self.state.put(RepositoryStatus(name, next_pass=self._next_pass(name)))
+
     def _next_pass(self, repository: str) -> datetime | None:
         job = self._scheduler.get_job(self._jobs.get(repository, ""))
         when = getattr(job, "next_run_time", None)
@@ -304,6 +313,9 @@ class Service:
             report = self._run_pass(self.ignores.apply(subset))
         except ImageBotError as error:
             report = RunReport(errors=(error.message,))
+        except Exception as error:  # a bug: report it, keep serving
+            log.exception("pass crashed")
+            report = RunReport(errors=(f"internal error ({type(error).__name__}); see the logs",))
         finished = datetime.now(UTC)
         self.metrics.observe_pass(
             pass_summary(

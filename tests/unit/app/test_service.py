@@ -133,7 +133,8 @@ def test_start_runs_the_first_pass_and_becomes_ready(service: Service, runner: R
     assert not service.state.ready
     service.start()
     assert service.state.ready
-    wait_for(lambda: len(service.state.repositories()) == 3)
+    assert [status.repository for status in service.state.repositories()] == sorted(REPOS)
+    wait_for(lambda: all(status.last_pass for status in service.state.repositories()))
     assert runner.calls == [REPOS]
     status = service.state.get("acme/apps")
     assert status is not None
@@ -194,7 +195,7 @@ def test_reload_keeps_a_good_config_and_forgets_removed_repositories(
     service: Service, runner: Runner, configs: list[object]
 ) -> None:
     service.start()
-    wait_for(lambda: len(service.state.repositories()) == 3)
+    wait_for(lambda: len(runner.calls) == 1)
     configs.append(ConfigError("bad", file="image-bot.yaml", line=3))
     assert not service.reload()
     assert len(service.config.repositories) == 3
@@ -229,7 +230,7 @@ def test_stop_lets_the_running_pass_finish_and_starts_nothing_new(
 
 def test_github_rebase_and_installation_events(service: Service, runner: Runner) -> None:
     service.start()
-    wait_for(lambda: len(service.state.repositories()) == 3)
+    wait_for(lambda: len(runner.calls) == 1)
     service.handle_github(
         Command("acme/edge", 3, CommandVerb.REBASE, requested_by="octocat", proposals=())
     )
@@ -273,8 +274,13 @@ def test_a_crashing_pass_does_not_kill_the_worker(configs: list[Config]) -> None
     service.start()
     try:
         wait_for(lambda: len(calls) == 1)
+        wait_for(lambda: bool(getattr(service.state.get("acme/apps"), "errors", ())))
+        crashed = service.state.get("acme/apps")
+        assert crashed is not None
+        assert crashed.errors == ("pass: internal error (RuntimeError); see the logs",)
         service.trigger(Trigger(repositories=("acme/apps",), reason="again"))
-        wait_for(lambda: service.state.get("acme/apps") is not None)
+        wait_for(lambda: len(calls) == 2)
+        wait_for(lambda: getattr(service.state.get("acme/apps"), "images", ()) != ())
     finally:
         service.stop()
 
