@@ -165,7 +165,10 @@ def _interpolate(text: str, location: Location, document: YamlDocument) -> str:
                 return default
             if not document.require_env:
                 return match.group(0)
-            raise document.error(f"environment variable {name} is not set", location)
+            raise document.error(
+                f"environment variable {name} is not set (a literal ${{{name}}} is $${{{name}}})",
+                location,
+            )
         return value
 
     return _INTERPOLATION.sub(substitute, text)

@@ -232,7 +232,10 @@ def test_unset_variable_names_field_and_variable_but_no_other_secret(
         """,
     )
     assert (error.line, error.field) == (9, "repositories[0].forge.token")
-    assert error.message.endswith("environment variable IB_TEST_NOPE is not set")
+    assert error.message.endswith(
+        ": environment variable IB_TEST_NOPE is not set"
+        " (a literal ${IB_TEST_NOPE} is $${IB_TEST_NOPE})"
+    )
     assert "hunter2" not in str(error)
 
 
