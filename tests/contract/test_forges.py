@@ -286,6 +286,22 @@ def test_github_primary_limit_waits_until_the_reset(fake_forge: FakeForge) -> No
     assert 0 <= caught.value.retry_after <= 3600
 
 
+def test_no_write_is_sent_once_the_budget_is_spent(harness: Harness) -> None:
+    harness.push("image-bot/nginx")
+    forge = harness.forge
+    harness.fake.inject_fault(harness.api, 429, primary=True)  # remaining: 0 until the reset
+    with pytest.raises(RateLimited):
+        forge.bot_pull_requests(REPO)
+    calls = harness.fake.count_calls(harness.api)
+
+    with pytest.raises(RateLimited) as caught:
+        forge.create(REPO, "image-bot/nginx", BASE, _draft())
+
+    assert harness.fake.count_calls(harness.api) == calls  # refused before sending
+    assert caught.value.retry_after is not None
+    assert 0 < caught.value.retry_after <= 3600
+
+
 def test_bad_token_is_an_auth_error_without_the_token(harness: Harness) -> None:
     bad = "glpat-wrongwrongwrong1234"
     with pytest.raises(ForgeAuthError) as caught:
