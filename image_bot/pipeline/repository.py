@@ -19,6 +19,8 @@ from image_bot.model import (
     Change,
     Occurrence,
     Part,
+    PullRequest,
+    PullRequestState,
     RepositoryReport,
     Skipped,
     UpdatePlan,
@@ -27,8 +29,9 @@ from image_bot.pipeline.decisions import Decided, policy_spec
 from image_bot.plan import Grouping, NamedGroup, Strategy, make_plans
 from image_bot.publish.apply import PlanContent, Publisher
 from image_bot.publish.forge import Forge
-from image_bot.publish.git import Git
+from image_bot.publish.git import BranchHead, Git
 from image_bot.publish.limits import PullRequestLimits
+from image_bot.publish.marker import decode_marker
 from image_bot.publish.reconcile import limit_creates, reconcile
 from image_bot.reference import with_tag
 from image_bot.spec import Config, RepositorySpec
@@ -222,7 +225,11 @@ def _publish(context: Context, repo: RepositorySpec, checkout: Checkout) -> Repo
         branches = [publisher.direct(plan, contents[plan.branch]) for plan in plans]
     else:
         undecided = {plan.branch for plan in plans_of(unknown)}
-        existing = forge.bot_pull_requests(repo_id)
+        heads = {head.branch: head for head in checkout.git.branch_heads(repo.branch_prefix)}
+        existing = [
+            _as_fetched(pr, heads.get(pr.branch), repo.commit.author_email)
+            for pr in forge.bot_pull_requests(repo_id)
+        ]
         limits = PullRequestLimits(
             repo.limits.max_open_pull_requests, repo.limits.max_pull_requests_per_hour
         )
@@ -261,3 +268,18 @@ def _content(root: Path, changes: Sequence[Change]) -> PlanContent:
         for fc in file_changes
     )
     return PlanContent(files, diff)
+
+
+def _as_fetched(pr: PullRequest, head: BranchHead | None, bot_email: str) -> PullRequest:
+    """`pr` as its branch really is: the fetched head (the push lease) and whether it is ours.
+
+    A forge's marker lives in the PR body, which survives a human pushing to the branch; only
+    a head committed by the bot with the same marker may be rebuilt, else the PR is held.
+    """
+    if pr.state is not PullRequestState.OPEN:
+        return pr
+    if head is None:  # the branch is gone: pushing it again creates it
+        return dataclasses.replace(pr, head_sha="")
+    marker = decode_marker(head.message) if head.author_email == bot_email else None
+    ours = marker is not None and marker.fingerprint == pr.fingerprint
+    return dataclasses.replace(pr, head_sha=head.sha, fingerprint=pr.fingerprint if ours else None)

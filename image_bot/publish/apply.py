@@ -87,7 +87,7 @@ class Publisher:
             case Update(pr, plan):
                 draft = draft_for(plan, self.spec.pull_request)
                 sha = self._commit(plan, content[plan.branch])
-                self.git.push(sha, plan.branch, expected=pr.head_sha)
+                self.git.push(sha, plan.branch, expected=pr.head_sha or None)
                 updated = self.forge.update(self.repo_id, pr, draft)
                 return replace(report, head_sha=sha, url=updated.url)
             case Close(pr, reason):

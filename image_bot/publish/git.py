@@ -76,6 +76,7 @@ class Git:
         self.timeout = timeout
         self.calls: Counter[str] = Counter()
         self._lock: int | None = None
+        self._heads: dict[str, list[BranchHead]] = {}  # per prefix, until the next fetch
 
     def lock(self, *, wait: float = 60.0) -> None:
         """Take this clone for ourselves (another image-bot process waits, then gives up)."""
@@ -130,6 +131,7 @@ class Git:
         if branch_prefix:
             refspecs.append(f"+refs/heads/{branch_prefix}*:refs/remotes/origin/{branch_prefix}*")
         self.run("fetch", "--quiet", "--prune", "--no-tags", "origin", *refspecs)
+        self._heads.clear()
         return self.rev_parse(f"refs/remotes/origin/{base}")
 
     def rev_parse(self, rev: str) -> str:
@@ -143,6 +145,8 @@ class Git:
 
     def branch_heads(self, branch_prefix: str) -> list[BranchHead]:
         """The fetched remote branches under `branch_prefix`, with their head commits."""
+        if branch_prefix in self._heads:
+            return list(self._heads[branch_prefix])
         sep = "%00"
         fields = sep.join(("%(refname)", "%(objectname)", "%(authoremail)", "%(contents)"))
         out = self.run(
@@ -156,7 +160,8 @@ class Git:
                 continue
             ref, sha, email, message = record.split("\x00", 3)
             heads.append(BranchHead(ref[strip:], sha, email.strip("<>"), message))
-        return heads
+        self._heads[branch_prefix] = heads
+        return list(heads)
 
     def changed_paths(self, old: str, new: str, paths: Iterable[str]) -> list[str]:
         """Which of `paths` differ between commits `old` and `new`."""

@@ -1,0 +1,78 @@
+"""`image-bot run --once` with `forge: github`: real PyGithub and git over HTTP, fake forge."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from image_bot.app.cli import cli
+from tests.fakeforge.control import FakeForge
+from tests.support.registry import RunningRegistry
+
+pytestmark = pytest.mark.integration
+
+REPO = "acme/deploy"
+BOT = "image-bot@example.com"
+
+
+def run(config: Path, work: Path) -> tuple[int, dict]:  # type: ignore[type-arg]
+    args = ["run", "--once", "--json", "--config", str(config), "--no-state",
+            "--cache-dir", str(work / "cache")]  # fmt: skip
+    result = CliRunner().invoke(cli, args, catch_exceptions=False)
+    assert result.stdout.startswith("{"), result.output
+    return result.exit_code, json.loads(result.stdout)
+
+
+@pytest.fixture
+def setup(fake_forge: FakeForge, registry: RunningRegistry, repo_name: str, tmp_path: Path):  # type: ignore[no-untyped-def]
+    image = f"{registry.host}/{repo_name}/app"
+    registry.push_tags(f"{repo_name}/app", ["1.0.0", "1.1.0"], distinct=True)
+    fake_forge.create_repo(REPO, {"deploy/app.yaml": f"image: {image}:1.0.0\n"})
+    config = tmp_path / "image-bot.yaml"
+    config.write_text(
+        f"registries: [{{host: '{registry.host}', insecure: true}}]\n"
+        "repositories:\n"
+        f"  - url: '{fake_forge.git_url(REPO)}'\n"
+        f"    project: {REPO}\n"
+        f"    forge: {{type: github, api_url: '{fake_forge.github_api_url}',"
+        f" token: '{fake_forge.bot_token}'}}\n"
+        f"    commit: {{author_email: {BOT}}}\n"
+    )
+    return fake_forge, registry, repo_name, image, config, tmp_path
+
+
+def test_a_pull_request_is_opened_then_left_alone_when_nothing_is_new(setup) -> None:  # type: ignore[no-untyped-def]
+    forge, _, _, image, config, work = setup
+    code, report = run(config, work)
+    assert code == 0, report
+    (pull,) = forge.pulls(REPO)
+    assert (pull.title, pull.base, pull.state) == (f"Update {image} to 1.1.0", "main", "open")
+    assert "<!-- image-bot:" in pull.body
+    assert forge.read_file(REPO, pull.head, "deploy/app.yaml") == f"image: {image}:1.1.0\n"
+    assert forge.bot_token not in json.dumps(report)
+
+    branches = forge.branches(REPO)
+    forge.clear_calls()
+    code, report = run(config, work)
+    assert code == 0, report
+    (branch,) = report["repositories"][0]["branches"]
+    assert branch["action"] == "keep"
+    assert report["repositories"][0]["git_writes"] == 0
+    assert forge.count_calls(writes=True) == 0  # no push, no API write
+    assert forge.branches(REPO) == branches
+
+
+def test_a_human_push_to_the_pull_request_branch_is_never_overwritten(setup) -> None:  # type: ignore[no-untyped-def]
+    forge, registry, repo_name, _, config, work = setup
+    run(config, work)
+    (pull,) = forge.pulls(REPO)
+    human = forge.commit(REPO, pull.head, {"NOTES.md": "reviewing\n"}, message="note")
+    registry.push_tags(f"{repo_name}/app", ["1.2.0"], distinct=True)  # the plan changes
+    code, report = run(config, work)
+    assert code == 0, report
+    (branch,) = report["repositories"][0]["branches"]
+    assert branch["action"] == "hold"
+    assert forge.branch_sha(REPO, pull.head) == human
