@@ -14,10 +14,8 @@ from __future__ import annotations
 import dataclasses
 import logging
 import queue
-import re
 import threading
 import time
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -32,22 +30,20 @@ from image_bot.app.github_webhooks import (
     PullRequestDeclined,
 )
 from image_bot.app.ignores import IgnoreList
-from image_bot.app.metrics import Metrics, PassSummary
+from image_bot.app.metrics import Metrics
+from image_bot.app.pass_results import pass_summary, repository_status
 from image_bot.app.schedules import trigger_for
-from image_bot.app.status import ImageStatus, PullRequestStatus, RepositoryStatus, ServiceState
+from image_bot.app.status import RepositoryStatus, ServiceState
 from image_bot.app.webhooks import Trigger
 from image_bot.errors import ConfigError, ImageBotError
-from image_bot.model import RepositoryReport, RunReport
+from image_bot.model import RunReport
 from image_bot.spec import Config
 
-__all__ = ["PassRunner", "Service", "Work", "pass_summary"]
+__all__ = ["PassRunner", "Service", "Work"]
 
 log = logging.getLogger(__name__)
 
 PassRunner = Callable[[Config], RunReport]
-_PR_ACTIONS = {"create": "opened", "update": "updated", "close": "closed"}
-_OPEN_ACTIONS = frozenset({"create", "update", "keep"})
-_NUMBER = re.compile(r"/(\d+)/?$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,63 +65,6 @@ class Work:
 
 
 _STOP = object()
-
-
-def pass_summary(
-    report: RunReport, *, duration: float, targeted: bool, finished_at: float
-) -> PassSummary:
-    """What the metrics need from a RunReport (tags fetched and rate limits: not reported yet)."""
-    pull_requests: Counter[str] = Counter()
-    if not report.dry_run:
-        for repository in report.repositories:
-            for branch in repository.branches:
-                if branch.action in _PR_ACTIONS and branch.error is None:
-                    pull_requests[_PR_ACTIONS[branch.action]] += 1
-    return PassSummary(
-        duration_seconds=duration,
-        failed=report.exit_code != 0,
-        targeted=targeted,
-        registry_errors=Counter(failure.image.registry for failure in report.scan_failures),
-        pull_requests=pull_requests,
-        finished_at=finished_at,
-    )
-
-
-def _repository_status(
-    name: str, report: RepositoryReport, *, finished: datetime, next_pass: datetime | None
-) -> RepositoryStatus:
-    images: dict[tuple[str, str], ImageStatus] = {}
-    pulls: list[PullRequestStatus] = []
-    errors = list(report.errors)
-    for branch in report.branches:
-        for change in branch.changes:
-            old, new = change.old, change.new
-            proposed = new.tag or new.digest or ""
-            note = f"{branch.action} {branch.branch}"
-            images[(old.text, proposed)] = ImageStatus(
-                old.text or old.canonical, old.tag or old.digest or "", proposed, note
-            )
-        if branch.error:
-            errors.append(f"{branch.branch}: {branch.error}")
-        elif branch.url and branch.action in _OPEN_ACTIONS:
-            number = _NUMBER.search(branch.url)
-            pulls.append(
-                PullRequestStatus(
-                    title=branch.title or branch.branch,
-                    url=branch.url,
-                    branch=branch.branch,
-                    base=report.base,
-                    number=int(number.group(1)) if number else None,
-                )
-            )
-    return RepositoryStatus(
-        repository=name,
-        last_pass=finished,
-        next_pass=next_pass,
-        images=tuple(images.values()),
-        pull_requests=tuple(pulls),
-        errors=tuple(errors),
-    )
 
 
 class Service:
@@ -335,7 +274,7 @@ class Service:
         for index, name in enumerate(names):
             next_pass = self._next_pass(name)
             if index < len(report.repositories):
-                status = _repository_status(
+                status = repository_status(
                     name, report.repositories[index], finished=finished, next_pass=next_pass
                 )
                 status = dataclasses.replace(status, errors=(*status.errors, *general))

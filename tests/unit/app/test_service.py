@@ -15,7 +15,8 @@ import pytest
 
 from image_bot.app.github_webhooks import Command, CommandVerb, InstallationChanged
 from image_bot.app.metrics import Metrics
-from image_bot.app.service import Service, Work, pass_summary
+from image_bot.app.pass_results import pass_summary
+from image_bot.app.service import Service, Work
 from image_bot.app.status import ServiceState
 from image_bot.app.webhooks import Trigger
 from image_bot.errors import ConfigError, RegistryError
