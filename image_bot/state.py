@@ -2,7 +2,7 @@
 
 First-seen times let `min_age` work without trusting any registry's `created` field. The
 tag cache is short-lived (a TTL in seconds), for services that pass often. Everything here
-is optional: without a state file the bot still works, and `lost_precision` says what suffers.
+is optional: without a state file the bot still works, and the report says what suffers.
 """
 
 from __future__ import annotations
@@ -18,13 +18,7 @@ from image_bot.errors import ImageBotError
 from image_bot.model import Fact, ImageName, TagFacts, TagList
 from image_bot.scan.registry import Registry
 
-__all__ = ["NO_STATE_CAVEATS", "CachingRegistry", "StateError", "StateStore"]
-
-NO_STATE_CAVEATS = (
-    "min_age: without --state-dir a digest's age comes only from the registry's `created`"
-    " field (which builders may set to anything, or to 1970); no first-seen time is kept",
-    "tag cache: off, every pass lists every repository's tags",
-)
+__all__ = ["CachingRegistry", "StateError", "StateStore"]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS first_seen (

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from image_bot.errors import redact
 from image_bot.model import RunReport
@@ -24,7 +24,7 @@ from image_bot.pipeline.repository import (
 )
 from image_bot.publish.git import Git
 from image_bot.spec import Config
-from image_bot.state import NO_STATE_CAVEATS, StateStore
+from image_bot.state import StateStore
 
 __all__ = [
     "FactsUnavailable",
@@ -33,6 +33,7 @@ __all__ = [
     "PassOptions",
     "Progress",
     "decide",
+    "lost_precision",
     "run_pass",
 ]
 
@@ -88,7 +89,28 @@ def run_pass(
         repositories=tuple(reports),
         scan_failures=tuple(decided.failures.values()),
         errors=tuple(decided.errors),
-        caveats=() if state is not None else NO_STATE_CAVEATS,
+        caveats=() if state is not None else lost_precision(config, options),
         dry_run=options.dry_run,
         images=len({o.ref.name for o in occurrences}),
     )
+
+
+def lost_precision(config: Config, options: PassOptions) -> tuple[str, ...]:
+    """What a pass without a state file does less well, naming the policies it affects."""
+    aged = ["default_policy"] if config.default_policy.min_age else []
+    aged += [f"policies.{name}" for name, spec in config.policies.items() if spec.min_age]
+    aged += [
+        f"images[{entry.name}]"
+        for entry in config.images
+        if not isinstance(entry.policy, str) and entry.policy.min_age
+    ]
+    caveats = []
+    if aged:
+        caveats.append(
+            f"min_age ({', '.join(aged)}): without state an image's age comes from the"
+            " registry's `created` field, which builders may set to anything; with --state-dir"
+            " it counts from when image-bot first saw the digest"
+        )
+    if options.tag_cache_ttl > timedelta(0):
+        caveats.append("--tag-cache-ttl: no state to keep a tag cache in; every tag is listed")
+    return tuple(caveats)

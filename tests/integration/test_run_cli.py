@@ -81,7 +81,7 @@ def test_text_output_shows_the_pull_request_and_without_state_says_what_loses_pr
     assert "--- pull request ---" in out
     assert "-    image: " in out
     assert "+    image: " in out
-    assert "note: min_age" in out  # the registry's `created` was trusted, and it says so
+    assert "note: min_age (default_policy)" in out  # `created` was trusted, and it says so
     assert len(remote.branches("image-bot/")) == 1
 
 
