@@ -33,7 +33,8 @@ ENV PATH=/opt/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     XDG_STATE_HOME=/var/lib \
     HOME=/home/image-bot
-# state (clones, first-seen digests) lives in $XDG_STATE_HOME/image-bot = /var/lib/image-bot
+# state (first-seen digests, tag cache) lives in $XDG_STATE_HOME/image-bot = /var/lib/image-bot;
+# clones in $HOME/.cache/image-bot
 VOLUME ["/var/lib/image-bot"]
 USER 10001:10001
 WORKDIR /home/image-bot

@@ -81,7 +81,8 @@ class Config(Section):
     """The image-bot configuration file."""
 
     state_dir: Path | None = None
-    """Where the bot keeps clones and first-seen times (default: `$XDG_STATE_HOME/image-bot`)."""
+    """Where the state file lives: first-seen time per digest, tag cache (default:
+    `$XDG_STATE_HOME/image-bot`). Clones go to `$XDG_CACHE_HOME/image-bot`."""
     docker_config: Path | None = None
     """A docker `config.json` to read registry credentials from (default: `$DOCKER_CONFIG`)."""
     registries: tuple[RegistrySpec, ...] = ()
