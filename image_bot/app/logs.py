@@ -65,11 +65,21 @@ class _TextFormatter(logging.Formatter):
         return f"{line} ({extras})" if extras else line
 
 
+class _CurrentStderr(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever `sys.stderr` is now, so a live progress display can redirect it."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.stream = sys.stderr
+        super().emit(record)
+
+
 def setup_logging(
     log_format: LogFormat = "text", *, level: int = logging.INFO, stream: TextIO | None = None
 ) -> logging.Handler:
     """Send image-bot's logs to `stream` (stderr) in `log_format`; returns the handler."""
-    handler = logging.StreamHandler(stream or sys.stderr)
+    handler: logging.Handler = (
+        logging.StreamHandler(stream) if stream is not None else _CurrentStderr(sys.stderr)
+    )
     handler.addFilter(RedactingFilter())
     handler.setFormatter(JsonFormatter() if log_format == "json" else _TextFormatter())
     root = logging.getLogger("image_bot")
