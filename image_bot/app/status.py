@@ -1,8 +1,9 @@
 """What the service knows about each repository (ServiceState) and the HTML status page.
 
 The scheduler thread writes whole `RepositoryStatus` values; the web layer reads snapshots.
-The page is plain HTML with inline CSS: no script, every value escaped, links only to
-http(s) URLs, so a hostile tag, title or error message renders as text.
+The page is plain HTML with inline CSS (it reloads itself every minute with a meta refresh):
+no script, every value escaped, links only to http(s) URLs, so a hostile tag, title or error
+message renders as text.
 """
 
 from __future__ import annotations
@@ -154,9 +155,10 @@ def _link(url: str, label: str) -> str:
     return _text(label)
 
 
-def _images(images: Sequence[ImageStatus]) -> str:
+def _images(images: Sequence[ImageStatus], *, passed: bool) -> str:
     if not images:
-        return '<p class="muted">No image references found yet.</p>'
+        text = "No changes proposed: up to date." if passed else "Waiting for the first pass."
+        return f'<p class="muted">{text}</p>'
     rows = "".join(
         "<tr>"
         f"<td><code>{_text(image.reference)}</code></td>"
@@ -170,7 +172,8 @@ def _images(images: Sequence[ImageStatus]) -> str:
         for image in images
     )
     return (
-        "<table><thead><tr><th>Image</th><th>Current</th><th>Proposed</th><th>Note</th>"
+        '<table><thead><tr><th scope="col">Image</th><th scope="col">Current</th>'
+        '<th scope="col">Proposed</th><th scope="col">Note</th>'
         f"</tr></thead><tbody>{rows}</tbody></table>"
     )
 
@@ -199,7 +202,7 @@ def _repository(status: RepositoryStatus, now: datetime) -> str:
         f"<h2>{_text(status.repository)}</h2>"
         f"<dl><dt>Last pass</dt><dd>{_when(status.last_pass, now)}</dd>"
         f"<dt>Next pass</dt><dd>{_when(status.next_pass, now)}</dd></dl>"
-        f"<h3>Images</h3>{_images(status.images)}"
+        f"<h3>Images</h3>{_images(status.images, passed=status.last_pass is not None)}"
         f"<h3>Open pull requests</h3>{_pull_requests(status.pull_requests)}"
         f"<h3>Last errors</h3>{_errors(status.errors)}"
         "</section>"
@@ -221,6 +224,7 @@ def render_status_page(
     return (
         '<!doctype html><html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width,initial-scale=1">'
+        '<meta http-equiv="refresh" content="60">'
         f"<title>image-bot status</title><style>{_STYLE}</style></head>"
         f'<body><header><h1>image-bot</h1><p id="summary">{summary}</p></header>'
         f"<main>{body}</main></body></html>"

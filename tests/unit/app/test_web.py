@@ -173,11 +173,18 @@ async def test_status_page_shows_each_repository(client: Client, state: ServiceS
         assert expected in page
 
 
-async def test_status_page_before_the_first_pass(client: Client) -> None:
+async def test_status_page_before_the_first_pass(client: Client, state: ServiceState) -> None:
     page = (await client.get("/")).text
     assert "0 repositories" in page
     assert "starting" in page
     assert "first pass has not finished" in page
+    state.put(RepositoryStatus("acme/new", next_pass=NOW))
+    state.put(RepositoryStatus("acme/quiet", last_pass=NOW))
+    page = (await client.get("/")).text
+    waiting, quiet = page.split('id="repo-acme-quiet"')
+    assert "Waiting for the first pass." in waiting
+    assert "up to date" in quiet
+    assert "not yet" in waiting
 
 
 async def test_status_page_escapes_and_forbids_scripts(client: Client, state: ServiceState) -> None:
