@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from image_bot.app.forges import Forges, build_forge, limits_for
-from image_bot.errors import ConfigError, ForgeAuthError, ForgeError
+from image_bot.errors import ConfigError, ForgeAuthError
 from image_bot.model import PullRequestState
 from image_bot.publish.forge import PullRequestDraft
 from image_bot.publish.git import Git
@@ -109,31 +109,23 @@ def test_limits_follow_the_config_and_count_what_the_forge_lists(
     assert limits.remaining(existing, datetime.now(UTC)) == 0  # two opened within the hour
 
 
-def _pem() -> str:
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import rsa
-
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    return key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.TraditionalOpenSSL,
-        serialization.NoEncryption(),
-    ).decode()
-
-
 def test_a_service_reuses_the_app_installation_token_across_passes(
     fake_forge: FakeForge, tmp_path: Path
 ) -> None:
+    create_app = getattr(fake_forge, "create_app", None)
+    if create_app is None:
+        pytest.xfail("this fake forge has no GitHub Apps")
     _open_bot_pr(fake_forge)
-    app = {"app_id": 1, "private_key": _pem(), "installation_id": 1}
+    app_id, key = create_app()
+    fake_forge.install_app(app_id, "acme", [REPO])
+    app = {"app_id": app_id, "private_key": key}  # installation looked up from the repo
     spec = _spec(fake_forge, {"type": "github", "api_url": fake_forge.github_api_url, "app": app})
+
     forges = Forges()
-    try:
-        for _ in range(2):  # two passes
-            forges(spec, Git(tmp_path, spec.url)).bot_pull_requests(REPO)
-    except ForgeError:
-        token_calls = [c for c in fake_forge.calls("github") if "access_tokens" in c.path]
-        if token_calls and token_calls[0].status in (401, 404):
-            pytest.xfail("the fake forge does not issue GitHub App installation tokens yet")
-        raise
+    for _ in range(2):  # two passes
+        (pr,) = forges(spec, Git(tmp_path, spec.url)).bot_pull_requests(REPO)
+        assert pr.fingerprint == "fp-1"
+
+    assert fake_forge.count_calls("github", path="/installation$") == 1
     assert fake_forge.count_calls("github", path="access_tokens") == 1
+    assert fake_forge.count_calls("github", path="/pulls") == 2
