@@ -11,6 +11,7 @@ import contextlib
 import logging
 import signal
 import threading
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import AbstractAsyncContextManager
 from datetime import timedelta
@@ -27,13 +28,14 @@ from image_bot.app.ignores import FILE_NAME as IGNORES_FILE
 from image_bot.app.ignores import IgnoreList
 from image_bot.app.logs import setup_logging
 from image_bot.app.metrics import Metrics
+from image_bot.app.pass_results import PassOutcome
 from image_bot.app.registries import registry_settings
+from image_bot.app.registry_counts import counting
 from image_bot.app.service import PassRunner, Service
 from image_bot.app.status import ServiceState
 from image_bot.app.web import create_app
 from image_bot.app.webhooks import WebhookSecrets
 from image_bot.errors import ConfigError
-from image_bot.model import RunReport
 from image_bot.pipeline import PassOptions, run_pass
 from image_bot.scan.oci import OCIRegistry
 from image_bot.scan.registry import Registry
@@ -50,11 +52,13 @@ _STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 def _runner(state_dir: Path | None, options: PassOptions) -> PassRunner:
     """A pass with the concrete adapters; the state file is opened in the worker thread."""
 
-    def run(config: Config) -> RunReport:
+    def run(config: Config) -> PassOutcome:
         settings = registry_settings(config)
+        tags_fetched: Counter[str] = Counter()
 
         def open_registry() -> AbstractAsyncContextManager[Registry]:
-            return OCIRegistry(settings, docker_config=config.docker_config)
+            registry = OCIRegistry(settings, docker_config=config.docker_config)
+            return counting(registry, tags_fetched)
 
         store: StateStore | None = None
         if state_dir is not None:
@@ -62,18 +66,15 @@ def _runner(state_dir: Path | None, options: PassOptions) -> PassRunner:
                 store = StateStore.in_dir(state_dir)
             except StateError as error:
                 log.warning("running without a state file", extra={"error": error.message})
-        if store is None:
-            return run_pass(
-                config, open_registry=open_registry, forge_for=forge_for, options=options
-            )
-        with store:
-            return run_pass(
+        with store if store is not None else contextlib.nullcontext():
+            report = run_pass(
                 config,
                 open_registry=open_registry,
                 forge_for=forge_for,
                 options=options,
                 state=store,
             )
+        return PassOutcome(report, tags_fetched=dict(tags_fetched))
 
     return run
 

@@ -8,23 +8,34 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from image_bot.app.metrics import PassSummary
 from image_bot.app.status import ImageStatus, PullRequestStatus, RepositoryStatus
 from image_bot.model import RepositoryReport, RunReport
 
-__all__ = ["pass_summary", "repository_status"]
+__all__ = ["PassOutcome", "pass_summary", "repository_status"]
 
 _PR_ACTIONS = {"create": "opened", "update": "updated", "close": "closed"}
 _OPEN_ACTIONS = frozenset({"create", "update", "keep"})
 _NUMBER = re.compile(r"/(\d+)/?$")
 
 
+@dataclass(frozen=True, slots=True)
+class PassOutcome:
+    """A pass's report, plus what only the code running it saw: tags listed per registry host."""
+
+    report: RunReport
+    tags_fetched: Mapping[str, int] = field(default_factory=dict)
+
+
 def pass_summary(
-    report: RunReport, *, duration: float, targeted: bool, finished_at: float
+    outcome: PassOutcome, *, duration: float, targeted: bool, finished_at: float
 ) -> PassSummary:
-    """What the metrics need from a RunReport (tags fetched and rate limits: not reported yet)."""
+    """What the metrics need from a pass (forge rate limits are not reported yet)."""
+    report = outcome.report
     pull_requests: Counter[str] = Counter()
     if not report.dry_run:
         for repository in report.repositories:
@@ -37,6 +48,7 @@ def pass_summary(
         targeted=targeted,
         registry_errors=Counter(failure.image.registry for failure in report.scan_failures),
         pull_requests=pull_requests,
+        tags_fetched=dict(outcome.tags_fetched),
         finished_at=finished_at,
     )
 

@@ -31,7 +31,7 @@ from image_bot.app.github_webhooks import (
 )
 from image_bot.app.ignores import IgnoreList
 from image_bot.app.metrics import Metrics
-from image_bot.app.pass_results import pass_summary, repository_status
+from image_bot.app.pass_results import PassOutcome, pass_summary, repository_status
 from image_bot.app.schedules import trigger_for
 from image_bot.app.status import RepositoryStatus, ServiceState
 from image_bot.app.webhooks import Trigger
@@ -43,7 +43,7 @@ __all__ = ["PassRunner", "Service", "Work"]
 
 log = logging.getLogger(__name__)
 
-PassRunner = Callable[[Config], RunReport]
+PassRunner = Callable[[Config], PassOutcome]
 
 
 @dataclass(frozen=True, slots=True)
@@ -249,22 +249,23 @@ class Service:
         started = time.monotonic()
         try:
             subset = config.model_copy(update={"repositories": tuple(chosen)})
-            report = self._run_pass(self.ignores.apply(subset))
+            outcome = self._run_pass(self.ignores.apply(subset))
         except ImageBotError as error:
-            report = RunReport(errors=(error.message,))
+            outcome = PassOutcome(RunReport(errors=(error.message,)))
         except Exception as error:  # a bug: report it, keep serving
             log.exception("pass crashed")
-            report = RunReport(errors=(f"internal error ({type(error).__name__}); see the logs",))
+            crash = f"internal error ({type(error).__name__}); see the logs"
+            outcome = PassOutcome(RunReport(errors=(crash,)))
         finished = datetime.now(UTC)
         self.metrics.observe_pass(
             pass_summary(
-                report,
+                outcome,
                 duration=time.monotonic() - started,
                 targeted=work.targeted,
                 finished_at=finished.timestamp(),
             )
         )
-        self._record([repo.project_name for repo in chosen], report, finished)
+        self._record([repo.project_name for repo in chosen], outcome.report, finished)
 
     def _record(self, names: list[str], report: RunReport, finished: datetime) -> None:
         general = tuple(

@@ -150,6 +150,8 @@ def test_serve_schedules_takes_webhooks_and_drains(
     assert metrics is not None
     assert 'image_bot_passes_total{kind="targeted",outcome="ok"} 1.0' in metrics.text
     assert 'image_bot_webhooks_total{outcome="unauthorized",source="generic"} 1.0' in metrics.text
+    tags_read = f'image_bot_tags_fetched_total{{registry="{registry.host}"}} 5.0'
+    assert tags_read in metrics.text  # 2 tags on the first pass, 3 on the webhook's
 
     # SIGHUP: a broken config is refused (the old one stays), a good one is taken
     original = service.config.read_text()

@@ -15,7 +15,7 @@ import pytest
 
 from image_bot.app.github_webhooks import Command, CommandVerb, InstallationChanged
 from image_bot.app.metrics import Metrics
-from image_bot.app.pass_results import pass_summary
+from image_bot.app.pass_results import PassOutcome, pass_summary
 from image_bot.app.service import Service, Work
 from image_bot.app.status import ServiceState
 from image_bot.app.webhooks import Trigger
@@ -90,13 +90,13 @@ class Runner:
         self.started = threading.Event()
         self._lock = threading.Lock()
 
-    def __call__(self, config: Config) -> RunReport:
+    def __call__(self, config: Config) -> PassOutcome:
         self.started.set()
         self.hold.wait(timeout=10)
         with self._lock:
             self.calls.append(tuple(repo.project_name for repo in config.repositories))
             self.configs.append(config)
-        return report_for(config)
+        return PassOutcome(report_for(config), tags_fetched={"docker.io": 7})
 
 
 def wait_for(check: Callable[[], bool], timeout: float = 10.0) -> None:
@@ -167,6 +167,10 @@ def test_image_trigger_runs_every_repository(service: Service, runner: Runner) -
         "image_bot_passes_total", {"kind": "targeted", "outcome": "failed"}
     )
     assert samples == 1  # the scan failure in the report makes the pass count as failed
+    fetched = service.metrics.registry.get_sample_value(
+        "image_bot_tags_fetched_total", {"registry": "docker.io"}
+    )
+    assert fetched == 14  # two passes of 7
 
 
 def test_triggers_during_a_pass_coalesce_into_one(service: Service, runner: Runner) -> None:
@@ -265,11 +269,11 @@ def test_ignore_command_is_kept_and_replans_its_repository(
 def test_a_crashing_pass_does_not_kill_the_worker(configs: list[Config]) -> None:
     calls: list[int] = []
 
-    def flaky(config: Config) -> RunReport:
+    def flaky(config: Config) -> PassOutcome:
         calls.append(1)
         if len(calls) == 1:
             raise RuntimeError("boom")
-        return report_for(config)
+        return PassOutcome(report_for(config))
 
     service = Service(lambda: configs[-1], flaky, state=ServiceState(), metrics=Metrics())
     service.start()
@@ -288,12 +292,14 @@ def test_a_crashing_pass_does_not_kill_the_worker(configs: list[Config]) -> None
 
 def test_pass_summary_counts_pull_requests_and_registry_errors() -> None:
     report = report_for(make_config("acme/apps", "acme/infra"))
-    summary = pass_summary(report, duration=1.5, targeted=False, finished_at=10.0)
+    outcome = PassOutcome(report, tags_fetched={"ghcr.io": 40})
+    summary = pass_summary(outcome, duration=1.5, targeted=False, finished_at=10.0)
+    assert summary.tags_fetched == {"ghcr.io": 40}
     assert summary.pull_requests == {"opened": 2}
     assert summary.registry_errors == {"quay.io": 1}
     assert summary.failed
     dry = pass_summary(
-        RunReport(repositories=report.repositories, dry_run=True),
+        PassOutcome(RunReport(repositories=report.repositories, dry_run=True)),
         duration=1.0,
         targeted=True,
         finished_at=11.0,
