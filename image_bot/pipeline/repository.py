@@ -217,15 +217,15 @@ def _publish(context: Context, repo: RepositorySpec, checkout: Checkout) -> Repo
     plans = plans_of(changes)
     contents = {plan.branch: _content(root, plan.changes) for plan in plans}
     forge = context.forge_for(repo, checkout.git)
+    heads = {head.branch: head for head in checkout.git.branch_heads(repo.branch_prefix)}
     publisher = Publisher(
         checkout.git, forge, repo, repo_id, checkout.base_sha, context.now,
-        dry_run=context.options.dry_run,
+        dry_run=context.options.dry_run, heads=heads,
     )  # fmt: skip
     if repo.direct_commit:
         branches = [publisher.direct(plan, contents[plan.branch]) for plan in plans]
     else:
         undecided = {plan.branch for plan in plans_of(unknown)}
-        heads = {head.branch: head for head in checkout.git.branch_heads(repo.branch_prefix)}
         existing = [
             _as_fetched(pr, heads.get(pr.branch), repo.commit.author_email)
             for pr in forge.bot_pull_requests(repo_id)

@@ -8,18 +8,21 @@ state. Other failures stay with their branch, so one branch failing does not sto
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from image_bot.errors import ForgeError, GitError, PushRejected
 from image_bot.model import BranchReport, UpdatePlan
 from image_bot.publish.forge import Forge
-from image_bot.publish.git import Author, Git
+from image_bot.publish.git import Author, BranchHead, Git
+from image_bot.publish.marker import decode_marker
 from image_bot.publish.reconcile import Action, Close, Create, Defer, Hold, Keep, Update
 from image_bot.publish.text import commit_message, draft_for
 from image_bot.spec import RepositorySpec
 
 __all__ = ["PlanContent", "Publisher"]
+
+_FOREIGN_BRANCH = "the branch exists with a commit that is not the bot's; not overwritten"
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +44,7 @@ class Publisher:
     base_sha: str
     now: datetime
     dry_run: bool = False
+    heads: Mapping[str, BranchHead] = field(default_factory=dict)  # fetched bot branches
 
     @property
     def author(self) -> Author:
@@ -78,8 +82,14 @@ class Publisher:
         match action:
             case Create(plan):
                 draft = draft_for(plan, self.spec.pull_request)
-                sha = self._commit(plan, content[plan.branch])
-                self.git.push(sha, plan.branch, expected=None)
+                head = self.heads.get(plan.branch)
+                if head is not None and self._fingerprint(head) is None:
+                    return replace(report, action="hold", reason=_FOREIGN_BRANCH)
+                if head is not None and self._fingerprint(head) == plan.fingerprint:
+                    sha = head.sha  # pushed by an earlier pass whose forge call failed
+                else:
+                    sha = self._commit(plan, content[plan.branch])
+                    self.git.push(sha, plan.branch, expected=head.sha if head else None)
                 pr = self.forge.create(self.repo_id, plan.branch, plan.base, draft)
                 if self.spec.pull_request.automerge:
                     self.forge.enable_automerge(self.repo_id, pr)
@@ -136,6 +146,13 @@ class Publisher:
                     changes=plan.changes,
                     diff=content[plan.branch].diff if plan.branch in content else "",
                 )
+
+    def _fingerprint(self, head: BranchHead) -> str | None:
+        """The plan fingerprint of a branch head the bot committed, else None."""
+        if head.author_email != self.author.email:
+            return None
+        marker = decode_marker(head.message)
+        return marker.fingerprint if marker else None
 
     def _commit(self, plan: UpdatePlan, content: PlanContent, branch: str | None = None) -> str:
         message = commit_message(plan, self.spec.commit)

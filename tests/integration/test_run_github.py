@@ -76,3 +76,21 @@ def test_a_human_push_to_the_pull_request_branch_is_never_overwritten(setup) -> 
     (branch,) = report["repositories"][0]["branches"]
     assert branch["action"] == "hold"
     assert forge.branch_sha(REPO, pull.head) == human
+
+
+def test_a_pull_request_that_failed_to_open_is_opened_next_pass_without_a_new_push(setup) -> None:  # type: ignore[no-untyped-def]
+    forge, _, _, _, config, work = setup
+    forge.inject_fault("github", 422, method="POST", path=r"/pulls$", message="Validation Failed")
+    code, report = run(config, work)
+    assert code == 1
+    (branch,) = report["repositories"][0]["branches"]
+    assert branch["error"]
+    pushed = forge.branches(REPO)
+    assert forge.pulls(REPO) == []
+
+    code, report = run(config, work)
+    assert code == 0, report
+    assert report["repositories"][0]["git_writes"] == 0  # the branch was already right
+    (pull,) = forge.pulls(REPO)
+    assert forge.branches(REPO) == pushed
+    assert pull.head in pushed
