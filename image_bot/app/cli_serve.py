@@ -21,9 +21,10 @@ from typing import Literal
 import click
 import uvicorn
 
-from image_bot.app.cli_run import default_cache_dir, forge_for
+from image_bot.app.cli_run import default_cache_dir
 from image_bot.app.configfile import default_state_dir, load_config
 from image_bot.app.exit_codes import exits_on_errors
+from image_bot.app.forges import Forges
 from image_bot.app.ignores import FILE_NAME as IGNORES_FILE
 from image_bot.app.ignores import IgnoreList
 from image_bot.app.logs import setup_logging
@@ -50,7 +51,11 @@ _STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 def _runner(state_dir: Path | None, options: PassOptions) -> PassRunner:
-    """A pass with the concrete adapters; the state file is opened in the worker thread."""
+    """A pass with the concrete adapters; the state file is opened in the worker thread.
+
+    One `Forges` for the service's life: GitHub App installation tokens outlive a pass.
+    """
+    forges = Forges()
 
     def run(config: Config) -> PassOutcome:
         settings = registry_settings(config)
@@ -70,7 +75,7 @@ def _runner(state_dir: Path | None, options: PassOptions) -> PassRunner:
             report = run_pass(
                 config,
                 open_registry=open_registry,
-                forge_for=forge_for,
+                forge_for=forges,
                 options=options,
                 state=store,
             )
