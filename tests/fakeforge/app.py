@@ -9,6 +9,7 @@ import json
 import re
 import traceback
 import urllib.parse
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -52,11 +53,16 @@ class Flavour:
     prefix: str  # /api/v3 | /api/v4
     contract: Contract
     handlers: dict[str, Handler]
+    jwt_operations: frozenset[str] = frozenset()  # authenticated by an App JWT instead
+    jwt_user: Callable[[ForgeState, str], User | None] | None = None
 
-    def token_user(self, forge: ForgeState, request: Request) -> User | None:
-        """The account the request's token belongs to."""
+    def token_user(self, forge: ForgeState, request: Request, operation: str) -> User | None:
+        """The account (or App, for JWT operations) the request's credentials prove."""
         auth = request.headers.get("authorization", "")
         scheme, _, value = auth.partition(" ")
+        if operation in self.jwt_operations:
+            ok = scheme.lower() == "bearer" and self.jwt_user is not None
+            return self.jwt_user(forge, value.strip()) if ok and self.jwt_user else None
         if scheme.lower() in {"token", "bearer"}:
             return forge.user_for_token(value.strip())
         if self.name == "gitlab":
@@ -122,7 +128,7 @@ def _exchange(
     if problems:
         forge.violation(f"{flavour.name} {op.key} request: {'; '.join(problems)}")
         raise ApiError(422, flavour.error(422, "Validation Failed: " + "; ".join(problems)))
-    user = flavour.token_user(forge, request)
+    user = flavour.token_user(forge, request, op.key)
     if user is None:
         message = "Bad credentials" if flavour.name == "github" else "Unauthorized"
         raise ApiError(401, flavour.error(401, message))

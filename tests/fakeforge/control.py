@@ -9,12 +9,16 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+from cryptography.hazmat.primitives import serialization
+
 from tests.fakeforge.app import Flavour, build_app
 from tests.fakeforge.barerepo import BareRepo
 from tests.fakeforge.contracts import GitHubContract
 from tests.fakeforge.github_api import GitHubApi
+from tests.fakeforge.github_apps import JWT_OPERATIONS, GitHubApps, new_private_key, verify_app_jwt
 from tests.fakeforge.github_git_api import GitHubGitApi
 from tests.fakeforge.github_graphql import GitHubGraphQL
+from tests.fakeforge.github_issues import GitHubIssues
 from tests.fakeforge.github_render import GitHubRenderer
 from tests.fakeforge.gitlab_api import GitLabApi
 from tests.fakeforge.gitlab_contract import GitLabContract
@@ -23,6 +27,7 @@ from tests.fakeforge.gitlab_repo_api import GitLabRepoApi
 from tests.fakeforge.pulls import close_pull, find_repo, merge_pull, open_pull, set_status
 from tests.fakeforge.server import BackgroundServer
 from tests.fakeforge.state import (
+    App,
     Call,
     Comment,
     Fault,
@@ -62,7 +67,10 @@ class FakeForge:
         self.base_url = f"http://127.0.0.1:{self.port}"
         gh_render = GitHubRenderer(contract, self.base_url)
         gh_handlers = {**GitHubApi(gh_render).handlers, **GitHubGitApi(gh_render).handlers}
-        flavours.append(Flavour("github", "/api/v3", contract, gh_handlers))
+        gh_handlers |= GitHubApps(gh_render).handlers | GitHubIssues(gh_render).handlers
+        flavours.append(
+            Flavour("github", "/api/v3", contract, gh_handlers, JWT_OPERATIONS, verify_app_jwt)
+        )
         gl_contract = GitLabContract(contracts_dir / "gitlab-api.yaml")
         gl_render = GitLabRenderer(gl_contract, self.base_url)
         gl_handlers = {**GitLabApi(gl_render).handlers, **GitLabRepoApi(gl_render).handlers}
@@ -180,6 +188,26 @@ class FakeForge:
         with self.state.lock:
             self.repo(repo).git.delete_ref(f"refs/heads/{branch}")
 
+    # ------------------------------------------------------------------ GitHub Apps
+    def create_app(self, slug: str = "image-bot") -> tuple[int, str]:
+        """Register a GitHub App; returns (app id, private key PEM) for `Auth.AppAuth`."""
+        private = new_private_key()
+        key = serialization.load_pem_private_key(private, password=None)
+        public = key.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+        with self.state.lock:
+            app = App(self.state.next_id(), slug, public)
+            self.state.apps[app.id] = app
+        return app.id, private.decode()
+
+    def install_app(self, app_id: int, account: str, repos: list[str]) -> int:
+        """Install the App on `account` for `repos` (full names); the installation id."""
+        with self.state.lock:
+            installation_id = self.state.next_id()
+            self.state.apps[app_id].installations[installation_id] = (account, list(repos))
+            return installation_id
+
     # ------------------------------------------------------------------ pull requests
     def pulls(self, repo: str) -> list[PullRequest]:
         """Every pull/merge request of the repository, by number."""
@@ -223,10 +251,15 @@ class FakeForge:
             r = self.repo(repo)
             close_pull(r, r.pulls[number])
 
+    def issues(self, repo: str) -> list[PullRequest]:
+        """The plain issues (not pull requests) of a repository, by number."""
+        return [issue for _, issue in sorted(self.repo(repo).issues.items())]
+
     def comment(self, repo: str, number: int, body: str) -> Comment:
-        """Comment on a pull request as the human."""
+        """Comment on a pull request or issue as the human."""
         with self.state.lock:
-            pr = self.repo(repo).pulls[number]
+            r = self.repo(repo)
+            pr = r.pulls.get(number) or r.issues[number]
             stamp = now_iso()
             comment = Comment(self.state.next_id(), body, self.human, stamp, stamp)
             pr.comments.append(comment)

@@ -55,7 +55,7 @@ async def serve_git(request: Request, forge: ForgeState, repo_path: str, rest: s
         full_name = repo_path.removesuffix(".git")
         repo = next((r for k, r in forge.repos.items() if k.lower() == full_name.lower()), None)
         root = forge.git_root()
-    if repo is None:
+    if repo is None or not user.may_see(repo.full_name):
         return Response(b"Repository not found\n", 404)
     body = await request.body()
     env = {

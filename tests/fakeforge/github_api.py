@@ -16,9 +16,9 @@ from tests.fakeforge.pulls import (
     open_pull,
     sync_pulls,
 )
-from tests.fakeforge.state import Comment, ForgeState, PullRequest, Repository, now_iso
+from tests.fakeforge.state import ForgeState, PullRequest, Repository, now_iso
 
-__all__ = ["DOCS", "GitHubApi", "invalid", "not_found", "repo_of"]
+__all__ = ["DOCS", "GitHubApi", "edit_request", "invalid", "label_names", "not_found", "repo_of"]
 
 DOCS = "https://docs.github.com/rest"
 
@@ -40,7 +40,7 @@ def invalid(message: str, field: str | None = None, code: str = "invalid") -> Ap
 def repo_of(forge: ForgeState, req: ApiRequest) -> Repository:
     """The repository named by `{owner}/{repo}`; 404 when unknown."""
     repo = find_repo(forge, f"{req.path_params['owner']}/{req.path_params['repo']}")
-    if repo is None:
+    if repo is None or not req.user.may_see(repo.full_name):
         raise not_found()
     sync_pulls(repo)
     return repo
@@ -61,15 +61,6 @@ class GitHubApi:
             "pulls/check-if-merged": self.check_merged,
             "pulls/merge": self.merge,
             "pulls/request-reviewers": self.request_reviewers,
-            "issues/get": self.get_issue,
-            "issues/update": self.update_issue,
-            "issues/list-labels-on-issue": self.list_labels,
-            "issues/add-labels": self.add_labels,
-            "issues/remove-label": self.remove_label,
-            "issues/list-comments": self.list_comments,
-            "issues/create-comment": self.create_comment,
-            "issues/update-comment": self.update_comment,
-            "issues/add-assignees": self.add_assignees,
             "rate-limit/get": self.rate_limit,
         }
 
@@ -150,26 +141,8 @@ class GitHubApi:
     def update_pull(self, forge: ForgeState, req: ApiRequest) -> ApiResponse:
         """PATCH /repos/{owner}/{repo}/pulls/{pull_number}: title, body, state, base."""
         repo, pr = self._pull(forge, req)
-        self._edit(repo, pr, req.body)
+        edit_request(repo, pr, req.body)
         return ApiResponse(200, self.r.pull(repo, pr))
-
-    @staticmethod
-    def _edit(repo: Repository, pr: PullRequest, body: dict[str, Any]) -> None:
-        if "title" in body and body["title"] is not None:
-            pr.title = body["title"]
-        if "body" in body:
-            pr.body = body["body"] or ""
-        if "base" in body:
-            if repo.git.branch_sha(body["base"]) is None:
-                raise invalid("Proposed base branch was not found", "base")
-            pr.base = body["base"]
-        if body.get("state") == "closed" and pr.state == "open":
-            close_pull(repo, pr)
-        elif body.get("state") == "open" and pr.state == "closed" and not pr.merged:
-            if repo.git.branch_sha(pr.head) is None:
-                raise invalid("The head branch no longer exists", "state")
-            pr.state, pr.closed_at = "open", None
-        pr.updated_at = now_iso()
 
     def check_merged(self, forge: ForgeState, req: ApiRequest) -> ApiResponse:
         """GET /repos/{owner}/{repo}/pulls/{pull_number}/merge: 204 merged, 404 not."""
@@ -219,82 +192,6 @@ class GitHubApi:
                 pr.reviewers.append(login)
         return ApiResponse(201, self.r.pull(repo, pr, simple=True))
 
-    # ------------------------------------------------------------------ issue side
-    def get_issue(self, forge: ForgeState, req: ApiRequest) -> ApiResponse:
-        """GET /repos/{owner}/{repo}/issues/{issue_number} (pull requests only here)."""
-        repo, pr = self._pull(forge, req)
-        return ApiResponse(200, self.r.issue(repo, pr))
-
-    def update_issue(self, forge: ForgeState, req: ApiRequest) -> ApiResponse:
-        """PATCH /repos/{owner}/{repo}/issues/{issue_number}: also sets labels/assignees."""
-        repo, pr = self._pull(forge, req)
-        body = dict(req.body or {})
-        if "labels" in body:
-            pr.labels = _label_names(body.pop("labels") or [])
-        if "assignees" in body:
-            pr.assignees = list(body.pop("assignees") or [])
-        self._edit(repo, pr, body)
-        return ApiResponse(200, self.r.issue(repo, pr))
-
-    def list_labels(self, forge: ForgeState, req: ApiRequest) -> ApiResponse:
-        """GET /repos/{owner}/{repo}/issues/{issue_number}/labels."""
-        repo, pr = self._pull(forge, req)
-        page, headers = paginate(req, pr.labels, default_per_page=30)
-        return ApiResponse(200, self.r.labels(repo, page), headers)
-
-    def add_labels(self, forge: ForgeState, req: ApiRequest) -> ApiResponse:
-        """POST /repos/{owner}/{repo}/issues/{issue_number}/labels."""
-        repo, pr = self._pull(forge, req)
-        raw = req.body.get("labels", []) if isinstance(req.body, dict) else req.body
-        for name in _label_names(raw):
-            if name not in pr.labels:
-                pr.labels.append(name)
-        pr.updated_at = now_iso()
-        return ApiResponse(200, self.r.labels(repo, pr.labels))
-
-    def remove_label(self, forge: ForgeState, req: ApiRequest) -> ApiResponse:
-        """DELETE /repos/{owner}/{repo}/issues/{issue_number}/labels/{name}."""
-        repo, pr = self._pull(forge, req)
-        name = req.path_params["name"]
-        if name not in pr.labels:
-            raise not_found("Label does not exist")
-        pr.labels.remove(name)
-        return ApiResponse(200, self.r.labels(repo, pr.labels))
-
-    def list_comments(self, forge: ForgeState, req: ApiRequest) -> ApiResponse:
-        """GET /repos/{owner}/{repo}/issues/{issue_number}/comments (oldest first)."""
-        repo, pr = self._pull(forge, req)
-        page, headers = paginate(req, pr.comments, default_per_page=30)
-        return ApiResponse(200, [self.r.comment(repo, pr, c) for c in page], headers)
-
-    def create_comment(self, forge: ForgeState, req: ApiRequest) -> ApiResponse:
-        """POST /repos/{owner}/{repo}/issues/{issue_number}/comments."""
-        repo, pr = self._pull(forge, req)
-        stamp = now_iso()
-        comment = Comment(forge.next_id(), req.body["body"], req.user, stamp, stamp)
-        pr.comments.append(comment)
-        return ApiResponse(201, self.r.comment(repo, pr, comment))
-
-    def update_comment(self, forge: ForgeState, req: ApiRequest) -> ApiResponse:
-        """PATCH /repos/{owner}/{repo}/issues/comments/{comment_id}."""
-        repo = self._repo(forge, req)
-        wanted = int(req.path_params["comment_id"])
-        for pr in repo.pulls.values():
-            for comment in pr.comments:
-                if comment.id == wanted:
-                    comment.body, comment.updated_at = req.body["body"], now_iso()
-                    return ApiResponse(200, self.r.comment(repo, pr, comment))
-        raise not_found()
-
-    def add_assignees(self, forge: ForgeState, req: ApiRequest) -> ApiResponse:
-        """POST /repos/{owner}/{repo}/issues/{issue_number}/assignees (unknown logins are
-        ignored, as on GitHub)."""
-        repo, pr = self._pull(forge, req)
-        for login in req.body.get("assignees", []):
-            if forge.user_by_login(login) is not None and login not in pr.assignees:
-                pr.assignees.append(login)
-        return ApiResponse(201, self.r.issue(repo, pr))
-
     # ------------------------------------------------------------------ misc
     def rate_limit(self, forge: ForgeState, req: ApiRequest) -> ApiResponse:
         """GET /rate_limit (does not count against the limit)."""
@@ -310,7 +207,27 @@ class GitHubApi:
         return ApiResponse(200, body)
 
 
-def _label_names(raw: Any) -> list[str]:
+def edit_request(repo: Repository, pr: PullRequest, body: dict[str, Any]) -> None:
+    """Apply a PATCH of title/body/base/state to a pull request or issue."""
+    if "title" in body and body["title"] is not None:
+        pr.title = body["title"]
+    if "body" in body:
+        pr.body = body["body"] or ""
+    if "base" in body:
+        if repo.git.branch_sha(body["base"]) is None:
+            raise invalid("Proposed base branch was not found", "base")
+        pr.base = body["base"]
+    if body.get("state") == "closed" and pr.state == "open":
+        close_pull(repo, pr)
+    elif body.get("state") == "open" and pr.state == "closed" and not pr.merged:
+        if pr.head and repo.git.branch_sha(pr.head) is None:
+            raise invalid("The head branch no longer exists", "state")
+        pr.state, pr.closed_at = "open", None
+    pr.updated_at = now_iso()
+
+
+def label_names(raw: Any) -> list[str]:
+    """Label names from `["a"]`, `[{"name": "a"}]` or `{"labels": [...]}` items."""
     names: list[str] = []
     for item in raw or []:
         name = item["name"] if isinstance(item, dict) else str(item)

@@ -251,7 +251,7 @@ class GitHubRenderer:
         }
 
     def issue(self, repo: Repository, pr: PullRequest) -> dict[str, Any]:
-        """The issue view of a pull request (GitHub PRs are issues)."""
+        """The issue view of a pull request (GitHub PRs are issues) or of a plain issue."""
         out: dict[str, Any] = self._relocated("issue", repo.full_name)
         api = f"{self.api}/repos/{repo.full_name}"
         web = f"{self.web}/{repo.full_name}"
@@ -292,6 +292,10 @@ class GitHubRenderer:
             draft=pr.draft,
         )
         out.pop("repository", None)
+        if pr.number in repo.issues:
+            del out["pull_request"]
+            out["node_id"] = node_id("Issue", pr.id)
+            out["html_url"] = f"{web}/issues/{n}"
         return out
 
     def comment(self, repo: Repository, pr: PullRequest, comment: Comment) -> dict[str, Any]:

@@ -26,7 +26,7 @@ def gitlab_repo(forge: ForgeState, req: ApiRequest) -> Repository:
     """The project named by `:id` (numeric id or URL-encoded path)."""
     ident = urllib.parse.unquote(req.path_params["id"])
     repo = forge.repo_by_id(int(ident)) if ident.isdigit() else find_repo(forge, ident)
-    if repo is None:
+    if repo is None or not req.user.may_see(repo.full_name):
         raise gl_error(404, "404 Project Not Found")
     sync_pulls(repo)
     return repo

@@ -57,7 +57,7 @@ def open_pull(
     if not repo.git.commits_between(base_sha, head_sha):
         raise ValueError(f"No commits between {base} and {head}")
     stamp = now_iso()
-    number = max(repo.pulls, default=0) + 1
+    number = max([*repo.pulls, *repo.issues], default=0) + 1  # one number space
     pr = PullRequest(
         number=number,
         id=forge.next_id(),

@@ -14,6 +14,7 @@ from pathlib import Path
 from tests.fakeforge.barerepo import BareRepo
 
 __all__ = [
+    "App",
     "Call",
     "Comment",
     "Fault",
@@ -34,11 +35,29 @@ def now_iso() -> str:
 
 @dataclass(frozen=True, slots=True)
 class User:
-    """An account of the fake forge (the same account on both API flavours)."""
+    """An account of the fake forge (the same account on both API flavours). An App
+    installation token is a user limited to `repos` until `expires` (epoch seconds)."""
 
     id: int
     login: str
     token: str
+    repos: frozenset[str] | None = None
+    expires: float | None = None
+
+    def may_see(self, full_name: str) -> bool:
+        """Whether this account's token reaches the repository."""
+        return self.repos is None or full_name.lower() in self.repos
+
+
+@dataclass(slots=True)
+class App:
+    """A GitHub App: its id, the public half of its key, and where it is installed
+    (installation id -> account and repository names)."""
+
+    id: int
+    slug: str
+    public_key_pem: bytes
+    installations: dict[int, tuple[str, list[str]]] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -98,6 +117,7 @@ class Repository:
     default_branch: str
     created_at: str
     pulls: dict[int, PullRequest] = field(default_factory=dict)
+    issues: dict[int, PullRequest] = field(default_factory=dict)  # plain issues (no branches)
     allow_auto_merge: bool = True
     require_checks: bool = True  # auto-merge waits for a green status on the head commit
     statuses: dict[str, str] = field(default_factory=dict)  # commit sha -> combined state
@@ -162,6 +182,8 @@ class ForgeState:
         self.lock = threading.RLock()
         self._ids = itertools.count(1000)
         self.users: dict[str, User] = {}
+        self.apps: dict[int, App] = {}
+        self._permanent_tokens: set[str] = set()
         self.repos: dict[str, Repository] = {}
         self.calls: list[Call] = []
         self.faults: list[Fault] = []
@@ -184,17 +206,31 @@ class ForgeState:
             self.faults.clear()
             self.violations.clear()
             self.rate_used = 0
+            self.apps.clear()
+            for token in set(self.users) - self._permanent_tokens:
+                del self.users[token]
 
-    def add_user(self, login: str, token: str) -> User:
-        """Register an account and the token that authenticates it."""
+    def add_user(self, login: str, token: str, *, permanent: bool = True) -> User:
+        """Register an account and the token that authenticates it (`permanent` ones
+        survive `reset`)."""
         with self.lock:
             user = User(id=self.next_id(), login=login, token=token)
             self.users[token] = user
+            if permanent:
+                self._permanent_tokens.add(token)
             return user
 
+    def add_token(self, user: User) -> None:
+        """Register a token-bearing account until the next reset (installation tokens)."""
+        with self.lock:
+            self.users[user.token] = user
+
     def user_for_token(self, token: str | None) -> User | None:
-        """The account a token belongs to, or None."""
-        return self.users.get(token) if token else None
+        """The account a token belongs to, or None (also once an expiring token expired)."""
+        user = self.users.get(token) if token else None
+        if user is not None and user.expires is not None and user.expires < time.time():
+            return None
+        return user
 
     def user_by_login(self, login: str) -> User | None:
         """The account with this login, or None."""
