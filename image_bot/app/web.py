@@ -12,6 +12,7 @@ second and call `trigger` last, so a bad or unsigned request never triggers anyt
 | `GET /`                    | the status page |
 | `POST /webhooks/github`    | GitHub App deliveries (`X-Hub-Signature-256`, deduplicated) |
 | `POST /webhooks/<source>`  | `dockerhub`, `harbor`, `quay`, `gitlab`, `generic` registry hooks |
+|                            | (`gitlab` also takes GitLab project hooks: `X-Gitlab-Event`)     |
 | `POST /webhooks/<source>/<secret>` | the same, for senders that can only vary the URL |
 
 Webhook answers: 202 something was triggered or handed over, 200 valid but nothing to do (or a
@@ -37,6 +38,7 @@ from image_bot.app.github_webhooks import (
     Ignored,
     parse_github_event,
 )
+from image_bot.app.gitlab_webhooks import parse_gitlab_event
 from image_bot.app.metrics import CONTENT_TYPE, Metrics
 from image_bot.app.status import ServiceState, render_status_page
 from image_bot.app.webhooks import (
@@ -145,11 +147,23 @@ class _Handlers:
                 logger.warning("%s webhook received but no secret is configured", source)
             self.metrics.observe_webhook(source, "unauthorized")
             return _answer(401, "unauthorized")
+        # GitLab project hooks share the gitlab route; their header tells them apart
+        project_event = headers.get("x-gitlab-event") if source is RegistrySource.GITLAB else None
+        key = headers.get("idempotency-key") if project_event else None
+        delivery = f"gitlab:{key}" if key else None
+        if delivery is not None and delivery in self.deliveries:
+            self.metrics.observe_webhook(source, "duplicate")
+            return _answer(200, "duplicate", delivery=key)
         try:
-            wanted = PARSERS[source](body)
+            if project_event:
+                wanted = parse_gitlab_event(project_event, body, base_branch=self.base_branch)
+            else:
+                wanted = PARSERS[source](body)
         except WebhookPayloadError as exc:
             self.metrics.observe_webhook(source, "invalid")
             return _answer(400, "invalid", error=exc.message)
+        if delivery is not None:
+            self.deliveries.record(delivery)
         if wanted.is_empty:
             self.metrics.observe_webhook(source, "ignored")
             return _answer(200, "ignored")

@@ -328,6 +328,45 @@ async def test_oversized_body_is_refused(client: Client, recorder: Recorder) -> 
     assert recorder.triggers == []
 
 
+GITLAB_PUSH = json.dumps(
+    {
+        "object_kind": "push",
+        "ref": "refs/heads/main",
+        "after": "1" * 40,
+        "checkout_sha": "1" * 40,
+        "project": {"path_with_namespace": "acme/gitops", "default_branch": "main"},
+    }
+).encode()
+
+
+async def test_gitlab_project_push_shares_the_gitlab_route(
+    client: Client, recorder: Recorder
+) -> None:
+    headers = {
+        "X-Gitlab-Event": "Push Hook",
+        "X-Gitlab-Token": "gitlab-secret-token",
+        "Idempotency-Key": "f5e5f430-f57b-4e6e-9fac-d9128cd7232f",
+    }
+    first = await client.post("/webhooks/gitlab", content=GITLAB_PUSH, headers=headers)
+    again = await client.post("/webhooks/gitlab", content=GITLAB_PUSH, headers=headers)
+    assert (first.status_code, again.status_code) == (202, 200)
+    assert again.json()["status"] == "duplicate"
+    assert recorder.triggers == [
+        Trigger(repositories=("acme/gitops",), reason="push to acme/gitops main")
+    ]
+    note = await client.post(
+        "/webhooks/gitlab",
+        content=b'{"object_kind": "note"}',
+        headers={**headers, "X-Gitlab-Event": "Note Hook", "Idempotency-Key": "other"},
+    )
+    assert (note.status_code, note.json()["status"]) == (200, "ignored")
+    forged = {**headers, "X-Gitlab-Token": "guess", "Idempotency-Key": "k2"}
+    assert (
+        await client.post("/webhooks/gitlab", content=GITLAB_PUSH, headers=forged)
+    ).status_code == 401
+    assert len(recorder.triggers) == 1
+
+
 async def test_webhooks_only_accept_post(client: Client) -> None:
     assert (await client.get("/webhooks/generic/generic-secret-key")).status_code == 405
 
