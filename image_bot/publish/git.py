@@ -77,6 +77,7 @@ class Git:
         self.calls: Counter[str] = Counter()
         self._lock: int | None = None
         self._heads: dict[str, list[BranchHead]] = {}  # per prefix, until the next fetch
+        self.local_heads: dict[str, str] = {}  # branch -> sha of the commits built here
 
     def lock(self, *, wait: float = 60.0) -> None:
         """Take this clone for ourselves (another image-bot process waits, then gives up)."""
@@ -191,16 +192,18 @@ class Git:
         modes = self._modes(parent, files)
         stamp = f"{int(when.timestamp())} +0000"
         ident = f"{author.name} <{author.email}> {stamp}"
-        chunks = [f"commit refs/heads/{branch}\n".encode(), f"author {ident}\n".encode()]
+        chunks = [f"commit refs/heads/{branch}\nmark :1\n".encode(), f"author {ident}\n".encode()]
         chunks.append(f"committer {ident}\n".encode())
         chunks.append(_data(message.encode("utf-8")))
         chunks.append(f"from {parent}\n".encode())
         for path, text in sorted(files.items()):
             chunks.append(f"M {modes.get(path, '100644')} inline {_quote_path(path)}\n".encode())
             chunks.append(_data(text.encode("utf-8")))
-        chunks.append(b"\ndone\n")
-        self.run("fast-import", "--quiet", "--force", "--done", stdin=b"".join(chunks))
-        return self.rev_parse(f"refs/heads/{branch}")
+        chunks.append(b"\nget-mark :1\ndone\n")  # the new commit's sha, on stdout
+        out = self.run("fast-import", "--quiet", "--force", "--done", stdin=b"".join(chunks))
+        sha = out.strip()
+        self.local_heads[branch] = sha
+        return sha
 
     def push(self, sha: str, branch: str, *, expected: str | None, force: bool = True) -> None:
         """Set the remote `branch` to `sha` only if it is still at `expected` (None: absent).
@@ -226,7 +229,7 @@ class Git:
     def _modes(self, commit: str, files: Mapping[str, str]) -> dict[str, str]:
         if not files:
             return {}
-        out = self.run("ls-tree", "-z", commit, "--", *sorted(files))
+        out = self.run("ls-tree", "-r", "-z", commit, "--", *sorted(files))
         modes = {}
         for entry in out.split("\x00"):
             if entry:

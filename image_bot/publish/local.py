@@ -92,7 +92,7 @@ class LocalForge:
             url=f"{repo}#{branch}",
             branch=branch,
             base=base,
-            head_sha=self.git.rev_parse(f"refs/heads/{branch}"),
+            head_sha=self.git.local_heads.get(branch) or self.git.rev_parse(f"refs/heads/{branch}"),
             state=PullRequestState.OPEN,
             title=draft.title,
             fingerprint=marker.fingerprint if marker else None,

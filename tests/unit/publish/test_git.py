@@ -18,12 +18,18 @@ WHEN = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 
 @pytest.fixture
 def remote(git_remote: MakeRemote) -> GitRemote:
-    return git_remote(files={"app/deploy.yaml": "image: nginx:1.25\n", "run.sh": "#!/bin/sh\n"})
+    return git_remote(
+        files={
+            "app/deploy.yaml": "image: nginx:1.25\n",
+            "run.sh": "#!/bin/sh\n",
+            "bin/tool.sh": "#!/bin/sh\n",
+        }
+    )
 
 
 @pytest.fixture
 def git(remote: GitRemote, tmp_path: Path) -> Iterator[Git]:
-    git_cmd(remote.scratch, "update-index", "--chmod=+x", "run.sh")
+    git_cmd(remote.scratch, "update-index", "--chmod=+x", "run.sh", "bin/tool.sh")
     git_cmd(remote.scratch, "commit", "--quiet", "-m", "exec")
     git_cmd(remote.scratch, "push", "--quiet", "origin", "HEAD:refs/heads/main")
     clone = Git.open(remote.url, tmp_path / "cache")
@@ -46,7 +52,11 @@ def test_commit_builds_on_the_parent_as_the_bot_and_leaves_the_worktree(
 ) -> None:
     base = git.fetch("main", "image-bot/")
     git.checkout_detached(base)
-    files = {"app/deploy.yaml": "image: nginx:1.27\n", "run.sh": "#!/bin/sh\necho hi\n"}
+    files = {
+        "app/deploy.yaml": "image: nginx:1.27\n",
+        "run.sh": "#!/bin/sh\necho hi\n",
+        "bin/tool.sh": "#!/bin/sh\necho tool\n",
+    }
     sha = git.commit("image-bot/nginx", base, files, "Update nginx\n\nbody\n", BOT, when=WHEN)
     git.push(sha, "image-bot/nginx", expected=None)
 
@@ -54,8 +64,9 @@ def test_commit_builds_on_the_parent_as_the_bot_and_leaves_the_worktree(
     assert remote.author("image-bot/nginx") == "image-bot <bot@example.com>"
     assert remote.message("image-bot/nginx").startswith("Update nginx\n\nbody")
     assert remote.count("main..image-bot/nginx") == 1
-    tree = git_cmd(remote.path, "ls-tree", "image-bot/nginx", "run.sh")
-    assert tree.startswith("100755")  # the executable bit survives
+    assert sha == remote.refs()["refs/heads/image-bot/nginx"]
+    tree = git_cmd(remote.path, "ls-tree", "-r", "image-bot/nginx", "run.sh", "bin/tool.sh", "app")
+    assert [line.split()[0] for line in tree.splitlines()] == ["100644", "100755", "100755"]
     assert (git.workdir / "app/deploy.yaml").read_text() == "image: nginx:1.25\n"
     assert git.writes == 2
 
