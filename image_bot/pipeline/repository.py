@@ -85,6 +85,7 @@ class Context:
 
 
 def checkout_or_error(repo: RepositorySpec, git: type[Git], cache_dir: Path) -> Checkout | str:
+    """The repository's cached clone at the base's head with its references, or why not."""
     try:
         variant = f"{repo.base}\n{repo.paths}"  # entries sharing a URL get their own worktree
         return _refresh(repo, git.open(repo.url, cache_dir, variant=variant))
@@ -274,12 +275,12 @@ def _as_fetched(pr: PullRequest, head: BranchHead | None, bot_email: str) -> Pul
     """`pr` as its branch really is: the fetched head (the push lease) and whether it is ours.
 
     A forge's marker lives in the PR body, which survives a human pushing to the branch; only
-    a head committed by the bot with the same marker may be rebuilt, else the PR is held.
+    a head the bot committed (its email, its marker) may be rebuilt, else the PR is held.
     """
     if pr.state is not PullRequestState.OPEN:
         return pr
     if head is None:  # the branch is gone: pushing it again creates it
         return dataclasses.replace(pr, head_sha="")
     marker = decode_marker(head.message) if head.author_email == bot_email else None
-    ours = marker is not None and marker.fingerprint == pr.fingerprint
-    return dataclasses.replace(pr, head_sha=head.sha, fingerprint=pr.fingerprint if ours else None)
+    fingerprint = pr.fingerprint if marker is not None else None
+    return dataclasses.replace(pr, head_sha=head.sha, fingerprint=fingerprint)

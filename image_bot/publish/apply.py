@@ -85,19 +85,14 @@ class Publisher:
                 head = self.heads.get(plan.branch)
                 if head is not None and self._fingerprint(head) is None:
                     return replace(report, action="hold", reason=_FOREIGN_BRANCH)
-                if head is not None and self._fingerprint(head) == plan.fingerprint:
-                    sha = head.sha  # pushed by an earlier pass whose forge call failed
-                else:
-                    sha = self._commit(plan, content[plan.branch])
-                    self.git.push(sha, plan.branch, expected=head.sha if head else None)
+                sha = self._push(plan, content, head)
                 pr = self.forge.create(self.repo_id, plan.branch, plan.base, draft)
                 if self.spec.pull_request.automerge:
                     self.forge.enable_automerge(self.repo_id, pr)
                 return replace(report, head_sha=sha, url=pr.url)
             case Update(pr, plan):
                 draft = draft_for(plan, self.spec.pull_request)
-                sha = self._commit(plan, content[plan.branch])
-                self.git.push(sha, plan.branch, expected=pr.head_sha or None)
+                sha = self._push(plan, content, self.heads.get(plan.branch))
                 updated = self.forge.update(self.repo_id, pr, draft)
                 return replace(report, head_sha=sha, url=updated.url)
             case Close(pr, reason):
@@ -146,6 +141,20 @@ class Publisher:
                     changes=plan.changes,
                     diff=content[plan.branch].diff if plan.branch in content else "",
                 )
+
+    def _push(
+        self, plan: UpdatePlan, content: Mapping[str, PlanContent], head: BranchHead | None
+    ) -> str:
+        """Build and push `plan`'s commit, leased on the fetched `head`; its sha.
+
+        A head the bot already built for this very plan (an earlier pass pushed it, then the
+        forge call failed) is reused: no commit, no push.
+        """
+        if head is not None and self._fingerprint(head) == plan.fingerprint:
+            return head.sha
+        sha = self._commit(plan, content[plan.branch])
+        self.git.push(sha, plan.branch, expected=head.sha if head else None)
+        return sha
 
     def _fingerprint(self, head: BranchHead) -> str | None:
         """The plan fingerprint of a branch head the bot committed, else None."""

@@ -94,3 +94,25 @@ def test_a_pull_request_that_failed_to_open_is_opened_next_pass_without_a_new_pu
     (pull,) = forge.pulls(REPO)
     assert forge.branches(REPO) == pushed
     assert pull.head in pushed
+
+
+def test_a_pull_request_that_failed_to_update_catches_up_without_a_new_push(setup) -> None:  # type: ignore[no-untyped-def]
+    forge, registry, repo_name, image, config, work = setup
+    run(config, work)
+    registry.push_tags(f"{repo_name}/app", ["1.2.0"], distinct=True)
+    forge.inject_fault("github", 422, method="PATCH", path=r"/pulls/\d+$", message="Nope")
+    code, report = run(config, work)
+    assert code == 1
+    (pull,) = forge.pulls(REPO)
+    pushed = forge.branches(REPO)
+    assert forge.read_file(REPO, pull.head, "deploy/app.yaml") == f"image: {image}:1.2.0\n"
+    assert "1.2.0" not in pull.title  # the branch moved on, the pull request text did not
+
+    code, report = run(config, work)
+    assert code == 0, report
+    (branch,) = report["repositories"][0]["branches"]
+    assert (branch["action"], report["repositories"][0]["git_writes"]) == ("update", 0)
+    assert forge.branches(REPO) == pushed
+    assert forge.pulls(REPO)[0].title == f"Update {image} to 1.2.0"
+    code, report = run(config, work)
+    assert report["repositories"][0]["branches"][0]["action"] == "keep"
