@@ -54,6 +54,7 @@ class BareRepo:
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        self._ancestry: dict[tuple[str, str], bool] = {}
 
     # ------------------------------------------------------------------ plumbing
     def git(
@@ -150,8 +151,12 @@ class BareRepo:
         self.git("update-ref", "-d", ref)
 
     def is_ancestor(self, older: str, newer: str) -> bool:
-        """Whether `older` is reachable from `newer`."""
-        return self.git("merge-base", "--is-ancestor", older, newer, check=False).returncode == 0
+        """Whether `older` is reachable from `newer` (remembered: commits never change)."""
+        key = (older, newer)
+        if key not in self._ancestry:
+            proc = self.git("merge-base", "--is-ancestor", older, newer, check=False)
+            self._ancestry[key] = proc.returncode == 0
+        return self._ancestry[key]
 
     def merge_base(self, a: str, b: str) -> str | None:
         """Best common ancestor of two commits."""
@@ -318,6 +323,10 @@ class BareRepo:
             return None
         self.set_ref(f"refs/heads/{base_branch}", new, base_sha)
         return new
+
+    def rebase(self, base_sha: str, head_sha: str) -> str | None:
+        """Commits of head replayed onto base; the new tip, or None on conflict."""
+        return self._rebase(base_sha, head_sha)
 
     def _rebase(self, base_sha: str, head_sha: str) -> str | None:
         """Replay each commit of head onto base (like GitHub's rebase merge)."""

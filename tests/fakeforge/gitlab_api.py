@@ -7,12 +7,13 @@ import urllib.parse
 from typing import Any
 
 from tests.fakeforge.exchange import ApiError, ApiRequest, ApiResponse, Handler
+from tests.fakeforge.gitlab_contract import TRUE_STRINGS
 from tests.fakeforge.gitlab_render import GitLabRenderer, gitlab_state
 from tests.fakeforge.pagination import paginate
 from tests.fakeforge.pulls import close_pull, find_repo, merge_pull, open_pull, sync_pulls
 from tests.fakeforge.state import Comment, ForgeState, PullRequest, Repository, now_iso
 
-__all__ = ["GitLabApi", "gitlab_repo", "gl_error"]
+__all__ = ["GitLabApi", "as_bool", "gitlab_repo", "gl_error"]
 
 DRAFT_PREFIXES = ("Draft:", "draft:", "[Draft]", "(Draft)")
 
@@ -37,8 +38,9 @@ def _names(value: Any) -> list[str]:
     return [n.strip() for n in items if n and n.strip()]
 
 
-def _bool(value: Any) -> bool:
-    return value is True or value == "true"
+def as_bool(value: Any) -> bool:
+    """A GitLab boolean parameter (JSON true or one of the strings GitLab accepts)."""
+    return value is True or value in TRUE_STRINGS
 
 
 class GitLabApi:
@@ -54,6 +56,7 @@ class GitLabApi:
             "merge_requests.update": self.update_mr,
             "merge_requests.merge": self.merge,
             "merge_requests.cancel_auto_merge": self.cancel_auto_merge,
+            "merge_requests.rebase": self.rebase,
             "merge_request_notes.list": self.list_notes,
             "merge_request_notes.create": self.create_note,
             "merge_request_notes.update": self.update_note,
@@ -100,7 +103,10 @@ class GitLabApi:
     def get_mr(self, forge: ForgeState, req: ApiRequest) -> ApiResponse:
         """GET /projects/:id/merge_requests/:merge_request_iid."""
         repo, pr = self._mr(forge, req)
-        return ApiResponse(200, self._render(forge, repo, pr, "merge_requests.get"))
+        body = self._render(forge, repo, pr, "merge_requests.get")
+        if as_bool(req.q("include_rebase_in_progress")):
+            body["rebase_in_progress"] = False  # the fake rebases synchronously
+        return ApiResponse(200, body)
 
     def create_mr(self, forge: ForgeState, req: ApiRequest) -> ApiResponse:
         """POST /projects/:id/merge_requests."""
@@ -151,7 +157,7 @@ class GitLabApi:
                 raise gl_error(422, ["Target branch does not exist"])
             pr.base = str(target)
         if (remove := req.arg("remove_source_branch")) is not None:
-            pr.remove_source_branch = _bool(remove)
+            pr.remove_source_branch = as_bool(remove)
         pr.updated_at = now_iso()
 
     def update_mr(self, forge: ForgeState, req: ApiRequest) -> ApiResponse:
@@ -173,10 +179,10 @@ class GitLabApi:
         head_sha = repo.git.branch_sha(pr.head)
         if (sha := req.arg("sha")) and sha != head_sha:
             raise gl_error(409, "SHA does not match HEAD of source branch: " + str(head_sha))
-        if _bool(req.arg("should_remove_source_branch")):
+        if as_bool(req.arg("should_remove_source_branch")):
             pr.remove_source_branch = True
-        method = "squash" if _bool(req.arg("squash")) else "merge"
-        if _bool(req.arg("merge_when_pipeline_succeeds")) or _bool(req.arg("auto_merge")):
+        method = "squash" if as_bool(req.arg("squash")) else "merge"
+        if as_bool(req.arg("merge_when_pipeline_succeeds")) or as_bool(req.arg("auto_merge")):
             pr.auto_merge = method.upper()
             return ApiResponse(200, self._render(forge, repo, pr, "merge_requests.merge"))
         message = req.arg("merge_commit_message") or (
@@ -194,6 +200,21 @@ class GitLabApi:
             raise gl_error(406, "Can't cancel the automatic merge")
         pr.auto_merge = None
         return ApiResponse(201, self._render(forge, repo, pr, "merge_requests.cancel_auto_merge"))
+
+    def rebase(self, forge: ForgeState, req: ApiRequest) -> ApiResponse:
+        """PUT .../rebase: replays the source branch onto the target at once (GitLab queues
+        it; `rebase_in_progress` is already false when the client polls)."""
+        repo, pr = self._mr(forge, req)
+        head, base = repo.git.branch_sha(pr.head), repo.git.branch_sha(pr.base)
+        if pr.state != "open" or head is None or base is None:
+            raise gl_error(403, "Source branch does not exist")
+        new = repo.git.rebase(base, head)
+        if new is None:
+            pr.merge_error = "Rebase failed. Please rebase locally"
+        else:
+            repo.git.set_ref(f"refs/heads/{pr.head}", new, head)
+            pr.merge_error = None
+        return ApiResponse(202, {"rebase_in_progress": True})
 
     def list_notes(self, forge: ForgeState, req: ApiRequest) -> ApiResponse:
         """GET .../notes (newest first by default)."""

@@ -14,7 +14,7 @@ from ruamel.yaml import YAML
 
 from tests.fakeforge.contracts import Operation, match_template, split_raw_path
 
-__all__ = ["GitLabContract"]
+__all__ = ["TRUE_STRINGS", "GitLabContract"]
 
 PAGINATION = frozenset({"page", "per_page"})
 # Lists documented as "array of <thing> objects" without an example of their own.
@@ -23,6 +23,14 @@ LIST_ITEM_EXAMPLE = {
     "commits.list": "commits.create",
     "branches.list": "branches.get",
 }
+# GitLab (Grape with dry-types Params::Bool) reads these strings as booleans; python-gitlab
+# sends Python's spelling ("True") for query parameters.
+TRUE_STRINGS = frozenset(
+    {"1", "on", "On", "ON", "t", "true", "True", "TRUE", "T", "y", "yes", "Yes", "YES", "Y"}
+)
+FALSE_STRINGS = frozenset(
+    {"0", "off", "Off", "OFF", "f", "false", "False", "FALSE", "F", "n", "no", "No", "NO", "N"}
+)
 ERROR_STATUSES = frozenset({400, 401, 403, 404, 405, 409, 422, 429, 500, 503})
 
 
@@ -44,7 +52,7 @@ def _type_ok(kind: str, value: object) -> bool:
             isinstance(value, str) and value.lstrip("-").isdigit()
         )
     if kind == "boolean":
-        return isinstance(value, bool) or value in {"true", "false"}
+        return isinstance(value, bool) or value in TRUE_STRINGS | FALSE_STRINGS
     if kind in {"string", "datetime"}:
         return isinstance(value, str)
     if kind == "comma-separated":
@@ -163,7 +171,12 @@ class GitLabContract:
         example = self.example(op.key)
         if not isinstance(example, dict):
             return []
-        return self._check_keys(body, example, set(example), op.key)
+        keys = set(example)
+        if op.key == "merge_requests.get" and isinstance(body, dict):
+            # documented by the rebase endpoint's poll states (include_rebase_in_progress)
+            polled = self.endpoints["merge_requests.rebase"].get("poll_states") or []
+            keys |= {k for state in polled for k in state} & set(body)
+        return self._check_keys(body, example, keys, op.key)
 
     def _check_items(
         self, body: object, example: dict[str, Any] | None, keys: set[str], where: str

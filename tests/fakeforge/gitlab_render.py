@@ -199,7 +199,7 @@ class GitLabRenderer:
             "pipeline": None,
             "head_pipeline": None,
             "diff_refs": {"base_sha": base_sha, "head_sha": head_sha, "start_sha": start},
-            "merge_error": None,
+            "merge_error": pr.merge_error,
             "subscribed": True,
             "changes_count": None,
             "user": {"can_merge": True},

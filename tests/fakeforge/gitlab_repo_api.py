@@ -9,7 +9,7 @@ import re
 
 from tests.fakeforge.barerepo import GitFailed
 from tests.fakeforge.exchange import ApiRequest, ApiResponse, Handler
-from tests.fakeforge.gitlab_api import gitlab_repo, gl_error
+from tests.fakeforge.gitlab_api import as_bool, gitlab_repo, gl_error
 from tests.fakeforge.gitlab_render import GitLabRenderer
 from tests.fakeforge.pagination import paginate
 from tests.fakeforge.state import ForgeState, Repository
@@ -171,7 +171,7 @@ class GitLabRepoApi:
         branch = str(req.arg("branch"))
         start = req.arg("start_sha") or req.arg("start_branch")
         existing = repo.git.branch_sha(branch)
-        if existing is not None and start and not req.arg("force"):
+        if existing is not None and start and not as_bool(req.arg("force")):
             start = None  # GitLab commits onto an existing branch unless forced
         parent = repo.git.resolve(str(start)) if start else existing
         if parent is None:

@@ -23,14 +23,19 @@ def find_repo(forge: ForgeState, full_name: str) -> Repository | None:
 
 
 def sync_pulls(repo: Repository) -> None:
-    """Close open requests whose head branch was deleted (as GitHub and GitLab do)."""
+    """Bring open requests in line with what was pushed, as GitHub and GitLab do: a deleted
+    head branch closes the request; a head already contained in the base (someone pushed
+    the commits to the base branch) marks it merged."""
     open_pulls = [pr for pr in repo.pulls.values() if pr.state == "open"]
     if not open_pulls:
         return
-    branches = repo.git.branches()
     for pr in open_pulls:
-        if pr.head not in branches:
+        head, base = repo.git.branch_sha(pr.head), repo.git.branch_sha(pr.base)
+        if head is None:
             close_pull(repo, pr)
+        elif base is not None and repo.git.is_ancestor(head, base):
+            close_pull(repo, pr)
+            pr.merged_at, pr.merge_commit_sha = pr.closed_at, head
 
 
 def open_pull(

@@ -99,6 +99,7 @@ class PullRequest:
     auto_merge_by: User | None = None
     auto_merge_at: str | None = None
     remove_source_branch: bool = False
+    merge_error: str | None = None
     milestone_id: int | None = None
 
     @property

@@ -8,7 +8,7 @@ import subprocess  # noqa: TID251 - the test drives the real git client
 from pathlib import Path
 
 import pytest
-from github import Auth, Github, GithubException
+from github import Auth, Github, GithubException, RateLimitExceededException
 from github.Repository import Repository as GhRepository
 
 from tests.fakeforge.barerepo import git_env
@@ -212,3 +212,22 @@ def test_calls_are_counted_by_read_and_write(fake_forge: FakeForge, gh_repo: GhR
     assert fake_forge.count_calls("github", writes=True) == 2
     assert fake_forge.count_calls("github", writes=False) == 1
     assert fake_forge.count_calls("github", method="PATCH", path=r"/pulls/1$") == 1
+
+
+def test_injected_primary_rate_limit(fake_forge: FakeForge, gh_repo: GhRepository) -> None:
+    fake_forge.inject_fault("github", 403, method="GET", path=r"/pulls$", primary=True)
+    with pytest.raises(RateLimitExceededException) as caught:
+        list(gh_repo.get_pulls())
+    assert caught.value.headers["x-ratelimit-remaining"] == "0"
+
+
+def test_rate_limit_headers_count_requests(fake_forge: FakeForge) -> None:
+    fake_forge.create_repo(REPO)
+    gh = client(fake_forge)
+    gh.get_repo(REPO)
+    remaining, limit = gh.rate_limiting
+    assert limit == 5000
+    gh.get_repo(REPO)
+    assert gh.rate_limiting[0] == remaining - 1
+    core = gh.get_rate_limit().resources.core
+    assert core.remaining == remaining - 1

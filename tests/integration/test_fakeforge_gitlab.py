@@ -229,3 +229,30 @@ def test_unknown_parameter_is_reported_as_violation(
     violations = fake_forge.take_violations()
     assert len(violations) == 1
     assert "undocumented parameter 'colour'" in violations[0]
+
+
+def test_rebase_replays_the_source_branch_onto_the_target(
+    fake_forge: FakeForge, project: Project
+) -> None:
+    mr = open_mr(project)
+    fake_forge.commit(REPO, "main", {"other.txt": "moved on\n"})
+    mr.rebase()
+    polled = project.mergerequests.get(mr.iid, include_rebase_in_progress=True)
+    assert polled.rebase_in_progress is False
+    assert polled.merge_error is None
+    head = fake_forge.branch_sha(REPO, "image-bot/nginx")
+    main = fake_forge.branch_sha(REPO, "main")
+    assert head is not None and main is not None
+    assert fake_forge.repo(REPO).git.commit_info(head).parents == (main,)
+    assert fake_forge.read_file(REPO, head, "app.yaml") == "image: nginx:1.1\n"
+    assert fake_forge.read_file(REPO, head, "other.txt") == "moved on\n"
+
+
+def test_commits_pushed_to_the_target_mark_the_request_merged(
+    fake_forge: FakeForge, project: Project
+) -> None:
+    mr = open_mr(project)
+    head = fake_forge.branch_sha(REPO, "image-bot/nginx")
+    assert head is not None
+    fake_forge.repo(REPO).git.set_ref("refs/heads/main", head)  # a fast-forward push
+    assert project.mergerequests.get(mr.iid).state == "merged"
