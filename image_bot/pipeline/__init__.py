@@ -55,33 +55,33 @@ def run_pass(
     now = now or datetime.now(UTC)
     say = progress or (lambda _: None)
     checkouts: dict[int, Checkout | str] = {}
-    for index, repo in enumerate(config.repositories):
-        say(f"fetching {redact(repo.url)}")
-        checkouts[index] = checkout_or_error(repo, git, options.cache_dir)
-    occurrences = [
-        occurrence
-        for checkout in checkouts.values()
-        if isinstance(checkout, Checkout)
-        for occurrence in checkout.found.occurrences
-    ]
-    say(f"scanning {len({o.ref.name for o in occurrences})} images")
-    decided = asyncio.run(
-        scan_and_decide(
-            config,
-            open_registry,
-            occurrences,
-            state=state,
-            tag_cache_ttl=options.tag_cache_ttl,
-            now=now,
-        )
-    )
-    context = Context(config, decided, forge_for, git, options, now)
-    reports = []
     try:
+        for index, repo in enumerate(config.repositories):
+            say(f"fetching {redact(repo.url)}")
+            checkouts[index] = checkout_or_error(repo, git, options.cache_dir)
+        occurrences = [
+            occurrence
+            for checkout in checkouts.values()
+            if isinstance(checkout, Checkout)
+            for occurrence in checkout.found.occurrences
+        ]
+        say(f"scanning {len({o.ref.name for o in occurrences})} images")
+        decided = asyncio.run(
+            scan_and_decide(
+                config,
+                open_registry,
+                occurrences,
+                state=state,
+                tag_cache_ttl=options.tag_cache_ttl,
+                now=now,
+            )
+        )
+        context = Context(config, decided, forge_for, git, options, now)
+        reports = []
         for index, repo in enumerate(config.repositories):
             say(f"updating {redact(repo.url)}")
             reports.append(publish_repository(context, repo, checkouts[index]))
-    finally:
+    finally:  # clones stay locked while a pass uses them, and not a moment longer
         for checkout in checkouts.values():
             if isinstance(checkout, Checkout):
                 checkout.git.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import logging
 from collections.abc import Callable, Mapping, Sequence
@@ -125,31 +126,37 @@ async def scan_and_decide(
         if state is not None and tag_cache_ttl > timedelta(0):
             registry = CachingRegistry(opened, state, ttl=tag_cache_ttl, now=now)
         scanned = await scan(registry, [o.ref.name for o in occurrences])
+        pending: dict[DecisionKey, tuple[Policy, ImageRef, TagList]] = {}
         for occurrence in occurrences:
-            spec = policy_spec(config, occurrence)
-            key = (spec, occurrence.ref.canonical)
             result = scanned[occurrence.ref.name]
             if isinstance(result, ScanFailure):
-                if occurrence.ref.name not in decided.failures:
-                    log.warning(
-                        "scan failed",
-                        extra={"image": str(result.image), "error": result.error.message},
-                    )
                 decided.failures[occurrence.ref.name] = result
                 continue
-            if key in decided.decisions:
-                continue
-            policy = policies.get(spec) or policies.setdefault(spec, build_policy(spec))
-            try:
-                decided.decisions[key] = await decide(
-                    policy, occurrence.ref, result, registry, now=now, stamp=stamp
-                )
-            except ImageBotError as error:
-                log.warning(
-                    "decision failed",
-                    extra={"image": occurrence.ref.canonical, "error": error.message},
-                )
-                decided.errors.append(f"{occurrence.ref.canonical}: {error.message}")
+            spec = policy_spec(config, occurrence)
+            if spec not in policies:
+                policies[spec] = build_policy(spec)  # ConfigError: a bad policy stops the pass
+            pending.setdefault(
+                (spec, occurrence.ref.canonical), (policies[spec], occurrence.ref, result)
+            )
+        for failure in decided.failures.values():
+            log.warning(
+                "scan failed", extra={"image": str(failure.image), "error": failure.error.message}
+            )
+        outcomes = await asyncio.gather(
+            *(
+                decide(policy, ref, tags, registry, now=now, stamp=stamp)
+                for policy, ref, tags in pending.values()
+            ),
+            return_exceptions=True,
+        )
+    for key, outcome in zip(pending, outcomes, strict=True):
+        if isinstance(outcome, Decision):
+            decided.decisions[key] = outcome
+        elif isinstance(outcome, ImageBotError):
+            log.warning("decision failed", extra={"image": key[1], "error": outcome.message})
+            decided.errors.append(f"{key[1]}: {outcome.message}")
+        else:
+            raise outcome
     return decided
 
 
