@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -163,3 +164,23 @@ def test_another_base_of_the_same_url_gets_its_own_clone(remote: GitRemote, tmp_
     assert main.workdir != release.workdir
     main.close()
     release.close()
+
+
+def test_git_missing_from_path_is_a_git_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path / "no-programs-here"))
+    with pytest.raises(GitError, match="cannot run git"):
+        Git(tmp_path, "unused").run("status")
+
+
+def test_a_remote_that_never_answers_times_out_as_a_git_error(tmp_path: Path) -> None:
+    with socket.socket() as server:  # accepts connections (backlog), never answers
+        server.bind(("127.0.0.1", 0))
+        server.listen(8)
+        port = server.getsockname()[1]
+        git = Git.open(f"http://127.0.0.1:{port}/repo.git", tmp_path / "cache")
+        git.timeout = 1.0
+        with pytest.raises(GitError, match="timed out"):
+            git.fetch("main", "image-bot/")
+        git.close()
