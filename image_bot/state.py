@@ -40,9 +40,17 @@ class StateStore:
 
     FILE_NAME = "state.sqlite3"
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, read_only: bool = False) -> None:
+        """Open (or create) the file; `read_only` (dry runs) reads it and never writes it."""
         self.path = path
+        self.read_only = read_only
         try:
+            if read_only:
+                source = f"{path.resolve().as_uri()}?mode=ro" if path.exists() else ":memory:"
+                self._db = sqlite3.connect(source, uri=True, timeout=10.0, isolation_level=None)
+                if source == ":memory:":
+                    self._db.executescript(_SCHEMA)
+                return
             path.parent.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(path, timeout=10.0, isolation_level=None)
             self._db.execute("PRAGMA journal_mode=WAL")
@@ -51,9 +59,9 @@ class StateStore:
             raise StateError(f"cannot open state file {path}: {error}") from None
 
     @classmethod
-    def in_dir(cls, state_dir: Path) -> StateStore:
+    def in_dir(cls, state_dir: Path, *, read_only: bool = False) -> StateStore:
         """The state file in `state_dir`."""
-        return cls(state_dir / cls.FILE_NAME)
+        return cls(state_dir / cls.FILE_NAME, read_only=read_only)
 
     def __enter__(self) -> StateStore:
         return self
@@ -73,16 +81,20 @@ class StateStore:
     def first_seen(
         self, image: ImageName, digests: Iterable[str], *, now: datetime
     ) -> dict[str, datetime]:
-        """When each digest of `image` was first seen; unseen ones are recorded as `now`."""
+        """When each digest of `image` was first seen; unseen ones are recorded as `now`.
+
+        Read-only, unseen digests count as seen `now` without being recorded.
+        """
         wanted = sorted(set(digests))
         if not wanted:
             return {}
         key = str(image)
         try:
-            self._db.executemany(
-                "INSERT OR IGNORE INTO first_seen (image, digest, seen_at) VALUES (?, ?, ?)",
-                [(key, digest, now.astimezone(UTC).isoformat()) for digest in wanted],
-            )
+            if not self.read_only:
+                self._db.executemany(
+                    "INSERT OR IGNORE INTO first_seen (image, digest, seen_at) VALUES (?, ?, ?)",
+                    [(key, digest, now.astimezone(UTC).isoformat()) for digest in wanted],
+                )
             marks = ",".join("?" * len(wanted))
             rows = self._db.execute(
                 f"SELECT digest, seen_at FROM first_seen WHERE image = ? AND digest IN ({marks})",  # noqa: S608
@@ -90,7 +102,8 @@ class StateStore:
             ).fetchall()
         except sqlite3.Error as error:
             raise StateError(f"state file {self.path}: {error}") from None
-        return {digest: datetime.fromisoformat(seen) for digest, seen in rows}
+        seen = {digest: datetime.fromisoformat(when) for digest, when in rows}
+        return {digest: seen.get(digest, now) for digest in wanted}
 
     def cached_tags(
         self, image: ImageName, *, ttl: timedelta, now: datetime
@@ -109,7 +122,9 @@ class StateStore:
         return tuple(json.loads(row[0]))
 
     def store_tags(self, image: ImageName, tags: Iterable[str], *, now: datetime) -> None:
-        """Remember the tags of `image` as listed at `now`."""
+        """Remember the tags of `image` as listed at `now` (not when read-only)."""
+        if self.read_only:
+            return
         try:
             self._db.execute(
                 "INSERT OR REPLACE INTO tag_cache (image, tags, fetched_at) VALUES (?, ?, ?)",

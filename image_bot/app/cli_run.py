@@ -69,12 +69,12 @@ def forge_for(repo: RepositorySpec, git: Git) -> Forge:
 
 
 @contextmanager
-def _state(state_dir: Path | None) -> Iterator[StateStore | None]:
+def _state(state_dir: Path | None, *, read_only: bool) -> Iterator[StateStore | None]:
     if state_dir is None:
         yield None
         return
     try:
-        store = StateStore.in_dir(state_dir)
+        store = StateStore.in_dir(state_dir, read_only=read_only)
     except StateError as error:
         log.warning("running without a state file", extra={"error": error.message})
         yield None
@@ -154,7 +154,7 @@ def run(
         cache_dir=cache_dir or default_cache_dir(), dry_run=dry_run, tag_cache_ttl=ttl
     )
     interactive = sys.stderr.isatty() and log_format == "text" and not as_json
-    with _state(state_path) as state, _progress(interactive) as progress:
+    with _state(state_path, read_only=dry_run) as state, _progress(interactive) as progress:
         report = run_pass(
             config,
             open_registry=_registry_opener(config),

@@ -47,3 +47,21 @@ def test_an_unusable_state_path_is_a_state_error(tmp_path: Path) -> None:
     blocker.write_text("not a directory")
     with pytest.raises(StateError):
         StateStore.in_dir(blocker)
+
+
+def test_read_only_state_reads_first_seen_and_writes_nothing(tmp_path: Path) -> None:
+    with StateStore.in_dir(tmp_path / "fresh", read_only=True) as store:
+        assert store.first_seen(NGINX, ["sha256:a"], now=T0) == {"sha256:a": T0}
+    assert not (tmp_path / "fresh").exists()  # a dry run creates no state file
+
+    with StateStore.in_dir(tmp_path) as store:
+        store.first_seen(NGINX, ["sha256:a"], now=T0)
+    later = T0 + timedelta(hours=1)
+    with StateStore.in_dir(tmp_path, read_only=True) as store:
+        seen = store.first_seen(NGINX, ["sha256:a", "sha256:b"], now=later)
+        store.store_tags(NGINX, ["1.0"], now=later)
+    assert seen == {"sha256:a": T0, "sha256:b": later}
+    with StateStore.in_dir(tmp_path) as store:
+        assert store.first_seen(NGINX, ["sha256:b"], now=later + timedelta(1)) == {
+            "sha256:b": later + timedelta(1)
+        }  # b was not recorded by the read-only pass
