@@ -170,6 +170,7 @@ def test_dry_run_prints_the_plan_and_diff_and_writes_nothing(setup: Setup) -> No
     assert f"+          image: {setup.web}:1.2.0" in found[slug(setup.web)]["diff"]
     assert setup.remote.refs() == refs
     assert setup.remote.reflog() == reflog
+    assert not (setup.work / "state").exists()  # no state written either
 
 
 def test_with_one_registry_down_the_others_are_updated_and_the_exit_code_is_1(
