@@ -96,6 +96,7 @@ class Publisher:
                 updated = self.forge.update(self.repo_id, pr, draft)
                 return replace(report, head_sha=sha, url=updated.url)
             case Close(pr, reason):
+                self._check_ours(pr.branch)
                 self.forge.close(self.repo_id, pr, f"image-bot: {reason}.")
                 return report
             case Keep() | Hold() | Defer():
@@ -152,9 +153,16 @@ class Publisher:
         """
         if head is not None and self._fingerprint(head) == plan.fingerprint:
             return head.sha
+        self._check_ours(plan.branch)
         sha = self._commit(plan, content[plan.branch])
         self.git.push(sha, plan.branch, expected=head.sha if head else None)
         return sha
+
+    def _check_ours(self, branch: str) -> None:
+        """Refuse to force-push or delete anything but the bot's own branches."""
+        prefix = self.spec.branch_prefix
+        if not prefix or not branch.startswith(prefix) or branch == self.spec.base:
+            raise GitError("push", f"refusing to touch {branch!r}: not under {prefix!r}")
 
     def _fingerprint(self, head: BranchHead) -> str | None:
         """The plan fingerprint of a branch head the bot committed, else None."""

@@ -300,3 +300,17 @@ def test_new_branches_beyond_the_open_limit_wait_for_a_later_pass(setup: Setup) 
     actions = sorted(b["action"] for b in repo_report(report)["branches"])
     assert actions == ["create", "defer"]
     assert len(setup.remote.branches("image-bot/")) == 1
+
+
+def test_without_a_branch_prefix_nothing_is_force_pushed(setup: Setup) -> None:
+    write_config(setup.config, setup.remote.url, [setup.registry.host], "    branch_prefix: ''\n")
+    refs = setup.remote.refs()
+    code, report = setup.run()
+    assert code == 1
+    outcomes = {
+        b["branch"]: (b["action"], b["error"] or "") for b in repo_report(report)["branches"]
+    }
+    assert outcomes.pop("main")[0] == "hold"  # every branch looks like a bot branch now
+    assert len(outcomes) == 2
+    assert all(action == "create" and "refusing" in error for action, error in outcomes.values())
+    assert setup.remote.refs() == refs
