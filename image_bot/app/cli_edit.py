@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -50,9 +51,14 @@ def set_command(assignments: Sequence[str], dry_run: bool) -> None:
     if not root.is_dir():
         raise click.UsageError(f"PATH {root_text!r} is not a directory")
     wanted = dict(_parse_assignment(pair) for pair in pairs)
-    _changes, skipped, diff = set_tags(root, wanted, dry_run=dry_run)
-    if diff:
-        click.echo(diff, nl=False)
-    for item in skipped:
+    result = set_tags(root, wanted, dry_run=dry_run)
+    if result.diff:
+        click.echo(result.diff, nl=False)
+    for item in (*result.skipped, *result.refused):
         where = f"{item.path}:{item.line}" if item.line else item.path
         click.echo(f"skipped {where}: {item.reason}", err=True)
+    for name in result.unmatched:
+        click.echo(f"no reference to {name} under {root_text}", err=True)
+    if result.refused:
+        click.echo(f"error: {len(result.refused)} file(s) not rewritten, see above", err=True)
+        sys.exit(1)

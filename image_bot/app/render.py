@@ -32,10 +32,12 @@ def format_yaml_path(path: tuple[str | int, ...]) -> str:
     """`('spec', 'containers', 0, 'image')` -> `spec.containers[0].image`."""
     out = ""
     for part in path:
-        if isinstance(part, int):
+        if part == "|":  # into the YAML held by a block scalar: `spec.values|image.tag`
+            out += "|"
+        elif isinstance(part, int):
             out += f"[{part}]"
         elif _IDENTIFIER.fullmatch(part):
-            out += f".{part}" if out else part
+            out += f".{part}" if out and not out.endswith("|") else part
         else:
             out += f"[{json.dumps(part)}]"
     return out

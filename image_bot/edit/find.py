@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -87,8 +87,10 @@ def may_hold_reference(data: bytes, path: str, targets: Sequence[CustomTarget] =
 
 def _files(
     root: Path, include: Sequence[str], exclude: Sequence[str], extra_names: Sequence[str]
-) -> Iterator[str]:
+) -> list[str]:
+    """The relative paths of the files to read, sorted."""
     names = frozenset(extra_names) | {"Kustomization"}
+    found: list[str] = []
     for directory, subdirs, files in os.walk(root):
         subdirs[:] = sorted(d for d in subdirs if d not in _ALWAYS_EXCLUDED_DIRS)
         relative_dir = Path(directory).relative_to(root).as_posix()
@@ -98,7 +100,8 @@ def _files(
                 continue
             if any(glob_match(path, pattern) for pattern in exclude):
                 continue
-            yield path
+            found.append(path)
+    return sorted(found)
 
 
 def find_in_text(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import ClassVar
 
@@ -9,12 +10,14 @@ from ruamel.yaml.nodes import Node, ScalarNode, SequenceNode
 
 from image_bot.edit.document import YamlDocument, YamlPath, child, mapping_items, string_value
 from image_bot.edit.refs import Found, SplitParts, split_occurrence, whole_occurrence
-from image_bot.model import OccurrenceKind
+from image_bot.model import OccurrenceKind, Skipped
+from image_bot.reference import split_reference
 
 __all__ = ["ArgoCDFinder", "KustomizeFinder"]
 
 KUSTOMIZATION_KINDS = frozenset({"Kustomization", "Component"})
 KUSTOMIZATION_NAMES = frozenset({"kustomization.yaml", "kustomization.yml", "Kustomization"})
+_DIGEST = re.compile(r"[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-fA-F0-9]+")  # kustomize checks no length
 _APPLICATION_KINDS = frozenset({"Application", "ApplicationSet"})
 
 
@@ -63,36 +66,49 @@ def _entries(document: YamlDocument, images: Node | None, path: YamlPath) -> Ite
     if not isinstance(images, SequenceNode):
         return
     for i, entry in enumerate(images.value):
-        fields = {key.value: (key, value) for key, value in mapping_items(entry)}
-        new_name = fields.get("newName", (None, None))[1]
-        tag_key, new_tag = fields.get("newTag", (None, None))
-        digest = fields.get("digest", (None, None))[1]
-        name = string_value(fields.get("name", (None, None))[1])
-        if new_name is None and new_tag is None and digest is None:
-            continue
-        new_name_text = string_value(new_name) or ""
-        if new_tag is None and digest is None and any(c in new_name_text for c in ":@"):
-            found = whole_occurrence(
-                document, new_name, (*path, i, "newName"), OccurrenceKind.KUSTOMIZE
-            )
-        else:
-            parts = SplitParts(
-                name=new_name,
-                tag=new_tag,
-                digest=digest,
-                tag_key=tag_key if isinstance(tag_key, ScalarNode) else None,
-            )
-            primary = "newTag" if new_tag is not None else "digest" if digest else "newName"
-            found = split_occurrence(
-                document,
-                parts,
-                (*path, i, primary),
-                OccurrenceKind.KUSTOMIZE,
-                image=name,
-                report_invalid=True,
-            )
+        found = _entry(document, entry, (*path, i))
         if found is not None:
             yield found
+
+
+def _entry(document: YamlDocument, entry: Node, path: YamlPath) -> Found | None:
+    """One `images:` entry; entries kustomize would render wrongly are Skipped, not guessed."""
+    fields = {key.value: (key, value) for key, value in mapping_items(entry)}
+    new_name = fields.get("newName", (None, None))[1]
+    tag_key, new_tag = fields.get("newTag", (None, None))
+    digest = fields.get("digest", (None, None))[1]
+    name = string_value(fields.get("name", (None, None))[1])
+    if new_name is None and new_tag is None and digest is None:
+        return None  # it only selects an image (maybe for tagSuffix)
+    line = entry.start_mark.line + 1
+    if new_tag is not None and digest is not None:
+        return Skipped(document.path, "kustomize images entry sets both newTag and digest", line)
+    if digest is not None and not _DIGEST.fullmatch(string_value(digest) or ""):
+        return Skipped(document.path, f"kustomize digest {digest.value!r} is not a digest", line)
+    if (string_value(new_tag) or "").startswith("sha256:"):
+        return Skipped(document.path, "kustomize newTag holds a digest (use `digest:`)", line)
+    new_name_text = string_value(new_name) or ""
+    if new_tag is None and digest is None and any(c in new_name_text for c in ":@"):
+        return whole_occurrence(document, new_name, (*path, "newName"), OccurrenceKind.KUSTOMIZE)
+    fixed_tag = None
+    if new_name is None and name is not None and any(c in name for c in ":@"):
+        name, fixed_tag, _ = split_reference(name)  # `name: postgres:11` + `digest:`
+    parts = SplitParts(
+        name=new_name,
+        tag=new_tag,
+        digest=digest,
+        tag_key=tag_key if isinstance(tag_key, ScalarNode) else None,
+    )
+    primary = "newTag" if new_tag is not None else "digest" if digest else "newName"
+    return split_occurrence(
+        document,
+        parts,
+        (*path, primary),
+        OccurrenceKind.KUSTOMIZE,
+        image=name,
+        image_tag=fixed_tag,
+        report_invalid=True,
+    )
 
 
 class ArgoCDFinder:

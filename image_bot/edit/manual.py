@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from image_bot.edit.find import find_references
@@ -11,19 +12,27 @@ from image_bot.edit.rewrite import rewrite_tree, write_changes
 from image_bot.model import Change, FileChange, ImageName, ImageRef, Skipped
 from image_bot.reference import validate_tag
 
-__all__ = ["set_tags", "unified_diff"]
+__all__ = ["SetResult", "set_tags", "unified_diff"]
 
 
-def set_tags(
-    root: Path, assignments: Mapping[ImageName, str], *, dry_run: bool
-) -> tuple[list[FileChange], list[Skipped], str]:
+@dataclass(frozen=True, slots=True)
+class SetResult:
+    """What `set_tags` did: the file changes, the diff, and what it left alone and why."""
+
+    changes: tuple[FileChange, ...]
+    diff: str
+    skipped: tuple[Skipped, ...]  # files the finder could not read (templates, bad YAML)
+    refused: tuple[Skipped, ...]  # files holding a reference that could not be set safely
+    unmatched: tuple[ImageName, ...]  # requested images with no reference under the root
+
+
+def set_tags(root: Path, assignments: Mapping[ImageName, str], *, dry_run: bool) -> SetResult:
     """Set every reference under `root` whose normalized name is a key to that key's tag.
 
     A digest that pinned the old tag is dropped (`nginx:1.25@sha256:...` becomes `nginx:1.27`,
-    a separate `digest:` key becomes `""`): it would pin the old image. Files that cannot be
-    rewritten safely are returned as Skipped, together with what the finder skipped. Nothing
-    is written when `dry_run`; the unified diff (`a/`, `b/`, paths relative to `root`) is
-    returned either way. Raises InvalidReference for a tag that is not valid.
+    a separate `digest:` key becomes `""`): it would pin the old image. Nothing is written
+    when `dry_run`; the unified diff (`a/`, `b/`, paths relative to `root`) is returned
+    either way. Raises InvalidReference for a tag that is not valid.
     """
     for tag in assignments.values():
         validate_tag(tag)
@@ -34,13 +43,20 @@ def set_tags(
         if (new_tag := assignments.get(occurrence.ref.name)) is not None
     ]
     befores = {c.occurrence.path: (root / c.occurrence.path).read_bytes() for c in changes}
-    file_changes, skipped = rewrite_tree(root, changes)
+    file_changes, refused = rewrite_tree(root, changes)
     diff = "".join(
         unified_diff(fc.path, befores[fc.path].decode("utf-8"), fc.after) for fc in file_changes
     )
     if not dry_run:
         write_changes(root, file_changes)
-    return file_changes, [*found.skipped, *skipped], diff
+    matched = {change.occurrence.ref.name for change in changes}
+    return SetResult(
+        tuple(file_changes),
+        diff,
+        found.skipped,
+        tuple(refused),
+        tuple(name for name in assignments if name not in matched),
+    )
 
 
 def unified_diff(path: str, before: str, after: str) -> str:

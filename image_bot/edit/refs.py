@@ -67,10 +67,12 @@ def split_occurrence(
     kind: OccurrenceKind,
     *,
     image: str | None = None,
+    image_tag: str | None = None,
     report_invalid: bool = False,
 ) -> Found | None:
     """An Occurrence for split parts; `image` names it when no name part is given.
 
+    `image_tag` is the tag when it is written in no part of its own (a kustomize `name:`).
     A name that is not a valid image name is None, or Skipped when `report_invalid`.
     """
     texts = {
@@ -108,7 +110,7 @@ def split_occurrence(
             if span is None:
                 return None
             spans[part] = span
-    tag, digest = texts[Part.TAG], texts[Part.DIGEST]
+    tag, digest = texts[Part.TAG] or image_tag, texts[Part.DIGEST]
     tag_span = _tag_span(document, parts)
     if tag_span is not None:
         spans[Part.TAG] = tag_span

@@ -264,6 +264,9 @@ def _enclosing(text: str, tree: Tree, span: Span) -> Scalar | None:
     if found is not None or span.start != span.end:
         return found
     position = span.start
+    found = tree.empty_at(position)  # the C parser puts it right after the `:`
+    if found is not None:
+        return replace(found, content_start=span.start, content_end=span.start)
     while position < len(text) and text[position] in " \t\r\n#":
         position = text.find("\n", position) if text[position] == "#" else position + 1
         position = len(text) if position < 0 else position

@@ -71,21 +71,23 @@ def test_set_tags_matches_the_golden_tree(case: Path, tmp_path: Path) -> None:
     shutil.copytree(case / "input", work)
     assignments = {name: tag for name, (tag, _) in _targets(case).items()}
 
-    file_changes, skipped, diff = set_tags(work, assignments, dry_run=True)
+    result = set_tags(work, assignments, dry_run=True)
+    file_changes, diff = result.changes, result.diff
     assert _tree(work) == _tree(case / "input"), "a dry run writes nothing"
     expected = _tree(case / "expected")
     assert {fc.path: fc.after.encode() for fc in file_changes} == {
         path: data for path, data in expected.items() if data != _tree(case / "input")[path]
     }
-    assert [s for s in skipped if s.path in expected] == []
+    assert [s for s in (*result.skipped, *result.refused) if s.path in expected] == []
+    assert result.unmatched == ()
     for fc in file_changes:
         assert f"--- a/{fc.path}\n+++ b/{fc.path}\n" in diff
 
-    again, _, same_diff = set_tags(work, assignments, dry_run=False)
-    assert same_diff == diff
-    assert [fc.path for fc in again] == [fc.path for fc in file_changes]
+    again = set_tags(work, assignments, dry_run=False)
+    assert again.diff == diff
+    assert [fc.path for fc in again.changes] == [fc.path for fc in file_changes]
     assert _tree(work) == expected
-    assert set_tags(work, assignments, dry_run=False)[0] == [], "a second run changes nothing"
+    assert set_tags(work, assignments, dry_run=False).changes == (), "a second run: no change"
 
 
 def test_set_tags_drops_a_digest_that_pinned_the_old_tag(tmp_path: Path) -> None:

@@ -1,0 +1,130 @@
+"""`image-bot refs` and `image-bot set` as a user runs them, on a real tree (click's runner)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from image_bot.app.cli import cli
+
+pytestmark = pytest.mark.integration
+
+DEPLOYMENT = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  template:
+    spec:
+      containers:
+        - name: web
+          image: nginx:1.25 # pinned
+        - name: sidecar
+          image: "ghcr.io/example/sidecar:0.3.1"
+"""
+VALUES = """\
+image:
+  registry: docker.io
+  repository: library/nginx
+  tag: 1.25  # a float to YAML
+"""
+TEMPLATE = "spec:\n  image: {{ .Values.image }}\n  {{- if .Values.x }}\n"
+
+
+def _run(*args: str) -> Result:
+    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+
+
+@pytest.fixture
+def tree(tmp_path: Path) -> Path:
+    (tmp_path / "apps").mkdir()
+    (tmp_path / "apps" / "deploy.yaml").write_bytes(DEPLOYMENT.replace("\n", "\r\n").encode())
+    (tmp_path / "values.yaml").write_text(VALUES)
+    (tmp_path / "chart" / "templates").mkdir(parents=True)
+    (tmp_path / "chart" / "templates" / "deploy.yaml").write_text(TEMPLATE)
+    return tmp_path
+
+
+def test_refs_json_lists_references_and_skipped_files(tree: Path) -> None:
+    result = _run("refs", str(tree), "--json")
+    assert result.exit_code == 0, result.stderr
+    inventory = json.loads(result.stdout)
+    refs = {(r["file"], r["line"]): r for r in inventory["refs"]}
+    assert set(refs) == {("apps/deploy.yaml", 10), ("apps/deploy.yaml", 12), ("values.yaml", 2)}
+    web = refs["apps/deploy.yaml", 10]
+    assert web["image"] == "docker.io/library/nginx"
+    assert (web["tag"], web["digest"], web["column"]) == ("1.25", None, 18)
+    assert web["yaml_path"] == "spec.template.spec.containers[0].image"
+    assert web["kind"] == "pod-spec"
+    split = refs["values.yaml", 2]
+    assert (split["image"], split["tag"], split["kind"]) == (
+        "docker.io/library/nginx",
+        "1.25",
+        "helm-values",
+    )
+    assert inventory["skipped"] == [
+        {
+            "file": "chart/templates/deploy.yaml",
+            "line": None,
+            "reason": "Helm template ({{ }}): not rendered YAML",
+        }
+    ]
+
+
+def test_refs_text_shows_inventory_then_skipped(tree: Path) -> None:
+    result = _run("refs", str(tree))
+    assert result.exit_code == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].split("\t") == [
+        "apps/deploy.yaml:10",
+        "pod-spec",
+        "docker.io/library/nginx",
+        "1.25",
+        "-",
+    ]
+    assert "3 references" in lines
+    assert any(line.startswith("  chart/templates/deploy.yaml") for line in lines)
+
+
+def test_set_dry_run_prints_the_diff_and_writes_nothing(tree: Path) -> None:
+    before = (tree / "apps" / "deploy.yaml").read_bytes()
+    result = _run("set", "nginx=1.27.0", str(tree), "--dry-run")
+    assert result.exit_code == 0, result.stderr
+    out = result.stdout_bytes  # `.stdout` turns CRLF into LF; the diff keeps the file's CRs
+    assert b"-          image: nginx:1.25 # pinned\r\n" in out
+    assert b"+          image: nginx:1.27.0 # pinned\r\n" in out
+    assert "-  tag: 1.25  # a float to YAML\n+  tag: 1.27.0  # a float to YAML\n" in result.stdout
+    assert (tree / "apps" / "deploy.yaml").read_bytes() == before
+
+
+def test_set_writes_only_the_reference_bytes(tree: Path) -> None:
+    result = _run("set", "nginx=1.30", "ghcr.io/example/sidecar=0.4.0", str(tree))
+    assert result.exit_code == 0, result.stderr
+    expected = (
+        DEPLOYMENT.replace("nginx:1.25", "nginx:1.30")
+        .replace("sidecar:0.3.1", "sidecar:0.4.0")
+        .replace("\n", "\r\n")
+    )
+    assert (tree / "apps" / "deploy.yaml").read_bytes() == expected.encode()
+    assert (tree / "values.yaml").read_text() == VALUES.replace("tag: 1.25", 'tag: "1.30"')
+    assert (tree / "chart" / "templates" / "deploy.yaml").read_text() == TEMPLATE
+    assert "skipped chart/templates/deploy.yaml" in result.stderr
+
+
+def test_set_rejects_a_bad_tag_and_a_missing_path(tree: Path) -> None:
+    bad_tag = _run("set", "nginx=-bad", str(tree))
+    assert bad_tag.exit_code == 2
+    assert "invalid image reference" in bad_tag.stderr
+    missing = _run("set", "nginx=1.0", str(tree / "nope"))
+    assert missing.exit_code == 2
+
+
+def test_set_says_when_an_image_is_not_found(tree: Path) -> None:
+    result = _run("set", "redis=7.2", str(tree), "--dry-run")
+    assert result.exit_code == 0
+    assert result.stdout == ""
+    assert "no reference to docker.io/library/redis" in result.stderr
