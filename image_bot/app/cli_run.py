@@ -147,7 +147,8 @@ def run(
     ttl = parse_duration(tag_cache_ttl)
     if not isinstance(ttl, timedelta):
         raise ConfigError(f"not a duration: {tag_cache_ttl!r}", field="--tag-cache-ttl")
-    setup_logging(log_format)
+    # The text report already tells each branch's story; text logs add only the trouble.
+    setup_logging(log_format, level=logging.INFO if log_format == "json" else logging.WARNING)
     config = load_config(config_path)
     state_path = None if no_state else (state_dir or config.state_dir or default_state_dir())
     options = PassOptions(
