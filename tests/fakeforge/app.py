@@ -188,10 +188,22 @@ async def _serve_api(
     return _render(resp)
 
 
-def build_app(forge: ForgeState, flavours: list[Flavour], extra: dict[str, Any]) -> Starlette:
-    """The ASGI app. `extra` maps exact paths (e.g. `/api/graphql`) to async endpoints."""
+def build_app(
+    forge: ForgeState,
+    flavours: list[Flavour],
+    extra: dict[str, Any],
+    after_call: Callable[[], None],
+) -> Starlette:
+    """The ASGI app. `extra` maps exact paths (e.g. `/api/graphql`) to async endpoints;
+    `after_call` runs after every call (the webhook sender looks for changes)."""
 
     async def dispatch(request: Request) -> Response:
+        response = await route(request)
+        if request.method not in {"GET", "HEAD"}:
+            after_call()
+        return response
+
+    async def route(request: Request) -> Response:
         raw_path = request.scope.get("raw_path", b"").decode("latin-1").split("?", 1)[0]
         raw_path = raw_path or request.url.path
         if raw_path in extra:

@@ -133,6 +133,25 @@ class BareRepo:
             None,
         )
 
+    def heads(self) -> dict[str, str]:
+        """Branch name -> head sha, read from the ref files (no git process)."""
+        found: dict[str, str] = {}
+        try:
+            packed = (self.path / "packed-refs").read_text().splitlines()
+        except FileNotFoundError:
+            packed = []
+        for line in packed:
+            sha, _, ref = line.partition(" ")
+            if ref.startswith("refs/heads/") and line[0] not in "#^":
+                found[ref.removeprefix("refs/heads/")] = sha
+        root = self.path / "refs" / "heads"
+        for path in root.rglob("*"):
+            if path.is_file() and not path.name.endswith(".lock"):
+                sha = path.read_text().strip()
+                if len(sha) == 40:
+                    found[path.relative_to(root).as_posix()] = sha
+        return found
+
     def refs(self, prefix: str = "refs/") -> dict[str, str]:
         """Full ref name -> sha for refs under `prefix`."""
         text = self.out("for-each-ref", "--format=%(refname) %(objectname)", prefix)

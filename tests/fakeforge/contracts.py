@@ -198,6 +198,13 @@ class GitHubContract:
         schema_ptr = f"{rpointer}/content/{_pointer('application/json')}/schema"
         return problems + _errors(self._validator(schema_ptr), body, "body")
 
+    def check_webhook(self, key: str, payload: object) -> list[str]:
+        """What is wrong with a webhook payload (`key` as in `x-webhooks`, e.g. `push`)."""
+        post = self.spec["x-webhooks"][key]["post"]
+        schema = post["requestBody"]["content"]["application/json"]["schema"]
+        _, pointer = self._resolve(schema, "")
+        return _errors(self._validator(pointer), payload, f"webhook {key}")
+
     def check_response(self, op: Operation, status: int, body: object) -> list[str]:
         """What is wrong with a response of `op` (undocumented status, body against schema)."""
         node, pointer = self._op(op)

@@ -4,10 +4,12 @@ count the calls the bot made, inject faults and collect contract violations."""
 
 from __future__ import annotations
 
+import functools
 import re
 import shutil
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 from cryptography.hazmat.primitives import serialization
 
@@ -37,12 +39,29 @@ from tests.fakeforge.state import (
     User,
     now_iso,
 )
+from tests.fakeforge.webhooks import Delivery, Hook, WebhookSender
 
 __all__ = ["FakeForge"]
 
+P = ParamSpec("P")
+R = TypeVar("R")
 SECONDARY = (
     "You have exceeded a secondary rate limit. Please wait a few minutes before you try again."
 )
+
+
+def _then_deliver(method: Callable[P, R]) -> Callable[P, R]:
+    """After a control action, let the webhook sender see what changed (as after an API call)."""
+
+    @functools.wraps(method)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        result = method(*args, **kwargs)
+        forge = args[0]
+        assert isinstance(forge, FakeForge)
+        forge.webhooks.pump()
+        return result
+
+    return wrapper
 
 
 class FakeForge:
@@ -61,7 +80,7 @@ class FakeForge:
         contract = GitHubContract(contracts_dir / "github-openapi-subset.json")
         flavours: list[Flavour] = []
         extra: dict[str, Any] = {}
-        app = build_app(self.state, flavours, extra)
+        app = build_app(self.state, flavours, extra, self._after_call)
         self._server = BackgroundServer(app)
         self.port = self._server.port
         self.base_url = f"http://127.0.0.1:{self.port}"
@@ -75,9 +94,13 @@ class FakeForge:
         gl_render = GitLabRenderer(gl_contract, self.base_url)
         gl_handlers = {**GitLabApi(gl_render).handlers, **GitLabRepoApi(gl_render).handlers}
         flavours.append(Flavour("gitlab", "/api/v4", gl_contract, gl_handlers))
+        self.webhooks = WebhookSender(self.state, contract, gh_render, gl_render)
         graphql_sdl = contracts_dir / "github-graphql-automerge.graphql"
         extra["/api/graphql"] = GitHubGraphQL(self.state, graphql_sdl, self.base_url).endpoint
         self.flavours = flavours
+
+    def _after_call(self) -> None:
+        self.webhooks.pump()  # created once the port (and so every URL) is known
 
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> FakeForge:
@@ -93,6 +116,7 @@ class FakeForge:
     def reset(self) -> None:
         """Forget all repositories, calls, faults and violations (between tests)."""
         old = self.state.git_root()
+        self.webhooks.reset()
         self.state.reset()
         shutil.rmtree(old, ignore_errors=True)
 
@@ -150,6 +174,7 @@ class FakeForge:
             raise KeyError(full_name)
         return repo
 
+    @_then_deliver
     def commit(
         self,
         repo: str,
@@ -183,10 +208,30 @@ class FakeForge:
         data = self.repo(repo).git.read_file(rev, path)
         return None if data is None else data.decode()
 
+    @_then_deliver
     def delete_branch(self, repo: str, branch: str) -> None:
         """Delete a branch as a human would (`git push --delete`)."""
         with self.state.lock:
             self.repo(repo).git.delete_ref(f"refs/heads/{branch}")
+
+    # ------------------------------------------------------------------ webhooks
+    def add_webhook(
+        self,
+        url: str,
+        *,
+        flavour: str = "github",
+        secret: str | None = None,
+        repo: str | None = None,
+    ) -> Hook:
+        """Deliver `pull_request`/`push` (GitHub) or `Merge Request Hook`/`Push Hook` (GitLab)
+        events to `url`, for one repository or all; signed / tokened with `secret`."""
+        return self.webhooks.add(url, flavour, secret, repo)
+
+    def deliveries(self) -> list[Delivery]:
+        """Every delivery attempted so far (waits for queued ones first)."""
+        self.webhooks.pump()
+        self.webhooks.flush()
+        return list(self.webhooks.deliveries)
 
     # ------------------------------------------------------------------ GitHub Apps
     def create_app(self, slug: str = "image-bot") -> tuple[int, str]:
@@ -217,6 +262,7 @@ class FakeForge:
         """One pull/merge request (its state, labels, comments...)."""
         return self.repo(repo).pulls[number]
 
+    @_then_deliver
     def open_pull(
         self, repo: str, head: str, base: str | None = None, title: str = "Human PR", body: str = ""
     ) -> PullRequest:
@@ -233,6 +279,7 @@ class FakeForge:
                 author=self.human,
             )
 
+    @_then_deliver
     def merge_pull(self, repo: str, number: int, method: str = "merge") -> str:
         """Merge as the human would in the web UI (a real git merge); the new base sha."""
         with self.state.lock:
@@ -245,6 +292,7 @@ class FakeForge:
                 raise ValueError(f"pull request {number} conflicts with {pr.base}")
             return sha
 
+    @_then_deliver
     def close_pull(self, repo: str, number: int) -> None:
         """Close without merging, as the human."""
         with self.state.lock:
@@ -265,6 +313,7 @@ class FakeForge:
             pr.comments.append(comment)
             return comment
 
+    @_then_deliver
     def set_status(self, repo: str, rev: str, state: str = "success") -> list[PullRequest]:
         """Report the checks of a commit (branch or sha) as `success`, `pending`, `failure`
         or `error`, as CI would. On success, requests with auto-merge (GitHub auto-merge,

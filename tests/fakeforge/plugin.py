@@ -18,23 +18,42 @@ Addresses and credentials (the same tokens work on both API flavours and for git
         ``http://x-access-token:TOKEN@127.0.0.1:PORT/owner/repo.git`` (``user="oauth2"`` for
         GitLab style; ``token=""`` for no credentials -> 401).
 
-Set up and act as a human (everything is real git in a bare repo):
+Set up and act as a human (everything is real git in a bare repo; each action is seen by
+webhooks like an API call):
     ``create_repo("owner/repo", {"path": "text"}, default_branch="main")``
     ``commit("owner/repo", "branch", {"path": "text" | None}, *, message=, start=None)`` -> sha
     ``delete_branch(repo, branch)``, ``open_pull(repo, head, base=None, title=...)``,
     ``merge_pull(repo, number, method="merge"|"squash"|"rebase")``, ``close_pull(repo, number)``,
-    ``comment(repo, number, body)``.
+    ``comment(repo, number, body)``,
+    ``set_status(repo, sha_or_branch, "success"|"pending"|"failure")``: CI result; on success
+    requests with auto-merge (GitHub) / merge-when-pipeline-succeeds (GitLab) merge for real.
+    Repository switches: ``repo(name).allow_auto_merge`` (GraphQL refusal when False),
+    ``repo(name).require_checks`` (False: auto-merge answers "clean status").
 
 Read state:
     ``branch_sha(repo, branch)``, ``branches(repo)``, ``read_file(repo, rev, path)``,
     ``pulls(repo)``, ``pull(repo, number)`` -> ``state.PullRequest`` (title, body, state,
-    merged, labels, assignees, reviewers, comments, auto_merge, merge_commit_sha...).
+    merged, labels, assignees, reviewers, comments, auto_merge, merge_commit_sha...),
+    ``issues(repo)`` (plain GitHub issues), ``repo(name).git`` (``barerepo.BareRepo``).
+
+GitHub App (real RS256 JWT verification):
+    ``app_id, private_key_pem = create_app()``; ``install_app(app_id, "owner", ["owner/repo"])``
+    -> installation id; installation tokens reach only those repositories (API and git).
+
+Webhooks (delivered by a background thread to a real HTTP receiver):
+    ``add_webhook(url, flavour="github"|"gitlab", secret=None, repo=None)``;
+    ``deliveries()`` -> ``webhooks.Delivery`` list (event, headers, payload, status).
 
 Observe and disturb:
-    ``calls(api=None)``, ``count_calls(api, method=..., path=regex, writes=True|False)``,
-    ``clear_calls()``, ``take_violations()``,
+    ``calls(api=None)`` (api: github, gitlab, graphql, git), ``count_calls(api, method=...,
+    path=regex, writes=True|False)``, ``clear_calls()``, ``take_violations()``,
     ``inject_fault(api="github"|"gitlab", status=429, method=None, path=regex, times=1,
-    retry_after=None, message=None, primary=False)``.
+    retry_after=None, message=None, primary=False)`` (403 + Retry-After = GitHub secondary
+    limit; ``primary=True`` adds ``X-RateLimit-Remaining: 0``).
+
+Clients: PyGithub throttles itself by default (0.25 s between requests, 1 s between writes);
+pass ``seconds_between_requests=None, seconds_between_writes=None`` against the fake.
+GraphQL is at ``http://127.0.0.1:PORT/api/graphql`` (PyGithub derives it from ``/api/v3``).
 """
 
 from __future__ import annotations

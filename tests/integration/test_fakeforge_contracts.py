@@ -113,3 +113,9 @@ def test_gitlab_response_checks(gitlab: GitLabContract) -> None:
     assert gitlab.check_response(op, 418, {"message": "teapot"}) == [
         "status 418 is not documented for merge_requests.get"
     ]
+
+
+def test_github_webhook_payload_checks(github: GitHubContract) -> None:
+    problems = github.check_webhook("push", {"ref": "refs/heads/main"})
+    assert "webhook push/: 'before' is a required property" in problems
+    assert github.check_webhook("pull-request-closed", {"action": "closed"})
