@@ -6,6 +6,7 @@ Exit codes: 0 done, 1 something failed (the rest was still done), 2 bad config o
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import AbstractAsyncContextManager, contextmanager
@@ -35,6 +36,12 @@ from image_bot.state import StateError, StateStore
 __all__ = ["forge_for", "run"]
 
 log = logging.getLogger(__name__)
+
+
+def default_cache_dir() -> Path:
+    """`$XDG_CACHE_HOME/image-bot/clones`, or `~/.cache/image-bot/clones`."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "image-bot" / "clones"
 
 
 def forge_for(repo: RepositorySpec, git: Git) -> Forge:
@@ -104,13 +111,13 @@ def _progress(enabled: bool) -> Iterator[Progress | None]:
 @click.option(
     "--state-dir",
     type=click.Path(path_type=Path, file_okay=False),
-    help="State file and clones [default: state_dir, or $XDG_STATE_HOME/image-bot].",
+    help="Keep first-seen times here [default: state_dir, or $XDG_STATE_HOME/image-bot].",
 )
 @click.option("--no-state", is_flag=True, help="Keep no state (throwaway CI jobs).")
 @click.option(
     "--cache-dir",
     type=click.Path(path_type=Path, file_okay=False),
-    help="Keep clones here [default: STATE_DIR/clones].",
+    help="Keep clones here [default: $XDG_CACHE_HOME/image-bot/clones].",
 )
 @click.option(
     "--tag-cache-ttl",
@@ -143,10 +150,9 @@ def run(
     # The text report already tells each branch's story; text logs add only the trouble.
     setup_logging(log_format, level=logging.INFO if log_format == "json" else logging.WARNING)
     config = load_config(config_path)
-    home = state_dir or config.state_dir or default_state_dir()
-    state_path = None if no_state else home
+    state_path = None if no_state else (state_dir or config.state_dir or default_state_dir())
     options = PassOptions(
-        cache_dir=cache_dir or home / "clones", dry_run=dry_run, tag_cache_ttl=ttl
+        cache_dir=cache_dir or default_cache_dir(), dry_run=dry_run, tag_cache_ttl=ttl
     )
     interactive = sys.stderr.isatty() and log_format == "text" and not as_json
     with _state(state_path, read_only=dry_run) as state, _progress(interactive) as progress:
