@@ -6,12 +6,15 @@ from __future__ import annotations
 import os
 import subprocess  # noqa: TID251 - the fake forge is a git server; it runs git on purpose
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar, cast
 
 __all__ = ["BareRepo", "CommitInfo", "GitFailed", "git_env"]
 
 ZERO_SHA = "0" * 40
+T = TypeVar("T")
 
 
 class GitFailed(Exception):
@@ -55,6 +58,7 @@ class BareRepo:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._ancestry: dict[tuple[str, str], bool] = {}
+        self._answers: dict[tuple[str, ...], object] = {}
 
     # ------------------------------------------------------------------ plumbing
     def git(
@@ -179,12 +183,28 @@ class BareRepo:
 
     def merge_base(self, a: str, b: str) -> str | None:
         """Best common ancestor of two commits."""
-        proc = self.git("merge-base", a, b, check=False)
-        return proc.stdout.decode().strip() if proc.returncode == 0 else None
+
+        def compute() -> str | None:
+            proc = self.git("merge-base", a, b, check=False)
+            return proc.stdout.decode().strip() if proc.returncode == 0 else None
+
+        return self._memo(("merge-base", a, b), compute)
 
     def commits_between(self, base: str, head: str) -> list[str]:
         """Commits reachable from head but not base, oldest first."""
-        return self.out("rev-list", "--reverse", f"{base}..{head}").split()
+
+        def compute() -> list[str]:
+            return self.out("rev-list", "--reverse", f"{base}..{head}").split()
+
+        return list(self._memo(("rev-list", base, head), compute))
+
+    def _memo(self, key: tuple[str, ...], compute: Callable[[], T]) -> T:
+        """Remember answers about full commit shas: commits never change, branch names do."""
+        if not all(len(k) == 40 for k in key[1:]):
+            return compute()
+        if key not in self._answers:
+            self._answers[key] = compute()
+        return cast("T", self._answers[key])
 
     # ------------------------------------------------------------------ objects
     def commit_info(self, sha: str) -> CommitInfo:
@@ -308,12 +328,16 @@ class BareRepo:
     # ------------------------------------------------------------------ merges
     def merge_tree(self, base: str, head: str) -> str | None:
         """Tree of merging `head` into `base`, or None when they conflict."""
-        proc = self.git("merge-tree", "--write-tree", "--no-messages", base, head, check=False)
-        if proc.returncode == 0:
-            return proc.stdout.decode().split()[0]
-        if proc.returncode == 1:
-            return None
-        raise GitFailed(proc.stderr.decode(errors="replace"))
+
+        def compute() -> str | None:
+            proc = self.git("merge-tree", "--write-tree", "--no-messages", base, head, check=False)
+            if proc.returncode == 0:
+                return proc.stdout.decode().split()[0]
+            if proc.returncode == 1:
+                return None
+            raise GitFailed(proc.stderr.decode(errors="replace"))
+
+        return self._memo(("merge-tree", base, head), compute)
 
     def merge(
         self,
