@@ -26,7 +26,14 @@ from tests.fakeforge.gitlab_api import GitLabApi
 from tests.fakeforge.gitlab_contract import GitLabContract
 from tests.fakeforge.gitlab_render import GitLabRenderer
 from tests.fakeforge.gitlab_repo_api import GitLabRepoApi
-from tests.fakeforge.pulls import close_pull, find_repo, merge_pull, open_pull, set_status
+from tests.fakeforge.pulls import (
+    close_pull,
+    find_repo,
+    merge_pull,
+    open_pull,
+    set_status,
+    sync_pulls,
+)
 from tests.fakeforge.server import BackgroundServer
 from tests.fakeforge.state import (
     App,
@@ -255,12 +262,19 @@ class FakeForge:
 
     # ------------------------------------------------------------------ pull requests
     def pulls(self, repo: str) -> list[PullRequest]:
-        """Every pull/merge request of the repository, by number."""
-        return [pr for _, pr in sorted(self.repo(repo).pulls.items())]
+        """Every pull/merge request of the repository, by number (brought in line with
+        pushes first, as the forge would show them)."""
+        with self.state.lock:
+            r = self.repo(repo)
+            sync_pulls(r)
+            return [pr for _, pr in sorted(r.pulls.items())]
 
     def pull(self, repo: str, number: int) -> PullRequest:
         """One pull/merge request (its state, labels, comments...)."""
-        return self.repo(repo).pulls[number]
+        with self.state.lock:
+            r = self.repo(repo)
+            sync_pulls(r)
+            return r.pulls[number]
 
     @_then_deliver
     def open_pull(

@@ -39,6 +39,7 @@ class GitLabRepoApi:
             "branches.delete": self.delete_branch,
             "files.get": self.get_file,
             "files.raw": self.raw_file,
+            "files.head": self.head_file,
             "files.create": self.write_file,
             "files.update": self.write_file,
             "files.delete": self.write_file,
@@ -130,6 +131,27 @@ class GitLabRepoApi:
             "execute_filemode": False,
         }
         return ApiResponse(200, body)
+
+    def head_file(self, forge: ForgeState, req: ApiRequest) -> ApiResponse:
+        """HEAD /projects/:id/repository/files/:file_path?ref=: the metadata as headers."""
+        body = self.get_file(forge, req).body
+        names = {
+            "blob_id": "Blob-Id",
+            "commit_id": "Commit-Id",
+            "content_sha256": "Content-Sha256",
+            "encoding": "Encoding",
+            "file_name": "File-Name",
+            "file_path": "File-Path",
+            "last_commit_id": "Last-Commit-Id",
+            "ref": "Ref",
+            "size": "Size",
+            "execute_filemode": "Execute-Filemode",
+        }
+        headers = {
+            f"X-Gitlab-{h}": str(body[k]).lower() if isinstance(body[k], bool) else str(body[k])
+            for k, h in names.items()
+        }
+        return ApiResponse(200, None, headers)
 
     def raw_file(self, forge: ForgeState, req: ApiRequest) -> ApiResponse:
         """GET /projects/:id/repository/files/:file_path/raw."""

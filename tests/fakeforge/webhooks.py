@@ -23,6 +23,7 @@ import httpx
 from tests.fakeforge.contracts import GitHubContract
 from tests.fakeforge.github_render import GitHubRenderer
 from tests.fakeforge.gitlab_render import GitLabRenderer
+from tests.fakeforge.pulls import sync_pulls
 from tests.fakeforge.state import ForgeState, PullRequest, Repository
 
 __all__ = ["Delivery", "Hook", "WebhookSender"]
@@ -108,6 +109,7 @@ class WebhookSender:
             if not self.hooks:
                 return
             for repo in list(self.forge.repos.values()):
+                sync_pulls(repo)  # a pushed deletion or merge changes requests too
                 now = repo.git.heads()
                 before = self._heads.get(repo.full_name, now)
                 self._heads[repo.full_name] = now

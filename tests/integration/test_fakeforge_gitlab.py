@@ -256,3 +256,10 @@ def test_commits_pushed_to_the_target_mark_the_request_merged(
     assert head is not None
     fake_forge.repo(REPO).git.set_ref("refs/heads/main", head)  # a fast-forward push
     assert project.mergerequests.get(mr.iid).state == "merged"
+
+
+def test_file_raw_and_head(fake_forge: FakeForge, project: Project) -> None:
+    assert project.files.raw("app.yaml", ref="main") == b"image: nginx:1.0\n"
+    headers = project.files.head("app.yaml", ref="image-bot/nginx")
+    assert headers["X-Gitlab-Commit-Id"] == fake_forge.branch_sha(REPO, "image-bot/nginx")
+    assert headers["X-Gitlab-Size"] == str(len("image: nginx:1.1\n"))

@@ -139,3 +139,14 @@ def test_unreachable_receiver_is_recorded_not_raised(hooked: FakeForge) -> None:
     hooked.commit(REPO, "main", {"x": "1"})
     deliveries = hooked.deliveries()
     assert [(d.event, d.status) for d in deliveries] == [("push", None)]
+
+
+def test_branch_deleted_by_push_closes_the_pull_request(
+    hooked: FakeForge, receiver: Receiver
+) -> None:
+    number = hooked.open_pull(REPO, "image-bot/nginx", title="Bump").number
+    hooked.add_webhook(receiver.url)
+    hooked.delete_branch(REPO, "image-bot/nginx")
+    events = [(d.event, d.payload.get("action") or d.payload["ref"]) for d in hooked.deliveries()]
+    assert events == [("push", "refs/heads/image-bot/nginx"), ("pull_request", "closed")]
+    assert hooked.pull(REPO, number).state == "closed"
