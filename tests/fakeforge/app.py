@@ -66,7 +66,8 @@ class Flavour:
         if scheme.lower() in {"token", "bearer"}:
             return forge.user_for_token(value.strip())
         if self.name == "gitlab":
-            return forge.user_for_token(request.headers.get("private-token"))
+            token = request.headers.get("private-token") or request.headers.get("job-token")
+            return forge.user_for_token(token)
         return None
 
     def error(self, status: int, message: str) -> Any:

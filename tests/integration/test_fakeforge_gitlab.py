@@ -194,6 +194,12 @@ def test_git_clone_and_push_over_http_with_oauth2_token(
     assert mr.sha == fake_forge.branch_sha(REPO, "b13")
 
 
+def test_oauth_and_job_tokens_are_accepted(fake_forge: FakeForge, project: Project) -> None:
+    for auth in ({"oauth_token": fake_forge.bot_token}, {"job_token": fake_forge.bot_token}):
+        gl = gitlab.Gitlab(url=fake_forge.gitlab_url, **auth)
+        assert gl.projects.get(REPO).id == project.id
+
+
 def test_bad_token_gets_401(fake_forge: FakeForge, project: Project) -> None:
     with pytest.raises(gitlab.GitlabAuthenticationError) as caught:
         client(fake_forge, token="glpat-wrong").projects.get(REPO)
