@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+from random import Random
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from image_bot.model import Change
 from image_bot.plan import Grouping, NamedGroup, Strategy, fingerprint, make_plans
 from tests.unit.publish.factory import change
 
@@ -82,3 +88,38 @@ def test_the_fingerprint_moves_when_a_touched_file_moves_on_the_base() -> None:
     assert plain == fingerprint("nginx", "main", [NGINX], {"apps/web/deploy.yaml": "aaa"})
     assert plain != fingerprint("nginx", "main", [NGINX], {"apps/web/deploy.yaml": "bbb"})
     assert plain == fingerprint("nginx", "main", [NGINX], {"apps/web/deploy.yaml": "aaa", "x": "c"})
+
+
+_IMAGES = st.sampled_from(["nginx", "ghcr.io/acme/api", "quay.io/a/b", "redis", "a-b/c", "a/b-c"])
+_PATHS = st.sampled_from(["a/x.yaml", "a/b/x.yaml", "a-b/x.yaml", "x.yaml", "envs/prod/y.yaml"])
+_CHANGES = st.lists(
+    st.builds(lambda image, path, line: change(f"{image}:1.0", "2.0", path, line),
+              _IMAGES, _PATHS, st.integers(1, 50)),
+    max_size=12,
+)  # fmt: skip
+_GROUPINGS = st.sampled_from(
+    [
+        Grouping(),
+        Grouping(Strategy.ALL),
+        Grouping(Strategy.PER_DIRECTORY),
+        Grouping(Strategy.NAMED, (NamedGroup("apps", ("*/acme/*", "redis")),)),
+    ]
+)
+
+
+@given(_CHANGES, _GROUPINGS, st.randoms())
+def test_every_change_lands_in_exactly_one_plan_whatever_the_order(
+    changes: list[Change], grouping: Grouping, rng: Random
+) -> None:
+    plans = plans_for(grouping, changes)
+    shuffled = list(changes)
+    rng.shuffle(shuffled)
+    again = plans_for(grouping, shuffled)
+    assert [(p.branch, p.fingerprint, p.changes) for p in plans] == [
+        (p.branch, p.fingerprint, p.changes) for p in again
+    ]
+    placed = [c for plan in plans for c in plan.changes]
+    assert sorted(map(id, placed)) == sorted(map(id, changes))
+    branches = [plan.branch for plan in plans]
+    assert len(set(branches)) == len(branches)
+    assert all(b.startswith("image-bot/") and ".." not in b for b in branches)
