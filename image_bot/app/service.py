@@ -199,9 +199,8 @@ class Service:
     def _announce(self, config: Config) -> None:
         """Show configured repositories on the status page before their first pass."""
         for repo in config.repositories:
-            if self.state.get(repo.project_name) is None:
-                name = repo.project_name
-                self.state.put(RepositoryStatus(name, next_pass=self._next_pass(name)))
+            name = repo.project_name
+            self.state.put_if_absent(RepositoryStatus(name, next_pass=self._next_pass(name)))
 
     def _next_pass(self, repository: str) -> datetime | None:
         job = self._scheduler.get_job(self._jobs.get(repository, ""))
@@ -272,13 +271,25 @@ class Service:
             f"pass: {message}"
             for message in (*report.errors, *(f.error.message for f in report.scan_failures))
         )
-        for index, name in enumerate(names):
-            next_pass = self._next_pass(name)
-            if index < len(report.repositories):
-                status = repository_status(
-                    name, report.repositories[index], finished=finished, next_pass=next_pass
-                )
-                status = dataclasses.replace(status, errors=(*status.errors, *general))
-            else:  # the pass failed before it reached this repository
-                status = RepositoryStatus(name, finished, next_pass, errors=general or ("failed",))
-            self.state.put(status)
+        with self._reload_lock:  # a reload that dropped a repository wins over its last pass
+            configured = {repo.project_name for repo in self.config.repositories}
+            for index, name in enumerate(names):
+                if name in configured:
+                    self.state.put(self._status(name, index, report, general, finished))
+
+    def _status(
+        self,
+        name: str,
+        index: int,
+        report: RunReport,
+        general: tuple[str, ...],
+        finished: datetime,
+    ) -> RepositoryStatus:
+        next_pass = self._next_pass(name)
+        if index < len(report.repositories):
+            status = repository_status(
+                name, report.repositories[index], finished=finished, next_pass=next_pass
+            )
+            return dataclasses.replace(status, errors=(*status.errors, *general))
+        # the pass failed before it reached this repository
+        return RepositoryStatus(name, finished, next_pass, errors=general or ("failed",))

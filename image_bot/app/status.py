@@ -88,6 +88,11 @@ class ServiceState:
         with self._lock:
             self._repositories[status.repository] = status
 
+    def put_if_absent(self, status: RepositoryStatus) -> None:
+        """Record `status` unless the repository already has one (atomically)."""
+        with self._lock:
+            self._repositories.setdefault(status.repository, status)
+
     def remove(self, repository: str) -> None:
         """Forget a repository (it left the config or the App installation)."""
         with self._lock:

@@ -584,3 +584,14 @@ def test_cronjob_runs_one_pass_with_the_same_config() -> None:
     assert {"--once", "--config"} <= {opt for p in command.params for opt in p.opts}
     config_volumes = [v["configMap"]["name"] for v in pod["volumes"] if "configMap" in v]
     assert config_volumes == [load_yaml(DEPLOY / "base" / "configmap.yaml")["metadata"]["name"]]
+
+
+def test_put_if_absent_never_overwrites_a_pass_result() -> None:
+    state = ServiceState()
+    state.put(RepositoryStatus("acme/gitops", last_pass=NOW))
+    state.put_if_absent(RepositoryStatus("acme/gitops"))
+    state.put_if_absent(RepositoryStatus("acme/new"))
+    assert [(s.repository, s.last_pass) for s in state.repositories()] == [
+        ("acme/gitops", NOW),
+        ("acme/new", None),
+    ]
