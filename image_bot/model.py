@@ -318,6 +318,7 @@ class RepositoryReport:
     attempts: int = 0
     git_commands: int = 0
     git_writes: int = 0  # commits built and pushes made: 0 on a pass with nothing new
+    git_calls: Mapping[str, int] = field(default_factory=dict)  # per git subcommand
 
     @property
     def failed(self) -> bool:

@@ -52,6 +52,7 @@ def _repository(repo: RepositoryReport) -> dict[str, object]:
         "attempts": repo.attempts,
         "git_commands": repo.git_commands,
         "git_writes": repo.git_writes,
+        "git_calls": dict(repo.git_calls),
     }
 
 

@@ -191,7 +191,11 @@ def publish_repository(
             )
             done = dataclasses.replace(report, errors=(error.message,))
         return dataclasses.replace(
-            done, attempts=attempt, git_commands=sum(git.calls.values()), git_writes=git.writes
+            done,
+            attempts=attempt,
+            git_commands=sum(git.calls.values()),
+            git_writes=git.writes,
+            git_calls=dict(sorted(git.calls.items())),
         )
     raise AssertionError("unreachable")  # pragma: no cover
 

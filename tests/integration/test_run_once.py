@@ -153,8 +153,9 @@ def test_a_second_run_with_nothing_new_writes_nothing(setup: Setup) -> None:
     repo = repo_report(report)
     assert {b["action"] for b in repo["branches"]} == {"keep"}
     assert repo["git_writes"] == 0  # no commit built, no push made
-    # remote get-url, fetch, rev-parse, checkout, clean, for-each-ref: reads only
-    assert repo["git_commands"] <= 6
+    reads = {"remote", "fetch", "rev-parse", "checkout", "clean", "for-each-ref"}
+    assert set(repo["git_calls"]) <= reads  # no fast-import, no push, no update-ref
+    assert repo["git_commands"] == sum(repo["git_calls"].values())
     assert setup.remote.refs() == refs
     assert setup.remote.reflog() == reflog
 
