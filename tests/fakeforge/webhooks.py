@@ -29,7 +29,13 @@ from tests.fakeforge.state import ForgeState, PullRequest, Repository
 __all__ = ["Delivery", "Hook", "WebhookSender"]
 
 ZERO = "0" * 40
-GITLAB_MR_ACTIONS = {"opened": "open", "closed": "close", "reopened": "reopen", "edited": "update"}
+GITLAB_MR_ACTIONS = {
+    "opened": "open",
+    "closed": "close",
+    "reopened": "reopen",
+    "edited": "update",
+    "synchronize": "update",  # a push to the source branch
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,22 +123,43 @@ class WebhookSender:
                     if before.get(branch) != now.get(branch):
                         self._push(repo, branch, before.get(branch, ZERO), now.get(branch, ZERO))
                 for pr in repo.pulls.values():
-                    seen = (pr.state, pr.title, pr.body)
-                    old = self._pulls.get((repo.full_name, pr.number))
-                    self._pulls[(repo.full_name, pr.number)] = seen
-                    if old is None:
-                        self._pull_request(repo, pr, "opened")
-                    elif old[0] != seen[0]:
-                        self._pull_request(
-                            repo, pr, "closed" if pr.state == "closed" else "reopened"
-                        )
-                    elif old != seen:
-                        self._pull_request(repo, pr, "edited")
+                    old_head, new_head = before.get(pr.head, ZERO), now.get(pr.head, ZERO)
+                    moved = (old_head, new_head) if old_head != new_head else None
+                    self._pull_changes(repo, pr, moved)
+
+    def _pull_changes(
+        self, repo: Repository, pr: PullRequest, moved: tuple[str, str] | None
+    ) -> None:
+        """opened / closed / reopened / edited (with `changes`) / synchronize (head moved)."""
+        seen = (pr.state, pr.title, pr.body)
+        old = self._pulls.get((repo.full_name, pr.number))
+        self._pulls[(repo.full_name, pr.number)] = seen
+        if old is None:
+            self._pull_request(repo, pr, "opened")
+        elif old[0] != seen[0]:
+            self._pull_request(repo, pr, "closed" if pr.state == "closed" else "reopened")
+        else:
+            if old != seen:
+                changes = {
+                    key: {"from": was}
+                    for key, was, now in (("title", old[1], pr.title), ("body", old[2], pr.body))
+                    if was != now
+                }
+                self._pull_request(repo, pr, "edited", {"changes": changes})
+            if moved and pr.state == "open":
+                self._pull_request(repo, pr, "synchronize", {"before": moved[0], "after": moved[1]})
 
     def _hooks_for(self, repo: Repository) -> list[Hook]:
         return [h for h in self.hooks if h.repo is None or h.repo.lower() == repo.full_name.lower()]
 
-    def _pull_request(self, repo: Repository, pr: PullRequest, action: str) -> None:
+    def _pull_request(
+        self,
+        repo: Repository,
+        pr: PullRequest,
+        action: str,
+        extra: dict[str, Any] | None = None,
+    ) -> None:
+        """Deliver one pull request event; `extra` adds action-specific payload fields."""
         for hook in self._hooks_for(repo):
             if hook.flavour == "github":
                 payload = {
@@ -142,8 +169,7 @@ class WebhookSender:
                     "repository": self.gh.repository(repo),
                     "sender": self.gh.account(pr.merged_by or pr.author),
                 }
-                if action == "edited":
-                    payload["changes"] = {}
+                payload.update(extra or {})
                 self._send(hook, "pull_request", payload, f"pull-request-{action}")
             else:
                 gl_action = "merge" if pr.merged else GITLAB_MR_ACTIONS[action]

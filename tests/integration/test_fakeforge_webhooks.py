@@ -68,6 +68,7 @@ def test_github_pull_request_and_push_deliveries(hooked: FakeForge, receiver: Re
     )
     pr = gh.get_repo(REPO).create_pull(base="main", head="image-bot/nginx", title="B", body="")
     pr.edit(title="Bump nginx")
+    hooked.commit(REPO, "image-bot/nginx", {"app.yaml": "image: nginx:1.2\n"})
     pr.merge()
 
     deliveries = hooked.deliveries()
@@ -75,12 +76,15 @@ def test_github_pull_request_and_push_deliveries(hooked: FakeForge, receiver: Re
     assert seen == [
         ("pull_request", "opened"),
         ("pull_request", "edited"),
+        ("push", "refs/heads/image-bot/nginx"),
+        ("pull_request", "synchronize"),
         ("push", "refs/heads/main"),
         ("pull_request", "closed"),
     ]
+    assert deliveries[1].payload["changes"] == {"title": {"from": "B"}}
     closed = deliveries[-1].payload["pull_request"]
     assert (closed["merged"], closed["title"]) == (True, "Bump nginx")
-    assert deliveries[2].payload["after"] == hooked.branch_sha(REPO, "main")
+    assert deliveries[4].payload["after"] == hooked.branch_sha(REPO, "main")
     assert all(d.status == 200 for d in deliveries)
     for headers, body in receiver.received:
         digest = hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
