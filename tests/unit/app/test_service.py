@@ -163,14 +163,13 @@ def test_image_trigger_runs_every_repository(service: Service, runner: Runner) -
     service.trigger(Trigger(images=(ImageName("ghcr.io", "acme/app"),), reason="push"))
     wait_for(lambda: len(runner.calls) == 2)
     assert runner.calls[1] == REPOS
-    samples = service.metrics.registry.get_sample_value(
-        "image_bot_passes_total", {"kind": "targeted", "outcome": "failed"}
-    )
-    assert samples == 1  # the scan failure in the report makes the pass count as failed
-    fetched = service.metrics.registry.get_sample_value(
-        "image_bot_tags_fetched_total", {"registry": "docker.io"}
-    )
-    assert fetched == 14  # two passes of 7
+
+    def sample(name: str, **labels: str) -> float | None:
+        return service.metrics.registry.get_sample_value(name, labels)
+
+    # the scan failure in the report makes the pass count as failed
+    wait_for(lambda: sample("image_bot_passes_total", kind="targeted", outcome="failed") == 1)
+    assert sample("image_bot_tags_fetched_total", registry="docker.io") == 14  # 2 passes of 7
 
 
 def test_triggers_during_a_pass_coalesce_into_one(service: Service, runner: Runner) -> None:
