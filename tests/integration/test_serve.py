@@ -54,6 +54,10 @@ class Served:
         self.log = log
         self.config = config
 
+    def text(self, path: str) -> str:
+        response = self.get(path)
+        return response.text if response is not None else ""
+
     def get(self, path: str) -> httpx.Response | None:
         try:
             return httpx.get(f"{self.url}{path}", timeout=5)
@@ -131,9 +135,7 @@ def test_serve_schedules_takes_webhooks_and_drains(
 
     wait_for("readiness" + service.log.read_text(errors="replace")[-500:], ready, timeout=30)
     wait_for("the first scheduled pass", lambda: deployed_tag(remote) == "1.1.0")
-    page = service.get("/")
-    assert page is not None
-    assert "1.1.0" in page.text
+    wait_for("the status page", lambda: "1.1.0" in service.text("/"))
 
     registry.push_tags(f"{repo_name}/web", ["1.2.0"], distinct=True)
     refused = httpx.post(f"{service.url}/webhooks/generic", json={"image": f"{image}:1.2.0"})
@@ -146,12 +148,12 @@ def test_serve_schedules_takes_webhooks_and_drains(
     assert accepted.status_code == 202, accepted.text
     wait_for("the webhook's pass", lambda: deployed_tag(remote) == "1.2.0")
 
-    metrics = service.get("/metrics")
-    assert metrics is not None
-    assert 'image_bot_passes_total{kind="targeted",outcome="ok"} 1.0' in metrics.text
-    assert 'image_bot_webhooks_total{outcome="unauthorized",source="generic"} 1.0' in metrics.text
+    targeted = 'image_bot_passes_total{kind="targeted",outcome="ok"} 1.0'
+    wait_for("the pass metrics", lambda: targeted in service.text("/metrics"))
+    metrics = service.text("/metrics")
+    assert 'image_bot_webhooks_total{outcome="unauthorized",source="generic"} 1.0' in metrics
     tags_read = f'image_bot_tags_fetched_total{{registry="{registry.host}"}} 5.0'
-    assert tags_read in metrics.text  # 2 tags on the first pass, 3 on the webhook's
+    assert tags_read in metrics  # 2 tags on the first pass, 3 on the webhook's
 
     # SIGHUP: a broken config is refused (the old one stays), a good one is taken
     original = service.config.read_text()
