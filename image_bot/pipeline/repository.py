@@ -11,11 +11,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from image_bot.edit.find import CustomTarget, FindResult, find_references
+from image_bot.edit.find import DEFAULT_INCLUDE, CustomTarget, FindResult, find_references
 from image_bot.edit.manual import unified_diff
 from image_bot.edit.rewrite import rewrite_tree
 from image_bot.errors import ForgeError, GitError, PushRejected, redact
 from image_bot.model import (
+    BranchReport,
     Change,
     Occurrence,
     Part,
@@ -124,7 +125,7 @@ def _find(root: Path, repo: RepositorySpec) -> FindResult:
         ]
         found = find_references(
             root / directory,
-            **({"include": repo.include} if repo.include else {}),
+            include=repo.include or DEFAULT_INCLUDE,
             exclude=[_under(glob, directory) for glob in repo.exclude],
             extra_names=repo.extra_names,
             targets=targets,
@@ -167,13 +168,14 @@ def publish_repository(
 ) -> RepositoryReport:
     """Publish one repository; a moved remote (push rejected) restarts it from fresh state."""
     report = RepositoryReport(repository=redact(repo.url), base=repo.base)
+    written: dict[str, BranchReport] = {}  # survives restarts: what earlier attempts pushed
     attempts = context.options.max_attempts
     for attempt in range(1, attempts + 1):
         if isinstance(checkout, str):
             return dataclasses.replace(report, errors=(checkout,), attempts=attempt)
         git = checkout.git
         try:
-            done = _publish(context, repo, checkout)
+            done = _publish(context, repo, checkout, written)
         except PushRejected as error:
             log.info("push rejected; retrying from fresh state", extra={"error": error.message})
             if attempt < attempts:
@@ -200,7 +202,9 @@ def publish_repository(
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-def _publish(context: Context, repo: RepositorySpec, checkout: Checkout) -> RepositoryReport:
+def _publish(
+    context: Context, repo: RepositorySpec, checkout: Checkout, written: dict[str, BranchReport]
+) -> RepositoryReport:
     root = checkout.git.workdir
     changes, unknown = _changes(context.config, checkout.found, context.decided)
     _, unsafe = rewrite_tree(root, changes)  # files that cannot take their edits: left alone
@@ -225,7 +229,7 @@ def _publish(context: Context, repo: RepositorySpec, checkout: Checkout) -> Repo
     heads = {head.branch: head for head in checkout.git.branch_heads(repo.branch_prefix)}
     publisher = Publisher(
         checkout.git, forge, repo, repo_id, checkout.base_sha, context.now,
-        dry_run=context.options.dry_run, heads=heads,
+        dry_run=context.options.dry_run, heads=heads, written=written,
     )  # fmt: skip
     if repo.direct_commit:
         branches = [publisher.direct(plan, contents[plan.branch]) for plan in plans]

@@ -45,6 +45,8 @@ class Publisher:
     now: datetime
     dry_run: bool = False
     heads: Mapping[str, BranchHead] = field(default_factory=dict)  # fetched bot branches
+    # What this pass already wrote, kept across a restart after a lost race (by branch).
+    written: dict[str, BranchReport] = field(default_factory=dict)
 
     @property
     def author(self) -> Author:
@@ -53,11 +55,16 @@ class Publisher:
     def apply(self, action: Action, content: Mapping[str, PlanContent]) -> BranchReport:
         """Do `action` (its plan's files are `content[branch]`) and report it."""
         try:
-            return self._apply(action, content)
+            done = self._apply(action, content)
         except PushRejected:
             raise
         except (GitError, ForgeError) as error:
             return replace(self.report(action, content), error=error.message)
+        if done.action in ("create", "update", "close") and not self.dry_run:
+            self.written[done.branch] = done
+        elif done.action == "keep" and done.branch in self.written:
+            return self.written[done.branch]  # kept now because an earlier attempt wrote it
+        return done
 
     def direct(self, plan: UpdatePlan, content: PlanContent) -> BranchReport:
         """Commit `plan` straight onto the base (fast-forward only); no branch, no forge."""

@@ -219,12 +219,13 @@ HookScript = Callable[..., None]
 def once_hook(setup: Setup) -> HookScript:
     """Install a pre-receive hook on the remote that runs `script` once (as another pusher)."""
 
-    def install(script: str, *, reject: bool) -> None:
+    def install(script: str, *, reject: bool, ref: str = "") -> None:
         hook = setup.remote.path / "hooks" / "pre-receive"
         flag = setup.remote.path / "race-once"
         flag.write_text("armed")
         hook.write_text(
             "#!/bin/sh\n"
+            f"grep -q ' {ref}' || exit 0\n"  # stdin: '<old> <new> <ref>' per updated ref
             f"[ -f '{flag}' ] || exit 0\n"
             f"rm '{flag}'\n"
             # a hook may not move refs while the push is quarantined; a racing pusher could
@@ -315,3 +316,22 @@ def test_without_a_branch_prefix_nothing_is_force_pushed(setup: Setup) -> None:
     assert len(outcomes) == 2
     assert all(action == "create" and "refusing" in error for action, error in outcomes.values())
     assert setup.remote.refs() == refs
+
+
+def test_a_restart_after_a_lost_race_still_reports_what_it_had_pushed(
+    setup: Setup, once_hook: HookScript
+) -> None:
+    web_branch, api_branch = slug(setup.web), slug(setup.api)
+    moved = setup.remote.commit("side", {"NOTES.md": "x\n"}, "unrelated", on="main")
+    # the api branch goes first and lands; the web push then finds the base moved
+    once_hook(
+        f"git update-ref refs/heads/main {moved}", reject=True, ref=f"refs/heads/{web_branch}"
+    )
+    code, report = setup.run()
+    assert code == 0, report
+    assert repo_report(report)["attempts"] == 2
+    assert {b["branch"]: b["action"] for b in repo_report(report)["branches"]} == {
+        api_branch: "create",  # pushed by the first attempt, kept by the second
+        web_branch: "create",
+    }
+    assert git_cmd(setup.remote.path, "rev-parse", f"{web_branch}^").strip() == moved
