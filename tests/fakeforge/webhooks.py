@@ -1,10 +1,8 @@
-"""Webhook deliveries from the fake forge. After every API call, git push and control action
-the sender turns what happened (pull request events recorded by `pulls`, branch heads that
-moved) into GitHub `pull_request` / `push` deliveries, signed with `X-Hub-Signature-256`, and
-GitLab `Merge Request Hook` / `Push Hook` deliveries carrying `X-Gitlab-Token`. GitHub payloads
-are validated against the `webhook-*` schemas of the contract before they are sent; GitLab
-merge request payloads carry the keys of the documented example (the GitLab push payload is
-not transcribed in the contracts: its shape here is GitLab's usual one, unverified)."""
+"""Webhook deliveries from the fake forge. After every write call, git push and control action
+the sender compares branch heads and pull requests with what it saw last, and delivers GitHub
+`pull_request` / `push` (signed with `X-Hub-Signature-256`) or GitLab `Merge Request Hook` /
+`Push Hook` (carrying `X-Gitlab-Token`) from a background thread. GitHub payloads are validated
+against the contract's `webhook-*` schemas before they are sent."""
 
 from __future__ import annotations
 
@@ -13,7 +11,6 @@ import hmac
 import json
 import queue
 import threading
-import time
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -25,10 +22,10 @@ from tests.fakeforge.github_render import GitHubRenderer
 from tests.fakeforge.gitlab_render import GitLabRenderer
 from tests.fakeforge.pulls import sync_pulls
 from tests.fakeforge.state import ForgeState, PullRequest, Repository
+from tests.fakeforge.webhook_payloads import ZERO, Payloads
 
 __all__ = ["Delivery", "Hook", "WebhookSender"]
 
-ZERO = "0" * 40
 GITLAB_MR_ACTIONS = {
     "opened": "open",
     "closed": "close",
@@ -72,8 +69,8 @@ class WebhookSender:
     ) -> None:
         self.forge = forge
         self.contract = contract
-        self.gh = github
-        self.gl = gitlab
+        self.payloads = Payloads(forge, github, gitlab)
+        self.gitlab_url = gitlab.web
         self.hooks: list[Hook] = []
         self.deliveries: list[Delivery] = []
         self._heads: dict[str, dict[str, str]] = {}
@@ -162,173 +159,27 @@ class WebhookSender:
         """Deliver one pull request event; `extra` adds action-specific payload fields."""
         for hook in self._hooks_for(repo):
             if hook.flavour == "github":
-                payload = {
-                    "action": action,
-                    "number": pr.number,
-                    "pull_request": self.gh.pull(repo, pr),
-                    "repository": self.gh.repository(repo),
-                    "sender": self.gh.account(pr.merged_by or pr.author),
-                }
-                payload.update(extra or {})
+                payload = self.payloads.github_pull_request(repo, pr, action, extra)
                 self._send(hook, "pull_request", payload, f"pull-request-{action}")
             else:
                 gl_action = "merge" if pr.merged else GITLAB_MR_ACTIONS[action]
-                self._send(hook, "Merge Request Hook", self._gitlab_mr(repo, pr, gl_action), None)
+                self._send(
+                    hook,
+                    "Merge Request Hook",
+                    self.payloads.gitlab_merge_request(repo, pr, gl_action),
+                    None,
+                )
 
     def _push(self, repo: Repository, branch: str, before: str, after: str) -> None:
         for hook in self._hooks_for(repo):
             if hook.flavour == "github":
-                self._send(hook, "push", self._github_push(repo, branch, before, after), "push")
+                self._send(
+                    hook, "push", self.payloads.github_push(repo, branch, before, after), "push"
+                )
             else:
-                self._send(hook, "Push Hook", self._gitlab_push(repo, branch, before, after), None)
-
-    def _commits(self, repo: Repository, before: str, after: str) -> list[dict[str, Any]]:
-        if after == ZERO:
-            return []
-        shas = repo.git.commits_between(before, after) if before != ZERO else [after]
-        out = []
-        for sha in shas[-20:]:
-            info = repo.git.commit_info(sha)
-            out.append(
-                {
-                    "id": sha,
-                    "tree_id": info.tree,
-                    "distinct": True,
-                    "message": info.message,
-                    "timestamp": info.committer_date,
-                    "url": f"{self.gh.web}/{repo.full_name}/commit/{sha}",
-                    "author": {"name": info.author_name, "email": info.author_email},
-                    "committer": {"name": info.committer_name, "email": info.committer_email},
-                    "added": [],
-                    "removed": [],
-                    "modified": [],
-                }
-            )
-        return out
-
-    def _github_push(
-        self, repo: Repository, branch: str, before: str, after: str
-    ) -> dict[str, Any]:
-        commits = self._commits(repo, before, after)
-        forced = before not in (ZERO,) and after != ZERO and not repo.git.is_ancestor(before, after)
-        repository = self.gh.repository(repo)
-        repository["pushed_at"] = int(time.time())  # GitHub's push payloads use epoch seconds
-        return {
-            "ref": f"refs/heads/{branch}",
-            "before": before,
-            "after": after,
-            "created": before == ZERO,
-            "deleted": after == ZERO,
-            "forced": forced,
-            "base_ref": None,
-            "compare": f"{self.gh.web}/{repo.full_name}/compare/{before[:12]}...{after[:12]}",
-            "commits": commits,
-            "head_commit": commits[-1] if commits else None,
-            "repository": repository,
-            "pusher": {"name": "alice", "email": "alice@users.fakeforge.invalid"},
-            "sender": self.gh.user("alice"),
-        }
-
-    def _gitlab_project(self, repo: Repository) -> dict[str, Any]:
-        url = f"{self.gl.web}/{repo.full_name}"
-        return {
-            "id": repo.id,
-            "name": repo.name,
-            "description": "",
-            "web_url": url,
-            "avatar_url": None,
-            "git_ssh_url": f"{url}.git",
-            "git_http_url": f"{url}.git",
-            "namespace": repo.owner,
-            "visibility_level": 0,
-            "path_with_namespace": repo.full_name,
-            "default_branch": repo.default_branch,
-            "ci_config_path": "",
-            "homepage": url,
-            "url": f"{url}.git",
-            "ssh_url": f"{url}.git",
-            "http_url": f"{url}.git",
-        }
-
-    def _gitlab_mr(self, repo: Repository, pr: PullRequest, action: str) -> dict[str, Any]:
-        mr = self.gl.merge_request(self.forge, repo, pr, "merge_requests.get")
-        head = mr["sha"] or ZERO
-        project = self._gitlab_project(repo)
-        user = self.gl.user(pr.merged_by or pr.author) or {}
-        labels = [
-            {
-                "id": i,
-                "title": name,
-                "color": "#ededed",
-                "project_id": repo.id,
-                "type": "ProjectLabel",
-            }
-            for i, name in enumerate(pr.labels, 1)
-        ]
-        attributes = {
-            "id": pr.id,
-            "iid": pr.number,
-            "target_branch": pr.base,
-            "source_branch": pr.head,
-            "source_project_id": repo.id,
-            "target_project_id": repo.id,
-            "author_id": pr.author.id,
-            "assignee_ids": [a["id"] for a in mr["assignees"]],
-            "reviewer_ids": [r["id"] for r in mr["reviewers"]],
-            "title": pr.title,
-            "description": pr.body,
-            "created_at": pr.created_at,
-            "updated_at": pr.updated_at,
-            "state": mr["state"],
-            "draft": pr.draft,
-            "work_in_progress": pr.draft,
-            "merge_status": mr["merge_status"],
-            "detailed_merge_status": mr["detailed_merge_status"],
-            "blocking_discussions_resolved": True,
-            "first_contribution": False,
-            "url": mr["web_url"],
-            "source": project,
-            "target": project,
-            "last_commit": {"id": head, "url": f"{project['web_url']}/-/commit/{head}"},
-            "labels": labels,
-            "action": action,
-        }
-        return {
-            "object_kind": "merge_request",
-            "event_type": "merge_request",
-            "user": {k: user.get(k) for k in ("id", "name", "username", "avatar_url")},
-            "project": project,
-            "repository": {
-                "name": repo.name,
-                "url": project["url"],
-                "description": "",
-                "homepage": project["homepage"],
-            },
-            "object_attributes": attributes,
-            "labels": labels,
-            "changes": {},
-            "assignees": mr["assignees"],
-            "reviewers": mr["reviewers"],
-        }
-
-    def _gitlab_push(
-        self, repo: Repository, branch: str, before: str, after: str
-    ) -> dict[str, Any]:
-        commits = self._commits(repo, before, after)
-        return {
-            "object_kind": "push",
-            "event_name": "push",
-            "before": before,
-            "after": after,
-            "ref": f"refs/heads/{branch}",
-            "checkout_sha": None if after == ZERO else after,
-            "user_username": "alice",
-            "project_id": repo.id,
-            "project": self._gitlab_project(repo),
-            "commits": commits,
-            "total_commits_count": len(commits),
-            "repository": {"name": repo.name, "url": f"{self.gl.web}/{repo.full_name}.git"},
-        }
+                self._send(
+                    hook, "Push Hook", self.payloads.gitlab_push(repo, branch, before, after), None
+                )
 
     # ------------------------------------------------------------------ sending
     def _send(self, hook: Hook, event: str, payload: dict[str, Any], schema: str | None) -> None:
@@ -354,7 +205,7 @@ class WebhookSender:
             headers |= {
                 "User-Agent": "GitLab/17.10.0",
                 "X-Gitlab-Event": event,
-                "X-Gitlab-Instance": self.gl.web,
+                "X-Gitlab-Instance": self.gitlab_url,
                 "X-Gitlab-Webhook-UUID": str(uuid.uuid5(uuid.NAMESPACE_URL, str(hook.id))),
                 "X-Gitlab-Event-UUID": guid,
                 "Idempotency-Key": guid,
