@@ -26,7 +26,6 @@ __all__ = ["Author", "BranchHead", "Git", "clone_dir_name"]
 
 _ENV = {
     "GIT_TERMINAL_PROMPT": "0",  # never wait for a password on a terminal nobody watches
-    "GIT_ASKPASS": "",
     "LC_ALL": "C",  # stable messages to classify push failures
     "GIT_EDITOR": "true",
 }
