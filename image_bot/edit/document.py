@@ -29,19 +29,31 @@ YamlPath = tuple[str | int, ...]
 _TEMPLATED = re.compile(r"\{\{|\$\{?[A-Za-z_]|<[^>]*>")
 
 
-@dataclass(frozen=True, slots=True)
 class Lines:
-    """Line starts of a text, to turn offsets into 1-based line and column (code points)."""
+    """Line starts of a text (found on first use), to turn offsets into 1-based line and
+    column (code points).
+    """
 
-    starts: tuple[int, ...]
+    __slots__ = ("_starts", "text")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self._starts: list[int] | None = None
 
     @classmethod
     def of(cls, text: str) -> Lines:
-        return cls((0, *(m.end() for m in re.finditer("\n", text))))
+        return cls(text)
 
     def span(self, start: int, end: int) -> Span:
-        line = bisect.bisect_right(self.starts, start) - 1
-        return Span(start, end, line + 1, start - self.starts[line] + 1)
+        if self._starts is None:
+            starts = [0]
+            position = self.text.find("\n")
+            while position >= 0:
+                starts.append(position + 1)
+                position = self.text.find("\n", position + 1)
+            self._starts = starts
+        line = bisect.bisect_right(self._starts, start) - 1
+        return Span(start, end, line + 1, start - self._starts[line] + 1)
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
@@ -14,7 +15,8 @@ from image_bot.edit.custom import CustomFinder, CustomTarget, parse_path
 from image_bot.edit.document import Lines, YamlDocument, embedded_documents, walk
 from image_bot.edit.finders import FINDERS, Finder
 from image_bot.edit.globs import glob_match
-from image_bot.edit.scalars import Scalar, Style, index_text
+from image_bot.edit.parallel import map_chunks
+from image_bot.edit.scalars import index_text
 from image_bot.model import Occurrence, Skipped
 
 __all__ = ["CustomTarget", "FindResult", "find_in_text", "find_references", "may_hold_reference"]
@@ -40,16 +42,30 @@ def find_references(
     extra_names: Sequence[str] = (),
     targets: Sequence[CustomTarget] = (),
     max_bytes: int = 1_000_000,
+    workers: int = 1,
 ) -> FindResult:
     """Every image reference in the YAML files under `root` (paths in results are relative).
 
     Files are those matching `include` (or named like `extra_names`, or `Kustomization`) and no
     `exclude` glob. A cheap bytes search decides which files are parsed at all. Files over
-    `max_bytes`, not UTF-8, unparsable, or Helm templates are reported in `skipped`.
+    `max_bytes`, not UTF-8, unparsable, or Helm templates are reported in `skipped`. With
+    `workers` > 1 a big tree is read in that many processes (the result is the same).
     """
+    paths = _files(root, include, exclude, extra_names)
+    job = partial(_find_in_files, root, tuple(targets), max_bytes)
+    results = map_chunks(job, paths, workers)
+    return FindResult(
+        tuple(occ for result in results for occ in result.occurrences),
+        tuple(skip for result in results for skip in result.skipped),
+    )
+
+
+def _find_in_files(
+    root: Path, targets: Sequence[CustomTarget], max_bytes: int, paths: Sequence[str]
+) -> FindResult:
     occurrences: list[Occurrence] = []
     skipped: list[Skipped] = []
-    for path in _files(root, include, exclude, extra_names):
+    for path in paths:
         full = root / path
         try:
             size = full.stat().st_size
@@ -130,7 +146,7 @@ def find_in_text(
     for region in tree.documents:
         index += region.count
         document = YamlDocument(path, index, region.root, text, lines)
-        documents = [document, *_embedded(document, tree.scalars, region.start, region.end)]
+        documents = [document, *_embedded(document, tree.literals, region.start, region.end)]
         found: list[Occurrence] = []
         for finder in all_finders:
             for each in documents:
@@ -151,19 +167,19 @@ def find_in_text(
 
 
 def _embedded(
-    document: YamlDocument, scalars: Iterable[Scalar], start: int, end: int
+    document: YamlDocument, literals: Iterable[ScalarNode], start: int, end: int
 ) -> list[YamlDocument]:
     """Documents held in literal block scalars of `document` that mention images."""
-    literal = {
-        id(s.node)
-        for s in scalars
-        if s.style is Style.LITERAL and start <= s.start < end and "image" in s.node.value
+    wanted = {
+        id(node)
+        for node in literals
+        if start <= node.start_mark.index < end and "image" in node.value
     }
-    if not literal:
+    if not wanted:
         return []
     out: list[YamlDocument] = []
     for here, node in walk(document.root):
-        if id(node) in literal and isinstance(node, ScalarNode) and here[:1] != ("metadata",):
+        if id(node) in wanted and isinstance(node, ScalarNode) and here[:1] != ("metadata",):
             out += embedded_documents(document, node, here)
     return out
 

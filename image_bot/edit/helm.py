@@ -76,8 +76,13 @@ class ImageFieldFinder:
 
 
 def _is_image_key(key: str) -> bool:
+    if "mage" not in key and "MAGE" not in key:  # a cheap first look
+        return False
     lower = key.lower()
     return lower.endswith(("image", "imagename")) and lower != "pullimage"
+
+
+_SPLIT_NAME_KEYS = frozenset({"repository", "image", "name", "repo"})
 
 
 def find_in_tree(
@@ -87,10 +92,14 @@ def find_in_tree(
     for here, node in walk(root, path):
         if not isinstance(node, MappingNode):
             continue
-        key = str(here[-1]) if here and isinstance(here[-1], str) else ""
-        split = _split(document, node, here, key, kind)
-        if split is not None:
-            yield split
+        keys = [key.value for key, _ in node.value if isinstance(key, ScalarNode)]
+        if not _SPLIT_NAME_KEYS.isdisjoint(keys):
+            key = str(here[-1]) if here and isinstance(here[-1], str) else ""
+            split = _split(document, node, here, key, kind)
+            if split is not None:
+                yield split
+                continue
+        if not any(_is_image_key(key) for key in keys):
             continue
         for key_node, value in mapping_items(node):
             if not isinstance(value, ScalarNode) or not _is_image_key(key_node.value):

@@ -8,10 +8,12 @@ import os
 import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 
 from ruamel.yaml.error import YAMLError
 
+from image_bot.edit.parallel import map_chunks
 from image_bot.edit.scalars import (
     EMBEDDED,
     Scalar,
@@ -95,18 +97,32 @@ def rewrite_text(path: str, text: str, changes: Sequence[Change]) -> FileChange:
     return FileChange(path, before, after, tuple(rendered))
 
 
-def rewrite_tree(root: Path, changes: Sequence[Change]) -> tuple[list[FileChange], list[Skipped]]:
+def rewrite_tree(
+    root: Path, changes: Sequence[Change], *, workers: int = 1
+) -> tuple[list[FileChange], list[Skipped]]:
     """Read each file the changes touch and rewrite it; nothing is written.
 
     Returns the FileChanges that change something, and a Skipped per file that could not be
-    rewritten safely (that file's changes are all dropped, the file is left as it is).
+    rewritten safely (that file's changes are all dropped, the file is left as it is). With
+    `workers` > 1 many files are rewritten in that many processes (the result is the same).
     """
     by_path: dict[str, list[Change]] = {}
     for change in changes:
         by_path.setdefault(change.occurrence.path, []).append(change)
+    groups = sorted(by_path.items())
+    results = map_chunks(partial(_rewrite_files, root), groups, workers)
+    return (
+        [change for rewritten, _ in results for change in rewritten],
+        [skip for _, skipped in results for skip in skipped],
+    )
+
+
+def _rewrite_files(
+    root: Path, groups: Sequence[tuple[str, list[Change]]]
+) -> tuple[list[FileChange], list[Skipped]]:
     rewritten: list[FileChange] = []
     skipped: list[Skipped] = []
-    for path, group in sorted(by_path.items()):
+    for path, group in groups:
         try:
             text = (root / path).read_bytes().decode("utf-8")  # as the finder reads it
             file_change = rewrite_text(path, text, group)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import bisect
 import re
+import threading
 import warnings
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import lru_cache
@@ -13,6 +14,8 @@ from functools import lru_cache
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from ruamel.yaml.resolver import VersionedResolver
+from ruamel.yaml.tag import Tag
 
 __all__ = [
     "EMBEDDED",
@@ -141,20 +144,55 @@ class Document:
     count: int  # documents the region parses to: empty ones before it, then this one
 
 
-@dataclass(frozen=True, slots=True)
 class Tree:
-    """A composed text: document regions and roots, scalars by offset, the preferred quote."""
+    """A composed text: document regions and roots, problems, and (built on first use) its
+    scalars by offset and the quote style the file prefers.
+    """
 
-    documents: tuple[Document, ...]
-    scalars: tuple[Scalar, ...]
-    prefer: Style
-    problems: tuple[str, ...]
+    __slots__ = ("_prefer", "_scalars", "documents", "literals", "problems", "text")
+
+    def __init__(
+        self,
+        text: str,
+        documents: tuple[Document, ...],
+        problems: tuple[str, ...],
+        literals: tuple[ScalarNode, ...],
+    ) -> None:
+        self.text = text
+        self.documents = documents
+        self.problems = problems
+        self.literals = literals  # `|` block scalars: they may hold YAML of their own
+        self._scalars: tuple[Scalar, ...] | None = None
+        self._prefer = Style.DOUBLE
+
+    @property
+    def scalars(self) -> tuple[Scalar, ...]:
+        """Every scalar (aliases once), sorted by offset."""
+        if self._scalars is None:
+            found = [
+                _scalar(self.text, node, flow)
+                for document in self.documents
+                for node, flow in _scalar_nodes(document.root)
+            ]
+            found.sort(key=lambda s: s.start)
+            singles = sum(s.style is Style.SINGLE for s in found)
+            doubles = sum(s.style is Style.DOUBLE for s in found)
+            self._prefer = Style.SINGLE if singles > doubles else Style.DOUBLE
+            self._scalars = tuple(found)
+        return self._scalars
+
+    @property
+    def prefer(self) -> Style:
+        """The quotes to add: the file's majority, double when it has no quoted scalars."""
+        _ = self.scalars
+        return self._prefer
 
     def enclosing(self, start: int, end: int) -> Scalar | None:
         """The scalar whose region holds `[start, end)`, if any (regions never overlap)."""
-        i = bisect.bisect_right(self.scalars, start, key=lambda s: s.start) - 1
-        while i >= 0 and self.scalars[i].end >= start:
-            found = self.scalars[i]
+        scalars = self.scalars
+        i = bisect.bisect_right(scalars, start, key=lambda s: s.start) - 1
+        while i >= 0 and scalars[i].end >= start:
+            found = scalars[i]
             if found.start <= start and end <= found.end:
                 return found
             i -= 1
@@ -162,10 +200,11 @@ class Tree:
 
     def empty_at(self, position: int) -> Scalar | None:
         """The empty (null) scalar ruamel placed at `position`, if any."""
-        i = bisect.bisect_left(self.scalars, position, key=lambda s: s.start)
-        while i < len(self.scalars) and self.scalars[i].start == position:
-            if self.scalars[i].end == position:
-                return self.scalars[i]
+        scalars = self.scalars
+        i = bisect.bisect_left(scalars, position, key=lambda s: s.start)
+        while i < len(scalars) and scalars[i].start == position:
+            if scalars[i].end == position:
+                return scalars[i]
             i += 1
         return None
 
@@ -183,18 +222,25 @@ def compose(text: str) -> list[Node | None]:
         warnings.simplefilter("ignore")
         if not text.startswith("\ufeff"):
             try:
-                return list(YAML(typ="safe", pure=False).compose_all(text))
+                return _compose_with(_yaml(pure=False), text)
             except YAMLError:
                 pass
-        return list(_yaml().compose_all(text))
+        return _compose_with(_yaml(pure=True), text)
+
+
+def _compose_with(yaml: YAML, text: str) -> list[Node | None]:
+    try:
+        return list(yaml.compose_all(text))
+    finally:
+        yaml.doc_infos.clear()  # a reused loader keeps one entry per parse otherwise
 
 
 @lru_cache(maxsize=4)
 def index_text(text: str) -> Tree:
-    """Compose `text` once and index its scalars (cached: a big file is read for many refs)."""
+    """Compose `text` once and index it (cached: a big file is read for many refs)."""
     documents = []
-    scalars: list[Scalar] = []
     problems: list[str] = []
+    literals: list[ScalarNode] = []
     previous_end = 0
     empty = 0
     for root in compose(text):
@@ -206,50 +252,129 @@ def index_text(text: str) -> Tree:
             start = marker.end()  # a slice must not begin with the previous document's `...`
         documents.append(Document(start, end, root, empty + 1))
         previous_end, empty = end, 0
-        seen: set[int] = set()
-        for node, flow in _walk(root, flow=False, seen=seen, problems=problems):
-            scalars.append(_scalar(text, node, flow))
-    scalars.sort(key=lambda s: s.start)
-    singles = sum(s.style is Style.SINGLE for s in scalars)
-    doubles = sum(s.style is Style.DOUBLE for s in scalars)
-    prefer = Style.SINGLE if singles > doubles else Style.DOUBLE
-    return Tree(tuple(documents), tuple(scalars), prefer, tuple(problems))
+        _check(root, problems, literals)
+    return Tree(text, tuple(documents), tuple(problems), tuple(literals))
 
 
-def _yaml() -> YAML:
-    return YAML(typ="safe", pure=True)
+_Table = dict[str | None, list[tuple[str, re.Pattern[str]]]]
 
 
-def _walk(
-    node: Node, *, flow: bool, seen: set[int], problems: list[str]
-) -> Iterator[tuple[ScalarNode, bool]]:
-    if id(node) in seen:  # an alias: already visited where its anchor is
-        return
-    seen.add(id(node))
-    if isinstance(node, ScalarNode):
-        yield node, flow
-        return
-    inner = flow or bool(getattr(node, "flow_style", False))
-    if isinstance(node, SequenceNode):
-        for item in node.value:
-            yield from _walk(item, flow=inner, seen=seen, problems=problems)
-    elif isinstance(node, MappingNode):
-        keys: set[tuple[str | None, str]] = set()
-        for key, value in node.value:
-            if isinstance(key, ScalarNode) and key.tag != _MERGE_TAG:
-                if (key.tag, key.value) in keys:
+class _Resolver(VersionedResolver):
+    """ruamel's YAML 1.2 resolver with its rule table looked up once per parse.
+
+    The stock one looks the table up for every scalar, and under the C parser each lookup
+    raises and catches an AttributeError (there is no Python scanner to ask for a `%YAML`
+    directive): most of the parse time. Documents are read as YAML 1.2 either way. Resolved
+    tags are shared objects, so comparing two nodes' tags is cheap.
+    """
+
+    @property
+    def versioned_resolver(self) -> _Table:
+        table: _Table = VersionedResolver.versioned_resolver.fget(self)  # type: ignore[attr-defined]
+        return table
+
+    def resolve(self, kind: type[Node], value: str, implicit: tuple[bool, bool]) -> Tag:
+        if kind is ScalarNode and implicit[0] and not self.yaml_path_resolvers:
+            rules = _RULES or _rules(self.versioned_resolver)
+            for suffix, pattern in rules.get(value[:1], rules[None]):
+                if pattern.match(value):
+                    return _shared_tag(suffix)
+            return _shared_tag(STR_TAG)
+        resolved: Tag = super().resolve(kind, value, implicit)
+        return resolved
+
+
+_RULES: dict[str | None, tuple[tuple[str, re.Pattern[str]], ...]] = {}
+
+
+def _rules(table: _Table) -> dict[str | None, tuple[tuple[str, re.Pattern[str]], ...]]:
+    """The YAML 1.2 rules by first character, the catch-all ones appended (built once)."""
+    anywhere = tuple(table.get(None, ()))
+    _RULES.update({first: (*found, *anywhere) for first, found in table.items()})
+    _RULES[None] = anywhere
+    return _RULES
+
+
+_LOCAL = threading.local()
+
+
+def _yaml(*, pure: bool) -> YAML:
+    """One loader per thread and kind (making one globs ruamel's plug-in folders each time)."""
+    cached: YAML | None = getattr(_LOCAL, f"pure_{pure}", None)
+    if cached is None:
+        cached = YAML(typ="safe", pure=pure)
+        cached.Resolver = _Resolver
+        setattr(_LOCAL, f"pure_{pure}", cached)
+    return cached
+
+
+@lru_cache(maxsize=64)
+def _shared_tag(suffix: str) -> Tag:
+    return Tag(suffix=suffix)
+
+
+def _same_tag(a: Node, b: Node) -> bool:
+    first, second = a.ctag, b.ctag
+    return first is second or (first.handle, first.suffix) == (second.handle, second.suffix)
+
+
+def _check(root: Node, problems: list[str], literals: list[ScalarNode]) -> None:
+    """Note duplicate and non-scalar keys, and collect `|` scalars (aliases visited once)."""
+    seen: set[int] = set()
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, ScalarNode):
+            if node.style == "|":
+                literals.append(node)
+        elif isinstance(node, SequenceNode):
+            stack.extend(node.value)
+        elif isinstance(node, MappingNode):
+            keys: dict[str, Node] = {}
+            for key, value in node.value:
+                stack.append(value)
+                if not isinstance(key, ScalarNode):
+                    problems.append(f"a non-scalar mapping key on line {key.start_mark.line + 1}")
+                    stack.append(key)
+                    continue
+                earlier = keys.setdefault(key.value, key)
+                if earlier is not key and key.tag == earlier.tag and key.tag != _MERGE_TAG:
                     line = key.start_mark.line + 1
                     problems.append(f"duplicate key {key.value!r} on line {line}")
-                keys.add((key.tag, key.value))
-            elif not isinstance(key, ScalarNode):
-                problems.append(f"a non-scalar mapping key on line {key.start_mark.line + 1}")
-            yield from _walk(key, flow=inner, seen=seen, problems=problems)
-            yield from _walk(value, flow=inner, seen=seen, problems=problems)
+
+
+def _scalar_nodes(root: Node) -> list[tuple[ScalarNode, bool]]:
+    """Every scalar under `root` with whether it sits in flow style (aliases once)."""
+    seen: set[int] = set()
+    out: list[tuple[ScalarNode, bool]] = []
+    stack: list[tuple[Node, bool]] = [(root, False)]
+    while stack:
+        node, flow = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, ScalarNode):
+            out.append((node, flow))
+            continue
+        inner = flow or bool(getattr(node, "flow_style", False))
+        if isinstance(node, SequenceNode):
+            stack.extend((item, inner) for item in node.value)
+        elif isinstance(node, MappingNode):
+            for key, value in node.value:
+                stack.append((key, inner))
+                stack.append((value, inner))
+    return out
+
+
+_STYLES = {style.value: style for style in Style}
 
 
 def _scalar(text: str, node: ScalarNode, flow: bool) -> Scalar:
     start, end = node.start_mark.index, node.end_mark.index
-    style = Style(node.style or "")
+    style = _STYLES[node.style or ""]
     if style in (Style.SINGLE, Style.DOUBLE):
         content_start, content_end = text.index(style.value, start) + 1, end - 1
     elif style is Style.PLAIN and text[start:end].endswith(node.value):
@@ -279,7 +404,7 @@ def difference(
         return f"line {line}: the structure changed"
     if isinstance(old, ScalarNode):
         if id(old) not in expected:
-            same = old.tag == new.tag and old.value == new.value
+            same = old.value == new.value and _same_tag(old, new)
             return "" if same else f"line {line}: {old.value!r} became {new.value!r}"
         want = expected[id(old)]
         if new.tag != STR_TAG and (new.tag != old.tag or str(new.tag).startswith(_CORE)):
@@ -289,7 +414,7 @@ def difference(
         if want is not None and new.value != want:
             return f"line {line}: {new.value!r} instead of {want!r}"
         return ""
-    if old.tag != new.tag or len(old.value) != len(new.value):
+    if len(old.value) != len(new.value) or not _same_tag(old, new):
         return f"line {line}: the structure changed"
     pairs: list[tuple[Node, Node]] = []
     if isinstance(old, MappingNode):
