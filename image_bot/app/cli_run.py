@@ -25,8 +25,6 @@ from image_bot.errors import ConfigError
 from image_bot.pipeline import OpenRegistry, PassOptions, Progress, run_pass
 from image_bot.publish.forge import Forge
 from image_bot.publish.git import Git
-from image_bot.publish.github import GitHubForge
-from image_bot.publish.gitlab import GitLabForge
 from image_bot.publish.local import LocalForge
 from image_bot.scan.oci import OCIRegistry
 from image_bot.scan.registry import Registry
@@ -50,6 +48,10 @@ def forge_for(repo: RepositorySpec, git: Git) -> Forge:
     prefix = repo.branch_prefix
     if spec.type == "local":
         return LocalForge(git, repo.base, prefix, repo.commit.author_email)
+    # The API clients load only when a repository uses them (PyGithub alone takes ~0.2 s).
+    from image_bot.publish.github import GitHubForge  # noqa: PLC0415
+    from image_bot.publish.gitlab import GitLabForge  # noqa: PLC0415
+
     api = spec.api_base or ""
     if spec.type == "github" and spec.app is not None:
         return GitHubForge.for_installation(
