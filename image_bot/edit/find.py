@@ -161,9 +161,7 @@ def find_in_text(
                     found.append(item)
         found.sort(key=lambda occ: min(span.start for span in occ.spans.values()))
         occurrences.extend(found)
-    found_lines = {occ.line for occ in occurrences}
-    left_out = [s for s in skipped.values() if s.line not in found_lines]
-    return FindResult(tuple(occurrences), tuple(left_out))
+    return FindResult(tuple(occurrences), tuple(skipped.values()))
 
 
 def _embedded(

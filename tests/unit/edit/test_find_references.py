@@ -1,0 +1,78 @@
+"""find_references: which files are read, which are skipped and why, and the result's order."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from image_bot.edit.find import CustomTarget, find_references, may_hold_reference
+from image_bot.model import Part
+
+POD = "apiVersion: v1\nkind: Pod\nspec:\n  containers:\n    - image: nginx:{tag}\n"
+
+
+def write(root: Path, path: str, text: str | bytes) -> None:
+    target = root / path
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(text, bytes):
+        target.write_bytes(text)
+    else:
+        target.write_text(text)
+
+
+def test_include_exclude_extra_names_and_ignored_folders(tmp_path: Path) -> None:
+    write(tmp_path, "a.yaml", POD.format(tag="1"))
+    write(tmp_path, "b/c.yml", POD.format(tag="2"))
+    write(tmp_path, "b/vendor/d.yaml", POD.format(tag="3"))
+    write(tmp_path, "e.json", POD.format(tag="4"))
+    write(tmp_path, "pod.manifest", POD.format(tag="5"))
+    write(tmp_path, ".git/x.yaml", POD.format(tag="6"))
+    write(tmp_path, "Kustomization", "images:\n  - name: nginx\n    newTag: '7'\n")
+
+    found = find_references(tmp_path, exclude=["**/vendor/**"], extra_names=["pod.manifest"])
+    assert [(o.path, o.ref.tag) for o in found.occurrences] == [
+        ("Kustomization", "7"),
+        ("a.yaml", "1"),
+        ("b/c.yml", "2"),
+        ("pod.manifest", "5"),
+    ]
+    only_b = find_references(tmp_path, include=["b/**/*.y*ml"])
+    assert [o.path for o in only_b.occurrences] == ["Kustomization", "b/c.yml", "b/vendor/d.yaml"]
+
+
+def test_files_left_alone_are_reported_with_file_and_reason(tmp_path: Path) -> None:
+    write(tmp_path, "big.yaml", POD.format(tag="1") + "# image padding\n" * 100)
+    write(tmp_path, "latin1.yaml", "image: caf\xe9\n".encode("latin-1"))
+    write(tmp_path, "broken.yaml", "image: [nginx\n")
+    write(tmp_path, "chart/templates/dep.yaml", "image: {{ .Values.image }}\n{{- end }}\n")
+    write(tmp_path, "unrelated-broken.yaml", "a: [b\n")  # no image: never parsed
+
+    found = find_references(tmp_path, max_bytes=1000)
+    reasons = {s.path: s.reason for s in found.skipped}
+    assert found.occurrences == ()
+    assert reasons["big.yaml"].startswith("larger than 1000 bytes")
+    assert reasons["latin1.yaml"] == "not UTF-8 text"
+    assert reasons["broken.yaml"].startswith("not valid YAML")
+    assert reasons["chart/templates/dep.yaml"].startswith("Helm template")
+    assert "unrelated-broken.yaml" not in reasons
+    assert [s.line for s in found.skipped if s.path == "broken.yaml"] == [2]
+
+
+def test_the_pre_filter_looks_for_image_words_and_target_keys() -> None:
+    assert may_hold_reference(b"spec:\n  image: x\n", "a.yaml")
+    assert may_hold_reference(b"spec:\n  sidecarImage: x\n", "a.yaml")
+    assert not may_hold_reference(b"kind: Service\n", "a.yaml")
+    target = CustomTarget("db/*.yaml", "spec.version", "postgres", Part.TAG)
+    assert may_hold_reference(b"spec:\n  version: 16\n", "db/a.yaml", [target])
+    assert not may_hold_reference(b"spec:\n  version: 16\n", "other/a.yaml", [target])
+
+
+def test_worker_processes_give_the_same_result(tmp_path: Path) -> None:
+    for i in range(240):
+        write(tmp_path, f"apps/{i:03}.yaml", POD.format(tag=f"1.{i}"))
+        write(tmp_path, f"config/{i:03}.yaml", "kind: ConfigMap\ndata: {}\n")
+    write(tmp_path, "apps/broken.yaml", "image: [\n")
+    alone = find_references(tmp_path)
+    together = find_references(tmp_path, workers=2)
+    assert together == alone
+    assert len(alone.occurrences) == 240
+    assert [s.path for s in alone.skipped] == ["apps/broken.yaml"]
