@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from image_bot.edit.find import find_references
+from image_bot.edit.find import CustomTarget, find_references
 from image_bot.edit.rewrite import rewrite_tree, write_changes
 from image_bot.model import Change, FileChange, ImageName, ImageRef, Skipped
 from image_bot.reference import validate_tag
@@ -26,17 +26,24 @@ class SetResult:
     unmatched: tuple[ImageName, ...]  # requested images with no reference under the root
 
 
-def set_tags(root: Path, assignments: Mapping[ImageName, str], *, dry_run: bool) -> SetResult:
+def set_tags(
+    root: Path,
+    assignments: Mapping[ImageName, str],
+    *,
+    dry_run: bool,
+    targets: Sequence[CustomTarget] = (),
+) -> SetResult:
     """Set every reference under `root` whose normalized name is a key to that key's tag.
 
     A digest that pinned the old tag is dropped (`nginx:1.25@sha256:...` becomes `nginx:1.27`,
     a separate `digest:` key becomes `""`): it would pin the old image. Nothing is written
     when `dry_run`; the unified diff (`a/`, `b/`, paths relative to `root`) is returned
-    either way. Raises InvalidReference for a tag that is not valid.
+    either way. `targets` are config-declared fields to look in too. Raises InvalidReference
+    for a tag that is not valid.
     """
     for tag in assignments.values():
         validate_tag(tag)
-    found = find_references(root)
+    found = find_references(root, targets=targets)
     changes = [
         Change(occurrence, occurrence.ref, ImageRef(occurrence.ref.name, new_tag))
         for occurrence in found.occurrences

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from image_bot.edit.find import find_references
+from image_bot.edit.find import CustomTarget, find_references
 from image_bot.edit.manual import set_tags, unified_diff
 from image_bot.edit.rewrite import rewrite_tree, write_changes
-from image_bot.model import Change, ImageName, ImageRef
+from image_bot.model import Change, ImageName, ImageRef, Part
 from image_bot.reference import parse_name
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "edit"
@@ -25,6 +25,14 @@ def _targets(case: Path) -> dict[ImageName, tuple[str, str | None]]:
         tag, digest = (value, None) if isinstance(value, str) else (value["tag"], value["digest"])
         targets[parse_name(name)] = (tag, digest)
     return targets
+
+
+def _custom_targets(case: Path) -> list[CustomTarget]:
+    declared = json.loads((case / "case.json").read_text()).get("targets", [])
+    return [
+        CustomTarget(t["files"], t["path"], t.get("image"), Part(t.get("part", "whole")))
+        for t in declared
+    ]
 
 
 def _tree(root: Path) -> dict[str, bytes]:
@@ -44,7 +52,7 @@ def test_golden_tree(case: Path, tmp_path: Path) -> None:
     work = tmp_path / "tree"
     shutil.copytree(case / "input", work)
     targets = _targets(case)
-    found = find_references(work)
+    found = find_references(work, targets=_custom_targets(case))
     changes = [
         Change(occurrence, occurrence.ref, ImageRef(occurrence.ref.name, *target))
         for occurrence in found.occurrences
@@ -71,7 +79,8 @@ def test_set_tags_matches_the_golden_tree(case: Path, tmp_path: Path) -> None:
     shutil.copytree(case / "input", work)
     assignments = {name: tag for name, (tag, _) in _targets(case).items()}
 
-    result = set_tags(work, assignments, dry_run=True)
+    targets = _custom_targets(case)
+    result = set_tags(work, assignments, dry_run=True, targets=targets)
     file_changes, diff = result.changes, result.diff
     assert _tree(work) == _tree(case / "input"), "a dry run writes nothing"
     expected = _tree(case / "expected")
@@ -84,11 +93,12 @@ def test_set_tags_matches_the_golden_tree(case: Path, tmp_path: Path) -> None:
     for fc in file_changes:
         assert f"--- a/{fc.path}\n+++ b/{fc.path}\n" in diff
 
-    again = set_tags(work, assignments, dry_run=False)
+    again = set_tags(work, assignments, dry_run=False, targets=targets)
     assert again.diff == diff
     assert [fc.path for fc in again.changes] == [fc.path for fc in file_changes]
     assert _tree(work) == expected
-    assert set_tags(work, assignments, dry_run=False).changes == (), "a second run: no change"
+    second = set_tags(work, assignments, dry_run=False, targets=targets)
+    assert second.changes == (), "a second run changes nothing"
 
 
 def test_set_tags_drops_a_digest_that_pinned_the_old_tag(tmp_path: Path) -> None:
