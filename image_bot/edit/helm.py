@@ -18,6 +18,7 @@ from image_bot.edit.document import (
     string_value,
     walk,
 )
+from image_bot.edit.kubernetes import pod_spec_paths
 from image_bot.edit.refs import Found, SplitParts, split_occurrence, whole_occurrence
 from image_bot.model import OccurrenceKind
 
@@ -26,6 +27,11 @@ __all__ = ["HelmValuesFinder", "ImageFieldFinder", "find_in_tree"]
 # Objects whose image fields are not deployed references: what to scan, or an update rule.
 NOT_DEPLOYED = frozenset(
     {"ImageRepository", "ImagePolicy", "ImageUpdateAutomation", "ImageUpdater"}
+)
+# Built-in workloads hold images only in their pod template, which KubernetesFinder reads.
+WORKLOADS = frozenset(
+    {"Pod", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "ReplicationController"}
+    | {"Job", "CronJob", "PodTemplate"}
 )
 _TAG_KEYS = ("tag", "imageTag")
 _DIGEST_KEYS = ("digest", "sha")
@@ -70,9 +76,19 @@ class ImageFieldFinder:
     kind: ClassVar[str] = OccurrenceKind.IMAGE_FIELD
 
     def find(self, document: YamlDocument) -> Iterator[Found]:
-        if document.kind is None or document.kind in NOT_DEPLOYED:
+        kind = document.kind
+        if kind is None or kind in NOT_DEPLOYED:
             return
-        yield from find_in_tree(document, document.root, (), OccurrenceKind.IMAGE_FIELD)
+        if kind not in WORKLOADS:
+            yield from find_in_tree(document, document.root, (), OccurrenceKind.IMAGE_FIELD)
+            return
+        for spec_path in pod_spec_paths(kind):  # only volumes are left to look at
+            volumes: Node | None = document.root
+            for key in (*spec_path, "volumes"):
+                volumes = child(volumes, str(key))
+            if volumes is not None:
+                path = (*spec_path, "volumes")
+                yield from find_in_tree(document, volumes, path, OccurrenceKind.IMAGE_FIELD)
 
 
 def _is_image_key(key: str) -> bool:
