@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import bisect
 import re
 import threading
 import warnings
@@ -145,11 +144,11 @@ class Document:
 
 
 class Tree:
-    """A composed text: document regions and roots, problems, and (built on first use) its
-    scalars by offset and the quote style the file prefers.
+    """A composed text: document regions and roots, problems, the quote style the file
+    prefers, and (built on first use) all its scalars by offset.
     """
 
-    __slots__ = ("_prefer", "_scalars", "documents", "literals", "problems", "text")
+    __slots__ = ("_scalars", "documents", "literals", "prefer", "problems", "text")
 
     def __init__(
         self,
@@ -157,13 +156,14 @@ class Tree:
         documents: tuple[Document, ...],
         problems: tuple[str, ...],
         literals: tuple[ScalarNode, ...],
+        prefer: Style,
     ) -> None:
         self.text = text
         self.documents = documents
         self.problems = problems
         self.literals = literals  # `|` block scalars: they may hold YAML of their own
+        self.prefer = prefer  # quotes to add: the file's majority, double when none
         self._scalars: tuple[Scalar, ...] | None = None
-        self._prefer = Style.DOUBLE
 
     @property
     def scalars(self) -> tuple[Scalar, ...]:
@@ -175,38 +175,50 @@ class Tree:
                 for node, flow in _scalar_nodes(document.root)
             ]
             found.sort(key=lambda s: s.start)
-            singles = sum(s.style is Style.SINGLE for s in found)
-            doubles = sum(s.style is Style.DOUBLE for s in found)
-            self._prefer = Style.SINGLE if singles > doubles else Style.DOUBLE
             self._scalars = tuple(found)
         return self._scalars
 
-    @property
-    def prefer(self) -> Style:
-        """The quotes to add: the file's majority, double when it has no quoted scalars."""
-        _ = self.scalars
-        return self._prefer
-
     def enclosing(self, start: int, end: int) -> Scalar | None:
         """The scalar whose region holds `[start, end)`, if any (regions never overlap)."""
-        scalars = self.scalars
-        i = bisect.bisect_right(scalars, start, key=lambda s: s.start) - 1
-        while i >= 0 and scalars[i].end >= start:
-            found = scalars[i]
-            if found.start <= start and end <= found.end:
-                return found
-            i -= 1
+        for document in self.documents:
+            found = _descend(document.root, start, end)
+            if found is not None:
+                return _scalar(self.text, *found)
         return None
 
     def empty_at(self, position: int) -> Scalar | None:
         """The empty (null) scalar ruamel placed at `position`, if any."""
-        scalars = self.scalars
-        i = bisect.bisect_left(scalars, position, key=lambda s: s.start)
-        while i < len(scalars) and scalars[i].start == position:
-            if scalars[i].end == position:
-                return scalars[i]
-            i += 1
-        return None
+        found = self.enclosing(position, position)
+        if found is None or found.start != position or found.end != position:
+            return None
+        return found
+
+
+def _descend(node: Node, start: int, end: int) -> tuple[ScalarNode, bool] | None:
+    """Walk down from `node` to the scalar holding `[start, end)`: the child that holds it and
+    starts last, at each level (a key ending where a value starts holds no part of it).
+    """
+    flow = False
+    while True:
+        if not node.start_mark.index <= start <= end <= node.end_mark.index:
+            return None
+        if isinstance(node, ScalarNode):
+            return node, flow
+        flow = flow or bool(getattr(node, "flow_style", False))
+        if isinstance(node, MappingNode):
+            children = [item for pair in node.value for item in pair]
+        elif isinstance(node, SequenceNode):
+            children = node.value
+        else:
+            return None
+        best = None
+        for item in children:
+            first, last = item.start_mark.index, item.end_mark.index
+            if first <= start and end <= last and (best is None or first >= best.start_mark.index):
+                best = item
+        if best is None:
+            return None
+        node = best
 
 
 def compose(text: str) -> list[Node | None]:
@@ -241,6 +253,7 @@ def index_text(text: str) -> Tree:
     documents = []
     problems: list[str] = []
     literals: list[ScalarNode] = []
+    quotes = {"'": 0, '"': 0}
     previous_end = 0
     empty = 0
     for root in compose(text):
@@ -252,8 +265,9 @@ def index_text(text: str) -> Tree:
             start = marker.end()  # a slice must not begin with the previous document's `...`
         documents.append(Document(start, end, root, empty + 1))
         previous_end, empty = end, 0
-        _check(root, problems, literals)
-    return Tree(text, tuple(documents), tuple(problems), tuple(literals))
+        _check(root, problems, literals, quotes)
+    prefer = Style.SINGLE if quotes["'"] > quotes['"'] else Style.DOUBLE
+    return Tree(text, tuple(documents), tuple(problems), tuple(literals), prefer)
 
 
 _Table = dict[str | None, list[tuple[str, re.Pattern[str]]]]
@@ -318,8 +332,12 @@ def _same_tag(a: Node, b: Node) -> bool:
     return first is second or (first.handle, first.suffix) == (second.handle, second.suffix)
 
 
-def _check(root: Node, problems: list[str], literals: list[ScalarNode]) -> None:
-    """Note duplicate and non-scalar keys, and collect `|` scalars (aliases visited once)."""
+def _check(
+    root: Node, problems: list[str], literals: list[ScalarNode], quotes: dict[str, int]
+) -> None:
+    """Note duplicate and non-scalar keys, collect `|` scalars and count quoted ones (aliases
+    visited once).
+    """
     seen: set[int] = set()
     stack = [root]
     while stack:
@@ -328,8 +346,11 @@ def _check(root: Node, problems: list[str], literals: list[ScalarNode]) -> None:
             continue
         seen.add(id(node))
         if isinstance(node, ScalarNode):
-            if node.style == "|":
+            style = node.style
+            if style == "|":
                 literals.append(node)
+            elif style in quotes:
+                quotes[style] += 1
         elif isinstance(node, SequenceNode):
             stack.extend(node.value)
         elif isinstance(node, MappingNode):
@@ -340,6 +361,8 @@ def _check(root: Node, problems: list[str], literals: list[ScalarNode]) -> None:
                     problems.append(f"a non-scalar mapping key on line {key.start_mark.line + 1}")
                     stack.append(key)
                     continue
+                if key.style in quotes:
+                    quotes[key.style] += 1
                 earlier = keys.setdefault(key.value, key)
                 if earlier is not key and key.tag == earlier.tag and key.tag != _MERGE_TAG:
                     line = key.start_mark.line + 1
