@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from ruamel.yaml.error import YAMLError
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from image_bot.edit.scalars import STR_TAG, compose
+from image_bot.edit.spans import STR_TAG, compose
 from image_bot.model import Span
 
 __all__ = [

@@ -16,7 +16,7 @@ from image_bot.edit.document import Lines, YamlDocument, embedded_documents, wal
 from image_bot.edit.finders import FINDERS, Finder
 from image_bot.edit.globs import glob_match
 from image_bot.edit.parallel import map_chunks
-from image_bot.edit.scalars import index_text
+from image_bot.edit.spans import index_text
 from image_bot.model import Occurrence, Skipped
 
 __all__ = ["CustomTarget", "FindResult", "find_in_text", "find_references", "may_hold_reference"]

@@ -14,18 +14,8 @@ from pathlib import Path
 from ruamel.yaml.error import YAMLError
 
 from image_bot.edit.parallel import map_chunks
-from image_bot.edit.scalars import (
-    EMBEDDED,
-    Scalar,
-    Style,
-    Tree,
-    compose,
-    difference,
-    index_text,
-    needs_quotes,
-    quote,
-    render,
-)
+from image_bot.edit.scalars import EMBEDDED, difference, needs_quotes, quote, render
+from image_bot.edit.spans import Scalar, Style, Tree, compose, index_text
 from image_bot.errors import InvalidReference, ManifestError
 from image_bot.model import (
     Change,
