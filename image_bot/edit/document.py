@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from ruamel.yaml.error import YAMLError
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from image_bot.edit.spans import STR_TAG, compose
+from image_bot.edit.spans import compose
 from image_bot.model import Span
 
 __all__ = [
@@ -20,8 +20,10 @@ __all__ = [
     "YamlPath",
     "child",
     "embedded_documents",
+    "is_templated",
     "mapping_items",
     "string_value",
+    "walk",
 ]
 
 NULL_TAG = "tag:yaml.org,2002:null"
@@ -211,8 +213,3 @@ def walk(node: Node, path: YamlPath = ()) -> Iterator[tuple[YamlPath, Node]]:
             stack.extend(reversed(items))
         elif isinstance(current, SequenceNode):
             stack.extend(reversed([((*here, i), v) for i, v in enumerate(current.value)]))
-
-
-def is_string(node: Node | None) -> bool:
-    """A scalar YAML reads as a string."""
-    return isinstance(node, ScalarNode) and node.tag == STR_TAG

@@ -128,3 +128,22 @@ def test_set_says_when_an_image_is_not_found(tree: Path) -> None:
     assert result.exit_code == 0
     assert result.stdout == ""
     assert "no reference to docker.io/library/redis" in result.stderr
+
+
+def test_refs_json_names_references_inside_a_values_block(tmp_path: Path) -> None:
+    (tmp_path / "release.yaml").write_text(
+        "apiVersion: argoproj.io/v1alpha1\nkind: Application\nspec:\n  source:\n    helm:\n"
+        "      values: |\n        image:\n          repository: acme/app\n          tag: 1.0.0\n"
+        '    plugin: {env: [{name: X, value: "1"}]}\n'
+        "---\n"
+        "apiVersion: v1\nkind: Pod\nspec:\n  containers:\n"
+        '    - image: nginx:1 # {"$imagepolicy": "a:b"}\n'
+    )
+    result = _run("refs", str(tmp_path), "--json")
+    assert result.exit_code == 0, result.stderr
+    refs = json.loads(result.stdout)["refs"]
+    assert [(r["yaml_path"], r["kind"], r["line"], r["column"]) for r in refs] == [
+        ("spec.source.helm.values|image.tag", "helm-values", 8, 23),  # first part: repository
+        ("spec.containers[0].image", "marker", 16, 14),
+    ]
+    assert refs[1]["policy"] == "a:b"
