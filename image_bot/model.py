@@ -279,7 +279,8 @@ class PullRequest:
     proposals: tuple[str, ...] = ()  # canonical refs it proposed (`docker.io/library/nginx:1.27`)
     labels: tuple[str, ...] = ()
     draft: bool = False
-    reviewers: tuple[str, ...] = ()  # requested reviewers (logins / usernames; `org/team` on GitHub)
+    # requested reviewers: logins / usernames (`org/team` on GitHub)
+    reviewers: tuple[str, ...] = ()
     assignees: tuple[str, ...] = ()
     created_at: datetime | None = None  # for the opened-per-hour limit (publish.limits)
 
