@@ -19,8 +19,8 @@ import time
 from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 
-from image_bot.app.cli_run import forge_for
 from image_bot.app.configfile import parse_config
+from image_bot.app.forges import Forges
 from image_bot.pipeline import PassOptions, run_pass
 from image_bot.scan.hosts import RegistrySettings
 from image_bot.scan.oci import OCIRegistry
@@ -95,7 +95,7 @@ def main() -> None:
                     registry.push_tags("bench/app000", ["9.0.0"], distinct=True)
                 started = time.perf_counter()
                 report = run_pass(
-                    config, open_registry=open_registry, forge_for=forge_for,
+                    config, open_registry=open_registry, forge_for=Forges(),
                     options=options, state=state,
                 )  # fmt: skip
                 wall = time.perf_counter() - started

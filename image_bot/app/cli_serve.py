@@ -13,16 +13,13 @@ import signal
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
-from contextlib import AbstractAsyncContextManager
-from datetime import timedelta
 from pathlib import Path
 from typing import Literal
 
 import click
 import uvicorn
 
-from image_bot.app.cli_run import default_cache_dir
-from image_bot.app.configfile import default_state_dir, load_config
+from image_bot.app.configfile import load_config
 from image_bot.app.exit_codes import exits_on_errors
 from image_bot.app.forges import Forges
 from image_bot.app.ignores import FILE_NAME as IGNORES_FILE
@@ -30,18 +27,20 @@ from image_bot.app.ignores import IgnoreList
 from image_bot.app.logs import setup_logging
 from image_bot.app.metrics import Metrics
 from image_bot.app.pass_results import PassOutcome
-from image_bot.app.registries import registry_settings
+from image_bot.app.pass_setup import (
+    open_state,
+    pass_options,
+    pass_settings,
+    registry_opener,
+    state_path,
+)
 from image_bot.app.registry_counts import counting
 from image_bot.app.service import PassRunner, Service
 from image_bot.app.status import ServiceState
 from image_bot.app.web import create_app
 from image_bot.app.webhooks import WebhookSecrets
-from image_bot.errors import ConfigError
 from image_bot.pipeline import PassOptions, run_pass
-from image_bot.scan.oci import OCIRegistry
-from image_bot.scan.registry import Registry
-from image_bot.spec import Config, parse_duration
-from image_bot.state import StateError, StateStore
+from image_bot.spec import Config
 
 __all__ = ["serve"]
 
@@ -58,26 +57,11 @@ def _runner(state_dir: Path | None, options: PassOptions) -> PassRunner:
     forges = Forges()
 
     def run(config: Config) -> PassOutcome:
-        settings = registry_settings(config)
         tags_fetched: Counter[str] = Counter()
-
-        def open_registry() -> AbstractAsyncContextManager[Registry]:
-            registry = OCIRegistry(settings, docker_config=config.docker_config)
-            return counting(registry, tags_fetched)
-
-        store: StateStore | None = None
-        if state_dir is not None:
-            try:
-                store = StateStore.in_dir(state_dir)
-            except StateError as error:
-                log.warning("running without a state file", extra={"error": error.message})
-        with store if store is not None else contextlib.nullcontext():
+        opener = registry_opener(config, lambda registry: counting(registry, tags_fetched))
+        with open_state(state_dir) as store:
             report = run_pass(
-                config,
-                open_registry=open_registry,
-                forge_for=forges,
-                options=options,
-                state=store,
+                config, open_registry=opener, forge_for=forges, options=options, state=store
             )
         return PassOutcome(report, tags_fetched=dict(tags_fetched))
 
@@ -112,39 +96,10 @@ def _base_branch(service: Service) -> Callable[[str], str | None]:
 
 
 @click.command("serve")
-@click.option(
-    "--config",
-    "-c",
-    "config_path",
-    type=click.Path(path_type=Path, dir_okay=False),
-    default=Path("image-bot.yaml"),
-    show_default=True,
-    envvar="IMAGE_BOT_CONFIG",
-    help="The config file (SIGHUP re-reads it).",
-)
+@pass_settings("The config file (SIGHUP re-reads it).")
 @click.option("--host", help="Listen address [default: service.host].")
 @click.option("--port", type=click.IntRange(1, 65535), help="Port [default: service.port].")
-@click.option(
-    "--state-dir",
-    type=click.Path(path_type=Path, file_okay=False),
-    help="Keep first-seen times here [default: state_dir, or $XDG_STATE_HOME/image-bot].",
-)
-@click.option("--no-state", is_flag=True, help="Keep no state.")
-@click.option(
-    "--cache-dir",
-    type=click.Path(path_type=Path, file_okay=False),
-    help="Keep clones here [default: $XDG_CACHE_HOME/image-bot/clones].",
-)
 @click.option("--dry-run", is_flag=True, help="Plan and report; push and open nothing.")
-@click.option(
-    "--tag-cache-ttl",
-    default="0s",
-    show_default=True,
-    help="Reuse tag listings younger than this (`5m`); needs state.",
-)
-@click.option(
-    "--log-format", type=click.Choice(["text", "json"]), default="text", show_default=True
-)
 @exits_on_errors
 def serve(
     *,
@@ -159,26 +114,21 @@ def serve(
     log_format: Literal["text", "json"],
 ) -> None:
     """Run passes on a schedule and on webhooks; serve probes, metrics and a status page."""
-    ttl = parse_duration(tag_cache_ttl)
-    if not isinstance(ttl, timedelta):
-        raise ConfigError(f"not a duration: {tag_cache_ttl!r}", field="--tag-cache-ttl")
+    options = pass_options(cache_dir=cache_dir, dry_run=dry_run, tag_cache_ttl=tag_cache_ttl)
     handler = setup_logging(log_format)
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
         logger = logging.getLogger(name)
         logger.handlers = [handler]  # the same redacting handler: URLs may carry tokens
         logger.propagate = False
     first = load_config(config_path)  # fail fast (exit 2) before anything starts
-    state_path = None if no_state else (state_dir or first.state_dir or default_state_dir())
-    options = PassOptions(
-        cache_dir=cache_dir or default_cache_dir(), dry_run=dry_run, tag_cache_ttl=ttl
-    )
+    state_dir = state_path(first, state_dir=state_dir, no_state=no_state)
     state, metrics = ServiceState(), Metrics()
     service = Service(
         lambda: load_config(config_path),
-        _runner(state_path, options),
+        _runner(state_dir, options),
         state=state,
         metrics=metrics,
-        ignores=IgnoreList(state_path / IGNORES_FILE if state_path is not None else None),
+        ignores=IgnoreList(state_dir / IGNORES_FILE if state_dir is not None else None),
     )
     app = create_app(
         state,

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from github import Auth
+from typing import TYPE_CHECKING
 
 from image_bot.errors import ConfigError
 from image_bot.publish.forge import Forge
 from image_bot.publish.git import Git
-from image_bot.publish.github import GitHubForge
-from image_bot.publish.github_auth import installation_auth
-from image_bot.publish.gitlab import GitLabForge
 from image_bot.publish.limits import PullRequestLimits
 from image_bot.publish.local import LocalForge
 from image_bot.spec import GitHubAppSpec, RepositorySpec
+
+if TYPE_CHECKING:
+    from github import Auth
 
 __all__ = ["Forges", "build_forge", "limits_for"]
 
@@ -42,6 +42,10 @@ class Forges:
                 branch_prefix=prefix,
                 bot_email=repository.commit.author_email,
             )
+        # The API clients load only when a repository uses them (PyGithub alone takes ~0.2 s).
+        from image_bot.publish.github import GitHubForge  # noqa: PLC0415
+        from image_bot.publish.gitlab import GitLabForge  # noqa: PLC0415
+
         api_url = forge.api_base or ""
         if forge.type == "github":
             if forge.app is not None:
@@ -59,6 +63,8 @@ class Forges:
     def _installation(
         self, app: GitHubAppSpec, api_url: str, project: str
     ) -> Auth.AppInstallationAuth:
+        from image_bot.publish.github_auth import installation_auth  # noqa: PLC0415
+
         key = (api_url, app.app_id, app.installation_id or project)
         if key not in self._installations:
             self._installations[key] = installation_auth(
