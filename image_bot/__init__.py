@@ -1,44 +1,96 @@
-"""image-bot: the GitOps deployment automator (scan -> decide -> edit -> publish)."""
+"""image-bot: the GitOps deployment automator (scan -> decide -> edit -> publish).
 
+The public surface: the values that cross stages, the plug-in protocols and the errors.
+"""
+
+from image_bot.decide.policies import Policy
+from image_bot.edit.finders import Finder
 from image_bot.errors import (
     ConfigError,
+    ForgeAuthError,
+    ForgeError,
+    GitError,
     ImageBotError,
+    ImageNotFound,
     InvalidReference,
     ManifestError,
+    PullRequestConflict,
+    PushRejected,
+    RateLimited,
+    RegistryAuthError,
     RegistryError,
+    RegistryUnavailable,
 )
 from image_bot.model import (
+    BranchReport,
+    Change,
     Decision,
+    Edit,
     Fact,
+    FileChange,
     ImageName,
     ImageRef,
     Occurrence,
     OccurrenceKind,
     Part,
+    PullRequest,
+    PullRequestState,
+    RepositoryReport,
+    RunReport,
+    ScanFailure,
+    ScanResult,
     Skipped,
     Span,
     TagFacts,
     TagList,
+    UpdatePlan,
 )
+from image_bot.publish.forge import Forge, PullRequestDraft
+from image_bot.scan.registry import Registry
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "BranchReport",
+    "Change",
     "ConfigError",
     "Decision",
+    "Edit",
     "Fact",
+    "FileChange",
+    "Finder",
+    "Forge",
+    "ForgeAuthError",
+    "ForgeError",
+    "GitError",
     "ImageBotError",
     "ImageName",
+    "ImageNotFound",
     "ImageRef",
     "InvalidReference",
     "ManifestError",
     "Occurrence",
     "OccurrenceKind",
     "Part",
+    "Policy",
+    "PullRequest",
+    "PullRequestConflict",
+    "PullRequestDraft",
+    "PullRequestState",
+    "PushRejected",
+    "RateLimited",
+    "Registry",
+    "RegistryAuthError",
     "RegistryError",
+    "RegistryUnavailable",
+    "RepositoryReport",
+    "RunReport",
+    "ScanFailure",
+    "ScanResult",
     "Skipped",
     "Span",
     "TagFacts",
     "TagList",
+    "UpdatePlan",
     "__version__",
 ]
