@@ -11,12 +11,14 @@ Config                 config.py      registries, policies, default_policy, imag
 ├── PolicySpec         policy.py      also `--policy`
 ├── ImageSpec          config.py
 ├── RepositorySpec     repository.py  forge, targets, commit, pull_request, grouping, limits
-└── ServiceSpec        service.py     schedule, webhooks (`image-bot serve`)
+├── ServiceSpec        service.py     schedule, webhooks (`image-bot serve`)
+└── GitHubAppServiceSpec github_app.py  App mode: installations discovered (`serve`)
 ```
 """
 
 from image_bot.spec.config import Config, ImageSpec, RegistrySpec
 from image_bot.spec.fields import TEMPLATE_FIELDS, parse_yaml_path
+from image_bot.spec.github_app import GitHubAppServiceSpec
 from image_bot.spec.policy import Duration, FilterSpec, PolicySpec, parse_duration
 from image_bot.spec.repository import (
     CommitSpec,
@@ -38,6 +40,7 @@ __all__ = [
     "Duration",
     "FilterSpec",
     "ForgeSpec",
+    "GitHubAppServiceSpec",
     "GitHubAppSpec",
     "GroupSpec",
     "GroupingSpec",

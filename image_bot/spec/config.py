@@ -12,6 +12,7 @@ from pydantic import Discriminator, Field, Tag, model_validator
 from image_bot.model import ImageName
 from image_bot.reference import DOCKER_HUB
 from image_bot.spec.fields import OptionalSecret, Section
+from image_bot.spec.github_app import GitHubAppServiceSpec
 from image_bot.spec.policy import PolicySpec
 from image_bot.spec.repository import RepositorySpec
 from image_bot.spec.service import ServiceSpec
@@ -98,6 +99,8 @@ class Config(Section):
     """The repositories to update."""
     service: ServiceSpec = ServiceSpec()
     """`image-bot serve` settings (schedule, listen address, webhooks)."""
+    github_app: GitHubAppServiceSpec | None = None
+    """`image-bot serve` only: also update every repository the GitHub App is installed on."""
 
     @model_validator(mode="after")
     def _unique_registries(self) -> Config:
