@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -25,7 +26,8 @@ __all__ = ["refs", "set_command"]
 @exits_on_errors
 def refs(path: Path, as_json: bool) -> None:
     """The inventory of image references under PATH, then the files skipped and why."""
-    result = find_references(path)
+    # A big tree is parsed in one process per core (a small one stays in this process).
+    result = find_references(path, workers=os.cpu_count() or 1)
     click.echo(render.refs_json(result) if as_json else render.refs_text(result))
 
 
