@@ -2,7 +2,8 @@
 
 SIGTERM/SIGINT stop the HTTP server, then the running pass finishes before the process exits
 (nothing new starts). SIGHUP re-reads the config file (schedules and repositories; webhook
-secrets and the listen address need a restart).
+secrets, the listen address and `github_app` need a restart). With `github_app`, the App's
+installed repositories join the configured ones (`app/github_app.py`).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import uvicorn
 from image_bot.app.configfile import load_config
 from image_bot.app.exit_codes import exits_on_errors
 from image_bot.app.forges import Forges
+from image_bot.app.github_app import GitHubAppRepositories
 from image_bot.app.ignores import FILE_NAME as IGNORES_FILE
 from image_bot.app.ignores import IgnoreList
 from image_bot.app.logs import setup_logging
@@ -49,14 +51,19 @@ log = logging.getLogger(__name__)
 _STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
-def _runner(state_dir: Path | None, options: PassOptions) -> PassRunner:
+def _runner(
+    state_dir: Path | None, options: PassOptions, app: GitHubAppRepositories | None
+) -> PassRunner:
     """A pass with the concrete adapters; the state file is opened in the worker thread.
 
     One `Forges` for the service's life: GitHub App installation tokens outlive a pass.
+    App repositories get clone URLs with a current installation token.
     """
     forges = Forges()
 
     def run(config: Config) -> PassOutcome:
+        if app is not None:
+            config = app.authorize(config)
         tags_fetched: Counter[str] = Counter()
         opener = registry_opener(config, lambda registry: counting(registry, tags_fetched))
         with open_state(state_dir) as store:
@@ -123,12 +130,20 @@ def serve(
     first = load_config(config_path)  # fail fast (exit 2) before anything starts
     state_dir = state_path(first, state_dir=state_dir, no_state=no_state)
     state, metrics = ServiceState(), Metrics()
+    github_app = first.github_app
+    installed = GitHubAppRepositories(github_app) if github_app is not None else None
+
+    def load() -> Config:
+        config = load_config(config_path)
+        return installed.expand(config) if installed is not None else config
+
     service = Service(
-        lambda: load_config(config_path),
-        _runner(state_dir, options),
+        load,
+        _runner(state_dir, options, installed),
         state=state,
         metrics=metrics,
         ignores=IgnoreList(state_dir / IGNORES_FILE if state_dir is not None else None),
+        refresh_repositories=installed is not None,
     )
     app = create_app(
         state,

@@ -7,6 +7,11 @@ pass. After each pass the worker updates `ServiceState` (status page, readiness)
 
 A Trigger naming repositories re-plans just those. A Trigger naming images runs every
 repository: the RunReport does not yet say which repositories use which image.
+
+GitHub App mode (`refresh_repositories`): scheduled passes, repository triggers (a push may
+change a repository's settings file) and installation changes re-load the config first, which
+re-discovers the App's repositories. The schedule is only rebuilt when it changed, so pushes
+cannot keep postponing a scheduled pass.
 """
 
 from __future__ import annotations
@@ -37,7 +42,7 @@ from image_bot.app.status import RepositoryStatus, ServiceState
 from image_bot.app.webhooks import Trigger
 from image_bot.errors import ConfigError, ImageBotError
 from image_bot.model import RunReport
-from image_bot.spec import Config
+from image_bot.spec import Config, ScheduleSpec
 
 __all__ = ["PassRunner", "Service", "Work"]
 
@@ -53,6 +58,7 @@ class Work:
     repositories: frozenset[str] | None
     reason: str
     targeted: bool = False
+    refresh: bool = False  # re-load the config (re-discover App repositories) first
 
     def merge(self, other: Work) -> Work:
         """One pass that does both."""
@@ -61,7 +67,8 @@ class Work:
         else:
             repositories = self.repositories | other.repositories
         targeted = self.targeted and other.targeted
-        return Work(repositories, f"{self.reason}; {other.reason}", targeted)
+        refresh = self.refresh or other.refresh
+        return Work(repositories, f"{self.reason}; {other.reason}", targeted, refresh)
 
 
 _STOP = object()
@@ -78,8 +85,10 @@ class Service:
         state: ServiceState,
         metrics: Metrics,
         ignores: IgnoreList | None = None,
+        refresh_repositories: bool = False,
     ) -> None:
         self._load_config = load_config
+        self._refresh = refresh_repositories
         self.ignores = ignores if ignores is not None else IgnoreList()
         self._run_pass = run_pass
         self.state = state
@@ -93,6 +102,7 @@ class Service:
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 600},
         )
         self._jobs: dict[str, str] = {}  # repository -> id of the job that schedules it
+        self._plans: list[tuple[str, ScheduleSpec, list[str]]] = []  # what the jobs were built from
         self._reload_lock = threading.Lock()
 
     @property
@@ -148,7 +158,8 @@ class Service:
         if trigger.images:
             self.submit(Work(None, trigger.reason, targeted=True))
         elif trigger.repositories:
-            self.submit(Work(frozenset(trigger.repositories), trigger.reason, targeted=True))
+            repositories = frozenset(trigger.repositories)
+            self.submit(Work(repositories, trigger.reason, targeted=True, refresh=self._refresh))
 
     def handle_github(self, event: GitHubEvent) -> None:
         """Commands and installation changes from GitHub."""
@@ -165,8 +176,8 @@ class Service:
             case InstallationChanged(added=added, removed=removed):
                 for repository in removed:
                     self.state.remove(repository)
-                if added:
-                    self.submit(Work(frozenset(added), "installed", targeted=True))
+                # re-discover even without additions (the removed ones leave the config)
+                self.submit(Work(frozenset(added), "installation changed", True, refresh=True))
             case _:
                 log.info("github event not handled", extra={"event": str(event)})
 
@@ -178,9 +189,23 @@ class Service:
     # --- scheduling -------------------------------------------------------------------------
 
     def _schedule(self, config: Config, *, first_now: bool) -> None:
+        plans = self._plan(config)
+        if plans == self._plans and not first_now:
+            return
+        self._plans = plans
         for job in self._scheduler.get_jobs():
             job.remove()
         self._jobs.clear()
+        for job_id, schedule, names in plans:
+            work = Work(frozenset(names), f"scheduled ({job_id})", refresh=self._refresh)
+            extra = {"next_run_time": datetime.now(UTC)} if first_now else {}
+            self._scheduler.add_job(
+                self.submit, trigger_for(schedule), args=(work,), id=job_id, **extra
+            )
+            self._jobs.update(dict.fromkeys(names, job_id))
+
+    @staticmethod
+    def _plan(config: Config) -> list[tuple[str, ScheduleSpec, list[str]]]:
         default = [r.project_name for r in config.repositories if r.schedule is None]
         plans = [("default", config.service.schedule, default)] if default else []
         plans += [
@@ -188,13 +213,7 @@ class Service:
             for r in config.repositories
             if r.schedule is not None
         ]
-        for job_id, schedule, names in plans:
-            work = Work(frozenset(names), f"scheduled ({job_id})")
-            extra = {"next_run_time": datetime.now(UTC)} if first_now else {}
-            self._scheduler.add_job(
-                self.submit, trigger_for(schedule), args=(work,), id=job_id, **extra
-            )
-            self._jobs.update(dict.fromkeys(names, job_id))
+        return plans
 
     def _announce(self, config: Config) -> None:
         """Show configured repositories on the status page before their first pass."""
@@ -228,6 +247,8 @@ class Service:
                 return
             work, stop = self._take(item)
             try:
+                if work.refresh:
+                    self.reload()
                 self._run(work)
             except Exception:  # the worker must outlive any one pass
                 log.exception("pass crashed")
