@@ -283,6 +283,8 @@ class PullRequest:
     reviewers: tuple[str, ...] = ()
     assignees: tuple[str, ...] = ()
     created_at: datetime | None = None  # for the opened-per-hour limit (publish.limits)
+    body: str = ""  # as the forge holds it (marker included); rewritten to record notices
+    notices: tuple[str, ...] = ()  # one-time comments already acknowledged (publish.marker)
 
 
 # --- run report -------------------------------------------------------------------------------

@@ -284,11 +284,15 @@ def _as_fetched(pr: PullRequest, head: BranchHead | None, bot_email: str) -> Pul
 
     A forge's marker lives in the PR body, which survives a human pushing to the branch; only
     a head the bot committed (its email, its marker) may be rebuilt, else the PR is held.
+    A closed or merged PR keeps `head_sha` only while its branch still holds a bot commit
+    (a leftover to prune); else "".
     """
+    marker = None
+    if head is not None and head.author_email == bot_email:
+        marker = decode_marker(head.message)
     if pr.state is not PullRequestState.OPEN:
-        return pr
+        return dataclasses.replace(pr, head_sha=head.sha if head and marker else "")
     if head is None:  # the branch is gone: pushing it again creates it
         return dataclasses.replace(pr, head_sha="")
-    marker = decode_marker(head.message) if head.author_email == bot_email else None
     fingerprint = pr.fingerprint if marker is not None else None
     return dataclasses.replace(pr, head_sha=head.sha, fingerprint=fingerprint)

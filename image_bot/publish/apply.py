@@ -3,6 +3,10 @@
 A dry run reports what each action would do and writes nothing. A push refused because the
 remote moved (`PushRejected`) propagates: the caller starts the repository over from fresh
 state. Other failures stay with their branch, so one branch failing does not stop the rest.
+
+One-time comments (closed without merging, someone else's commits, closed as obsolete) are
+recorded in the PR's marker *before* they are posted: a crash between the two writes loses
+that comment, but no pass can ever post it twice (see docs/forges.md, "Lifecycle").
 """
 
 from __future__ import annotations
@@ -12,12 +16,34 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from image_bot.errors import ForgeError, GitError, PushRejected
-from image_bot.model import BranchReport, UpdatePlan
-from image_bot.publish.forge import Forge
+from image_bot.model import BranchReport, PullRequest, PullRequestState, UpdatePlan
+from image_bot.publish.forge import Forge, PullRequestDraft
 from image_bot.publish.git import Author, BranchHead, Git
-from image_bot.publish.marker import decode_marker
-from image_bot.publish.reconcile import Action, Close, Create, Defer, Hold, Keep, Update
-from image_bot.publish.text import commit_message, draft_for
+from image_bot.publish.marker import (
+    NOTICE_CLOSED,
+    NOTICE_HELD,
+    NOTICE_OBSOLETE,
+    decode_marker,
+    with_marker,
+)
+from image_bot.publish.reconcile import (
+    Acknowledge,
+    Action,
+    Close,
+    Create,
+    Defer,
+    Hold,
+    Keep,
+    Prune,
+    Update,
+)
+from image_bot.publish.text import (
+    closed_comment,
+    commit_message,
+    draft_for,
+    held_comment,
+    obsolete_comment,
+)
 from image_bot.spec import RepositorySpec
 
 __all__ = ["PlanContent", "Publisher"]
@@ -98,13 +124,25 @@ class Publisher:
                     self.forge.enable_automerge(self.repo_id, pr)
                 return replace(report, head_sha=sha, url=pr.url)
             case Update(pr, plan):
-                draft = draft_for(plan, self.spec.pull_request)
+                draft = draft_for(plan, self.spec.pull_request, pr.notices)
                 sha = self._push(plan, content, self.heads.get(plan.branch))
                 updated = self.forge.update(self.repo_id, pr, draft)
                 return replace(report, head_sha=sha, url=updated.url)
             case Close(pr, reason):
                 self._check_ours(pr.branch)
-                self.forge.close(self.repo_id, pr, f"image-bot: {reason}.")
+                self._comment_once(pr, NOTICE_OBSOLETE, obsolete_comment(reason))
+                self.forge.close(self.repo_id, pr)
+                self._delete_branch(pr.branch, pr.head_sha)
+                return report
+            case Hold(pr) if pr.state is PullRequestState.OPEN:
+                self._comment_once(pr, NOTICE_HELD, held_comment(pr.branch))
+                return report
+            case Acknowledge(pr):
+                self._comment_once(pr, NOTICE_CLOSED, closed_comment(pr.proposals))
+                return report
+            case Prune(pr):
+                self._check_ours(pr.branch)
+                self._delete_branch(pr.branch, pr.head_sha)
                 return report
             case Keep() | Hold() | Defer():
                 return report
@@ -140,6 +178,22 @@ class Publisher:
                 return BranchReport(
                     branch=pr.branch, action="close", reason=reason, title=pr.title, url=pr.url
                 )
+            case Acknowledge(pr):
+                return BranchReport(
+                    branch=pr.branch,
+                    action="acknowledge",
+                    reason="closed without merging; what it proposed is not proposed again",
+                    title=pr.title,
+                    url=pr.url,
+                )
+            case Prune(pr):
+                return BranchReport(
+                    branch=pr.branch,
+                    action="prune",
+                    reason=f"its pull request is {pr.state.value}; the branch is deleted",
+                    title=pr.title,
+                    url=pr.url,
+                )
             case Defer(plan, reason):
                 return BranchReport(
                     branch=plan.branch,
@@ -164,6 +218,36 @@ class Publisher:
         sha = self._commit(plan, content[plan.branch])
         self.git.push(sha, plan.branch, expected=head.sha if head else None)
         return sha
+
+    def _comment_once(self, pr: PullRequest, notice: str, comment: str) -> None:
+        """Post `comment` unless `pr`'s marker records `notice`; record it first, then post.
+
+        Recording first makes the comment at-most-once: a crash after the record loses the
+        comment, but never duplicates it. A PR without the bot's marker gets nothing.
+        """
+        marker = decode_marker(pr.body)
+        if marker is None or notice in pr.notices:
+            return
+        body = with_marker(pr.body, marker.noticed(notice))
+        draft = PullRequestDraft(
+            title=pr.title, body=body, labels=pr.labels, reviewers=pr.reviewers,
+            assignees=pr.assignees, draft=pr.draft,
+        )  # fmt: skip
+        self.forge.update(self.repo_id, pr, draft)
+        self.forge.comment(self.repo_id, pr, comment)
+
+    def _delete_branch(self, branch: str, expected: str) -> None:
+        """Delete the bot's `branch` if it is still at `expected` (gone or moved: left alone).
+
+        A lost lease is not worth a restart: the branch is already gone (the local forge's
+        close deletes it), or someone pushed to it and it is theirs now.
+        """
+        if not expected:
+            return
+        try:
+            self.git.delete_remote_branch(branch, expected=expected)
+        except PushRejected:
+            return
 
     def _check_ours(self, branch: str) -> None:
         """Refuse to force-push or delete anything but the bot's own branches."""

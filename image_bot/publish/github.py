@@ -196,6 +196,8 @@ class GitHubForge:
             draft=draft.draft,
             fingerprint=marker.fingerprint if marker else None,
             proposals=marker.proposals if marker else (),
+            body=draft.body,
+            notices=marker.notices if marker else (),
         )
         return self._decorate(repo, updated, draft)
 
@@ -342,6 +344,8 @@ def _pull_request(data: Json) -> PullRequest:
         + json_names(data, "requested_teams", "slug", prefix=f"{owner}/" if owner else ""),
         assignees=json_names(data, "assignees", "login"),
         created_at=json_time(data, "created_at"),
+        body=body,
+        notices=marker.notices if marker else (),
     )
 
 

@@ -254,7 +254,8 @@ def _title(draft: PullRequestDraft) -> str:
 
 
 def _merge_request(data: Json) -> PullRequest:
-    marker = decode_marker(json_str(data, "description"))
+    body = json_str(data, "description")
+    marker = decode_marker(body)
     state = {
         "merged": PullRequestState.MERGED,
         "opened": PullRequestState.OPEN,
@@ -277,4 +278,6 @@ def _merge_request(data: Json) -> PullRequest:
         reviewers=json_names(data, "reviewers", "username"),
         assignees=json_names(data, "assignees", "username"),
         created_at=json_time(data, "created_at"),
+        body=body,
+        notices=marker.notices if marker else (),
     )

@@ -2,6 +2,9 @@
 
 It is an HTML comment (invisible in the rendered body) holding one line of JSON:
 `<!-- image-bot: {"v":1,"group":"...","fingerprint":"...","proposals":["..."]} -->`.
+`notices` (added later, absent when empty, so older markers decode unchanged) names the
+one-time comments already acknowledged on the PR (`NOTICE_*`): the bot records a notice in
+the marker *before* posting its comment, so a pass never posts the same comment twice.
 Pure code: no I/O.
 """
 
@@ -11,7 +14,19 @@ import json
 import re
 from dataclasses import dataclass
 
-__all__ = ["Marker", "decode_marker", "encode_marker"]
+__all__ = [
+    "NOTICE_CLOSED",
+    "NOTICE_HELD",
+    "NOTICE_OBSOLETE",
+    "Marker",
+    "decode_marker",
+    "encode_marker",
+    "with_marker",
+]
+
+NOTICE_CLOSED = "closed"  # closed without merging: its proposals are not proposed again
+NOTICE_HELD = "held"  # someone else pushed to the branch: the bot stopped updating it
+NOTICE_OBSOLETE = "obsolete"  # the bot closes it: nothing it proposes is wanted any more
 
 _PREFIX = "<!-- image-bot: "
 _SUFFIX = " -->"
@@ -26,16 +41,25 @@ class Marker:
     group: str
     fingerprint: str
     proposals: tuple[str, ...] = ()
+    notices: tuple[str, ...] = ()
+
+    def noticed(self, notice: str) -> Marker:
+        """This marker with `notice` recorded (unchanged when it already is)."""
+        if notice in self.notices:
+            return self
+        return Marker(self.group, self.fingerprint, self.proposals, (*self.notices, notice))
 
 
 def encode_marker(marker: Marker) -> str:
     """The marker as an HTML comment line for the end of a PR body."""
-    payload = {
+    payload: dict[str, object] = {
         "v": _VERSION,
         "group": marker.group,
         "fingerprint": marker.fingerprint,
         "proposals": list(marker.proposals),
     }
+    if marker.notices:
+        payload["notices"] = list(marker.notices)
     # `--` cannot appear inside an HTML comment; JSON escapes keep it out of strings.
     text = json.dumps(payload, separators=(",", ":"), sort_keys=True).replace("--", "-\\u002d")
     return f"{_PREFIX}{text}{_SUFFIX}"
@@ -55,9 +79,21 @@ def decode_marker(body: str | None) -> Marker | None:
     if not isinstance(payload, dict) or payload.get("v") != _VERSION:
         return None
     group, fingerprint = payload.get("group"), payload.get("fingerprint")
-    proposals = payload.get("proposals", [])
+    proposals, notices = payload.get("proposals", []), payload.get("notices", [])
     if not isinstance(group, str) or not isinstance(fingerprint, str):
         return None
-    if not isinstance(proposals, list) or not all(isinstance(p, str) for p in proposals):
+    if not _strings(proposals) or not _strings(notices):
         return None
-    return Marker(group=group, fingerprint=fingerprint, proposals=tuple(proposals))
+    return Marker(group, fingerprint, tuple(proposals), tuple(notices))
+
+
+def with_marker(body: str, marker: Marker) -> str:
+    """`body` with its marker replaced by `marker` (appended when it has none)."""
+    encoded = encode_marker(marker)
+    if _FOUND.search(body) is None:
+        return f"{body.rstrip()}\n\n{encoded}\n"
+    return _FOUND.sub(lambda _: encoded, body, count=1)
+
+
+def _strings(value: object) -> bool:
+    return isinstance(value, list) and all(isinstance(item, str) for item in value)

@@ -2,6 +2,9 @@
 
 Matching is by branch. An unchanged fingerprint means `Keep`: no git or forge writes. A
 branch whose head is not the bot's commit (a human pushed to it) is never overwritten: `Hold`.
+A pull request closed without merging is `Acknowledge`d once (a comment; the marker records
+it) and its leftover branch, like a merged one's, is `Prune`d. Notices already recorded in a
+PR's marker (`PullRequest.notices`) are never repeated, so a no-op pass writes nothing.
 """
 
 from __future__ import annotations
@@ -10,14 +13,17 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from image_bot.model import PullRequest, PullRequestState, UpdatePlan
+from image_bot.publish.marker import NOTICE_CLOSED, NOTICE_OBSOLETE
 
 __all__ = [
+    "Acknowledge",
     "Action",
     "Close",
     "Create",
     "Defer",
     "Hold",
     "Keep",
+    "Prune",
     "Update",
     "limit_creates",
     "reconcile",
@@ -73,7 +79,21 @@ class Defer:
     reason: str
 
 
-Action = Create | Update | Keep | Close | Hold | Defer
+@dataclass(frozen=True, slots=True)
+class Acknowledge:
+    """Tell `pr` (closed without merging) once that what it proposed is not proposed again."""
+
+    pr: PullRequest
+
+
+@dataclass(frozen=True, slots=True)
+class Prune:
+    """Delete the leftover bot branch of `pr` (closed or merged), still at `pr.head_sha`."""
+
+    pr: PullRequest
+
+
+Action = Create | Update | Keep | Close | Hold | Defer | Acknowledge | Prune
 
 _FOREIGN = "its head is not the bot's commit (someone pushed to it); not overwritten"
 
@@ -113,6 +133,30 @@ def reconcile(
             actions.append(Keep(pr, None, "its images could not be scanned this pass"))
         else:
             actions.append(Close(pr, "no change is needed any more"))
+    pushed = {a.plan.branch for a in actions if isinstance(a, Create | Update)}
+    return [*_retire(prs, pushed), *actions]
+
+
+def _retire(prs: Sequence[PullRequest], pushed: Collection[str]) -> list[Action]:
+    """Acknowledge human-closed pull requests once; prune branches no pull request uses.
+
+    A closed or merged PR's branch is pruned unless an open PR or this pass's push uses it;
+    its `head_sha` is "" when the branch is gone or its head is not the bot's commit.
+    """
+    open_branches = {pr.branch for pr in prs if pr.state is PullRequestState.OPEN}
+    actions: list[Action] = []
+    for pr in prs:
+        if pr.state is PullRequestState.OPEN or pr.fingerprint is None:
+            continue
+        bot_closed = NOTICE_OBSOLETE in pr.notices
+        if (
+            pr.state is PullRequestState.CLOSED
+            and not bot_closed
+            and NOTICE_CLOSED not in pr.notices
+        ):
+            actions.append(Acknowledge(pr))
+        if pr.head_sha and pr.branch not in open_branches and pr.branch not in pushed:
+            actions.append(Prune(pr))
     return actions
 
 

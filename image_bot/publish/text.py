@@ -7,7 +7,8 @@ from the plan; the marker is always appended, since it is how the bot knows its 
 from __future__ import annotations
 
 import string
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
 
 from image_bot.model import Change, ImageRef, UpdatePlan
 from image_bot.publish.forge import PullRequestDraft
@@ -15,9 +16,12 @@ from image_bot.publish.marker import Marker, encode_marker
 from image_bot.spec import CommitSpec, PullRequestSpec
 
 __all__ = [
+    "closed_comment",
     "commit_message",
     "draft_for",
+    "held_comment",
     "marker_for",
+    "obsolete_comment",
     "render_template",
     "template_fields",
     "version_text",
@@ -92,15 +96,20 @@ def _table(plan: UpdatePlan) -> str:
     return "\n".join(rows)
 
 
-def draft_for(plan: UpdatePlan, spec: PullRequestSpec) -> PullRequestDraft:
-    """The pull request for `plan`: the body template (default: intro and table), the marker."""
+def draft_for(
+    plan: UpdatePlan, spec: PullRequestSpec, notices: tuple[str, ...] = ()
+) -> PullRequestDraft:
+    """The pull request for `plan`: the body template (default: intro and table), the marker.
+
+    `notices` are the one-time comments the PR already had (kept when its text is rewritten).
+    """
     fields = template_fields(plan)
     body = (
         render_template(spec.body, fields).strip() if spec.body else f"{_INTRO}\n\n{_table(plan)}"
     )
     return PullRequestDraft(
         title=render_template(spec.title, fields).strip().splitlines()[0],
-        body=f"{body}\n\n{encode_marker(marker_for(plan))}\n",
+        body=f"{body}\n\n{encode_marker(replace(marker_for(plan), notices=notices))}\n",
         labels=spec.labels,
         reviewers=spec.reviewers,
         assignees=spec.assignees,
@@ -112,3 +121,29 @@ def commit_message(plan: UpdatePlan, spec: CommitSpec) -> str:
     """The commit message template filled from `plan`, then the marker."""
     text = render_template(spec.message, template_fields(plan)).strip()
     return f"{text}\n\n{encode_marker(marker_for(plan))}\n"
+
+
+def _listed(proposals: Sequence[str]) -> str:
+    return ", ".join(f"`{proposal}`" for proposal in proposals) or "its versions"
+
+
+def closed_comment(proposals: Sequence[str]) -> str:
+    """The one comment on a pull request closed without merging (Dependabot-style)."""
+    return (
+        f"image-bot will not propose {_listed(proposals)} again: this pull request was closed"
+        " without merging. Newer versions will still be proposed in a new pull request."
+    )
+
+
+def held_comment(branch: str) -> str:
+    """The one comment on a pull request whose branch someone else pushed to."""
+    return (
+        f"image-bot stopped updating this pull request: `{branch}` has commits that are not"
+        " the bot's, and it never force-pushes over them. Merge or close it as you see fit;"
+        " delete the branch to let image-bot start over."
+    )
+
+
+def obsolete_comment(reason: str) -> str:
+    """The comment on a pull request the bot closes because nothing it proposes is wanted."""
+    return f"image-bot closes this pull request: {reason}. Its branch is deleted."

@@ -6,12 +6,15 @@ import dataclasses
 
 from image_bot.model import PullRequest, PullRequestState
 from image_bot.plan import Grouping, make_plans
+from image_bot.publish.marker import NOTICE_CLOSED, NOTICE_OBSOLETE
 from image_bot.publish.reconcile import (
+    Acknowledge,
     Close,
     Create,
     Defer,
     Hold,
     Keep,
+    Prune,
     Update,
     limit_creates,
     reconcile,
@@ -62,9 +65,37 @@ def test_pull_requests_without_a_plan_are_closed_unless_undecided() -> None:
 
 def test_a_proposal_closed_by_a_human_is_not_reopened_but_a_new_one_is() -> None:
     closed = pr(NGINX.branch, NGINX.fingerprint, PullRequestState.CLOSED)
-    assert isinstance(reconcile([NGINX], [closed])[0], Keep)
+    acknowledged = dataclasses.replace(closed, notices=(NOTICE_CLOSED,))
+    assert reconcile([NGINX], [acknowledged]) == [
+        Prune(acknowledged),  # its leftover branch: no pull request uses it
+        Keep(acknowledged, NGINX, "closed without merging; not proposed again"),
+    ]
+    older = dataclasses.replace(acknowledged, fingerprint="older-proposal")
+    assert reconcile([NGINX], [older]) == [Create(NGINX)]  # the push reuses the branch
+
+
+def test_a_human_close_is_acknowledged_once_then_never_again() -> None:
+    closed = dataclasses.replace(
+        pr(NGINX.branch, NGINX.fingerprint, PullRequestState.CLOSED), head_sha=""
+    )
+    assert reconcile([NGINX], [closed])[0] == Acknowledge(closed)
     newer = dataclasses.replace(closed, fingerprint="older-proposal")
-    assert reconcile([NGINX], [newer]) == [Create(NGINX)]
+    assert reconcile([NGINX], [newer]) == [Acknowledge(newer), Create(NGINX)]
+    done = dataclasses.replace(closed, notices=(NOTICE_CLOSED,))
+    assert not any(isinstance(a, Acknowledge) for a in reconcile([NGINX], [done]))
+    by_the_bot = dataclasses.replace(closed, notices=(NOTICE_OBSOLETE,))
+    assert not any(isinstance(a, Acknowledge) for a in reconcile([], [by_the_bot]))
+
+
+def test_leftover_branches_of_closed_or_merged_pull_requests_are_pruned_unless_used() -> None:
+    merged = pr("image-bot/merged", "f1", PullRequestState.MERGED)
+    gone = dataclasses.replace(merged, branch="image-bot/gone", head_sha="")
+    reopened = pr("image-bot/again", "f2", PullRequestState.CLOSED)
+    again = dataclasses.replace(reopened, number=2, state=PullRequestState.OPEN)
+    actions = reconcile([], [merged, gone, dataclasses.replace(reopened, notices=("closed",))])
+    assert actions[0] == Prune(merged)
+    assert Prune(gone) not in actions
+    assert not any(isinstance(a, Prune) for a in reconcile([], [reopened, again]))
 
 
 def test_creates_beyond_the_limit_are_deferred_in_order() -> None:

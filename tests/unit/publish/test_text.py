@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from image_bot.plan import Grouping, make_plans
 from image_bot.publish.marker import decode_marker
-from image_bot.publish.text import commit_message, draft_for, version_text
+from image_bot.publish.text import (
+    closed_comment,
+    commit_message,
+    draft_for,
+    held_comment,
+    obsolete_comment,
+    version_text,
+)
 from image_bot.reference import parse_reference
 from image_bot.spec import CommitSpec, PullRequestSpec
 from tests.unit.publish.factory import change
@@ -60,3 +67,20 @@ def test_versions_show_short_digests() -> None:
     digest = "sha256:" + "ab" * 32
     assert version_text(parse_reference(f"nginx:1.25@{digest}")) == "1.25@sha256:abababababab"
     assert version_text(parse_reference(f"nginx@{digest}")) == "sha256:abababababab"
+
+
+def test_a_rewritten_body_keeps_the_notices_the_pull_request_already_had() -> None:
+    marker = decode_marker(draft_for(PLAN, PullRequestSpec(), ("held",)).body)
+    assert marker is not None and marker.notices == ("held",)
+    assert decode_marker(draft_for(PLAN, PullRequestSpec()).body).notices == ()  # type: ignore[union-attr]
+
+
+def test_lifecycle_comments_say_what_happens_next() -> None:
+    closed = closed_comment(["docker.io/library/nginx:1.27"])
+    assert "`docker.io/library/nginx:1.27` again" in closed
+    assert "Newer versions will still be proposed" in closed
+    assert "`image-bot/nginx`" in held_comment("image-bot/nginx")
+    assert "never force-pushes" in held_comment("image-bot/nginx")
+    assert obsolete_comment("no change is needed any more").startswith(
+        "image-bot closes this pull request: no change is needed any more."
+    )
