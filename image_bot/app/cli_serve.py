@@ -24,6 +24,7 @@ from image_bot.app.configfile import load_config
 from image_bot.app.exit_codes import exits_on_errors
 from image_bot.app.forges import Forges
 from image_bot.app.github_app import GitHubAppRepositories
+from image_bot.app.github_webhooks import GitHubEvent, InstallationChanged
 from image_bot.app.ignores import FILE_NAME as IGNORES_FILE
 from image_bot.app.ignores import IgnoreList
 from image_bot.app.logs import setup_logging
@@ -56,13 +57,17 @@ def _runner(
 ) -> PassRunner:
     """A pass with the concrete adapters; the state file is opened in the worker thread.
 
-    One `Forges` for the service's life: GitHub App installation tokens outlive a pass.
-    App repositories get clone URLs with a current installation token.
+    One `Forges` for the service's life: GitHub App installation tokens outlive a pass (a
+    new one once an installation's repositories changed). App repositories get clone URLs
+    with a current installation token.
     """
-    forges = Forges()
+    forges, generation = Forges(), 0
 
     def run(config: Config) -> PassOutcome:
+        nonlocal forges, generation
         if app is not None:
+            if app.generation != generation:
+                forges, generation = Forges(), app.generation
             config = app.authorize(config)
         tags_fetched: Counter[str] = Counter()
         opener = registry_opener(config, lambda registry: counting(registry, tags_fetched))
@@ -100,6 +105,20 @@ def _base_branch(service: Service) -> Callable[[str], str | None]:
         return None
 
     return base_of
+
+
+def _on_github(
+    service: Service, installed: GitHubAppRepositories | None
+) -> Callable[[GitHubEvent], None]:
+    """GitHub events to the service; an installation change first drops that installation's
+    token (it may not cover the new repository set)."""
+
+    def handle(event: GitHubEvent) -> None:
+        if installed is not None and isinstance(event, InstallationChanged):
+            installed.forget(event.installation_id)
+        service.handle_github(event)
+
+    return handle
 
 
 @click.command("serve")
@@ -150,7 +169,7 @@ def serve(
         trigger=service.trigger,
         secrets=WebhookSecrets.from_spec(first.service.webhooks),
         metrics=metrics,
-        on_github=service.handle_github,
+        on_github=_on_github(service, installed),
         base_branch=_base_branch(service),
     )
     server = _Server(

@@ -63,6 +63,14 @@ class GitHubAppRepositories:
         self._installation_auth: dict[int, Auth.AppInstallationAuth] = {}
         self._last: tuple[RepositorySpec, ...] = ()
         self._issues = ConfigIssues(spec.config_path) if spec.report_errors else None
+        self.generation = 0  # bumped when tokens are dropped: forges made before are stale
+
+    def forget(self, installation_id: int) -> None:
+        """Drop the installation's token: its repository set changed (a fresh token covers
+        the new set; safe from any thread)."""
+        self._clients.pop(installation_id, None)
+        self._installation_auth.pop(installation_id, None)
+        self.generation += 1
 
     def expand(self, config: Config) -> Config:
         """`config` plus every installed repository it does not list (network: call it from
@@ -186,8 +194,11 @@ class GitHubAppRepositories:
         if "://" not in repo.url or "@" in repo.url.split("://", 1)[1].split("/", 1)[0]:
             return repo  # not http(s), or credentials already in the URL
         self._client(app.installation_id)
+        auth = self._installation_auth.get(app.installation_id)
+        if auth is None:  # forgotten meanwhile: the next pass gets a fresh one
+            return repo
         try:
-            token = self._installation_auth[app.installation_id].token
+            token = auth.token
         except _API_ERRORS as exc:
             raise map_github_error(exc, repo.project_name) from None
         register_secret(token)
