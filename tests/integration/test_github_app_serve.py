@@ -186,6 +186,10 @@ def test_a_signed_package_webhook_opens_a_pull_request_at_once(
     wait_for("the labels of .github/image-bot.yml", labelled, timeout=30)
     (pr,) = fake_forge.pulls(REPO)
     assert pr.author.login == "image-bot[bot]"  # an installation token, not a user's
+    # two passes, one installation token each for discovery and for the forge, reused
+    assert fake_forge.count_calls("github", path="access_tokens") == 2
+    for what in ("installations$", "installation/repositories", "contents/", "/issues"):
+        print(f"calls {what}: {fake_forge.count_calls('github', path=what)}")
     head = fake_forge.read_file(REPO, pr.head, "apps/web/deploy.yaml")
     assert f"image: {service.image}:1.1.0   # keep this comment" in head
     assert fake_forge.pulls(BROKEN) == []  # skipped: its settings file is invalid
