@@ -172,7 +172,7 @@ class GitHubAppRepositories:
 
     def _repo(self, installed: InstalledRepository) -> Repository:
         client = self._client(installed.installation_id)
-        return client.get_repo(installed.full_name, lazy=True)
+        return client.get_repo(installed.full_name)  # lazy: no request
 
     def _client(self, installation_id: int) -> Github:
         if installation_id not in self._clients:
@@ -182,6 +182,7 @@ class GitHubAppRepositories:
                 auth=auth,
                 base_url=self._api_url,
                 retry=2,
+                lazy=True,
                 seconds_between_requests=None,
                 seconds_between_writes=None,
             )
