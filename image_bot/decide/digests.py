@@ -9,9 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from image_bot.decide.filters import missing_platforms
+from image_bot.decide.reasons import Reasons
 from image_bot.model import ImageRef, TagFacts, TagList
 
-__all__ = ["Election", "pin_digest", "settle", "sorted_reasons"]
+__all__ = ["Election", "pin_digest", "settle"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,15 +26,11 @@ class Election:
     missing: tuple[str, ...] = ()
 
 
-def sorted_reasons(rejected: dict[str, str]) -> tuple[tuple[str, str], ...]:
-    return tuple(sorted(rejected.items()))
-
-
 def settle(
     current: ImageRef,
     winner: str | None,
     tags: TagList,
-    rejected: dict[str, str],
+    rejected: Reasons,
     *,
     pin: bool,
     platforms: tuple[str, ...],
@@ -47,7 +44,7 @@ def settle(
     """
     listed = current.tag is not None and current.tag in tags.tags
     if winner is None and not (pin and listed):
-        return Election(None, None, why_not or "no tag passes the policy", sorted_reasons(rejected))
+        return Election(None, None, why_not or "no tag passes the policy", rejected.items())
     choice = winner or current.tag or ""
     moves = choice != current.tag
     comparable = current.digest is not None or listed
@@ -57,7 +54,7 @@ def settle(
     missing = tuple(sorted({tag for tag in need if tag not in tags.facts}))
     if missing:
         why_missing = f"checking digests of {choice}"
-        return Election(None, None, why_missing, sorted_reasons(rejected), missing)
+        return Election(None, None, why_missing, rejected.items(), missing)
     facts = tags.facts.get(choice, TagFacts())
     running = current.digest or (
         tags.facts.get(current.tag, TagFacts()).digest if current.tag is not None else None
@@ -66,10 +63,10 @@ def settle(
         rejected[choice] = f"same image as the current tag {current.tag}"
         if not pin or current.digest is not None:
             why_same = f"{choice} is the image {current} already runs"
-            return Election(None, None, why_same, sorted_reasons(rejected))
+            return Election(None, None, why_same, rejected.items())
         choice, moves = current.tag or choice, False  # pin the current tag instead
     if not pin:
-        return Election(choice, None, why, sorted_reasons(rejected))
+        return Election(choice, None, why, rejected.items())
     return pin_digest(current, choice, facts, platforms, rejected, moved=moves)
 
 
@@ -78,12 +75,12 @@ def pin_digest(
     tag: str,
     facts: TagFacts,
     platforms: tuple[str, ...],
-    rejected: dict[str, str],
+    rejected: Reasons,
     *,
     moved: bool,
 ) -> Election:
     """`tag@digest`, once every required platform is in the index the digest names."""
-    reasons = sorted_reasons(rejected)
+    reasons = rejected.items()
     if facts.digest is None:
         return Election(None, None, f"the registry gave no digest for {tag}", reasons)
     lacking = missing_platforms(platforms, facts.platforms or frozenset())

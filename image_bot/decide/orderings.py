@@ -8,10 +8,11 @@ spelled differently (`1.20`, `1.20.0`) are equal; `tiebreak` only picks the spel
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from image_bot.decide.bulk import Key, Verdict, judge_versions
 from image_bot.decide.ranges import Range
 from image_bot.decide.versions import TagVersion, parse_tag
 from image_bot.model import Fact, TagFacts
@@ -23,9 +24,10 @@ __all__ = [
     "Ordering",
     "Ranked",
     "SemverOrdering",
+    "Verdict",
+    "judge_each",
 ]
 
-Key = tuple[object, ...]
 # Go strconv.ParseFloat's decimal forms; inf, nan and hex floats are not tag values.
 _FLOAT = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 
@@ -59,9 +61,32 @@ class Ordering(Protocol):
         """Why a ranked value may not be proposed (range, variant), or None."""
         ...
 
-    def promote(self, best_first: Sequence[str], current: str | None) -> int | None:
-        """Index of a value to try before the best one (a spelling preference), or None."""
+    def judge(
+        self, values: Sequence[str], facts: Sequence[TagFacts | None], current: str | None
+    ) -> list[Verdict]:
+        """`rank` then `admit` for many values: (key, tiebreak) of a candidate, why it is
+        not one, or None when its facts are needed first. `facts` is aligned with `values`."""
         ...
+
+    def promotion(self, best: str, current: str | None) -> Callable[[str], bool] | None:
+        """Which values to try before the best one (a spelling preference), or None.
+        The best-ranked value passing the test goes first."""
+        ...
+
+
+def judge_each(
+    ordering: Ordering, values: Sequence[str], facts: Sequence[TagFacts | None], current: str | None
+) -> list[Verdict]:
+    """`Ordering.judge` one value at a time through `rank` and `admit`."""
+    verdicts: list[Verdict] = []
+    for value, known in zip(values, facts, strict=True):
+        ranked = ordering.rank(value, known, current)
+        if isinstance(ranked, Ranked):
+            why = ordering.admit(value, current)
+            verdicts.append((ranked.key, ranked.tiebreak) if why is None else why)
+        else:
+            verdicts.append(ranked)
+    return verdicts
 
 
 def _variant_name(variant: str) -> str:
@@ -101,28 +126,40 @@ class SemverOrdering:
             return "pre-release (set `prerelease: true` or name one in the range)"
         return f"outside range {self.range}"
 
-    def promote(self, best_first: Sequence[str], current: str | None) -> int | None:
+    def judge(
+        self, values: Sequence[str], facts: Sequence[TagFacts | None], current: str | None
+    ) -> list[Verdict]:
+        return judge_versions(
+            values, current, self.range, prerelease=self.prerelease, fallback=self._judge_one
+        )
+
+    def _judge_one(self, value: str, current: str | None) -> Verdict:
+        (verdict,) = judge_each(self, (value,), (None,), current)
+        return verdict
+
+    def promotion(self, best: str, current: str | None) -> Callable[[str], bool] | None:
         """A floating current tag keeps its spelling when the best version opens a new line:
         on `16`, 17.0.2 is proposed as `17` when that tag exists. Within its own line a
         floating tag is compared by digest instead (`16` and `16.4` are usually one image).
         """
         now = parse_tag(current) if current is not None else None
-        best = parse_tag(best_first[0]) if best_first else None
-        if now is None or best is None or now.precision >= 3 or not best.is_stable:
+        version = parse_tag(best)
+        if now is None or version is None or now.precision >= 3 or not version.is_stable:
             return None
-        line = best.release[: now.precision]
+        line, prefix = version.release[: now.precision], now.prefix
         if line == now.release:
             return None
-        for index, value in enumerate(best_first):
-            version = parse_tag(value)
-            if (
-                version is not None
-                and version.release == line
-                and version.prefix == now.prefix
-                and version.is_stable
-            ):
-                return index
-        return None
+
+        def spells_the_line(value: str) -> bool:
+            candidate = parse_tag(value)
+            return (
+                candidate is not None
+                and candidate.release == line
+                and candidate.prefix == prefix
+                and candidate.is_stable
+            )
+
+        return spells_the_line
 
 
 def _spelling(version: TagVersion, current: TagVersion | None) -> Key:
@@ -161,7 +198,12 @@ class NumericalOrdering:
     def admit(self, value: str, current: str | None) -> str | None:
         return None
 
-    def promote(self, best_first: Sequence[str], current: str | None) -> int | None:
+    def judge(
+        self, values: Sequence[str], facts: Sequence[TagFacts | None], current: str | None
+    ) -> list[Verdict]:
+        return judge_each(self, values, facts, current)
+
+    def promotion(self, best: str, current: str | None) -> Callable[[str], bool] | None:
         return None
 
 
@@ -182,7 +224,12 @@ class AlphabeticalOrdering:
     def admit(self, value: str, current: str | None) -> str | None:
         return None
 
-    def promote(self, best_first: Sequence[str], current: str | None) -> int | None:
+    def judge(
+        self, values: Sequence[str], facts: Sequence[TagFacts | None], current: str | None
+    ) -> list[Verdict]:
+        return judge_each(self, values, facts, current)
+
+    def promotion(self, best: str, current: str | None) -> Callable[[str], bool] | None:
         return None
 
 
@@ -203,5 +250,10 @@ class BuildTimeOrdering:
     def admit(self, value: str, current: str | None) -> str | None:
         return None
 
-    def promote(self, best_first: Sequence[str], current: str | None) -> int | None:
+    def judge(
+        self, values: Sequence[str], facts: Sequence[TagFacts | None], current: str | None
+    ) -> list[Verdict]:
+        return judge_each(self, values, facts, current)
+
+    def promotion(self, best: str, current: str | None) -> Callable[[str], bool] | None:
         return None

@@ -8,15 +8,17 @@ digests when it must know whether two tags name one image or has to pin a digest
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
-from image_bot.decide.digests import Election, pin_digest, settle, sorted_reasons
+from image_bot.decide.bulk import Key, paused_gc
+from image_bot.decide.digests import Election, pin_digest, settle
 from image_bot.decide.filters import IgnoreList, TagFilter, age_of, missing_platforms
 from image_bot.decide.orderings import Ordering, Ranked
+from image_bot.decide.reasons import Reasons, sorted_distinct
 from image_bot.model import Decision, Fact, ImageRef, TagFacts, TagList
 from image_bot.reference import with_tag
 
@@ -44,22 +46,31 @@ class DigestMode(StrEnum):
     FOLLOW = "follow"
 
 
-@dataclass(frozen=True, slots=True)
-class _Candidate:
+class _Candidate(NamedTuple):
+    """Compares as its order: version key, spelling, then the tag (distinct, so total)."""
+
+    key: Key
+    tiebreak: Key
     tag: str
     value: str
-    ranked: Ranked
-
-    @property
-    def order(self) -> tuple[object, ...]:
-        return (self.ranked.key, self.ranked.tiebreak, self.tag)
+    position: int  # in the sorted tag list of the ranking's Reasons
 
 
 @dataclass(frozen=True, slots=True)
 class _Ranking:
-    candidates: tuple[_Candidate, ...]  # best first
+    candidates: tuple[_Candidate, ...]  # in tag order; `first` goes first, then best first
+    first: _Candidate | None  # the best candidate, or the spelling promoted before it
     unranked: tuple[str, ...]  # need facts before they can be ranked
-    rejected: tuple[tuple[str, str], ...]
+    reasons: Reasons  # why every other tag is not a candidate
+
+    def best_first(self) -> Iterator[_Candidate]:
+        """`first`, then the others from the best down (sorted only if asked for)."""
+        if self.first is None:
+            return
+        yield self.first
+        for candidate in sorted(self.candidates, reverse=True):
+            if candidate is not self.first:
+                yield candidate
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,33 +110,38 @@ class TagPolicy:
 
     def elect(self, current: ImageRef, tags: TagList, *, now: datetime) -> Election:
         """The tag (and digest) to move to, with the reasons every other tag lost."""
+        with paused_gc():
+            return self._elect(current, tags, now)
+
+    def _elect(self, current: ImageRef, tags: TagList, now: datetime) -> Election:
         if self.digest is DigestMode.FOLLOW:
             return self._follow(current, tags, now)
         ranking = self._ranking(current, tags)
-        rejected = dict(ranking.rejected)
-        candidates, unranked = ranking.candidates, ranking.unranked
+        rejected = ranking.reasons.copy()
         current_rank = self._current_rank(current, tags.facts)
-        if unranked:  # e.g. newest build: every candidate's created time first
+        if ranking.unranked:  # e.g. newest build: every candidate's created time first
             need_current = current.tag in tags.tags and current.tag not in tags.facts
-            missing = sorted({*unranked, *([current.tag] if need_current and current.tag else [])})
+            missing = sorted(
+                {*ranking.unranked, *([current.tag] if need_current and current.tag else [])}
+            )
             return Election(
                 None, None, f"needs {self.ordering.description} facts", (), tuple(missing)
             )
         winner, pending, stop = self._walk(
             current_tag=current.tag,
             current_rank=current_rank,
-            ranked=candidates,
+            ranked=ranking.best_first(),
             tags=tags,
             now=now,
             rejected=rejected,
         )
         if pending:
-            return Election(
-                None, None, "resolving the best candidates", sorted_reasons(rejected), pending
-            )
-        for candidate in candidates:
-            if candidate.tag not in rejected and candidate.tag not in {current.tag, winner}:
-                rejected[candidate.tag] = f"ranks below {winner}" if winner else stop
+            return Election(None, None, "resolving the best candidates", rejected.items(), pending)
+        kept = {current.tag, winner}
+        lost = f"ranks below {winner}" if winner else stop
+        for candidate in ranking.candidates:
+            if candidate.tag not in kept and rejected.reason_at(candidate.position) is None:
+                rejected.set_at(candidate.position, lost)
         return settle(
             current,
             winner,
@@ -139,7 +155,7 @@ class TagPolicy:
 
     def ranked(self, current: ImageRef, tags: TagList) -> tuple[str, ...]:
         """The candidates the tag list (and known facts) allow, best first; no fact gates."""
-        return tuple(c.tag for c in self._ranking(current, tags).candidates)
+        return tuple(c.tag for c in self._ranking(current, tags).best_first())
 
     # --- election ------------------------------------------------------------------------
 
@@ -157,35 +173,51 @@ class TagPolicy:
             self._memo[key] = ranking
         return ranking
 
-    def _rank_all(self, current: ImageRef, tags: TagList) -> _Ranking:
-        rejected: dict[str, str] = {}
-        current_value = self._value(current.tag) if current.tag is not None else None
-        candidates: list[_Candidate] = []
-        unranked: list[str] = []
-        for tag in set(tags.tags):
+    def _values(self, ordered: list[str], why: list[str | None]) -> tuple[list[int], list[str]]:
+        """Positions and values of the tags the ignore list and filter let through."""
+        if self.tag_filter is None and not self.ignore.patterns:
+            return list(range(len(ordered))), ordered
+        positions: list[int] = []
+        values: list[str] = []
+        for index, tag in enumerate(ordered):
             pattern = self.ignore.match(tag)
             value = self._value(tag)
             if pattern is not None:
-                rejected[tag] = f"ignored by {pattern!r}"
+                why[index] = f"ignored by {pattern!r}"
             elif not value:
-                rejected[tag] = "does not match the filter"
+                why[index] = "does not match the filter"
             else:
-                ranked = self.ordering.rank(value, tags.facts.get(tag), current_value)
-                why = ranked if isinstance(ranked, str) else None
-                if ranked is None:
-                    unranked.append(tag)
-                elif (
-                    isinstance(ranked, Ranked)
-                    and (why := self.ordering.admit(value, current_value)) is None
-                ):
-                    candidates.append(_Candidate(tag, value, ranked))
-                if why is not None:
-                    rejected[tag] = why
-        candidates.sort(key=lambda c: c.order, reverse=True)
-        first = self.ordering.promote(tuple(c.value for c in candidates), current_value)
-        if first:
-            candidates.insert(0, candidates.pop(first))
-        return _Ranking(tuple(candidates), tuple(unranked), tuple(rejected.items()))
+                positions.append(index)
+                values.append(value)
+        return positions, values
+
+    def _rank_all(self, current: ImageRef, tags: TagList) -> _Ranking:
+        ordered = sorted_distinct(tags.tags)
+        why: list[str | None] = [None] * len(ordered)
+        current_value = self._value(current.tag) if current.tag is not None else None
+        positions, values = self._values(ordered, why)
+        if self.ordering.needs:
+            facts = [tags.facts.get(ordered[index]) for index in positions]
+        else:
+            facts = [None] * len(values)
+        verdicts = self.ordering.judge(values, facts, current_value)
+        if len(values) == len(ordered):  # nothing filtered out: positions are 0..n-1
+            why = [v if isinstance(v, str) else None for v in verdicts]
+        else:
+            for index, verdict in zip(positions, verdicts, strict=True):
+                if isinstance(verdict, str):
+                    why[index] = verdict
+        unranked = [ordered[positions[n]] for n, v in enumerate(verdicts) if v is None]
+        candidates = [
+            _Candidate(v[0], v[1], ordered[positions[n]], values[n], positions[n])
+            for n, v in enumerate(verdicts)
+            if isinstance(v, tuple)
+        ]
+        first = max(candidates, default=None)
+        test = self.ordering.promotion(first.value, current_value) if first else None
+        if test is not None:
+            first = next((c for c in sorted(candidates, reverse=True) if test(c.value)), first)
+        return _Ranking(tuple(candidates), first, tuple(unranked), Reasons(ordered, why))
 
     def _current_rank(self, current: ImageRef, facts: Mapping[str, TagFacts]) -> Ranked | None:
         value = self._value(current.tag) if current.tag is not None else None
@@ -213,10 +245,10 @@ class TagPolicy:
         *,
         current_tag: str | None,
         current_rank: Ranked | None,
-        ranked: tuple[_Candidate, ...],
+        ranked: Iterator[_Candidate],
         tags: TagList,
         now: datetime,
-        rejected: dict[str, str],
+        rejected: Reasons,
     ) -> tuple[str | None, tuple[str, ...], str]:
         """Best-first: the winner, or the tags whose facts decide it, or why nothing moves."""
         gated = self.min_age is not None or bool(self.platforms)
@@ -225,8 +257,8 @@ class TagPolicy:
         for candidate in ranked:
             if candidate.tag == current_tag:
                 return None, tuple(pending), f"not newer than the current tag {current_tag}"
-            if current_rank is not None and candidate.ranked.key <= current_rank.key:
-                if candidate.ranked.key == current_rank.key:
+            if current_rank is not None and candidate.key <= current_rank.key:
+                if candidate.key == current_rank.key:
                     return None, tuple(pending), f"same version as the current tag {current_tag}"
                 if not self.allow_downgrade:
                     return None, tuple(pending), f"would downgrade from {current_tag}"
@@ -241,7 +273,7 @@ class TagPolicy:
             why = self._gate(facts, now)
             if why is None:
                 return (None if pending else candidate.tag), tuple(pending), ""
-            rejected[candidate.tag] = why
+            rejected.set_at(candidate.position, why)
             gate_rejections += 1
         return None, tuple(pending), "no tag passes the policy"
 
@@ -258,7 +290,7 @@ class TagPolicy:
         why = self._gate(facts, now)
         if why is not None:
             return Election(None, None, f"{tag}@{facts.digest}: {why}")
-        return pin_digest(current, tag, facts, self.platforms, {}, moved=False)
+        return pin_digest(current, tag, facts, self.platforms, Reasons.empty(), moved=False)
 
 
 def _human(delta: timedelta) -> str:

@@ -35,6 +35,7 @@ def _identifier_key(part: str) -> Identifier:
     return (1, 0, part)
 
 
+@lru_cache(maxsize=4096)
 def prerelease_key(pre: tuple[str, ...]) -> PreKey:
     """Sort key of a pre-release: a release (no identifiers) sorts after every pre-release."""
     if not pre:

@@ -25,12 +25,25 @@ from packaging.version import InvalidVersion, Version
 
 from image_bot.decide.semver import PreKey, SemVer, prerelease_key
 
-__all__ = ["TagVersion", "parse_tag"]
+__all__ = [
+    "TAG_LINES",
+    "TagVersion",
+    "glued_prerelease",
+    "is_git_sha",
+    "key_of",
+    "parse_tag",
+    "split_suffix",
+]
 
-_TAG = re.compile(
+# The suffix cannot contain `+`: it ends where the build metadata starts, or at the end.
+_VERSION = (
     r"(?P<prefix>[vV]?)(?P<release>[0-9]+(?:\.[0-9]+)*)(?P<glued>[A-Za-z][A-Za-z0-9]*)?"
-    r"(?:-(?P<suffix>[0-9A-Za-z_.-]+?))?(?:\+(?P<build>[0-9A-Za-z.-]+))?"
+    r"(?:-(?P<suffix>[0-9A-Za-z_.-]+))?"
 )
+_TAG = re.compile(rf"{_VERSION}(?:\+(?P<build>[0-9A-Za-z.-]+))?")
+# The same grammar over many tags joined by newlines: `findall` yields
+# (tag, prefix, release, glued, suffix) per version-shaped line, "" for absent parts.
+TAG_LINES = re.compile(rf"^(?P<tag>{_VERSION}(?:\+[0-9A-Za-z.-]+)?)$", re.MULTILINE)
 _GIT_SHA = re.compile(r"[0-9a-f]{7,40}")
 _PRE_WORD = re.compile(
     r"(?:alpha|beta|rc|pre|preview|dev|snapshot|nightly|canary|next|milestone|insiders|ea|a|b|c|m)"
@@ -41,7 +54,8 @@ _REVISION = re.compile(r"r([0-9]+)")
 _RUNS = re.compile(r"[0-9]+|[^0-9]+")
 
 
-def _glued_prerelease(release: str, glued: str) -> tuple[str, ...]:
+@lru_cache(maxsize=4096)
+def glued_prerelease(release: str, glued: str) -> tuple[str, ...]:
     """`3.8.0` + `b1` -> ('b', '1'): PEP 440 spellings (alpha, c, pre) are normalised."""
     try:
         version = Version(release + glued)
@@ -53,7 +67,8 @@ def _glued_prerelease(release: str, glued: str) -> tuple[str, ...]:
     return tuple(_RUNS.findall(glued))
 
 
-def _split_suffix(suffix: str) -> tuple[tuple[str, ...], str, int | None]:
+@lru_cache(maxsize=4096)
+def split_suffix(suffix: str) -> tuple[tuple[str, ...], str, int | None]:
     """`rc.1-alpine-r4` -> (('rc', '1'), 'alpine', 4)."""
     segments = suffix.split("-")
     revision = None
@@ -101,7 +116,7 @@ class TagVersion:
     @property
     def key(self) -> tuple[tuple[int, ...], PreKey, int]:
         """Version order: release (trailing zeros ignored), pre-release, then revision."""
-        return _key_of(self.release, self.pre, self.revision)
+        return key_of(self.release, self.pre, self.revision)
 
 
 @lru_cache(maxsize=65536)
@@ -113,7 +128,7 @@ def _semver_of(release: tuple[int, ...], pre: tuple[str, ...], tag: str) -> SemV
 
 
 @lru_cache(maxsize=65536)
-def _key_of(
+def key_of(
     release: tuple[int, ...], pre: tuple[str, ...], revision: int | None
 ) -> tuple[tuple[int, ...], PreKey, int]:
     trimmed = list(release)
@@ -122,23 +137,27 @@ def _key_of(
     return (tuple(trimmed), prerelease_key(pre), -1 if revision is None else revision)
 
 
+def is_git_sha(body: str) -> bool:
+    """7-40 lowercase hex characters, not all digits (`3f2a9c1`; `20240115` is a date)."""
+    return _GIT_SHA.fullmatch(body) is not None and not body.isdigit()
+
+
 @lru_cache(maxsize=65536)
 def parse_tag(tag: str) -> TagVersion | None:
     """Read `tag` as a version; None when it is not one (`latest`, `main-3f2a9c1`, a git SHA)."""
     match = _TAG.fullmatch(tag)
     if match is None:
         return None
-    body = tag[len(match["prefix"]) :]
-    if _GIT_SHA.fullmatch(body) and not body.isdigit():
+    if is_git_sha(tag[len(match["prefix"]) :]):
         return None
     release_text = match["release"]
     pre: tuple[str, ...] = ()
     if match["glued"]:
-        pre = _glued_prerelease(release_text, match["glued"])
+        pre = glued_prerelease(release_text, match["glued"])
     variant, revision = "", None
     dash_pre: tuple[str, ...] = ()
     if match["suffix"]:
-        dash_pre, variant, revision = _split_suffix(match["suffix"])
+        dash_pre, variant, revision = split_suffix(match["suffix"])
         pre = (*pre, *dash_pre)
     version_text = release_text + (match["glued"] or "")
     if dash_pre:

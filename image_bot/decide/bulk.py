@@ -1,0 +1,132 @@
+"""Judge many tag values as versions at once: one regex pass, memos for repeated parts.
+
+This is `SemverOrdering.rank` followed by `admit` for every value, with the same verdicts,
+written for 100,000-tag repositories: values are matched by one `findall` over the joined
+text, suffixes, releases and range checks are computed once per distinct text, and no
+object is built for a value that is not a candidate.
+"""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+
+from image_bot.decide.ranges import Range
+from image_bot.decide.semver import SemVer
+from image_bot.decide.versions import (
+    TAG_LINES,
+    glued_prerelease,
+    is_git_sha,
+    key_of,
+    parse_tag,
+    split_suffix,
+)
+
+__all__ = ["Key", "Verdict", "judge_versions", "paused_gc"]
+
+Key = tuple[object, ...]
+# An admitted value's (key, tiebreak), why it is not a candidate, or None: facts needed.
+Verdict = tuple[Key, Key] | str | None
+
+NOT_A_VERSION = "not a version"
+TOO_PRECISE = "more than three release parts: not a semantic version"
+PRERELEASE = "pre-release (set `prerelease: true` or name one in the range)"
+
+
+def variant_name(variant: str) -> str:
+    return repr(variant) if variant else "none"
+
+
+def range_verdict(range_: Range, version: SemVer, *, prerelease: bool) -> str | None:
+    """Why `version` is outside the range (or a pre-release not opted in), or None."""
+    if range_.check(version, include_prerelease=prerelease):
+        return None
+    if version.pre and not prerelease and range_.check(version, include_prerelease=True):
+        return PRERELEASE
+    return f"outside range {range_}"
+
+
+def judge_versions(
+    values: Sequence[str],
+    current: str | None,
+    range_: Range,
+    *,
+    prerelease: bool,
+    fallback: Callable[[str, str | None], Verdict],
+) -> list[Verdict]:
+    """The semver verdict of each value (aligned with `values`) relative to `current`.
+
+    `fallback` judges one value the slow way; it is used when values cannot be joined by
+    newlines (a filter's extract template may produce one).
+    """
+    verdicts: dict[str, Verdict] = dict.fromkeys(values, NOT_A_VERSION)
+    text = "\n".join(verdicts)
+    if not verdicts or text.count("\n") != len(verdicts) - 1:
+        return [fallback(value, current) for value in values]
+    now = parse_tag(current) if current is not None else None
+    variant = now.variant if now is not None else ""
+    matches = TAG_LINES.findall(text)  # (tag, prefix, release, glued, suffix) per version
+    # A SHA is digits then letters (`3f2a9c1`): only a glued tag can be one.
+    matches = [m for m in matches if not m[3] or not is_git_sha(m[0][len(m[1]) :])]
+    suffixes = {suffix: split_suffix(suffix) for suffix in {m[4] for m in matches} if suffix}
+    wrong_variant = {
+        suffix: f"variant {variant_name(parts[1])}, current has {variant_name(variant)}"
+        for suffix, parts in suffixes.items()
+        if parts[1] != variant
+    }
+    if variant:  # then a tag without a suffix has the wrong variant
+        wrong_variant[""] = f"variant none, current has {variant_name(variant)}"
+    if wrong_variant:  # most tags, usually: settle them without looking further
+        verdicts.update({m[0]: wrong_variant[m[4]] for m in matches if m[4] in wrong_variant})
+        matches = [m for m in matches if m[4] not in wrong_variant]
+    releases: dict[str, tuple[int, ...]] = {}
+    in_range: dict[tuple[tuple[int, ...], tuple[str, ...]], str | None] = {}
+    for tag, prefix, release_text, glued, suffix in matches:
+        pre: tuple[str, ...] = ()
+        revision = None
+        if glued:
+            pre = glued_prerelease(release_text, glued)
+        if suffix:
+            dash_pre, _, revision = suffixes[suffix]
+            if dash_pre:
+                pre = (*pre, *dash_pre)
+        release = releases.get(release_text)
+        if release is None:
+            release = releases[release_text] = tuple(map(int, release_text.split(".")))
+        precision = len(release)
+        if precision > 3:
+            verdicts[tag] = TOO_PRECISE
+            continue
+        checked = (release, pre)
+        if checked in in_range:
+            why = in_range[checked]
+        else:
+            major, minor, patch = (*release, 0, 0)[:3]
+            version = SemVer(major, minor, patch, pre, (), tag)
+            why = in_range[checked] = range_verdict(range_, version, prerelease=prerelease)
+        if why is not None:
+            verdicts[tag] = why
+        elif now is None:
+            verdicts[tag] = (key_of(release, pre, revision), (False, False, precision))
+        else:
+            spelling = (prefix == now.prefix, precision == now.precision, precision)
+            verdicts[tag] = (key_of(release, pre, revision), spelling)
+    if len(verdicts) == len(values):  # distinct: the dict keeps their order
+        return list(verdicts.values())
+    return list(map(verdicts.__getitem__, values))
+
+
+@contextmanager
+def paused_gc() -> Iterator[None]:
+    """Pause the cyclic garbage collector while ranking: 100,000 tags allocate ~300,000
+    short-lived acyclic objects (match tuples, reasons), and the collections they trigger
+    cost about a third of the time. Nothing collectable is lost; it is collected later."""
+    if not gc.isenabled():  # paused by a caller (or another thread): leave it as it is
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
