@@ -6,8 +6,8 @@ First one `choose()` for one image (default policy, current 1.20.1) that elects 
 cold (the first call in the process: empty parse caches, no ranking memo), the same call
 again (warm: the fact round reuses the ranking), and a fresh policy (parse caches warm).
 Then every image through the elect-then-resolve loop (its "cold" means new policies; the
-version-part caches already saw image 0's tags in the single choose). Prints wall and CPU time per phase,
-fact requests the policies asked for, and peak RSS.
+version-part caches already saw image 0's tags in the single choose). Prints wall and CPU
+time per phase, fact requests the policies asked for, and peak RSS.
 """
 
 from __future__ import annotations
