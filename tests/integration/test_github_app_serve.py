@@ -160,7 +160,9 @@ def app_service(
         if process.poll() is None:
             process.kill()
             process.wait(timeout=10)
-        assert private_key.splitlines()[1] not in log.read_text(errors="replace")
+        text = log.read_text(errors="replace")
+        assert private_key.splitlines()[1] not in text
+        assert "ghs_" not in text  # installation tokens (in clone URLs) are redacted
 
 
 def test_a_signed_package_webhook_opens_a_pull_request_at_once(
