@@ -60,16 +60,13 @@ def judge_versions(
     `fallback` judges one value the slow way; it is used when values cannot be joined by
     newlines (a filter's extract template may produce one).
     """
-    verdicts: dict[str, Verdict] = dict.fromkeys(values, NOT_A_VERSION)
-    text = "\n".join(verdicts)
-    if not verdicts or text.count("\n") != len(verdicts) - 1:
+    text = "\n".join(values)
+    rows = TAG_LINES.findall(text)  # one per value: (tag, prefix, release, glued, suffix)
+    if len(rows) != len(values):  # a value spans lines
         return [fallback(value, current) for value in values]
     now = parse_tag(current) if current is not None else None
     variant = now.variant if now is not None else ""
-    matches = TAG_LINES.findall(text)  # (tag, prefix, release, glued, suffix) per version
-    # A SHA is digits then letters (`3f2a9c1`): only a glued tag can be one.
-    matches = [m for m in matches if not m[3] or not is_git_sha(m[0][len(m[1]) :])]
-    suffixes = {suffix: split_suffix(suffix) for suffix in {m[4] for m in matches} if suffix}
+    suffixes = {suffix: split_suffix(suffix) for suffix in {r[4] for r in rows} if suffix}
     wrong_variant = {
         suffix: f"variant {variant_name(parts[1])}, current has {variant_name(variant)}"
         for suffix, parts in suffixes.items()
@@ -77,12 +74,18 @@ def judge_versions(
     }
     if variant:  # then a tag without a suffix has the wrong variant
         wrong_variant[""] = f"variant none, current has {variant_name(variant)}"
-    if wrong_variant:  # most tags, usually: settle them without looking further
-        verdicts.update({m[0]: wrong_variant[m[4]] for m in matches if m[4] in wrong_variant})
-        matches = [m for m in matches if m[4] not in wrong_variant]
+    # Settle most values without looking further: not versions (a SHA is digits then
+    # letters, so only a glued tag can be one) and versions of another variant.
+    verdicts: list[Verdict] = [
+        NOT_A_VERSION
+        if not r[0] or (r[3] and is_git_sha(r[0][len(r[1]) :]))
+        else wrong_variant.get(r[4])
+        for r in rows
+    ]
     releases: dict[str, tuple[int, ...]] = {}
     in_range: dict[tuple[tuple[int, ...], tuple[str, ...]], str | None] = {}
-    for tag, prefix, release_text, glued, suffix in matches:
+    for n in [n for n, verdict in enumerate(verdicts) if verdict is None]:
+        tag, prefix, release_text, glued, suffix = rows[n]
         pre: tuple[str, ...] = ()
         revision = None
         if glued:
@@ -96,7 +99,7 @@ def judge_versions(
             release = releases[release_text] = tuple(map(int, release_text.split(".")))
         precision = len(release)
         if precision > 3:
-            verdicts[tag] = TOO_PRECISE
+            verdicts[n] = TOO_PRECISE
             continue
         checked = (release, pre)
         if checked in in_range:
@@ -106,15 +109,13 @@ def judge_versions(
             version = SemVer(major, minor, patch, pre, (), tag)
             why = in_range[checked] = range_verdict(range_, version, prerelease=prerelease)
         if why is not None:
-            verdicts[tag] = why
+            verdicts[n] = why
         elif now is None:
-            verdicts[tag] = (key_of(release, pre, revision), (False, False, precision))
+            verdicts[n] = (key_of(release, pre, revision), (False, False, precision))
         else:
             spelling = (prefix == now.prefix, precision == now.precision, precision)
-            verdicts[tag] = (key_of(release, pre, revision), spelling)
-    if len(verdicts) == len(values):  # distinct: the dict keeps their order
-        return list(verdicts.values())
-    return list(map(verdicts.__getitem__, values))
+            verdicts[n] = (key_of(release, pre, revision), spelling)
+    return verdicts
 
 
 @contextmanager

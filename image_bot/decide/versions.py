@@ -41,9 +41,9 @@ _VERSION = (
     r"(?:-(?P<suffix>[0-9A-Za-z_.-]+))?"
 )
 _TAG = re.compile(rf"{_VERSION}(?:\+(?P<build>[0-9A-Za-z.-]+))?")
-# The same grammar over many tags joined by newlines: `findall` yields
-# (tag, prefix, release, glued, suffix) per version-shaped line, "" for absent parts.
-TAG_LINES = re.compile(rf"^(?P<tag>{_VERSION}(?:\+[0-9A-Za-z.-]+)?)$", re.MULTILINE)
+# The same grammar over many tags joined by newlines: `findall` yields one row per line,
+# (tag, prefix, release, glued, suffix), "" for absent parts and all "" for a non-version.
+TAG_LINES = re.compile(rf"^(?:(?P<tag>{_VERSION}(?:\+[0-9A-Za-z.-]+)?)|.*)$", re.MULTILINE)
 _GIT_SHA = re.compile(r"[0-9a-f]{7,40}")
 _PRE_WORD = re.compile(
     r"(?:alpha|beta|rc|pre|preview|dev|snapshot|nightly|canary|next|milestone|insiders|ea|a|b|c|m)"
