@@ -11,6 +11,7 @@ from __future__ import annotations
 import gc
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from typing import NamedTuple
 
 from image_bot.decide.ranges import Range
 from image_bot.decide.semver import SemVer
@@ -23,11 +24,18 @@ from image_bot.decide.versions import (
     split_suffix,
 )
 
-__all__ = ["Key", "Verdict", "judge_versions", "paused_gc"]
+__all__ = ["Judged", "Key", "judge_versions", "paused_gc"]
 
 Key = tuple[object, ...]
-# An admitted value's (key, tiebreak), why it is not a candidate, or None: facts needed.
-Verdict = tuple[Key, Key] | str | None
+
+
+class Judged(NamedTuple):
+    """What an ordering made of many values (indices are positions in the values)."""
+
+    why: list[str | None]  # why each value is not a candidate; None: candidate or unranked
+    admitted: list[tuple[int, Key, Key]]  # (index, key, tiebreak) of each candidate
+    unranked: list[int]  # values whose facts are needed before they can be ranked
+
 
 NOT_A_VERSION = "not a version"
 TOO_PRECISE = "more than three release parts: not a semantic version"
@@ -53,17 +61,17 @@ def judge_versions(
     range_: Range,
     *,
     prerelease: bool,
-    fallback: Callable[[str, str | None], Verdict],
-) -> list[Verdict]:
-    """The semver verdict of each value (aligned with `values`) relative to `current`.
+    fallback: Callable[[Sequence[str], str | None], Judged],
+) -> Judged:
+    """The semver verdict of each value relative to `current`.
 
-    `fallback` judges one value the slow way; it is used when values cannot be joined by
-    newlines (a filter's extract template may produce one).
+    `fallback` judges values one by one; it is used when they cannot be joined by newlines
+    (a filter's extract template may produce one).
     """
     text = "\n".join(values)
     rows = TAG_LINES.findall(text)  # one per value: (tag, prefix, release, glued, suffix)
     if len(rows) != len(values):  # a value spans lines
-        return [fallback(value, current) for value in values]
+        return fallback(values, current)
     now = parse_tag(current) if current is not None else None
     variant = now.variant if now is not None else ""
     suffixes = {suffix: split_suffix(suffix) for suffix in {r[4] for r in rows} if suffix}
@@ -76,7 +84,7 @@ def judge_versions(
         wrong_variant[""] = f"variant none, current has {variant_name(variant)}"
     # Settle most values without looking further: not versions (a SHA is digits then
     # letters, so only a glued tag can be one) and versions of another variant.
-    verdicts: list[Verdict] = [
+    why: list[str | None] = [
         NOT_A_VERSION
         if not r[0] or (r[3] and is_git_sha(r[0][len(r[1]) :]))
         else wrong_variant.get(r[4])
@@ -84,7 +92,8 @@ def judge_versions(
     ]
     releases: dict[str, tuple[int, ...]] = {}
     in_range: dict[tuple[tuple[int, ...], tuple[str, ...]], str | None] = {}
-    for n in [n for n, verdict in enumerate(verdicts) if verdict is None]:
+    admitted: list[tuple[int, Key, Key]] = []
+    for n in [n for n, reason in enumerate(why) if reason is None]:
         tag, prefix, release_text, glued, suffix = rows[n]
         pre: tuple[str, ...] = ()
         revision = None
@@ -99,23 +108,23 @@ def judge_versions(
             release = releases[release_text] = tuple(map(int, release_text.split(".")))
         precision = len(release)
         if precision > 3:
-            verdicts[n] = TOO_PRECISE
+            why[n] = TOO_PRECISE
             continue
         checked = (release, pre)
         if checked in in_range:
-            why = in_range[checked]
+            outside = in_range[checked]
         else:
             major, minor, patch = (*release, 0, 0)[:3]
             version = SemVer(major, minor, patch, pre, (), tag)
-            why = in_range[checked] = range_verdict(range_, version, prerelease=prerelease)
-        if why is not None:
-            verdicts[n] = why
+            outside = in_range[checked] = range_verdict(range_, version, prerelease=prerelease)
+        if outside is not None:
+            why[n] = outside
         elif now is None:
-            verdicts[n] = (key_of(release, pre, revision), (False, False, precision))
+            admitted.append((n, key_of(release, pre, revision), (False, False, precision)))
         else:
             spelling = (prefix == now.prefix, precision == now.precision, precision)
-            verdicts[n] = (key_of(release, pre, revision), spelling)
-    return verdicts
+            admitted.append((n, key_of(release, pre, revision), spelling))
+    return Judged(why, admitted, [])
 
 
 @contextmanager

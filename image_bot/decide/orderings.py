@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from image_bot.decide.bulk import Key, Verdict, judge_versions
+from image_bot.decide.bulk import Judged, Key, judge_versions
 from image_bot.decide.ranges import Range
 from image_bot.decide.versions import TagVersion, parse_tag
 from image_bot.model import Fact, TagFacts
@@ -24,7 +24,6 @@ __all__ = [
     "Ordering",
     "Ranked",
     "SemverOrdering",
-    "Verdict",
     "judge_each",
 ]
 
@@ -63,9 +62,9 @@ class Ordering(Protocol):
 
     def judge(
         self, values: Sequence[str], facts: Sequence[TagFacts | None], current: str | None
-    ) -> list[Verdict]:
-        """`rank` then `admit` for many values: (key, tiebreak) of a candidate, why it is
-        not one, or None when its facts are needed first. `facts` is aligned with `values`."""
+    ) -> Judged:
+        """`rank` then `admit` for many values (`facts` is aligned with them): which are
+        candidates and their rank, why the others are not, which need facts first."""
         ...
 
     def promotion(self, best: str, current: str | None) -> Callable[[str], bool] | None:
@@ -76,17 +75,20 @@ class Ordering(Protocol):
 
 def judge_each(
     ordering: Ordering, values: Sequence[str], facts: Sequence[TagFacts | None], current: str | None
-) -> list[Verdict]:
+) -> Judged:
     """`Ordering.judge` one value at a time through `rank` and `admit`."""
-    verdicts: list[Verdict] = []
-    for value, known in zip(values, facts, strict=True):
+    judged = Judged([None] * len(values), [], [])
+    for n, (value, known) in enumerate(zip(values, facts, strict=True)):
         ranked = ordering.rank(value, known, current)
-        if isinstance(ranked, Ranked):
-            why = ordering.admit(value, current)
-            verdicts.append((ranked.key, ranked.tiebreak) if why is None else why)
+        if ranked is None:
+            judged.unranked.append(n)
+        elif isinstance(ranked, str):
+            judged.why[n] = ranked
+        elif (why := ordering.admit(value, current)) is not None:
+            judged.why[n] = why
         else:
-            verdicts.append(ranked)
-    return verdicts
+            judged.admitted.append((n, ranked.key, ranked.tiebreak))
+    return judged
 
 
 def _variant_name(variant: str) -> str:
@@ -128,14 +130,13 @@ class SemverOrdering:
 
     def judge(
         self, values: Sequence[str], facts: Sequence[TagFacts | None], current: str | None
-    ) -> list[Verdict]:
+    ) -> Judged:
         return judge_versions(
-            values, current, self.range, prerelease=self.prerelease, fallback=self._judge_one
+            values, current, self.range, prerelease=self.prerelease, fallback=self._judge_each
         )
 
-    def _judge_one(self, value: str, current: str | None) -> Verdict:
-        (verdict,) = judge_each(self, (value,), (None,), current)
-        return verdict
+    def _judge_each(self, values: Sequence[str], current: str | None) -> Judged:
+        return judge_each(self, values, [None] * len(values), current)
 
     def promotion(self, best: str, current: str | None) -> Callable[[str], bool] | None:
         """A floating current tag keeps its spelling when the best version opens a new line:
@@ -200,7 +201,7 @@ class NumericalOrdering:
 
     def judge(
         self, values: Sequence[str], facts: Sequence[TagFacts | None], current: str | None
-    ) -> list[Verdict]:
+    ) -> Judged:
         return judge_each(self, values, facts, current)
 
     def promotion(self, best: str, current: str | None) -> Callable[[str], bool] | None:
@@ -226,7 +227,7 @@ class AlphabeticalOrdering:
 
     def judge(
         self, values: Sequence[str], facts: Sequence[TagFacts | None], current: str | None
-    ) -> list[Verdict]:
+    ) -> Judged:
         return judge_each(self, values, facts, current)
 
     def promotion(self, best: str, current: str | None) -> Callable[[str], bool] | None:
@@ -252,7 +253,7 @@ class BuildTimeOrdering:
 
     def judge(
         self, values: Sequence[str], facts: Sequence[TagFacts | None], current: str | None
-    ) -> list[Verdict]:
+    ) -> Judged:
         return judge_each(self, values, facts, current)
 
     def promotion(self, best: str, current: str | None) -> Callable[[str], bool] | None:

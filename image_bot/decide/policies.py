@@ -200,18 +200,17 @@ class TagPolicy:
             facts = [tags.facts.get(ordered[index]) for index in positions]
         else:
             facts = [None] * len(values)
-        verdicts = self.ordering.judge(values, facts, current_value)
+        judged = self.ordering.judge(values, facts, current_value)
         if len(values) == len(ordered):  # nothing filtered out: positions are 0..n-1
-            why = [v if isinstance(v, str) else None for v in verdicts]
+            why = judged.why
         else:
-            for index, verdict in zip(positions, verdicts, strict=True):
-                if isinstance(verdict, str):
-                    why[index] = verdict
-        unranked = [ordered[positions[n]] for n, v in enumerate(verdicts) if v is None]
+            for index, reason in zip(positions, judged.why, strict=True):
+                if reason is not None:
+                    why[index] = reason
+        unranked = [ordered[positions[n]] for n in judged.unranked]
         candidates = [
-            _Candidate(v[0], v[1], ordered[positions[n]], values[n], positions[n])
-            for n, v in enumerate(verdicts)
-            if isinstance(v, tuple)
+            _Candidate(key, tiebreak, ordered[positions[n]], values[n], positions[n])
+            for n, key, tiebreak in judged.admitted
         ]
         first = max(candidates, default=None)
         test = self.ordering.promotion(first.value, current_value) if first else None

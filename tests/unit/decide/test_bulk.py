@@ -50,10 +50,10 @@ def test_judging_many_agrees_with_judging_each(
 def test_values_that_cannot_be_joined_by_newlines_are_judged_one_by_one() -> None:
     ordering = SemverOrdering(parse_range("*"))
     values = ["1.2.3", "1.2.4\n1.2.5", "1.2.3"]
-    verdicts = ordering.judge(values, [None] * 3, "1.0.0")
-    assert verdicts[1] == "not a version"
-    assert verdicts[0] == verdicts[2]
-    assert isinstance(verdicts[0], tuple)
+    judged = ordering.judge(values, [None] * 3, "1.0.0")
+    assert judged.why == [None, "not a version", None]
+    assert [n for n, _, _ in judged.admitted] == [0, 2]
+    assert judged.admitted[0][1:] == judged.admitted[1][1:]
 
 
 def test_a_filter_value_spanning_lines_is_not_a_version() -> None:
