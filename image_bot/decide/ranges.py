@@ -189,10 +189,14 @@ class Range:
 
     def check(self, version: SemVer, *, include_prerelease: bool = False) -> bool:
         """True when some AND-group accepts `version` (see the pre-release rule above)."""
+        gated = bool(version.pre) and not include_prerelease
         for group in self.groups:
-            if version.pre and not include_prerelease and not any(t.version.pre for t in group):
+            if gated and not any(t.version.pre for t in group):
                 continue
-            if all(term.check(version) for term in group):
+            for term in group:  # a loop, not all(): this runs once per distinct version
+                if not _CHECKS[term.op](term, version):
+                    break
+            else:
                 return True
         return False
 
