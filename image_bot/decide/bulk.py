@@ -2,8 +2,8 @@
 
 This is `SemverOrdering.rank` followed by `admit` for every value, with the same verdicts,
 written for 100,000-tag repositories: values are matched by one `findall` over the joined
-text, suffixes, releases and range checks are computed once per distinct text, and no
-object is built for a value that is not a candidate.
+text, values of another variant are settled per distinct suffix, releases and range checks
+are computed once per distinct text, and only candidates get a rank.
 """
 
 from __future__ import annotations
