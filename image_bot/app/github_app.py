@@ -7,8 +7,10 @@ API and validated like the config file but never interpolated (its authors must 
 bot's environment or files). A file that does not validate is reported in an issue on the
 repository (`github_app_issues.py`) and the repository is skipped until it is fixed.
 
-Installation tokens are kept per installation (PyGithub renews them before they expire); a
-pass gets clone URLs carrying a current token from `authorize(config)`.
+Installation tokens are kept per installation (PyGithub renews them before they expire);
+`authorize(config)` hands a pass the current token as the App repositories' `forge.token`
+(in memory only): git sends it per command, so it never lands in a clone's `.git/config`,
+and the clone URL (hence the cached clone) stays the same when the token is renewed.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from github import Auth, Github, GithubException, GithubIntegration
 from github.GithubException import BadAttributeException, UnknownObjectException
 from github.PaginatedList import PaginatedList
 from github.Repository import Repository
-from pydantic import ValidationError
+from pydantic import SecretStr, ValidationError
 
 from image_bot.app.config_errors import validation_error
 from image_bot.app.config_yaml import read_yaml
@@ -86,7 +88,8 @@ class GitHubAppRepositories:
         return config.model_copy(update={"repositories": (*config.repositories, *extra)})
 
     def authorize(self, config: Config) -> Config:
-        """`config` with a current installation token in the clone URL of App repositories."""
+        """`config` with a current installation token as `forge.token` of App repositories
+        (next to `forge.app`; for git over HTTPS, see `pipeline.repository.git_credentials`)."""
         repositories = tuple(self._with_token(repo) for repo in config.repositories)
         return config.model_copy(update={"repositories": repositories})
 
@@ -192,8 +195,8 @@ class GitHubAppRepositories:
         app = repo.forge.app
         if app is None or app.app_id != self.spec.app_id or app.installation_id is None:
             return repo
-        if "://" not in repo.url or "@" in repo.url.split("://", 1)[1].split("/", 1)[0]:
-            return repo  # not http(s), or credentials already in the URL
+        if not repo.url.lower().startswith(("https://", "http://")):
+            return repo  # ssh: git's own keys
         self._client(app.installation_id)
         auth = self._installation_auth.get(app.installation_id)
         if auth is None:  # forgotten meanwhile: the next pass gets a fresh one
@@ -203,8 +206,8 @@ class GitHubAppRepositories:
         except _API_ERRORS as exc:
             raise map_github_error(exc, repo.project_name) from None
         register_secret(token)
-        scheme, rest = repo.url.split("://", 1)
-        return repo.model_copy(update={"url": f"{scheme}://x-access-token:{token}@{rest}"})
+        forge = repo.forge.model_copy(update={"token": SecretStr(token)})
+        return repo.model_copy(update={"forge": forge})
 
 
 def repository_settings(

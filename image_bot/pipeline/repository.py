@@ -30,7 +30,7 @@ from image_bot.pipeline.decisions import Decided, policy_spec
 from image_bot.plan import Grouping, NamedGroup, Strategy, make_plans
 from image_bot.publish.apply import PlanContent, Publisher
 from image_bot.publish.forge import Forge
-from image_bot.publish.git import BranchHead, Git
+from image_bot.publish.git import BranchHead, Git, HttpCredentials
 from image_bot.publish.limits import PullRequestLimits
 from image_bot.publish.marker import decode_marker
 from image_bot.publish.reconcile import limit_creates, reconcile
@@ -89,10 +89,23 @@ def checkout_or_error(repo: RepositorySpec, git: type[Git], cache_dir: Path) -> 
     """The repository's cached clone at the base's head with its references, or why not."""
     try:
         variant = f"{repo.base}\n{repo.paths}"  # entries sharing a URL get their own worktree
-        return _refresh(repo, git.open(repo.url, cache_dir, variant=variant))
+        clone = git.open(repo.url, cache_dir, variant=variant, credentials=git_credentials(repo))
+        return _refresh(repo, clone)
     except GitError as error:
         log.warning("checkout failed", extra={"repository": redact(repo.url), "error": str(error)})
         return error.message
+
+
+def git_credentials(repo: RepositorySpec) -> HttpCredentials | None:
+    """What git authenticates with beyond the URL: a GitHub App's installation token.
+
+    App mode hands the current token over as `forge.token` next to `forge.app` (see
+    `app.github_app.authorize`); git sends it per command, never stored in the clone.
+    """
+    forge = repo.forge
+    if forge.type != "github" or forge.app is None or forge.token is None:
+        return None
+    return HttpCredentials("x-access-token", forge.token.get_secret_value())
 
 
 def _refresh(repo: RepositorySpec, git: Git) -> Checkout:

@@ -4,10 +4,16 @@ The only module that runs git (and the only one besides `scan.auth` that runs pr
 uses the git CLI so that every credential helper, ssh setup and proxy a user already has
 works. Failures become `GitError` (arguments redacted) or `PushRejected` (stale lease,
 non-fast-forward): the caller starts that repository over from fresh state.
+
+Credentials (a token written in the URL, a GitHub App installation token) are given to git
+per command as an `http.extraHeader` through `GIT_CONFIG_*` environment variables: never in
+argv (`ps`), the remote URL or `.git/config`, and the clone directory is named from the URL
+without them, so a renewed token reuses the same clone.
 """
 
 from __future__ import annotations
 
+import base64
 import fcntl
 import hashlib
 import os
@@ -19,10 +25,11 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from urllib.parse import unquote
 
-from image_bot.errors import GitError, PushRejected, redact
+from image_bot.errors import GitError, PushRejected, redact, register_secret
 
-__all__ = ["Author", "BranchHead", "Git", "clone_dir_name"]
+__all__ = ["Author", "BranchHead", "Git", "HttpCredentials", "clone_dir_name", "split_credentials"]
 
 _ENV = {
     "GIT_TERMINAL_PROMPT": "0",  # never wait for a password on a terminal nobody watches
@@ -32,6 +39,35 @@ _ENV = {
 _WRITES = frozenset({"push", "fast-import"})  # commands that write commits or remote refs
 _REJECTED = re.compile(r"\[(?:rejected|remote rejected)\]|stale info|non-fast-forward|fetch first")
 _SLUG = re.compile(r"[^A-Za-z0-9._-]+")
+_USERINFO = re.compile(r"^(?P<scheme>https?://)(?P<userinfo>[^/@]*)@", re.IGNORECASE)
+
+
+@dataclass(frozen=True, slots=True)
+class HttpCredentials:
+    """A user name and password (or token) git sends as HTTP Basic auth on every request."""
+
+    username: str
+    password: str
+
+    def header(self) -> str:
+        """The `Authorization` header value (registered as a secret for redaction)."""
+        pair = base64.b64encode(f"{self.username}:{self.password}".encode()).decode("ascii")
+        register_secret(self.password)
+        register_secret(pair)
+        return f"Authorization: Basic {pair}"
+
+
+def split_credentials(url: str) -> tuple[str, HttpCredentials | None]:
+    """`url` without the `user:password@` of an http(s) URL, and those credentials (if any).
+
+    A user name alone (`https://user@host/...`) is kept in the URL: it is not a secret.
+    """
+    match = _USERINFO.match(url)
+    if match is None or ":" not in match.group("userinfo"):
+        return url, None
+    user, _, password = match.group("userinfo").partition(":")
+    bare = match.group("scheme") + url[match.end() :]
+    return bare, HttpCredentials(unquote(user), unquote(password))
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,10 +105,18 @@ class Git:
     or change remote refs, so a caller can prove that a pass wrote nothing.
     """
 
-    def __init__(self, workdir: Path, url: str, *, timeout: float = 300.0) -> None:
+    def __init__(
+        self,
+        workdir: Path,
+        url: str,
+        *,
+        timeout: float = 300.0,
+        credentials: HttpCredentials | None = None,
+    ) -> None:
         self.workdir = workdir
         self.url = url
         self.timeout = timeout
+        self.credentials = credentials
         self.calls: Counter[str] = Counter()
         self._lock: int | None = None
         self._heads: dict[str, list[BranchHead]] = {}  # per prefix, until the next fetch
@@ -107,13 +151,23 @@ class Git:
         return sum(count for name, count in self.calls.items() if name in _WRITES)
 
     @classmethod
-    def open(cls, url: str, cache_dir: Path, *, variant: str = "") -> Git:
+    def open(
+        cls,
+        url: str,
+        cache_dir: Path,
+        *,
+        variant: str = "",
+        credentials: HttpCredentials | None = None,
+    ) -> Git:
         """The clone of `url` under `cache_dir`, created (empty, origin set) on first use.
 
+        Credentials in `url` (or `credentials`, which win) are sent per command, never stored:
+        the remote URL and the clone's directory name are those of the URL without them.
         The clone stays locked against other processes until `close`.
         """
+        url, in_url = split_credentials(url)
         workdir = cache_dir / clone_dir_name(url, variant)
-        git = cls(workdir, url)
+        git = cls(workdir, url, credentials=credentials or in_url)
         workdir.mkdir(parents=True, exist_ok=True)
         git.lock()
         if not (workdir / ".git").is_dir():
@@ -236,6 +290,16 @@ class Git:
                 modes[path] = meta.split(" ", 1)[0]
         return modes
 
+    def _environment(self) -> dict[str, str]:
+        """git's environment: `_ENV`, plus the credentials as one more `GIT_CONFIG_*` entry."""
+        env = {**os.environ, **_ENV}
+        if self.credentials is not None:
+            index = int(env.get("GIT_CONFIG_COUNT", "0") or "0")
+            env[f"GIT_CONFIG_KEY_{index}"] = "http.extraHeader"
+            env[f"GIT_CONFIG_VALUE_{index}"] = self.credentials.header()
+            env["GIT_CONFIG_COUNT"] = str(index + 1)
+        return env
+
     def run(self, *args: str, stdin: bytes | None = None) -> str:
         """Run `git ARGS` in the clone; stdout as text. GitError/PushRejected on failure."""
         self.calls[args[0]] += 1
@@ -246,7 +310,7 @@ class Git:
                 cwd=self.workdir,
                 input=stdin,
                 capture_output=True,
-                env={**os.environ, **_ENV},
+                env=self._environment(),
                 timeout=self.timeout,
                 check=False,
             )
