@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from typing import NamedTuple
 
 from image_bot.decide.ranges import Range
-from image_bot.decide.semver import SemVer
+from image_bot.decide.semver import Comparable, PreKey, prerelease_key
 from image_bot.decide.versions import (
     TAG_LINES,
     glued_prerelease,
@@ -46,7 +46,17 @@ def variant_name(variant: str) -> str:
     return repr(variant) if variant else "none"
 
 
-def range_verdict(range_: Range, version: SemVer, *, prerelease: bool) -> str | None:
+class _Probe(NamedTuple):
+    """A version as a range reads it, with its key computed once (cheaper than SemVer)."""
+
+    major: int
+    minor: int
+    patch: int
+    pre: tuple[str, ...]
+    key: tuple[int, int, int, PreKey]
+
+
+def range_verdict(range_: Range, version: Comparable, *, prerelease: bool) -> str | None:
     """Why `version` is outside the range (or a pre-release not opted in), or None."""
     if range_.check(version, include_prerelease=prerelease):
         return None
@@ -94,7 +104,7 @@ def judge_versions(
     in_range: dict[tuple[tuple[int, ...], tuple[str, ...]], str | None] = {}
     admitted: list[tuple[int, Key, Key]] = []
     for n in [n for n, reason in enumerate(why) if reason is None]:
-        tag, prefix, release_text, glued, suffix = rows[n]
+        _, prefix, release_text, glued, suffix = rows[n]
         pre: tuple[str, ...] = ()
         revision = None
         if glued:
@@ -115,8 +125,8 @@ def judge_versions(
             outside = in_range[checked]
         else:
             major, minor, patch = (*release, 0, 0)[:3]
-            version = SemVer(major, minor, patch, pre, (), tag)
-            outside = in_range[checked] = range_verdict(range_, version, prerelease=prerelease)
+            probe = _Probe(major, minor, patch, pre, (major, minor, patch, prerelease_key(pre)))
+            outside = in_range[checked] = range_verdict(range_, probe, prerelease=prerelease)
         if outside is not None:
             why[n] = outside
         elif now is None:

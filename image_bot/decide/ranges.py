@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
-from image_bot.decide.semver import SemVer, parse_semver
+from image_bot.decide.semver import Comparable, SemVer, parse_semver
 
 __all__ = ["Op", "Range", "RangeError", "Term", "parse_range"]
 
@@ -70,7 +70,7 @@ class Term:
     patch_dirty: bool = False
     text: str = ""
 
-    def check(self, v: SemVer) -> bool:
+    def check(self, v: Comparable) -> bool:
         """Whether `v` satisfies this term (the pre-release gate is the group's job)."""
         return _CHECKS[self.op](self, v)
 
@@ -100,7 +100,7 @@ def _parse_term(op_text: str, operand: str) -> Term:
     return Term(op, version, dirty, minor_dirty, patch_dirty, f"{op_text}{operand}")
 
 
-def _tilde(t: Term, v: SemVer) -> bool:
+def _tilde(t: Term, v: Comparable) -> bool:
     c = t.version
     if v.key < c.key:
         return False
@@ -111,11 +111,11 @@ def _tilde(t: Term, v: SemVer) -> bool:
     return v.minor == c.minor or t.minor_dirty
 
 
-def _equal(t: Term, v: SemVer) -> bool:
+def _equal(t: Term, v: Comparable) -> bool:
     return _tilde(t, v) if t.dirty else v.key == t.version.key
 
 
-def _not_equal(t: Term, v: SemVer) -> bool:
+def _not_equal(t: Term, v: Comparable) -> bool:
     c = t.version
     if t.dirty:
         if c.major != v.major:
@@ -129,7 +129,7 @@ def _not_equal(t: Term, v: SemVer) -> bool:
     return v.key != c.key
 
 
-def _greater(t: Term, v: SemVer) -> bool:
+def _greater(t: Term, v: Comparable) -> bool:
     c = t.version
     if not t.dirty:
         return v.key > c.key
@@ -142,7 +142,7 @@ def _greater(t: Term, v: SemVer) -> bool:
     return v.key > c.key
 
 
-def _less_equal(t: Term, v: SemVer) -> bool:
+def _less_equal(t: Term, v: Comparable) -> bool:
     c = t.version
     if not t.dirty:
         return v.key <= c.key
@@ -151,7 +151,7 @@ def _less_equal(t: Term, v: SemVer) -> bool:
     return not (v.major == c.major and v.minor > c.minor and not t.minor_dirty)
 
 
-def _caret(t: Term, v: SemVer) -> bool:
+def _caret(t: Term, v: Comparable) -> bool:
     c = t.version
     if t.dirty and not t.minor_dirty and not t.patch_dirty:
         return True  # ^* is any version
@@ -168,7 +168,7 @@ def _caret(t: Term, v: SemVer) -> bool:
     return v.patch == c.patch
 
 
-_CHECKS: dict[Op, Callable[[Term, SemVer], bool]] = {
+_CHECKS: dict[Op, Callable[[Term, Comparable], bool]] = {
     Op.EQ: _equal,
     Op.NE: _not_equal,
     Op.GT: _greater,
@@ -187,7 +187,7 @@ class Range:
     groups: tuple[tuple[Term, ...], ...]
     text: str = ""
 
-    def check(self, version: SemVer, *, include_prerelease: bool = False) -> bool:
+    def check(self, version: Comparable, *, include_prerelease: bool = False) -> bool:
         """True when some AND-group accepts `version` (see the pre-release rule above)."""
         gated = bool(version.pre) and not include_prerelease
         for group in self.groups:

@@ -10,8 +10,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Protocol
 
-__all__ = ["SemVer", "compare", "parse_semver", "prerelease_key"]
+__all__ = ["Comparable", "SemVer", "compare", "parse_semver", "prerelease_key"]
 
 _IDENTS = r"[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*"
 _LOOSE = re.compile(
@@ -41,6 +42,21 @@ def prerelease_key(pre: tuple[str, ...]) -> PreKey:
     if not pre:
         return (1, ())
     return (0, tuple(_identifier_key(part) for part in pre))
+
+
+class Comparable(Protocol):
+    """What a range reads of a version: its numbers, pre-release and precedence key."""
+
+    @property
+    def major(self) -> int: ...
+    @property
+    def minor(self) -> int: ...
+    @property
+    def patch(self) -> int: ...
+    @property
+    def pre(self) -> tuple[str, ...]: ...
+    @property
+    def key(self) -> tuple[int, int, int, PreKey]: ...
 
 
 @dataclass(frozen=True, slots=True)
