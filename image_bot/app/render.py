@@ -28,7 +28,7 @@ def format_yaml_path(path: tuple[str | int, ...]) -> str:
 
 
 def refs_text(result: FindResult) -> str:
-    """One line per reference (file:line kind image tag digest), then skipped files."""
+    """One line per reference (file:line kind image tag digest), then managed, then skipped."""
     lines = []
     for occ in result.occurrences:
         ref = occ.ref
@@ -36,6 +36,11 @@ def refs_text(result: FindResult) -> str:
             f"{occ.path}:{occ.line}\t{occ.kind}\t{ref.name}\t{ref.tag or '-'}\t{ref.digest or '-'}"
         )
     lines.append(f"{len(result.occurrences)} references")
+    if result.managed:
+        lines.append(f"managed {len(result.managed)}:")
+        for managed in result.managed:
+            occ = managed.occurrence
+            lines.append(f"  {occ.path}:{occ.line}\t{occ.ref.text}\t{managed.reason}")
     if result.skipped:
         lines.append(f"skipped {len(result.skipped)}:")
         for item in result.skipped:
@@ -45,7 +50,10 @@ def refs_text(result: FindResult) -> str:
 
 
 def refs_json(result: FindResult) -> str:
-    """The inventory as `{"refs": [...], "skipped": [...]}`."""
+    """The inventory as `{"refs": [...], "skipped": [...], "managed": [...]}`.
+
+    `managed` lists container images a kustomization `images:` entry sets (`managed_by`).
+    """
     return json.dumps(
         {
             "refs": [
@@ -66,6 +74,18 @@ def refs_json(result: FindResult) -> str:
             "skipped": [
                 {"file": item.path, "line": item.line, "reason": item.reason}
                 for item in result.skipped
+            ],
+            "managed": [
+                {
+                    "file": item.occurrence.path,
+                    "line": item.occurrence.line,
+                    "column": item.occurrence.column,
+                    "yaml_path": format_yaml_path(item.occurrence.yaml_path),
+                    "text": item.occurrence.ref.text,
+                    "managed_by": item.by.where,
+                    "reason": item.reason,
+                }
+                for item in result.managed
             ],
         },
         indent=2,

@@ -15,11 +15,20 @@ from image_bot.edit.custom import CustomFinder, CustomTarget, parse_path
 from image_bot.edit.document import Lines, YamlDocument, embedded_documents, walk
 from image_bot.edit.finders import FINDERS, Finder
 from image_bot.edit.globs import glob_match
+from image_bot.edit.managed import ImageOverride, Managed, image_overrides, set_aside_managed
 from image_bot.edit.parallel import map_chunks
 from image_bot.edit.spans import index_text
 from image_bot.model import Occurrence, Skipped
 
-__all__ = ["CustomTarget", "FindResult", "find_in_text", "find_references", "may_hold_reference"]
+__all__ = [
+    "CustomTarget",
+    "FindResult",
+    "ImageOverride",
+    "Managed",
+    "find_in_text",
+    "find_references",
+    "may_hold_reference",
+]
 
 DEFAULT_INCLUDE = ("**/*.yaml", "**/*.yml")
 _ALWAYS_EXCLUDED_DIRS = frozenset({".git", ".hg", ".svn", "node_modules"})
@@ -28,10 +37,16 @@ _NEEDLES = (b"image", b"Image", b"IMAGE")
 
 @dataclass(frozen=True, slots=True)
 class FindResult:
-    """The references found under a root, and the files (or fields) left alone with why."""
+    """The references found under a root, and the files (or fields) left alone with why.
+
+    `managed` are references left as they are because a kustomization `images:` entry (itself
+    among `occurrences`) sets the image; `overrides` are those entries.
+    """
 
     occurrences: tuple[Occurrence, ...]
     skipped: tuple[Skipped, ...]
+    managed: tuple[Managed, ...] = ()
+    overrides: tuple[ImageOverride, ...] = ()
 
 
 def find_references(
@@ -50,13 +65,21 @@ def find_references(
     `exclude` glob. A cheap bytes search decides which files are parsed at all. Files over
     `max_bytes`, not UTF-8, unparsable, or Helm templates are reported in `skipped`. With
     `workers` > 1 a big tree is read in that many processes (the result is the same).
+    Container images that a kustomization's `images:` entry renames or retags (a placeholder
+    `image: api` in a base) are moved from `occurrences` to `managed` (see `edit/managed.py`).
     """
     paths = _files(root, include, exclude, extra_names)
     job = partial(_find_in_files, root, tuple(targets), max_bytes)
     results = map_chunks(job, paths, workers)
+    overrides = tuple(over for result in results for over in result.overrides)
+    occurrences, managed = set_aside_managed(
+        (occ for result in results for occ in result.occurrences), overrides
+    )
     return FindResult(
-        tuple(occ for result in results for occ in result.occurrences),
+        occurrences,
         tuple(skip for result in results for skip in result.skipped),
+        managed,
+        overrides,
     )
 
 
@@ -65,6 +88,7 @@ def _find_in_files(
 ) -> FindResult:
     occurrences: list[Occurrence] = []
     skipped: list[Skipped] = []
+    overrides: list[ImageOverride] = []
     for path in paths:
         full = root / path
         try:
@@ -86,7 +110,8 @@ def _find_in_files(
         result = find_in_text(text, path, targets=targets)
         occurrences.extend(result.occurrences)
         skipped.extend(result.skipped)
-    return FindResult(tuple(occurrences), tuple(skipped))
+        overrides.extend(result.overrides)
+    return FindResult(tuple(occurrences), tuple(skipped), overrides=tuple(overrides))
 
 
 def may_hold_reference(data: bytes, path: str, targets: Sequence[CustomTarget] = ()) -> bool:
@@ -127,7 +152,11 @@ def find_in_text(
     targets: Sequence[CustomTarget] = (),
     finders: Sequence[Finder] = FINDERS,
 ) -> FindResult:
-    """The references in one file's decoded text (`path` is only recorded, never opened)."""
+    """The references in one file's decoded text (`path` is only recorded, never opened).
+
+    Its kustomization `images:` entries are listed in `overrides`; nothing is set aside as
+    `managed` here (that needs the whole tree: see `find_references`).
+    """
     templated = "{{" in text and ("templates/" in path or path.startswith("templates"))
     if templated and not path.rsplit("/", 1)[-1].startswith("values"):
         return FindResult((), (Skipped(path, "Helm template ({{ }}): not rendered YAML"),))
@@ -142,11 +171,13 @@ def find_in_text(
     occurrences: list[Occurrence] = []
     skipped: dict[tuple[int | None, str], Skipped] = {}
     claimed: set[int] = set()
+    overrides: list[ImageOverride] = []
     index = -1
     for region in tree.documents:
         index += region.count
         document = YamlDocument(path, index, region.root, text, lines)
         documents = [document, *_embedded(document, tree.literals, region.start, region.end)]
+        overrides.extend(image_overrides(document))
         found: list[Occurrence] = []
         for finder in all_finders:
             for each in documents:
@@ -161,7 +192,7 @@ def find_in_text(
                     found.append(item)
         found.sort(key=lambda occ: min(span.start for span in occ.spans.values()))
         occurrences.extend(found)
-    return FindResult(tuple(occurrences), tuple(skipped.values()))
+    return FindResult(tuple(occurrences), tuple(skipped.values()), overrides=tuple(overrides))
 
 
 def _embedded(

@@ -13,7 +13,7 @@ from image_bot.edit.refs import Found, SplitParts, split_occurrence, whole_occur
 from image_bot.model import OccurrenceKind, Skipped
 from image_bot.reference import split_reference
 
-__all__ = ["ArgoCDFinder", "KustomizeFinder"]
+__all__ = ["ArgoCDFinder", "KustomizeFinder", "kustomize_images"]
 
 KUSTOMIZATION_KINDS = frozenset({"Kustomization", "Component"})
 KUSTOMIZATION_NAMES = frozenset({"kustomization.yaml", "kustomization.yml", "Kustomization"})
@@ -44,22 +44,32 @@ class KustomizeFinder:
     kind: ClassVar[str] = OccurrenceKind.KUSTOMIZE
 
     def find(self, document: YamlDocument) -> Iterator[Found]:
-        if document.inner is not None:
-            return
-        kind = string_value(child(document.root, "kind"))
-        api = string_value(child(document.root, "apiVersion")) or ""
-        if kind in KUSTOMIZATION_KINDS and api.startswith("kustomize.toolkit.fluxcd.io"):
-            spec_images = child(child(document.root, "spec"), "images")  # Flux's Kustomization
-            yield from _entries(document, spec_images, ("spec", "images"))
-        elif kind in KUSTOMIZATION_KINDS or (
-            kind is None
-            and child(document.root, "apiVersion") is None
-            and (
-                _file_name(document.path) in KUSTOMIZATION_NAMES
-                or _is_image_list(child(document.root, "images"))
-            )
-        ):
-            yield from _entries(document, child(document.root, "images"), ("images",))
+        located = kustomize_images(document)
+        if located is not None:
+            yield from _entries(document, *located)
+
+
+def kustomize_images(document: YamlDocument) -> tuple[Node | None, YamlPath] | None:
+    """The `images:` list of a Kustomization/Component (or Flux's `spec.images`) and its path.
+
+    None when the document is not a kustomization.
+    """
+    if document.inner is not None:
+        return None
+    kind = string_value(child(document.root, "kind"))
+    api = string_value(child(document.root, "apiVersion")) or ""
+    if kind in KUSTOMIZATION_KINDS and api.startswith("kustomize.toolkit.fluxcd.io"):
+        return child(child(document.root, "spec"), "images"), ("spec", "images")
+    if kind in KUSTOMIZATION_KINDS or (
+        kind is None
+        and child(document.root, "apiVersion") is None
+        and (
+            _file_name(document.path) in KUSTOMIZATION_NAMES
+            or _is_image_list(child(document.root, "images"))
+        )
+    ):
+        return child(document.root, "images"), ("images",)
+    return None
 
 
 def _entries(document: YamlDocument, images: Node | None, path: YamlPath) -> Iterator[Found]:

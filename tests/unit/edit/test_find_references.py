@@ -26,7 +26,7 @@ def test_include_exclude_extra_names_and_ignored_folders(tmp_path: Path) -> None
     write(tmp_path, "e.json", POD.format(tag="4"))
     write(tmp_path, "pod.manifest", POD.format(tag="5"))
     write(tmp_path, ".git/x.yaml", POD.format(tag="6"))
-    write(tmp_path, "Kustomization", "images:\n  - name: nginx\n    newTag: '7'\n")
+    write(tmp_path, "Kustomization", "images:\n  - name: redis\n    newTag: '7'\n")
 
     found = find_references(tmp_path, exclude=["**/vendor/**"], extra_names=["pod.manifest"])
     assert [(o.path, o.ref.tag) for o in found.occurrences] == [
