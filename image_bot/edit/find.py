@@ -15,7 +15,14 @@ from image_bot.edit.custom import CustomFinder, CustomTarget, parse_path
 from image_bot.edit.document import Lines, YamlDocument, embedded_documents, walk
 from image_bot.edit.finders import FINDERS, Finder
 from image_bot.edit.globs import glob_match
-from image_bot.edit.managed import ImageOverride, Managed, image_overrides, set_aside_managed
+from image_bot.edit.kustomize import KUSTOMIZATION_NAMES
+from image_bot.edit.managed import (
+    ImageOverride,
+    Kustomization,
+    Managed,
+    kustomization_of,
+    set_aside_managed,
+)
 from image_bot.edit.parallel import map_chunks
 from image_bot.edit.spans import index_text
 from image_bot.model import Occurrence, Skipped
@@ -24,6 +31,7 @@ __all__ = [
     "CustomTarget",
     "FindResult",
     "ImageOverride",
+    "Kustomization",
     "Managed",
     "find_in_text",
     "find_references",
@@ -40,13 +48,13 @@ class FindResult:
     """The references found under a root, and the files (or fields) left alone with why.
 
     `managed` are references left as they are because a kustomization `images:` entry (itself
-    among `occurrences`) sets the image; `overrides` are those entries.
+    among `occurrences`) sets the image; `kustomizations` are the kustomization files read.
     """
 
     occurrences: tuple[Occurrence, ...]
     skipped: tuple[Skipped, ...]
     managed: tuple[Managed, ...] = ()
-    overrides: tuple[ImageOverride, ...] = ()
+    kustomizations: tuple[Kustomization, ...] = ()
 
 
 def find_references(
@@ -71,15 +79,15 @@ def find_references(
     paths = _files(root, include, exclude, extra_names)
     job = partial(_find_in_files, root, tuple(targets), max_bytes)
     results = map_chunks(job, paths, workers)
-    overrides = tuple(over for result in results for over in result.overrides)
+    kustomizations = tuple(k for result in results for k in result.kustomizations)
     occurrences, managed = set_aside_managed(
-        (occ for result in results for occ in result.occurrences), overrides
+        (occ for result in results for occ in result.occurrences), kustomizations, paths
     )
     return FindResult(
         occurrences,
         tuple(skip for result in results for skip in result.skipped),
         managed,
-        overrides,
+        kustomizations,
     )
 
 
@@ -88,7 +96,7 @@ def _find_in_files(
 ) -> FindResult:
     occurrences: list[Occurrence] = []
     skipped: list[Skipped] = []
-    overrides: list[ImageOverride] = []
+    kustomizations: list[Kustomization] = []
     for path in paths:
         full = root / path
         try:
@@ -110,14 +118,14 @@ def _find_in_files(
         result = find_in_text(text, path, targets=targets)
         occurrences.extend(result.occurrences)
         skipped.extend(result.skipped)
-        overrides.extend(result.overrides)
-    return FindResult(tuple(occurrences), tuple(skipped), overrides=tuple(overrides))
+        kustomizations.extend(result.kustomizations)
+    return FindResult(tuple(occurrences), tuple(skipped), kustomizations=tuple(kustomizations))
 
 
 def may_hold_reference(data: bytes, path: str, targets: Sequence[CustomTarget] = ()) -> bool:
     """The pre-filter: could this file hold a reference at all? (No parsing.)"""
-    if any(needle in data for needle in _NEEDLES):
-        return True
+    if any(needle in data for needle in _NEEDLES) or path.rsplit("/", 1)[-1] in KUSTOMIZATION_NAMES:
+        return True  # a kustomization without images: may still say what another one renders
     for target in targets:
         if glob_match(path, target.files):
             keys = [step for step in parse_path(target.path) if isinstance(step, str)]
@@ -154,7 +162,7 @@ def find_in_text(
 ) -> FindResult:
     """The references in one file's decoded text (`path` is only recorded, never opened).
 
-    Its kustomization `images:` entries are listed in `overrides`; nothing is set aside as
+    Kustomization documents are listed in `kustomizations`; nothing is set aside as
     `managed` here (that needs the whole tree: see `find_references`).
     """
     templated = "{{" in text and ("templates/" in path or path.startswith("templates"))
@@ -171,13 +179,14 @@ def find_in_text(
     occurrences: list[Occurrence] = []
     skipped: dict[tuple[int | None, str], Skipped] = {}
     claimed: set[int] = set()
-    overrides: list[ImageOverride] = []
+    kustomizations: list[Kustomization] = []
     index = -1
     for region in tree.documents:
         index += region.count
         document = YamlDocument(path, index, region.root, text, lines)
         documents = [document, *_embedded(document, tree.literals, region.start, region.end)]
-        overrides.extend(image_overrides(document))
+        if (kustomization := kustomization_of(document)) is not None:
+            kustomizations.append(kustomization)
         found: list[Occurrence] = []
         for finder in all_finders:
             for each in documents:
@@ -192,7 +201,9 @@ def find_in_text(
                     found.append(item)
         found.sort(key=lambda occ: min(span.start for span in occ.spans.values()))
         occurrences.extend(found)
-    return FindResult(tuple(occurrences), tuple(skipped.values()), overrides=tuple(overrides))
+    return FindResult(
+        tuple(occurrences), tuple(skipped.values()), kustomizations=tuple(kustomizations)
+    )
 
 
 def _embedded(

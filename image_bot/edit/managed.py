@@ -5,30 +5,36 @@ digest, no `docker.io/library/` added) in the resources it renders. When an entr
 `newName`, `newTag` or `digest`, the written value in the resource never reaches a cluster: the
 entry is the reference to update, and the resource's value is reported as managed by it.
 
-Which kustomization renders which resource (`resources: [../base]`) is not followed: an entry
-anywhere in the scanned tree manages every matching container image. Only what kustomize
-rewrites is considered: `image` of `containers`/`initContainers` in Kubernetes objects (never
-Compose or Helm values, which kustomize does not render), written as one string, and not
-pinned by a Flux marker or a config target (those the user declared).
+An entry manages the files its kustomization renders: its `resources`, `bases` and
+`components`, followed through the kustomizations of the directories they name (a directory
+whose kustomization was not read counts whole; remote and out-of-tree entries are not
+followed). Flux's Kustomization renders `spec.path` of some source: its entries manage
+matching images anywhere in the tree. Only what kustomize rewrites is considered: `image` of
+`containers`/`initContainers` in Kubernetes objects (never Compose or Helm values, which
+kustomize does not render), written as one string, and not set by a Flux marker or a config
+target (those the user declared).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+import posixpath
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
-from ruamel.yaml.nodes import SequenceNode
+from ruamel.yaml.nodes import Node, SequenceNode
 
 from image_bot.edit.document import YamlDocument, YamlPath, child, string_value
 from image_bot.edit.kustomize import kustomize_images
 from image_bot.model import Occurrence, OccurrenceKind, Part
 from image_bot.reference import split_reference
 
-__all__ = ["ImageOverride", "Managed", "image_overrides", "set_aside_managed"]
+__all__ = ["ImageOverride", "Kustomization", "Managed", "kustomization_of", "set_aside_managed"]
 
 _RENDERED_KINDS = frozenset({OccurrenceKind.POD_SPEC, OccurrenceKind.IMAGE_FIELD})
 _CONTAINER_LISTS = frozenset({"containers", "initContainers"})
 _SETTING_KEYS = ("newName", "newTag", "digest")
+_RESOURCE_KEYS = ("resources", "bases", "components")
+_REMOTE = ("http://", "https://", "git@", "ssh://", "github.com/", "gitlab.com/")
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,13 +72,41 @@ class Managed:
         return f"set by {self.by.where}"
 
 
-def image_overrides(document: YamlDocument) -> Iterator[ImageOverride]:
-    """The `images:` entries of a kustomization that set `newName`, `newTag` or `digest`.
+@dataclass(frozen=True, slots=True)
+class Kustomization:
+    """A kustomization file: what it renders (`None`: Flux, not followed) and what it sets."""
+
+    path: str
+    resources: tuple[str, ...] | None
+    overrides: tuple[ImageOverride, ...]
+
+
+def kustomization_of(document: YamlDocument) -> Kustomization | None:
+    """The document as a Kustomization, or None when it is not one."""
+    located = kustomize_images(document)
+    if located is None:
+        return None
+    images, path = located
+    resources: tuple[str, ...] | None = None
+    if path == ("images",):
+        resources = tuple(
+            text
+            for key in _RESOURCE_KEYS
+            if isinstance(entries := child(document.root, key), SequenceNode)
+            for entry in entries.value
+            if (text := string_value(entry))
+        )
+    return Kustomization(document.path, resources, tuple(_overrides(document, images, path)))
+
+
+def _overrides(
+    document: YamlDocument, images: Node | None, path: YamlPath
+) -> Iterator[ImageOverride]:
+    """The `images:` entries that set `newName`, `newTag` or `digest`.
 
     Entries the kustomize finder reports as invalid are included: kustomize still applies them
     (or fails), so the resource's value is not the one deployed either way.
     """
-    images, path = kustomize_images(document) or (None, ())
     if not isinstance(images, SequenceNode):
         return
     for i, entry in enumerate(images.value):
@@ -82,13 +116,25 @@ def image_overrides(document: YamlDocument) -> Iterator[ImageOverride]:
 
 
 def set_aside_managed(
-    occurrences: Iterable[Occurrence], overrides: Sequence[ImageOverride]
+    occurrences: Iterable[Occurrence],
+    kustomizations: Sequence[Kustomization],
+    files: Sequence[str],
 ) -> tuple[tuple[Occurrence, ...], tuple[Managed, ...]]:
-    """Split `occurrences` into those to update and those a kustomization `images:` entry sets."""
+    """Split `occurrences` into those to update and those a kustomization `images:` entry sets.
+
+    `files` are all the files read (to tell a rendered directory's files).
+    """
+    by_dir = {_directory(k.path): k for k in kustomizations if k.resources is not None}
+    scoped = [
+        (override, _renders(k, by_dir, files))
+        for k in kustomizations
+        if k.overrides
+        for override in k.overrides
+    ]
     kept: list[Occurrence] = []
     managed: list[Managed] = []
     for occurrence in occurrences:
-        by = _override_for(occurrence, overrides) if overrides else None
+        by = _override_for(occurrence, scoped) if scoped else None
         if by is None:
             kept.append(occurrence)
         else:
@@ -96,8 +142,43 @@ def set_aside_managed(
     return tuple(kept), tuple(managed)
 
 
+def _directory(path: str) -> str:
+    return posixpath.dirname(path) or "."
+
+
+def _renders(
+    top: Kustomization, by_dir: dict[str, Kustomization], files: Sequence[str]
+) -> Callable[[str], bool]:
+    """Does `top` render this file? (Flux's Kustomization: every file.)"""
+    if top.resources is None:
+        return lambda path: True
+    rendered: set[str] = set()
+    whole_dirs: list[str] = []
+    known = frozenset(files)
+    seen: set[str] = set()
+    pending = [top]
+    while pending:
+        kustomization = pending.pop()
+        here = _directory(kustomization.path)
+        if here in seen:
+            continue
+        seen.add(here)
+        for entry in kustomization.resources or ():
+            target = posixpath.normpath(posixpath.join(here, entry))
+            if entry.startswith(_REMOTE) or target == ".." or target.startswith("../"):
+                continue  # remote, or outside the scanned tree
+            if target in by_dir:
+                pending.append(by_dir[target])
+            elif target in known:
+                rendered.add(target)
+            else:  # a directory whose kustomization was not read (excluded): all of it
+                whole_dirs.append("" if target == "." else target + "/")
+    prefixes = tuple(whole_dirs)
+    return lambda path: path in rendered or (bool(prefixes) and path.startswith(prefixes))
+
+
 def _override_for(
-    occurrence: Occurrence, overrides: Sequence[ImageOverride]
+    occurrence: Occurrence, scoped: Sequence[tuple[ImageOverride, Callable[[str], bool]]]
 ) -> ImageOverride | None:
     if occurrence.kind not in _RENDERED_KINDS or occurrence.policy is not None:
         return None
@@ -105,4 +186,7 @@ def _override_for(
         return None
     if not _CONTAINER_LISTS & set(occurrence.yaml_path[:-1]):
         return None
-    return next((o for o in overrides if o.selects(occurrence.ref.text)), None)
+    return next(
+        (o for o, renders in scoped if o.selects(occurrence.ref.text) and renders(occurrence.path)),
+        None,
+    )

@@ -60,7 +60,11 @@ def test_the_name_matches_as_written_with_any_tag_or_digest(tmp_path: Path) -> N
     containers = "".join(f"        - image: {image}\n" for image in images)
     head = DEPLOYMENT.partition("          image: api")[0].rsplit("\n", 2)[0]
     write(tmp_path, "pod.yaml", head + "\n" + containers)
-    write(tmp_path, "kustomization.yaml", "images:\n  - name: api\n    newTag: '2'\n")
+    write(
+        tmp_path,
+        "kustomization.yaml",
+        "resources: [pod.yaml]\nimages:\n  - name: api\n    newTag: '2'\n",
+    )
 
     found = find_references(tmp_path)
 
@@ -71,22 +75,29 @@ def test_the_name_matches_as_written_with_any_tag_or_digest(tmp_path: Path) -> N
 
 def test_an_entry_that_only_selects_manages_nothing(tmp_path: Path) -> None:
     write(tmp_path, "base/deployment.yaml", DEPLOYMENT)
-    write(tmp_path, "kustomization.yaml", "images:\n  - name: api\n    tagSuffix: -x\n")
+    write(
+        tmp_path,
+        "kustomization.yaml",
+        "resources: [base]\nimages:\n  - name: api\n    tagSuffix: -x\n",
+    )
 
     found = find_references(tmp_path)
 
     assert [o.ref.text for o in found.occurrences] == ["api"]
     assert found.managed == ()
-    assert found.overrides == ()
+    assert [(k.path, k.resources, k.overrides) for k in found.kustomizations] == [
+        ("kustomization.yaml", ("base",), ())
+    ]
 
 
 def test_compose_and_helm_values_are_not_rendered_by_kustomize(tmp_path: Path) -> None:
-    write(tmp_path, "k8s/overlays/prod/kustomization.yaml", OVERLAY)
-    write(tmp_path, "local/compose.yaml", "services:\n  api:\n    image: api:1.0\n")
-    write(tmp_path, "chart/values.yaml", "image: api:1.0\n")
+    # base/ has no kustomization here, so all of it counts as rendered by the overlay
+    write(tmp_path, "overlays/prod/kustomization.yaml", OVERLAY)
+    write(tmp_path, "base/compose.yaml", "services:\n  api:\n    image: api:1.0\n")
+    write(tmp_path, "base/values.yaml", "image: api:1.0\n")
     write(
         tmp_path,
-        "marked.yaml",
+        "base/marked.yaml",
         DEPLOYMENT.replace("image: api", 'image: api:1 # {"$imagepolicy": "ns:api"}'),
     )
 
@@ -94,9 +105,9 @@ def test_compose_and_helm_values_are_not_rendered_by_kustomize(tmp_path: Path) -
 
     kinds = {(o.path, str(o.kind)) for o in found.occurrences if o.ref.text.startswith("api")}
     assert kinds == {
-        ("chart/values.yaml", "helm-values"),
-        ("local/compose.yaml", "compose"),
-        ("marked.yaml", "marker"),
+        ("base/values.yaml", "helm-values"),
+        ("base/compose.yaml", "compose"),
+        ("base/marked.yaml", "marker"),
     }
     assert found.managed == ()
 
@@ -117,10 +128,32 @@ def test_flux_kustomization_spec_images_and_several_workers(tmp_path: Path) -> N
     assert {m.by.where for m in found.managed} == {"clusters/prod/apps.yaml:5 spec.images[0]"}
 
 
-def test_find_in_text_lists_overrides_but_sets_nothing_aside() -> None:
+def test_only_files_the_kustomization_renders_are_managed(tmp_path: Path) -> None:
+    write(tmp_path, "overlays/prod/kustomization.yaml", OVERLAY)
+    base = "resources:\n  - deployment.yaml\n  - ../shared\n  - https://github.com/x/y//z\n"
+    write(tmp_path, "base/kustomization.yaml", base)
+    write(tmp_path, "base/deployment.yaml", DEPLOYMENT)
+    write(tmp_path, "base/unlisted.yaml", DEPLOYMENT)  # in base/, but not a resource of it
+    write(tmp_path, "shared/kustomization.yaml", "components: [job.yaml]\n")
+    write(tmp_path, "shared/job.yaml", DEPLOYMENT)
+    write(tmp_path, "other-app/deployment.yaml", DEPLOYMENT)  # plain manifests, no kustomize
+
+    found = find_references(tmp_path)
+
+    assert sorted(m.occurrence.path for m in found.managed) == [
+        "base/deployment.yaml",
+        "shared/job.yaml",
+    ]
+    kept = sorted(o.path for o in found.occurrences if o.ref.text == "api")
+    assert kept == ["base/unlisted.yaml", "other-app/deployment.yaml"]
+
+
+def test_find_in_text_lists_kustomizations_but_sets_nothing_aside() -> None:
     result = find_in_text(DEPLOYMENT + "---\n" + OVERLAY, "all.yaml")
     assert [o.ref.text for o in result.occurrences] == ["api", "other:2", "ghcr.io/acme/api:1.4.0"]
-    assert [(o.name, o.line) for o in result.overrides] == [("other", 15), ("api", 17)]
+    [kustomization] = result.kustomizations
+    assert kustomization.resources == ("../../base",)
+    assert [(o.name, o.line) for o in kustomization.overrides] == [("other", 15), ("api", 17)]
     assert result.managed == ()
 
 
