@@ -34,6 +34,7 @@ _RENDERED_KINDS = frozenset({OccurrenceKind.POD_SPEC, OccurrenceKind.IMAGE_FIELD
 _CONTAINER_LISTS = frozenset({"containers", "initContainers"})
 _SETTING_KEYS = ("newName", "newTag", "digest")
 _RESOURCE_KEYS = ("resources", "bases", "components")
+_Scoped = tuple["ImageOverride", Callable[[str], bool]]  # an entry, and "does it render this file?"
 _REMOTE = ("http://", "https://", "git@", "ssh://", "github.com/", "gitlab.com/")
 
 
@@ -125,16 +126,17 @@ def set_aside_managed(
     `files` are all the files read (to tell a rendered directory's files).
     """
     by_dir = {_directory(k.path): k for k in kustomizations if k.resources is not None}
-    scoped = [
-        (override, _renders(k, by_dir, files))
-        for k in kustomizations
-        if k.overrides
-        for override in k.overrides
-    ]
+    known = frozenset(files)
+    by_name: dict[str, list[_Scoped]] = {}
+    for kustomization in kustomizations:
+        if kustomization.overrides:
+            renders = _renders(kustomization, by_dir, known)
+            for override in kustomization.overrides:
+                by_name.setdefault(override.name, []).append((override, renders))
     kept: list[Occurrence] = []
     managed: list[Managed] = []
     for occurrence in occurrences:
-        by = _override_for(occurrence, scoped) if scoped else None
+        by = _override_for(occurrence, by_name) if by_name else None
         if by is None:
             kept.append(occurrence)
         else:
@@ -147,14 +149,13 @@ def _directory(path: str) -> str:
 
 
 def _renders(
-    top: Kustomization, by_dir: dict[str, Kustomization], files: Sequence[str]
+    top: Kustomization, by_dir: dict[str, Kustomization], known: frozenset[str]
 ) -> Callable[[str], bool]:
     """Does `top` render this file? (Flux's Kustomization: every file.)"""
     if top.resources is None:
         return lambda path: True
     rendered: set[str] = set()
     whole_dirs: list[str] = []
-    known = frozenset(files)
     seen: set[str] = set()
     pending = [top]
     while pending:
@@ -178,7 +179,7 @@ def _renders(
 
 
 def _override_for(
-    occurrence: Occurrence, scoped: Sequence[tuple[ImageOverride, Callable[[str], bool]]]
+    occurrence: Occurrence, by_name: dict[str, list[_Scoped]]
 ) -> ImageOverride | None:
     if occurrence.kind not in _RENDERED_KINDS or occurrence.policy is not None:
         return None
@@ -186,7 +187,9 @@ def _override_for(
         return None
     if not _CONTAINER_LISTS & set(occurrence.yaml_path[:-1]):
         return None
+    written = occurrence.ref.text
+    candidates = by_name.get(written, []) + by_name.get(split_reference(written)[0], [])
     return next(
-        (o for o, renders in scoped if o.selects(occurrence.ref.text) and renders(occurrence.path)),
+        (o for o, renders in candidates if o.selects(written) and renders(occurrence.path)),
         None,
     )
