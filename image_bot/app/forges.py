@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from image_bot.errors import ConfigError
+from image_bot.publish.committer import BranchCommitter
 from image_bot.publish.forge import Forge
 from image_bot.publish.git import Git
 from image_bot.publish.limits import PullRequestLimits
@@ -59,6 +60,28 @@ class Forges:
         if forge.token is None:
             raise ConfigError("a gitlab forge needs a token", field="forge.token")
         return GitLabForge(forge.token.get_secret_value(), url=api_url, branch_prefix=prefix)
+
+    def committer(self, repository: RepositorySpec, git: Git) -> BranchCommitter | None:
+        """Commits made by GitHub through its API as the App (signed): a `commit.signed`
+        repository's BranchCommitter (None for a forge that is not a GitHub App)."""
+        forge = repository.forge
+        if forge.type != "github" or forge.app is None:
+            return None
+        from github import Github  # noqa: PLC0415
+
+        from image_bot.publish.github_commits import ApiCommitter  # noqa: PLC0415
+
+        api_url = forge.api_base or ""
+        auth = self._installation(forge.app, api_url, repository.project_name)
+        client = Github(
+            auth=auth,
+            base_url=api_url.rstrip("/"),
+            retry=2,
+            lazy=True,
+            seconds_between_requests=None,
+            seconds_between_writes=None,
+        )
+        return ApiCommitter(client.get_repo(repository.project_name), git)
 
     def _installation(
         self, app: GitHubAppSpec, api_url: str, project: str

@@ -29,6 +29,7 @@ from image_bot.model import (
 from image_bot.pipeline.decisions import Decided, policy_spec
 from image_bot.plan import Grouping, NamedGroup, Strategy, make_plans
 from image_bot.publish.apply import PlanContent, Publisher
+from image_bot.publish.committer import BranchCommitter, CommitterSource
 from image_bot.publish.forge import Forge
 from image_bot.publish.git import BranchHead, Git, HttpCredentials
 from image_bot.publish.limits import PullRequestLimits
@@ -243,13 +244,14 @@ def _publish(
     publisher = Publisher(
         checkout.git, forge, repo, repo_id, checkout.base_sha, context.now,
         dry_run=context.options.dry_run, heads=heads, written=written,
+        committer=_committer(context, repo, checkout.git),
     )  # fmt: skip
     if repo.direct_commit:
         branches = [publisher.direct(plan, contents[plan.branch]) for plan in plans]
     else:
         undecided = {plan.branch for plan in plans_of(unknown)}
         existing = [
-            _as_fetched(pr, heads.get(pr.branch), repo.commit.author_email)
+            _as_fetched(pr, heads.get(pr.branch), publisher.owns)
             for pr in forge.bot_pull_requests(repo_id)
         ]
         limits = PullRequestLimits(
@@ -292,7 +294,23 @@ def _content(root: Path, changes: Sequence[Change]) -> PlanContent:
     return PlanContent(files, diff)
 
 
-def _as_fetched(pr: PullRequest, head: BranchHead | None, bot_email: str) -> PullRequest:
+def _committer(context: Context, repo: RepositorySpec, git: Git) -> BranchCommitter | None:
+    """The forge's committer for a `commit.signed` repository (None: git commits and pushes)."""
+    if not repo.commit.signed:
+        return None
+    source: object = context.forge_for  # a ForgeFactory that may also be a CommitterSource
+    committer = source.committer(repo, git) if isinstance(source, CommitterSource) else None
+    if committer is None:
+        log.warning(
+            "commit.signed: this forge cannot make commits; pushing unsigned commits with git",
+            extra={"repository": redact(repo.url)},
+        )
+    return committer
+
+
+def _as_fetched(
+    pr: PullRequest, head: BranchHead | None, owns: Callable[[str], bool]
+) -> PullRequest:
     """`pr` as its branch really is: the fetched head (the push lease) and whether it is ours.
 
     A forge's marker lives in the PR body, which survives a human pushing to the branch; only
@@ -301,7 +319,7 @@ def _as_fetched(pr: PullRequest, head: BranchHead | None, bot_email: str) -> Pul
     (a leftover to prune); else "".
     """
     marker = None
-    if head is not None and head.author_email == bot_email:
+    if head is not None and owns(head.author_email):
         marker = decode_marker(head.message)
     if pr.state is not PullRequestState.OPEN:
         return dataclasses.replace(pr, head_sha=head.sha if head and marker else "")

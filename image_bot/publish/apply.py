@@ -7,6 +7,9 @@ state. Other failures stay with their branch, so one branch failing does not sto
 One-time comments (closed without merging, someone else's commits, closed as obsolete) are
 recorded in the PR's marker *before* they are posted: a crash between the two writes loses
 that comment, but no pass can ever post it twice (see docs/forges.md, "Lifecycle").
+
+With a `committer` (`commit.signed`), branch commits are made by the forge instead of
+`Git.commit` + push; the clone still fetches, and deletes leftover branches.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from datetime import datetime
 
 from image_bot.errors import ForgeError, GitError, PushRejected
 from image_bot.model import BranchReport, PullRequest, PullRequestState, UpdatePlan
+from image_bot.publish.committer import BranchCommitter
 from image_bot.publish.forge import Forge, PullRequestDraft
 from image_bot.publish.git import Author, BranchHead, Git
 from image_bot.publish.marker import (
@@ -73,10 +77,18 @@ class Publisher:
     heads: Mapping[str, BranchHead] = field(default_factory=dict)  # fetched bot branches
     # What this pass already wrote, kept across a restart after a lost race (by branch).
     written: dict[str, BranchReport] = field(default_factory=dict)
+    committer: BranchCommitter | None = None  # None: Git.commit and a leased push
 
     @property
     def author(self) -> Author:
         return Author(self.spec.commit.author_name, self.spec.commit.author_email)
+
+    def owns(self, author_email: str) -> bool:
+        """Whether a commit by `author_email` may be the bot's (the configured author, or
+        the committer's identity)."""
+        if author_email == self.author.email:
+            return True
+        return self.committer is not None and self.committer.owns(author_email)
 
     def apply(self, action: Action, content: Mapping[str, PlanContent]) -> BranchReport:
         """Do `action` (its plan's files are `content[branch]`) and report it."""
@@ -104,6 +116,12 @@ class Publisher:
         )
         if self.dry_run or not content.files:
             return report
+        if self.committer is not None:
+            sha = self.committer.commit_branch(
+                plan.base, parent=self.base_sha, files=content.files,
+                message=commit_message(plan, self.spec.commit), expected=self.base_sha,
+            )  # fmt: skip
+            return replace(report, head_sha=sha)
         sha = self._commit(plan, content, branch=f"{plan.base}-image-bot-direct")
         self.git.push(sha, plan.base, expected=self.base_sha, force=False)
         return replace(report, head_sha=sha)
@@ -215,8 +233,14 @@ class Publisher:
         if head is not None and self._fingerprint(head) == plan.fingerprint:
             return head.sha
         self._check_ours(plan.branch)
+        expected = head.sha if head else None
+        if self.committer is not None:
+            return self.committer.commit_branch(
+                plan.branch, parent=self.base_sha, files=content[plan.branch].files,
+                message=commit_message(plan, self.spec.commit), expected=expected,
+            )  # fmt: skip
         sha = self._commit(plan, content[plan.branch])
-        self.git.push(sha, plan.branch, expected=head.sha if head else None)
+        self.git.push(sha, plan.branch, expected=expected)
         return sha
 
     def _comment_once(self, pr: PullRequest, notice: str, comment: str) -> None:
@@ -257,7 +281,7 @@ class Publisher:
 
     def _fingerprint(self, head: BranchHead) -> str | None:
         """The plan fingerprint of a branch head the bot committed, else None."""
-        if head.author_email != self.author.email:
+        if not self.owns(head.author_email):
             return None
         marker = decode_marker(head.message)
         return marker.fingerprint if marker else None

@@ -242,7 +242,7 @@ class Git:
         Built with one `git fast-import` run: the worktree stays at the base, so every plan
         starts from the same files. File modes are kept from `parent`.
         """
-        modes = self._modes(parent, files)
+        modes = self.file_modes(parent, files)
         stamp = f"{int(when.timestamp())} +0000"
         ident = f"{author.name} <{author.email}> {stamp}"
         chunks = [f"commit refs/heads/{branch}\nmark :1\n".encode(), f"author {ident}\n".encode()]
@@ -279,10 +279,12 @@ class Git:
 
     # --- plumbing -------------------------------------------------------------------------
 
-    def _modes(self, commit: str, files: Mapping[str, str]) -> dict[str, str]:
+    def file_modes(self, commit: str, files: Iterable[str]) -> dict[str, str]:
+        """The git mode (`100644`, `100755`) of each of `files` that exists in `commit`."""
+        files = sorted(files)
         if not files:
             return {}
-        out = self.run("ls-tree", "-r", "-z", commit, "--", *sorted(files))
+        out = self.run("ls-tree", "-r", "-z", commit, "--", *files)
         modes = {}
         for entry in out.split("\x00"):
             if entry:

@@ -9,8 +9,9 @@ from the changed files' new text (no clone needed for the write) and moves a bra
                                 message="Update nginx to 1.27")
     move_branch(repo, "image-bot/nginx", commit.sha, expected=old_head_or_None)
 
-Opt-in and not wired into the pipeline yet (see the report): the pipeline would call these in
-place of `Git.commit` + `Git.push` for a GitHub App repository that asks for signed commits.
+`ApiCommitter` wires them in as the pipeline's BranchCommitter for a GitHub App repository
+with `commit.signed` (`app.forges.Forges.committer` builds it), in place of `Git.commit` +
+`Git.push`.
 
 The Git Data API has no compare-and-swap on refs: `move_branch` reads the ref and refuses
 (PushRejected, so the pipeline starts over) when it is not at `expected`, then force-moves it;
@@ -29,9 +30,10 @@ from github.GithubException import BadAttributeException, UnknownObjectException
 from github.Repository import Repository
 
 from image_bot.errors import PushRejected
+from image_bot.publish.git import Git
 from image_bot.publish.github_errors import map_github_error
 
-__all__ = ["ApiCommit", "commit_through_api", "move_branch"]
+__all__ = ["ApiCommit", "ApiCommitter", "commit_through_api", "is_app_bot", "move_branch"]
 
 _API_ERRORS = (GithubException, BadAttributeException, requests.RequestException)
 _REGULAR_FILE = "100644"
@@ -98,3 +100,47 @@ def move_branch(repo: Repository, branch: str, sha: str, *, expected: str | None
         current.edit(sha, force=True)
     except _API_ERRORS as exc:
         raise map_github_error(exc, repo.full_name) from None
+
+
+def is_app_bot(author_email: str) -> bool:
+    """Whether `author_email` is a GitHub App's bot account (`123+name[bot]@users.noreply...`).
+
+    GitHub authors an App's API commits as its `name[bot]` account; a plain git push cannot
+    use that account's email without faking it, and a head is only taken for the bot's when
+    its message also carries the bot's marker.
+    """
+    local = author_email.partition("@")[0]
+    return local.rpartition("+")[2].endswith("[bot]")
+
+
+@dataclass(frozen=True, slots=True)
+class ApiCommitter:
+    """A BranchCommitter making commits through the Git Data API (signed by GitHub for an App).
+
+    `git` is the repository's clone, read for the changed files' modes (`100755` kept).
+    """
+
+    repo: Repository
+    git: Git
+
+    def commit_branch(
+        self,
+        branch: str,
+        *,
+        parent: str,
+        files: Mapping[str, str],
+        message: str,
+        expected: str | None,
+    ) -> str:
+        """Commit `files` on `parent` through the API and move `branch` to it; its sha."""
+        modes = self.git.file_modes(parent, files)
+        commit = commit_through_api(
+            self.repo, parent=parent, files=dict(files), message=message, modes=modes
+        )
+        move_branch(self.repo, branch, commit.sha, expected=expected)
+        self.git.local_heads[branch] = commit.sha
+        return commit.sha
+
+    def owns(self, author_email: str) -> bool:
+        """Whether the App's commits may have `author_email` (its `[bot]` account)."""
+        return is_app_bot(author_email)

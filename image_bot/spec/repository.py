@@ -144,6 +144,9 @@ class CommitSpec(Section):
     """Commit author and committer email."""
     message: Template = "{summary}\n\n{changes}"
     """Template: {summary} {changes} {count} {group} {branch} {base} {repository}."""
+    signed: bool = False
+    """GitHub App only: GitHub makes the commits through its API as the App and signs them
+    (*Verified*), instead of a git push; `author_name`/`author_email` are then the App's."""
 
 
 class PullRequestSpec(Section):
@@ -244,6 +247,13 @@ class RepositorySpec(Section):
     """Caps on open pull requests."""
     schedule: ScheduleSpec | None = None
     """`image-bot serve` only: this repository's own schedule (default: `service.schedule`)."""
+
+    @model_validator(mode="after")
+    def _signed_needs_an_app(self) -> RepositorySpec:
+        if self.commit.signed and (self.forge.type != "github" or self.forge.app is None):
+            msg = "commit.signed needs forge type github with app (GitHub signs App commits)"
+            raise ValueError(msg)
+        return self
 
     @property
     def project_name(self) -> str:
