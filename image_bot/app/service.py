@@ -42,6 +42,7 @@ from image_bot.app.status import RepositoryStatus, ServiceState
 from image_bot.app.webhooks import Trigger
 from image_bot.errors import ConfigError, ImageBotError
 from image_bot.model import RunReport
+from image_bot.pipeline.rebuild import rebuild_requested
 from image_bot.spec import Config, ScheduleSpec
 
 __all__ = ["PassRunner", "Service", "Work"]
@@ -59,6 +60,7 @@ class Work:
     reason: str
     targeted: bool = False
     refresh: bool = False  # re-load the config (re-discover App repositories) first
+    rebuild: frozenset[tuple[str, int]] = frozenset()  # (repository, PR number): `rebase`
 
     def merge(self, other: Work) -> Work:
         """One pass that does both."""
@@ -68,7 +70,8 @@ class Work:
             repositories = self.repositories | other.repositories
         targeted = self.targeted and other.targeted
         refresh = self.refresh or other.refresh
-        return Work(repositories, f"{self.reason}; {other.reason}", targeted, refresh)
+        rebuild = self.rebuild | other.rebuild
+        return Work(repositories, f"{self.reason}; {other.reason}", targeted, refresh, rebuild)
 
 
 _STOP = object()
@@ -164,8 +167,10 @@ class Service:
     def handle_github(self, event: GitHubEvent) -> None:
         """Commands and installation changes from GitHub."""
         match event:
-            case Command(verb=CommandVerb.REBASE, repository=repository):
-                self.submit(Work(frozenset({repository}), "rebase requested", targeted=True))
+            case Command(verb=CommandVerb.REBASE, repository=repository, pull_request=number):
+                rebuild = frozenset({(repository, number)})
+                work = Work(frozenset({repository}), "rebase requested", True, rebuild=rebuild)
+                self.submit(work)
             case Command(repository=repository, verb=verb, proposals=proposals):
                 added = self.ignores.add(proposals, verb)
                 log.info("ignoring", extra={"ignored": ", ".join(added), "by": event.requested_by})
@@ -269,7 +274,8 @@ class Service:
         started = time.monotonic()
         try:
             subset = config.model_copy(update={"repositories": tuple(chosen)})
-            outcome = self._run_pass(self.ignores.apply(subset))
+            with rebuild_requested(work.rebuild):
+                outcome = self._run_pass(self.ignores.apply(subset))
         except ImageBotError as error:
             outcome = PassOutcome(RunReport(errors=(error.message,)))
         except Exception as error:  # a bug: report it, keep serving

@@ -27,6 +27,7 @@ from image_bot.model import (
     UpdatePlan,
 )
 from image_bot.pipeline.decisions import Decided, policy_spec
+from image_bot.pipeline.rebuild import requested_rebuilds
 from image_bot.plan import Grouping, NamedGroup, Strategy, make_plans
 from image_bot.publish.apply import PlanContent, Publisher
 from image_bot.publish.committer import BranchCommitter, CommitterSource
@@ -257,8 +258,11 @@ def _publish(
         limits = PullRequestLimits(
             repo.limits.max_open_pull_requests, repo.limits.max_pull_requests_per_hour
         )
+        wanted = requested_rebuilds()
+        rebuild = {pr.branch for pr in existing if (repo_id, pr.number) in wanted}
+        publisher.rebuild = rebuild - set(written)  # an earlier attempt already rebuilt it
         actions = limit_creates(
-            reconcile(plans, existing, undecided=undecided),
+            reconcile(plans, existing, undecided=undecided, rebuild=publisher.rebuild),
             limits.remaining(existing, context.now),
         )
         branches = [publisher.apply(action, contents) for action in actions]

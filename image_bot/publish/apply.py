@@ -14,7 +14,7 @@ With a `committer` (`commit.signed`), branch commits are made by the forge inste
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
@@ -78,6 +78,7 @@ class Publisher:
     # What this pass already wrote, kept across a restart after a lost race (by branch).
     written: dict[str, BranchReport] = field(default_factory=dict)
     committer: BranchCommitter | None = None  # None: Git.commit and a leased push
+    rebuild: Collection[str] = ()  # branches to rebuild even if their head fits the plan
 
     @property
     def author(self) -> Author:
@@ -228,9 +229,10 @@ class Publisher:
         """Build and push `plan`'s commit, leased on the fetched `head`; its sha.
 
         A head the bot already built for this very plan (an earlier pass pushed it, then the
-        forge call failed) is reused: no commit, no push.
+        forge call failed) is reused: no commit, no push; unless a rebuild was asked for.
         """
-        if head is not None and self._fingerprint(head) == plan.fingerprint:
+        reusable = plan.branch not in self.rebuild
+        if reusable and head is not None and self._fingerprint(head) == plan.fingerprint:
             return head.sha
         self._check_ours(plan.branch)
         expected = head.sha if head else None

@@ -5,6 +5,7 @@ branch whose head is not the bot's commit (a human pushed to it) is never overwr
 A pull request closed without merging is `Acknowledge`d once (a comment; the marker records
 it) and its leftover branch, like a merged one's, is `Prune`d. Notices already recorded in a
 PR's marker (`PullRequest.notices`) are never repeated, so a no-op pass writes nothing.
+A branch in `rebuild` (someone asked `/image-bot rebase`) is `Update`d even when up to date.
 """
 
 from __future__ import annotations
@@ -103,11 +104,14 @@ def reconcile(
     prs: Sequence[PullRequest],
     *,
     undecided: Collection[str] = (),
+    rebuild: Collection[str] = (),
 ) -> list[Action]:
     """The actions that bring `prs` in line with `plans`, in plan order, then closes.
 
     Open pull requests on branches in `undecided` (groups whose images could not be scanned
-    this pass) are kept even without a plan, since their outcome is unknown.
+    this pass) are kept even without a plan, since their outcome is unknown. Those on
+    branches in `rebuild` are rebuilt from the base even when up to date (never a branch
+    someone else committed on: that stays held).
     """
     open_prs = {pr.branch: pr for pr in prs if pr.state is PullRequestState.OPEN}
     closed_prs = {pr.branch: pr for pr in prs if pr.state is PullRequestState.CLOSED}
@@ -122,7 +126,7 @@ def reconcile(
                 actions.append(Create(plan))
         elif pr.fingerprint is None:
             actions.append(Hold(pr, plan, _FOREIGN))
-        elif pr.fingerprint == plan.fingerprint:
+        elif pr.fingerprint == plan.fingerprint and pr.branch not in rebuild:
             actions.append(Keep(pr, plan, "up to date"))
         else:
             actions.append(Update(pr, plan))

@@ -31,6 +31,7 @@ from image_bot.model import (
     RunReport,
     ScanFailure,
 )
+from image_bot.pipeline.rebuild import requested_rebuilds
 from image_bot.spec import Config
 
 REPOS = ("acme/apps", "acme/infra", "acme/edge")
@@ -85,6 +86,7 @@ class Runner:
     def __init__(self) -> None:
         self.calls: list[tuple[str, ...]] = []
         self.configs: list[Config] = []
+        self.rebuilds: list[frozenset[tuple[str, int]]] = []
         self.hold = threading.Event()
         self.hold.set()
         self.started = threading.Event()
@@ -96,6 +98,7 @@ class Runner:
         with self._lock:
             self.calls.append(tuple(repo.project_name for repo in config.repositories))
             self.configs.append(config)
+            self.rebuilds.append(requested_rebuilds())
         return PassOutcome(report_for(config), tags_fetched={"docker.io": 7})
 
 
@@ -240,6 +243,7 @@ def test_github_rebase_and_installation_events(service: Service, runner: Runner)
     )
     wait_for(lambda: len(runner.calls) == 2)
     assert runner.calls[1] == ("acme/edge",)
+    assert runner.rebuilds == [frozenset(), {("acme/edge", 3)}]  # that PR's branch is rebuilt
     service.handle_github(InstallationChanged(1, "removed", removed=("acme/infra",)))
     assert service.state.get("acme/infra") is None
 

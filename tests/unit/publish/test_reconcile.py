@@ -46,6 +46,14 @@ def test_an_unchanged_plan_is_kept_and_a_changed_one_updated() -> None:
     assert actions == [Keep(same, NGINX, "up to date"), Update(stale, REDIS)]
 
 
+def test_a_rebuild_request_updates_an_up_to_date_branch_but_never_a_held_one() -> None:
+    same, other = pr(NGINX.branch, NGINX.fingerprint), pr(REDIS.branch, REDIS.fingerprint)
+    actions = reconcile([NGINX, REDIS], [same, other], rebuild={NGINX.branch})
+    assert actions == [Update(same, NGINX), Keep(other, REDIS, "up to date")]
+    foreign = pr(NGINX.branch, None)
+    assert [type(a) for a in reconcile([NGINX], [foreign], rebuild={NGINX.branch})] == [Hold]
+
+
 def test_a_branch_with_a_human_commit_is_held_never_updated_or_closed() -> None:
     foreign = pr(NGINX.branch, None)
     orphan = pr("image-bot/gone", None)

@@ -1,0 +1,66 @@
+"""`/image-bot rebase`: the pull request's branch is rebuilt from the current base even though
+its plan is unchanged (reconcile would keep it); real PyGithub and git over HTTP, fake forge."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from image_bot.app.cli import cli
+from image_bot.pipeline.rebuild import rebuild_requested
+from tests.fakeforge.control import FakeForge
+from tests.support.registry import RunningRegistry
+
+pytestmark = pytest.mark.integration
+
+REPO = "acme/deploy"
+
+
+def run(config: Path, work: Path) -> dict:  # type: ignore[type-arg]
+    args = ["run", "--once", "--json", "--config", str(config), "--no-state",
+            "--cache-dir", str(work / "cache")]  # fmt: skip
+    result = CliRunner().invoke(cli, args, catch_exceptions=False)
+    report: dict = json.loads(result.stdout)  # type: ignore[type-arg]
+    assert result.exit_code == 0, report
+    return report
+
+
+def test_a_rebase_request_rebuilds_an_up_to_date_branch_on_the_new_base(
+    fake_forge: FakeForge, registry: RunningRegistry, repo_name: str, tmp_path: Path
+) -> None:
+    image = f"{registry.host}/{repo_name}/app"
+    registry.push_tags(f"{repo_name}/app", ["1.0.0", "1.1.0"], distinct=True)
+    fake_forge.create_repo(REPO, {"deploy/app.yaml": f"image: {image}:1.0.0\n"})
+    config = tmp_path / "image-bot.yaml"
+    config.write_text(
+        f"registries: [{{host: '{registry.host}', insecure: true}}]\n"
+        "repositories:\n"
+        f"  - url: '{fake_forge.git_url(REPO)}'\n"
+        f"    project: {REPO}\n"
+        f"    forge: {{type: github, api_url: '{fake_forge.github_api_url}',"
+        f" token: '{fake_forge.bot_token}'}}\n"
+    )
+    run(config, tmp_path)
+    (pull,) = fake_forge.pulls(REPO)
+    first = fake_forge.branch_sha(REPO, pull.head)
+    base = fake_forge.commit(REPO, "main", {"README.md": "unrelated\n"}, message="docs")
+
+    (kept,) = run(config, tmp_path)["repositories"][0]["branches"]
+    assert kept["action"] == "keep"  # the plan did not change: no rebuild on its own
+    assert fake_forge.branch_sha(REPO, pull.head) == first
+
+    with rebuild_requested({(REPO, pull.number)}):
+        (rebuilt,) = run(config, tmp_path)["repositories"][0]["branches"]
+    assert rebuilt["action"] == "update"
+    head = fake_forge.branch_sha(REPO, pull.head)
+    assert head == rebuilt["head_sha"] != first
+    git = fake_forge.repo(REPO).git
+    assert git.commit_info(head).parents == (base,)  # rebuilt on the current base
+    assert fake_forge.read_file(REPO, head, "README.md") == "unrelated\n"
+    assert [p.number for p in fake_forge.pulls(REPO)] == [pull.number]  # the same PR
+
+    (after,) = run(config, tmp_path)["repositories"][0]["branches"]
+    assert after["action"] == "keep"  # the request was for that pass only
