@@ -315,6 +315,7 @@ class RepositoryReport:
     base: str
     base_sha: str | None = None
     occurrences: int = 0
+    managed: int = 0  # placeholders a kustomization `images:` entry sets (that entry is edited)
     skipped: tuple[Skipped, ...] = ()
     branches: tuple[BranchReport, ...] = ()
     errors: tuple[str, ...] = ()

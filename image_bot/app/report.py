@@ -43,6 +43,7 @@ def _repository(repo: RepositoryReport) -> dict[str, object]:
         "base": repo.base,
         "base_sha": repo.base_sha,
         "occurrences": repo.occurrences,
+        "managed": repo.managed,
         "skipped": [
             {"path": skipped.path, "line": skipped.line, "reason": skipped.reason}
             for skipped in repo.skipped
@@ -110,7 +111,8 @@ def report_text(report: RunReport) -> str:
     for repo in report.repositories:
         base = f"{repo.base} @ {repo.base_sha[:12]}" if repo.base_sha else repo.base
         out.append(f"{repo.repository} ({base})")
-        out.append(f"  {repo.occurrences} image references, {len(repo.skipped)} skipped")
+        managed = f" ({repo.managed} more set by kustomizations)" if repo.managed else ""
+        out.append(f"  {repo.occurrences} image references{managed}, {len(repo.skipped)} skipped")
         out += [f"  skipped {s.path}{_where(s.line)}: {s.reason}" for s in repo.skipped]
         for branch in repo.branches:
             actions[branch.action] += 1

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from image_bot.edit.find import DEFAULT_INCLUDE, CustomTarget, FindResult, find_references
+from image_bot.edit.managed import Managed
 from image_bot.edit.manual import unified_diff
 from image_bot.edit.rewrite import rewrite_tree
 from image_bot.errors import ForgeError, GitError, PushRejected, redact
@@ -128,6 +129,7 @@ def _under(glob: str, directory: str) -> str:
 def _find(root: Path, repo: RepositorySpec) -> FindResult:
     occurrences: list[Occurrence] = []
     skipped: list[Skipped] = []
+    managed: list[Managed] = []
     for directory in dict.fromkeys(posixpath.normpath(p) for p in repo.paths):
         targets = [
             CustomTarget(
@@ -149,7 +151,13 @@ def _find(root: Path, repo: RepositorySpec) -> FindResult:
         prefix = "" if directory == "." else f"{directory}/"
         occurrences.extend(dataclasses.replace(o, path=prefix + o.path) for o in found.occurrences)
         skipped.extend(dataclasses.replace(s, path=prefix + s.path) for s in found.skipped)
-    return FindResult(tuple(occurrences), tuple(skipped))
+        managed.extend(
+            dataclasses.replace(
+                m, occurrence=dataclasses.replace(m.occurrence, path=prefix + m.occurrence.path)
+            )
+            for m in found.managed
+        )
+    return FindResult(tuple(occurrences), tuple(skipped), managed=tuple(managed))
 
 
 # --- plan, rewrite, publish ----------------------------------------------------------------
@@ -283,6 +291,7 @@ def _publish(
         base=repo.base,
         base_sha=checkout.base_sha,
         occurrences=len(checkout.found.occurrences),
+        managed=len(checkout.found.managed),
         skipped=(*checkout.found.skipped, *unsafe),
         branches=tuple(branches),
     )

@@ -335,3 +335,33 @@ def test_a_restart_after_a_lost_race_still_reports_what_it_had_pushed(
         web_branch: "create",
     }
     assert git_cmd(setup.remote.path, "rev-parse", f"{web_branch}^").strip() == moved
+
+
+def test_a_kustomize_placeholder_is_left_to_its_overlay_entry(
+    registry: RunningRegistry, repo_name: str, git_remote: MakeRemote, tmp_path: Path
+) -> None:
+    api = f"{registry.host}/{repo_name}/api"
+    registry.push_tags(f"{repo_name}/api", ["2.0.0", "2.1.0"], distinct=True)
+    base = DEPLOY.replace("{web}:1.0.0", "api")  # `image: api`: a name kustomize replaces
+    overlay = (
+        f"resources: [../../base]\nimages:\n  - name: api\n    newName: {api}\n    newTag: 2.0.0\n"
+    )
+    remote = git_remote(
+        files={"base/deploy.yaml": base, "base/kustomization.yaml": "resources: [deploy.yaml]\n",
+               "overlays/prod/kustomization.yaml": overlay}
+    )  # fmt: skip
+    config = tmp_path / "image-bot.yaml"
+    write_config(config, remote.url, [registry.host])
+    setup = Setup(registry, remote, config, tmp_path / "bot", web="", api=api)
+
+    code, report = setup.run()
+
+    # Docker Hub's `library/api` is never asked for (it would fail the pass): the overlay's
+    # entry is the reference, and it is what moves.
+    assert code == 0, report
+    assert repo_report(report)["managed"] == 1
+    (branch,) = branches(report)
+    assert remote.show(branch, "overlays/prod/kustomization.yaml") == overlay.replace(
+        "newTag: 2.0.0", "newTag: 2.1.0"
+    )
+    assert remote.show(branch, "base/deploy.yaml") == base
