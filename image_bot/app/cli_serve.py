@@ -9,6 +9,7 @@ installed repositories join the configured ones (`app/github_app.py`).
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import signal
 import threading
@@ -63,7 +64,7 @@ def _runner(
     """
     forges, generation = Forges(), 0
 
-    def run(config: Config) -> PassOutcome:
+    def run(config: Config, rebuild: frozenset[tuple[str, int]]) -> PassOutcome:
         nonlocal forges, generation
         if app is not None:
             if app.generation != generation:
@@ -73,7 +74,11 @@ def _runner(
         opener = registry_opener(config, lambda registry: counting(registry, tags_fetched))
         with open_state(state_dir) as store:
             report = run_pass(
-                config, open_registry=opener, forge_for=forges, options=options, state=store
+                config,
+                open_registry=opener,
+                forge_for=forges,
+                options=dataclasses.replace(options, rebuild=rebuild),
+                state=store,
             )
         return PassOutcome(report, tags_fetched=dict(tags_fetched))
 

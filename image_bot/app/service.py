@@ -42,14 +42,14 @@ from image_bot.app.status import RepositoryStatus, ServiceState
 from image_bot.app.webhooks import Trigger
 from image_bot.errors import ConfigError, ImageBotError
 from image_bot.model import RunReport
-from image_bot.pipeline.rebuild import rebuild_requested
 from image_bot.spec import Config, ScheduleSpec
 
 __all__ = ["PassRunner", "Service", "Work"]
 
 log = logging.getLogger(__name__)
 
-PassRunner = Callable[[Config], PassOutcome]
+# A pass over `config`, rebuilding the (project, pull request number) pairs given.
+PassRunner = Callable[[Config, frozenset[tuple[str, int]]], PassOutcome]
 
 
 @dataclass(frozen=True, slots=True)
@@ -274,8 +274,7 @@ class Service:
         started = time.monotonic()
         try:
             subset = config.model_copy(update={"repositories": tuple(chosen)})
-            with rebuild_requested(work.rebuild):
-                outcome = self._run_pass(self.ignores.apply(subset))
+            outcome = self._run_pass(self.ignores.apply(subset), frozenset(work.rebuild))
         except ImageBotError as error:
             outcome = PassOutcome(RunReport(errors=(error.message,)))
         except Exception as error:  # a bug: report it, keep serving

@@ -28,7 +28,6 @@ from image_bot.model import (
     UpdatePlan,
 )
 from image_bot.pipeline.decisions import Decided, policy_spec
-from image_bot.pipeline.rebuild import requested_rebuilds
 from image_bot.plan import Grouping, NamedGroup, Strategy, make_plans
 from image_bot.publish.apply import PlanContent, Publisher
 from image_bot.publish.committer import BranchCommitter, CommitterSource
@@ -56,12 +55,15 @@ ForgeFactory = Callable[[RepositorySpec, Git], Forge]
 
 @dataclass(frozen=True, slots=True)
 class PassOptions:
-    """How a pass runs: where clones live, dry run, retries, tag cache lifetime."""
+    """How a pass runs: where clones live, dry run, retries, tag cache lifetime, and the pull
+    requests someone asked to rebuild from the current base (`/image-bot rebase`): pairs of
+    (project, pull request number), rebuilt even when up to date."""
 
     cache_dir: Path
     dry_run: bool = False
     max_attempts: int = 3
     tag_cache_ttl: timedelta = timedelta(0)
+    rebuild: frozenset[tuple[str, int]] = frozenset()
 
 
 @dataclass
@@ -266,7 +268,7 @@ def _publish(
         limits = PullRequestLimits(
             repo.limits.max_open_pull_requests, repo.limits.max_pull_requests_per_hour
         )
-        wanted = requested_rebuilds()
+        wanted = context.options.rebuild
         rebuild = {pr.branch for pr in existing if (repo_id, pr.number) in wanted}
         publisher.rebuild = rebuild - set(written)  # an earlier attempt already rebuilt it
         actions = limit_creates(

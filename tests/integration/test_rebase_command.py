@@ -10,7 +10,11 @@ import pytest
 from click.testing import CliRunner
 
 from image_bot.app.cli import cli
-from image_bot.pipeline.rebuild import rebuild_requested
+from image_bot.app.configfile import load_config
+from image_bot.app.forges import Forges
+from image_bot.app.pass_setup import registry_opener
+from image_bot.app.report import report_json
+from image_bot.pipeline import PassOptions, run_pass
 from tests.fakeforge.control import FakeForge
 from tests.support.registry import RunningRegistry
 
@@ -26,6 +30,17 @@ def run(config: Path, work: Path) -> dict:  # type: ignore[type-arg]
     report: dict = json.loads(result.stdout)  # type: ignore[type-arg]
     assert result.exit_code == 0, report
     return report
+
+
+def run_rebuilding(config: Path, work: Path, rebuild: set[tuple[str, int]]) -> dict:  # type: ignore[type-arg]
+    """One pass as `serve` runs it after `/image-bot rebase` on those pull requests."""
+    loaded = load_config(config)
+    options = PassOptions(cache_dir=work / "cache", rebuild=frozenset(rebuild))
+    report = run_pass(
+        loaded, open_registry=registry_opener(loaded), forge_for=Forges(), options=options
+    )
+    assert report.exit_code == 0, report
+    return json.loads(report_json(report))  # type: ignore[no-any-return]
 
 
 def test_a_rebase_request_rebuilds_an_up_to_date_branch_on_the_new_base(
@@ -52,8 +67,8 @@ def test_a_rebase_request_rebuilds_an_up_to_date_branch_on_the_new_base(
     assert kept["action"] == "keep"  # the plan did not change: no rebuild on its own
     assert fake_forge.branch_sha(REPO, pull.head) == first
 
-    with rebuild_requested({(REPO, pull.number)}):
-        (rebuilt,) = run(config, tmp_path)["repositories"][0]["branches"]
+    report = run_rebuilding(config, tmp_path, {(REPO, pull.number)})
+    (rebuilt,) = report["repositories"][0]["branches"]
     assert rebuilt["action"] == "update"
     head = fake_forge.branch_sha(REPO, pull.head)
     assert head == rebuilt["head_sha"] != first

@@ -31,7 +31,6 @@ from image_bot.model import (
     RunReport,
     ScanFailure,
 )
-from image_bot.pipeline.rebuild import requested_rebuilds
 from image_bot.spec import Config
 
 REPOS = ("acme/apps", "acme/infra", "acme/edge")
@@ -92,13 +91,13 @@ class Runner:
         self.started = threading.Event()
         self._lock = threading.Lock()
 
-    def __call__(self, config: Config) -> PassOutcome:
+    def __call__(self, config: Config, rebuild: frozenset[tuple[str, int]]) -> PassOutcome:
         self.started.set()
         self.hold.wait(timeout=10)
         with self._lock:
             self.calls.append(tuple(repo.project_name for repo in config.repositories))
             self.configs.append(config)
-            self.rebuilds.append(requested_rebuilds())
+            self.rebuilds.append(rebuild)
         return PassOutcome(report_for(config), tags_fetched={"docker.io": 7})
 
 
@@ -272,7 +271,7 @@ def test_ignore_command_is_kept_and_replans_its_repository(
 def test_a_crashing_pass_does_not_kill_the_worker(configs: list[Config]) -> None:
     calls: list[int] = []
 
-    def flaky(config: Config) -> PassOutcome:
+    def flaky(config: Config, _rebuild: frozenset[tuple[str, int]]) -> PassOutcome:
         calls.append(1)
         if len(calls) == 1:
             raise RuntimeError("boom")
