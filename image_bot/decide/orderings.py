@@ -179,8 +179,28 @@ def _reverse_text(value: str) -> Key:
     return (*(-ord(char) for char in value), 1)
 
 
+class _EveryValueCounts:
+    """For orderings with no admission rule and no floating-tag spelling: rank each value."""
+
+    __slots__ = ()
+
+    def admit(self, value: str, current: str | None) -> str | None:
+        return None
+
+    def judge(
+        self: Ordering,
+        values: Sequence[str],
+        facts: Sequence[TagFacts | None],
+        current: str | None,
+    ) -> Judged:
+        return judge_each(self, values, facts, current)
+
+    def promotion(self, best: str, current: str | None) -> Callable[[str], bool] | None:
+        return None
+
+
 @dataclass(frozen=True, slots=True)
-class NumericalOrdering:
+class NumericalOrdering(_EveryValueCounts):
     """Tags read as decimal numbers (Go ParseFloat forms); `desc` prefers the smallest."""
 
     descending: bool = False
@@ -196,20 +216,9 @@ class NumericalOrdering:
         number = float(value)
         return Ranked((-number if self.descending else number,))
 
-    def admit(self, value: str, current: str | None) -> str | None:
-        return None
-
-    def judge(
-        self, values: Sequence[str], facts: Sequence[TagFacts | None], current: str | None
-    ) -> Judged:
-        return judge_each(self, values, facts, current)
-
-    def promotion(self, best: str, current: str | None) -> Callable[[str], bool] | None:
-        return None
-
 
 @dataclass(frozen=True, slots=True)
-class AlphabeticalOrdering:
+class AlphabeticalOrdering(_EveryValueCounts):
     """Byte-wise order of the value; `asc` picks the greatest, `desc` the smallest."""
 
     descending: bool = False
@@ -222,20 +231,9 @@ class AlphabeticalOrdering:
     def rank(self, value: str, facts: TagFacts | None, current: str | None) -> Ranked | str | None:
         return Ranked(_reverse_text(value) if self.descending else (value,))
 
-    def admit(self, value: str, current: str | None) -> str | None:
-        return None
-
-    def judge(
-        self, values: Sequence[str], facts: Sequence[TagFacts | None], current: str | None
-    ) -> Judged:
-        return judge_each(self, values, facts, current)
-
-    def promotion(self, best: str, current: str | None) -> Callable[[str], bool] | None:
-        return None
-
 
 @dataclass(frozen=True, slots=True)
-class BuildTimeOrdering:
+class BuildTimeOrdering(_EveryValueCounts):
     """The image built last (config `created`) is newest; ties go to the greater tag."""
 
     description: str = "newest build"
@@ -247,14 +245,3 @@ class BuildTimeOrdering:
         if facts.created is None:
             return "build time unknown"
         return Ranked((facts.created.timestamp(),))
-
-    def admit(self, value: str, current: str | None) -> str | None:
-        return None
-
-    def judge(
-        self, values: Sequence[str], facts: Sequence[TagFacts | None], current: str | None
-    ) -> Judged:
-        return judge_each(self, values, facts, current)
-
-    def promotion(self, best: str, current: str | None) -> Callable[[str], bool] | None:
-        return None
