@@ -8,7 +8,7 @@ import copy
 import functools
 import json
 import urllib.parse
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -65,6 +65,19 @@ def match_template(segments: tuple[str, ...], raw: list[str]) -> dict[str, str] 
         else:
             params[name] = urllib.parse.unquote(raw[i])
     return params if len(raw) == len(segments) else None
+
+
+def find_operation(
+    operations: Iterable[Operation], method: str, raw_path: str
+) -> tuple[Operation, dict[str, str]] | None:
+    """The first of `operations` whose method and path template match, with its path params."""
+    raw = split_raw_path(raw_path)
+    for op in operations:
+        if op.method == method:
+            params = match_template(op.segments, raw)
+            if params is not None:
+                return op, params
+    return None
 
 
 def _pointer(*parts: str) -> str:
@@ -146,13 +159,7 @@ class GitHubContract:
     # ------------------------------------------------------------------ routing
     def match(self, method: str, raw_path: str) -> tuple[Operation, dict[str, str]] | None:
         """The documented operation for a call (path relative to the API root), or None."""
-        raw = split_raw_path(raw_path)
-        for op in self.operations:
-            if op.method == method:
-                params = match_template(op.segments, raw)
-                if params is not None:
-                    return op, params
-        return None
+        return find_operation(self.operations, method, raw_path)
 
     # ------------------------------------------------------------------ validation
     def check_request(

@@ -12,7 +12,7 @@ from typing import Any
 
 from ruamel.yaml import YAML
 
-from tests.fakeforge.contracts import Operation, match_template, split_raw_path
+from tests.fakeforge.contracts import Operation, find_operation, split_raw_path
 
 __all__ = ["TRUE_STRINGS", "GitLabContract"]
 
@@ -98,13 +98,7 @@ class GitLabContract:
     # ------------------------------------------------------------------ routing
     def match(self, method: str, raw_path: str) -> tuple[Operation, dict[str, str]] | None:
         """The documented endpoint for a call (path relative to `/api/v4`), or None."""
-        raw = split_raw_path(raw_path)
-        for op in self.operations:
-            if op.method == method:
-                params = match_template(op.segments, raw)
-                if params is not None:
-                    return op, params
-        return None
+        return find_operation(self.operations, method, raw_path)
 
     # ------------------------------------------------------------------ requests
     def check_request(
