@@ -7,9 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from image_bot.app.cli import cli
 from image_bot.app.configfile import load_config
 from image_bot.app.forges import Forges
 from image_bot.app.pass_setup import registry_opener
@@ -17,19 +15,11 @@ from image_bot.app.report import report_json
 from image_bot.pipeline import PassOptions, run_pass
 from tests.fakeforge.control import FakeForge
 from tests.support.registry import RunningRegistry
+from tests.support.runs import run_once_ok
 
 pytestmark = pytest.mark.integration
 
 REPO = "acme/deploy"
-
-
-def run(config: Path, work: Path) -> dict:  # type: ignore[type-arg]
-    args = ["run", "--once", "--json", "--config", str(config), "--no-state",
-            "--cache-dir", str(work / "cache")]  # fmt: skip
-    result = CliRunner().invoke(cli, args, catch_exceptions=False)
-    report: dict = json.loads(result.stdout)  # type: ignore[type-arg]
-    assert result.exit_code == 0, report
-    return report
 
 
 def run_rebuilding(config: Path, work: Path, rebuild: set[tuple[str, int]]) -> dict:  # type: ignore[type-arg]
@@ -58,12 +48,12 @@ def test_a_rebase_request_rebuilds_an_up_to_date_branch_on_the_new_base(
         f"    forge: {{type: github, api_url: '{fake_forge.github_api_url}',"
         f" token: '{fake_forge.bot_token}'}}\n"
     )
-    run(config, tmp_path)
+    run_once_ok(config, tmp_path)
     (pull,) = fake_forge.pulls(REPO)
     first = fake_forge.branch_sha(REPO, pull.head)
     base = fake_forge.commit(REPO, "main", {"README.md": "unrelated\n"}, message="docs")
 
-    (kept,) = run(config, tmp_path)["repositories"][0]["branches"]
+    (kept,) = run_once_ok(config, tmp_path)["repositories"][0]["branches"]
     assert kept["action"] == "keep"  # the plan did not change: no rebuild on its own
     assert fake_forge.branch_sha(REPO, pull.head) == first
 
@@ -77,5 +67,5 @@ def test_a_rebase_request_rebuilds_an_up_to_date_branch_on_the_new_base(
     assert fake_forge.read_file(REPO, head, "README.md") == "unrelated\n"
     assert [p.number for p in fake_forge.pulls(REPO)] == [pull.number]  # the same PR
 
-    (after,) = run(config, tmp_path)["repositories"][0]["branches"]
+    (after,) = run_once_ok(config, tmp_path)["repositories"][0]["branches"]
     assert after["action"] == "keep"  # the request was for that pass only

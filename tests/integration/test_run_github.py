@@ -6,24 +6,15 @@ import json
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from image_bot.app.cli import cli
 from tests.fakeforge.control import FakeForge
 from tests.support.registry import RunningRegistry
+from tests.support.runs import run_once
 
 pytestmark = pytest.mark.integration
 
 REPO = "acme/deploy"
 BOT = "image-bot@example.com"
-
-
-def run(config: Path, work: Path) -> tuple[int, dict]:  # type: ignore[type-arg]
-    args = ["run", "--once", "--json", "--config", str(config), "--no-state",
-            "--cache-dir", str(work / "cache")]  # fmt: skip
-    result = CliRunner().invoke(cli, args, catch_exceptions=False)
-    assert result.stdout.startswith("{"), result.output
-    return result.exit_code, json.loads(result.stdout)
 
 
 @pytest.fixture
@@ -46,7 +37,7 @@ def setup(fake_forge: FakeForge, registry: RunningRegistry, repo_name: str, tmp_
 
 def test_a_pull_request_is_opened_then_left_alone_when_nothing_is_new(setup) -> None:  # type: ignore[no-untyped-def]
     forge, _, _, image, config, work = setup
-    code, report = run(config, work)
+    code, report = run_once(config, work)
     assert code == 0, report
     (pull,) = forge.pulls(REPO)
     assert (pull.title, pull.base, pull.state) == (f"Update {image} to 1.1.0", "main", "open")
@@ -56,7 +47,7 @@ def test_a_pull_request_is_opened_then_left_alone_when_nothing_is_new(setup) -> 
 
     branches = forge.branches(REPO)
     forge.clear_calls()
-    code, report = run(config, work)
+    code, report = run_once(config, work)
     assert code == 0, report
     (branch,) = report["repositories"][0]["branches"]
     assert branch["action"] == "keep"
@@ -67,11 +58,11 @@ def test_a_pull_request_is_opened_then_left_alone_when_nothing_is_new(setup) -> 
 
 def test_a_human_push_to_the_pull_request_branch_is_never_overwritten(setup) -> None:  # type: ignore[no-untyped-def]
     forge, registry, repo_name, _, config, work = setup
-    run(config, work)
+    run_once(config, work)
     (pull,) = forge.pulls(REPO)
     human = forge.commit(REPO, pull.head, {"NOTES.md": "reviewing\n"}, message="note")
     registry.push_tags(f"{repo_name}/app", ["1.2.0"], distinct=True)  # the plan changes
-    code, report = run(config, work)
+    code, report = run_once(config, work)
     assert code == 0, report
     (branch,) = report["repositories"][0]["branches"]
     assert branch["action"] == "hold"
@@ -81,14 +72,14 @@ def test_a_human_push_to_the_pull_request_branch_is_never_overwritten(setup) -> 
 def test_a_pull_request_that_failed_to_open_is_opened_next_pass_without_a_new_push(setup) -> None:  # type: ignore[no-untyped-def]
     forge, _, _, _, config, work = setup
     forge.inject_fault("github", 422, method="POST", path=r"/pulls$", message="Validation Failed")
-    code, report = run(config, work)
+    code, report = run_once(config, work)
     assert code == 1
     (branch,) = report["repositories"][0]["branches"]
     assert branch["error"]
     pushed = forge.branches(REPO)
     assert forge.pulls(REPO) == []
 
-    code, report = run(config, work)
+    code, report = run_once(config, work)
     assert code == 0, report
     assert report["repositories"][0]["git_writes"] == 0  # the branch was already right
     (pull,) = forge.pulls(REPO)
@@ -98,21 +89,21 @@ def test_a_pull_request_that_failed_to_open_is_opened_next_pass_without_a_new_pu
 
 def test_a_pull_request_that_failed_to_update_catches_up_without_a_new_push(setup) -> None:  # type: ignore[no-untyped-def]
     forge, registry, repo_name, image, config, work = setup
-    run(config, work)
+    run_once(config, work)
     registry.push_tags(f"{repo_name}/app", ["1.2.0"], distinct=True)
     forge.inject_fault("github", 422, method="PATCH", path=r"/pulls/\d+$", message="Nope")
-    code, report = run(config, work)
+    code, report = run_once(config, work)
     assert code == 1
     (pull,) = forge.pulls(REPO)
     pushed = forge.branches(REPO)
     assert forge.read_file(REPO, pull.head, "deploy/app.yaml") == f"image: {image}:1.2.0\n"
     assert "1.2.0" not in pull.title  # the branch moved on, the pull request text did not
 
-    code, report = run(config, work)
+    code, report = run_once(config, work)
     assert code == 0, report
     (branch,) = report["repositories"][0]["branches"]
     assert (branch["action"], report["repositories"][0]["git_writes"]) == ("update", 0)
     assert forge.branches(REPO) == pushed
     assert forge.pulls(REPO)[0].title == f"Update {image} to 1.2.0"
-    code, report = run(config, work)
+    code, report = run_once(config, work)
     assert report["repositories"][0]["branches"][0]["action"] == "keep"

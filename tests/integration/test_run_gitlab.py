@@ -6,23 +6,14 @@ import json
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from image_bot.app.cli import cli
 from tests.fakeforge.control import FakeForge
 from tests.support.registry import RunningRegistry
+from tests.support.runs import run_once
 
 pytestmark = pytest.mark.integration
 
 PROJECT = "group/deploy"
-
-
-def run(config: Path, work: Path) -> tuple[int, dict]:  # type: ignore[type-arg]
-    args = ["run", "--once", "--json", "--config", str(config), "--no-state",
-            "--cache-dir", str(work / "cache")]  # fmt: skip
-    result = CliRunner().invoke(cli, args, catch_exceptions=False)
-    assert result.stdout.startswith("{"), result.output
-    return result.exit_code, json.loads(result.stdout)
 
 
 def test_a_merge_request_is_opened_then_left_alone_when_nothing_is_new(
@@ -39,7 +30,7 @@ def test_a_merge_request_is_opened_then_left_alone_when_nothing_is_new(
         f"    forge: {{type: gitlab, url: '{fake_forge.gitlab_url}',"
         f" token: '{fake_forge.bot_token}'}}\n"
     )
-    code, report = run(config, tmp_path)
+    code, report = run_once(config, tmp_path)
     assert code == 0, report
     (merge_request,) = fake_forge.pulls(PROJECT)
     assert merge_request.title == f"Update {image} to 3.1"
@@ -49,7 +40,7 @@ def test_a_merge_request_is_opened_then_left_alone_when_nothing_is_new(
     assert fake_forge.bot_token not in json.dumps(report)
 
     fake_forge.clear_calls()
-    code, report = run(config, tmp_path)
+    code, report = run_once(config, tmp_path)
     assert code == 0, report
     assert [b["action"] for b in report["repositories"][0]["branches"]] == ["keep"]
     assert fake_forge.count_calls(writes=True) == 0

@@ -13,20 +13,11 @@ from click.testing import CliRunner
 from image_bot.app.cli import cli
 from tests.fakeforge.control import FakeForge
 from tests.support.registry import RunningRegistry
+from tests.support.runs import run_once_ok
 
 pytestmark = pytest.mark.integration
 
 REPO = "acme/deploy"
-
-
-def run(config: Path, work: Path) -> dict:  # type: ignore[type-arg]
-    args = ["run", "--once", "--json", "--config", str(config), "--no-state",
-            "--cache-dir", str(work / "cache")]  # fmt: skip
-    result = CliRunner().invoke(cli, args, catch_exceptions=False)
-    assert result.stdout.startswith("{"), result.output
-    report: dict = json.loads(result.stdout)  # type: ignore[type-arg]
-    assert result.exit_code == 0, report
-    return report
 
 
 def test_a_signed_repository_gets_its_commits_from_the_api_not_a_push(
@@ -53,7 +44,7 @@ def test_a_signed_repository_gets_its_commits_from_the_api_not_a_push(
     config.write_text(json.dumps(document))
 
     fake_forge.clear_calls()
-    report = run(config, tmp_path)
+    report = run_once_ok(config, tmp_path)
     (repository,) = report["repositories"]
     (branch,) = repository["branches"]
     assert branch["action"] == "create", branch
@@ -68,7 +59,7 @@ def test_a_signed_repository_gets_its_commits_from_the_api_not_a_push(
     assert fake_forge.read_file(REPO, pull.head, "deploy/app.yaml") == f"image: {image}:1.1.0\n"
 
     fake_forge.clear_calls()
-    again = run(config, tmp_path)
+    again = run_once_ok(config, tmp_path)
     (branch,) = again["repositories"][0]["branches"]
     assert branch["action"] == "keep", branch  # the App's commit is recognised as the bot's
     writes = [c.path for c in fake_forge.calls() if c.is_write]
