@@ -19,6 +19,7 @@ from image_bot.publish.git import Author, Git, HttpCredentials
 from image_bot.spec import Config, GitHubAppServiceSpec
 from tests.fakeforge.control import FakeForge
 from tests.support.registry import RunningRegistry
+from tests.support.runs import github_repository
 
 pytestmark = pytest.mark.integration
 
@@ -83,18 +84,8 @@ def test_a_wrong_token_fails_without_showing_it(fake_forge: FakeForge, tmp_path:
 def test_a_run_leaves_no_token_in_the_clone(
     fake_forge: FakeForge, registry: RunningRegistry, repo_name: str, tmp_path: Path
 ) -> None:
-    image = f"{registry.host}/{repo_name}/app"
-    registry.push_tags(f"{repo_name}/app", ["1.0.0", "1.1.0"], distinct=True)
-    fake_forge.create_repo(REPO, {"deploy/app.yaml": f"image: {image}:1.0.0\n"})
     config = tmp_path / "image-bot.yaml"
-    config.write_text(
-        f"registries: [{{host: '{registry.host}', insecure: true}}]\n"
-        "repositories:\n"
-        f"  - url: '{fake_forge.git_url(REPO)}'\n"
-        f"    project: {REPO}\n"
-        f"    forge: {{type: github, api_url: '{fake_forge.github_api_url}',"
-        f" token: '{fake_forge.bot_token}'}}\n"
-    )
+    github_repository(fake_forge, registry, repo_name, config, repository=REPO)
     cache = tmp_path / "cache"
     args = ["run", "--once", "--json", "--config", str(config), "--no-state",
             "--cache-dir", str(cache)]  # fmt: skip

@@ -15,7 +15,7 @@ from image_bot.app.report import report_json
 from image_bot.pipeline import PassOptions, run_pass
 from tests.fakeforge.control import FakeForge
 from tests.support.registry import RunningRegistry
-from tests.support.runs import run_once_ok
+from tests.support.runs import github_repository, run_once_ok
 
 pytestmark = pytest.mark.integration
 
@@ -36,18 +36,8 @@ def run_rebuilding(config: Path, work: Path, rebuild: set[tuple[str, int]]) -> d
 def test_a_rebase_request_rebuilds_an_up_to_date_branch_on_the_new_base(
     fake_forge: FakeForge, registry: RunningRegistry, repo_name: str, tmp_path: Path
 ) -> None:
-    image = f"{registry.host}/{repo_name}/app"
-    registry.push_tags(f"{repo_name}/app", ["1.0.0", "1.1.0"], distinct=True)
-    fake_forge.create_repo(REPO, {"deploy/app.yaml": f"image: {image}:1.0.0\n"})
     config = tmp_path / "image-bot.yaml"
-    config.write_text(
-        f"registries: [{{host: '{registry.host}', insecure: true}}]\n"
-        "repositories:\n"
-        f"  - url: '{fake_forge.git_url(REPO)}'\n"
-        f"    project: {REPO}\n"
-        f"    forge: {{type: github, api_url: '{fake_forge.github_api_url}',"
-        f" token: '{fake_forge.bot_token}'}}\n"
-    )
+    github_repository(fake_forge, registry, repo_name, config, repository=REPO)
     run_once_ok(config, tmp_path)
     (pull,) = fake_forge.pulls(REPO)
     first = fake_forge.branch_sha(REPO, pull.head)

@@ -9,7 +9,7 @@ import pytest
 
 from tests.fakeforge.control import FakeForge
 from tests.support.registry import RunningRegistry
-from tests.support.runs import run_once
+from tests.support.runs import github_repository, run_once
 
 pytestmark = pytest.mark.integration
 
@@ -19,18 +19,14 @@ BOT = "image-bot@example.com"
 
 @pytest.fixture
 def setup(fake_forge: FakeForge, registry: RunningRegistry, repo_name: str, tmp_path: Path):  # type: ignore[no-untyped-def]
-    image = f"{registry.host}/{repo_name}/app"
-    registry.push_tags(f"{repo_name}/app", ["1.0.0", "1.1.0"], distinct=True)
-    fake_forge.create_repo(REPO, {"deploy/app.yaml": f"image: {image}:1.0.0\n"})
     config = tmp_path / "image-bot.yaml"
-    config.write_text(
-        f"registries: [{{host: '{registry.host}', insecure: true}}]\n"
-        "repositories:\n"
-        f"  - url: '{fake_forge.git_url(REPO)}'\n"
-        f"    project: {REPO}\n"
-        f"    forge: {{type: github, api_url: '{fake_forge.github_api_url}',"
-        f" token: '{fake_forge.bot_token}'}}\n"
-        f"    commit: {{author_email: {BOT}}}\n"
+    image = github_repository(
+        fake_forge,
+        registry,
+        repo_name,
+        config,
+        repository=REPO,
+        extra=f"    commit: {{author_email: {BOT}}}\n",
     )
     return fake_forge, registry, repo_name, image, config, tmp_path
 

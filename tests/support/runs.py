@@ -9,8 +9,10 @@ from typing import Any
 from click.testing import CliRunner
 
 from image_bot.app.cli import cli
+from tests.fakeforge.control import FakeForge
+from tests.support.registry import RunningRegistry
 
-__all__ = ["run_once", "run_once_ok"]
+__all__ = ["github_repository", "run_once", "run_once_ok"]
 
 
 def run_once(config: Path, work: Path, *extra: str) -> tuple[int, dict[str, Any]]:
@@ -27,3 +29,32 @@ def run_once_ok(config: Path, work: Path, *extra: str) -> dict[str, Any]:
     code, report = run_once(config, work, *extra)
     assert code == 0, report
     return report
+
+
+def github_repository(
+    fake_forge: FakeForge,
+    registry: RunningRegistry,
+    repo_name: str,
+    config: Path,
+    *,
+    repository: str = "acme/deploy",
+    extra: str = "",
+) -> str:
+    """A fake-forge GitHub repository whose one manifest uses `<registry>/<repo_name>/app:1.0.0`
+    (tags 1.0.0 and 1.1.0 exist), and a config at `config` for it; returns the image name.
+
+    `extra` is appended to the repository entry (indented YAML lines).
+    """
+    image = f"{registry.host}/{repo_name}/app"
+    registry.push_tags(f"{repo_name}/app", ["1.0.0", "1.1.0"], distinct=True)
+    fake_forge.create_repo(repository, {"deploy/app.yaml": f"image: {image}:1.0.0\n"})
+    config.write_text(
+        f"registries: [{{host: '{registry.host}', insecure: true}}]\n"
+        "repositories:\n"
+        f"  - url: '{fake_forge.git_url(repository)}'\n"
+        f"    project: {repository}\n"
+        f"    forge: {{type: github, api_url: '{fake_forge.github_api_url}',"
+        f" token: '{fake_forge.bot_token}'}}\n"
+        f"{extra}"
+    )
+    return image
