@@ -91,20 +91,17 @@ class GitHubRenderer:
         for fork_field in ("parent", "source", "template_repository", "organization"):
             out.pop(fork_field, None)
         out.update(
-            id=repo.id,
-            node_id=node_id("Repository", repo.id),
-            name=repo.name,
-            full_name=repo.full_name,
-            owner=self.user(repo.owner),
-            default_branch=repo.default_branch,
-            private=True,
-            visibility="private",
+            self._repository_fields(repo),
             created_at=repo.created_at,
-            allow_auto_merge=repo.allow_auto_merge,
             language=None,
-            permissions={"admin": True, "maintain": True, "push": True, "triage": True},
+            permissions={
+                "admin": True,
+                "maintain": True,
+                "push": True,
+                "triage": True,
+                "pull": True,
+            },
         )
-        out["permissions"]["pull"] = True
         return out
 
     def repository_simple(self, repo: Repository) -> dict[str, Any]:
@@ -117,18 +114,22 @@ class GitHubRenderer:
 
     def _repository_simple(self, repo: Repository) -> dict[str, Any]:
         out: dict[str, Any] = self._relocated("pull-request", repo.full_name, "head/repo")
-        out.update(
-            id=repo.id,
-            node_id=node_id("Repository", repo.id),
-            name=repo.name,
-            full_name=repo.full_name,
-            owner=self.user(repo.owner),
-            default_branch=repo.default_branch,
-            private=True,
-            visibility="private",
-            allow_auto_merge=repo.allow_auto_merge,
-        )
+        out.update(self._repository_fields(repo))
         return out
+
+    def _repository_fields(self, repo: Repository) -> dict[str, Any]:
+        """The fields the full and the embedded repository objects share."""
+        return {
+            "id": repo.id,
+            "node_id": node_id("Repository", repo.id),
+            "name": repo.name,
+            "full_name": repo.full_name,
+            "owner": self.user(repo.owner),
+            "default_branch": repo.default_branch,
+            "private": True,
+            "visibility": "private",
+            "allow_auto_merge": repo.allow_auto_merge,
+        }
 
     def labels(self, repo: Repository, names: list[str]) -> list[dict[str, Any]]:
         """Label objects for label names."""
