@@ -8,14 +8,13 @@ from image_bot.errors import ConfigError
 from image_bot.publish.committer import BranchCommitter
 from image_bot.publish.forge import Forge
 from image_bot.publish.git import Git
-from image_bot.publish.limits import PullRequestLimits
 from image_bot.publish.local import LocalForge
 from image_bot.spec import GitHubAppSpec, RepositorySpec
 
 if TYPE_CHECKING:
     from github import Auth
 
-__all__ = ["Forges", "build_forge", "limits_for"]
+__all__ = ["Forges"]
 
 
 class Forges:
@@ -98,16 +97,3 @@ class Forges:
                 api_url=api_url,
             )
         return self._installations[key]
-
-
-def build_forge(repository: RepositorySpec, git: Git) -> Forge:
-    """One repository's Forge, for a one-shot run (nothing kept between calls)."""
-    return Forges()(repository, git)
-
-
-def limits_for(repository: RepositorySpec) -> PullRequestLimits:
-    """The open-PR and per-hour caps configured for `repository`."""
-    return PullRequestLimits(
-        max_open=repository.limits.max_open_pull_requests,
-        max_per_hour=repository.limits.max_pull_requests_per_hour,
-    )

@@ -7,11 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from image_bot.app.forges import Forges, build_forge, limits_for
+from image_bot.app.forges import Forges
 from image_bot.errors import ConfigError, ForgeAuthError
 from image_bot.model import PullRequestState
 from image_bot.publish.forge import PullRequestDraft
 from image_bot.publish.git import Git
+from image_bot.publish.limits import PullRequestLimits
 from image_bot.publish.github import GitHubForge
 from image_bot.publish.gitlab import GitLabForge
 from image_bot.publish.local import LocalForge
@@ -44,7 +45,7 @@ def test_the_configured_forge_lists_the_bots_prs_with_its_prefix(
     url = fake_forge.github_api_url if kind == "github" else fake_forge.gitlab_url
     spec = _spec(fake_forge, {"type": kind, "api_url": url, "token": fake_forge.bot_token})
 
-    forge = build_forge(spec, Git(tmp_path, spec.url))
+    forge = Forges()(spec, Git(tmp_path, spec.url))
 
     assert isinstance(forge, GitHubForge if kind == "github" else GitLabForge)
     (pr,) = forge.bot_pull_requests(spec.project_name)
@@ -60,13 +61,13 @@ def test_a_wrong_token_in_the_config_is_an_auth_error(
         {"type": "github", "api_url": fake_forge.github_api_url, "token": "not-the-token"},
     )
     with pytest.raises(ForgeAuthError) as caught:
-        build_forge(spec, Git(tmp_path, spec.url)).bot_pull_requests(REPO)
+        Forges()(spec, Git(tmp_path, spec.url)).bot_pull_requests(REPO)
     assert "not-the-token" not in str(caught.value)
 
 
 def test_local_needs_no_server(fake_forge: FakeForge, tmp_path: Path) -> None:
     spec = RepositorySpec.model_validate({"url": str(tmp_path / "remote.git")})
-    forge = build_forge(spec, Git(tmp_path / "clone", spec.url))
+    forge = Forges()(spec, Git(tmp_path / "clone", spec.url))
     assert isinstance(forge, LocalForge)
     assert fake_forge.calls() == []
 
@@ -77,10 +78,10 @@ def test_a_forge_without_credentials_is_a_config_error(tmp_path: Path, kind: str
         {"url": "https://forge.example/acme/deploy.git", "forge": {"type": kind}}
     )
     with pytest.raises(ConfigError, match="token"):
-        build_forge(spec, Git(tmp_path, spec.url))
+        Forges()(spec, Git(tmp_path, spec.url))
 
 
-def test_limits_follow_the_config_and_count_what_the_forge_lists(
+def test_the_hourly_limit_counts_the_prs_the_forge_lists_as_created_this_hour(
     fake_forge: FakeForge, tmp_path: Path
 ) -> None:
     fake_forge.create_repo(REPO)
@@ -92,20 +93,18 @@ def test_limits_follow_the_config_and_count_what_the_forge_lists(
                 "api_url": fake_forge.gitlab_url,
                 "token": fake_forge.bot_token,
             },
-            "limits": {"max_open_pull_requests": 5, "max_pull_requests_per_hour": 2},
         }
     )
-    forge = build_forge(spec, Git(tmp_path, spec.url))
+    forge = Forges()(spec, Git(tmp_path, spec.url))
     for n in range(2):
         branch = f"image-bot/img-{n}"
         fake_forge.commit(REPO, branch, {"a.yaml": str(n)}, start="main")
         marker = encode_marker(Marker(f"img-{n}", f"fp-{n}"))
         forge.create(REPO, branch, "main", PullRequestDraft(title=f"PR {n}", body=marker))
 
-    limits = limits_for(spec)
     existing = forge.bot_pull_requests(REPO)
 
-    assert (limits.max_open, limits.max_per_hour) == (5, 2)
+    limits = PullRequestLimits(max_open=5, max_per_hour=2)
     assert limits.remaining(existing, datetime.now(UTC)) == 0  # two opened within the hour
 
 
