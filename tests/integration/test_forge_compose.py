@@ -12,9 +12,9 @@ from image_bot.errors import ConfigError, ForgeAuthError
 from image_bot.model import PullRequestState
 from image_bot.publish.forge import PullRequestDraft
 from image_bot.publish.git import Git
-from image_bot.publish.limits import PullRequestLimits
 from image_bot.publish.github import GitHubForge
 from image_bot.publish.gitlab import GitLabForge
+from image_bot.publish.limits import PullRequestLimits
 from image_bot.publish.local import LocalForge
 from image_bot.publish.marker import Marker, encode_marker
 from image_bot.spec import RepositorySpec
