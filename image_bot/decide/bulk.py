@@ -8,9 +8,7 @@ are computed once per distinct text, and only candidates get a rank.
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
 from image_bot.decide.ranges import Range
@@ -24,7 +22,7 @@ from image_bot.decide.versions import (
     split_suffix,
 )
 
-__all__ = ["Judged", "Key", "judge_versions", "paused_gc"]
+__all__ = ["Judged", "Key", "judge_versions"]
 
 Key = tuple[object, ...]
 
@@ -135,18 +133,3 @@ def judge_versions(
             spelling = (prefix == now.prefix, precision == now.precision, precision)
             admitted.append((n, key_of(release, pre, revision), spelling))
     return Judged(why, admitted, [])
-
-
-@contextmanager
-def paused_gc() -> Iterator[None]:
-    """Pause the cyclic garbage collector while ranking: 100,000 tags allocate ~300,000
-    short-lived acyclic objects (match tuples, reasons), and the collections they trigger
-    cost about a third of the time. Nothing collectable is lost; it is collected later."""
-    if not gc.isenabled():  # paused by a caller (or another thread): leave it as it is
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()

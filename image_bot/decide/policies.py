@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import NamedTuple, Protocol
 
-from image_bot.decide.bulk import Key, paused_gc
+from image_bot.decide.bulk import Key
 from image_bot.decide.digests import Election, pin_digest, settle
 from image_bot.decide.filters import IgnoreList, TagFilter, age_of, missing_platforms
 from image_bot.decide.orderings import Ordering, Ranked
@@ -110,10 +110,6 @@ class TagPolicy:
 
     def elect(self, current: ImageRef, tags: TagList, *, now: datetime) -> Election:
         """The tag (and digest) to move to, with the reasons every other tag lost."""
-        with paused_gc():
-            return self._elect(current, tags, now)
-
-    def _elect(self, current: ImageRef, tags: TagList, now: datetime) -> Election:
         if self.digest is DigestMode.FOLLOW:
             return self._follow(current, tags, now)
         ranking = self._ranking(current, tags)

@@ -3,13 +3,10 @@ path it replaces: `SemverOrdering.judge` against `rank` + `admit` per value."""
 
 from __future__ import annotations
 
-import gc
-
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from image_bot.decide.bulk import paused_gc
 from image_bot.decide.orderings import SemverOrdering, judge_each
 from image_bot.decide.ranges import parse_range
 from image_bot.decide.reasons import Reasons, sorted_distinct
@@ -89,17 +86,3 @@ def test_reasons_are_listed_by_tag_whatever_order_they_were_given_in() -> None:
 )
 def test_sorted_distinct(given: tuple[str, ...], expected: list[str]) -> None:
     assert sorted_distinct(given) == expected
-
-
-def test_paused_gc_restores_the_collector_state() -> None:
-    assert gc.isenabled()
-    with paused_gc():
-        assert not gc.isenabled()
-    assert gc.isenabled()
-    gc.disable()
-    try:
-        with paused_gc():
-            pass
-        assert not gc.isenabled()  # a caller's pause is left alone
-    finally:
-        gc.enable()
