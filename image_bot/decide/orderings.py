@@ -12,7 +12,15 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from image_bot.decide.bulk import Judged, Key, judge_versions
+from image_bot.decide.bulk import (
+    NOT_A_VERSION,
+    TOO_PRECISE,
+    Judged,
+    Key,
+    judge_versions,
+    range_verdict,
+    variant_name,
+)
 from image_bot.decide.ranges import Range
 from image_bot.decide.versions import TagVersion, parse_tag
 from image_bot.model import Fact, TagFacts
@@ -91,10 +99,6 @@ def judge_each(
     return judged
 
 
-def _variant_name(variant: str) -> str:
-    return repr(variant) if variant else "none"
-
-
 @dataclass(frozen=True, slots=True)
 class SemverOrdering:
     """Versions in the current tag's variant, inside `range`; pre-releases only when asked."""
@@ -107,26 +111,22 @@ class SemverOrdering:
     def rank(self, value: str, facts: TagFacts | None, current: str | None) -> Ranked | str | None:
         version = parse_tag(value)
         if version is None:
-            return "not a version"
+            return NOT_A_VERSION
         now = parse_tag(current) if current is not None else None
         return Ranked(version.key, _spelling(version, now))
 
     def admit(self, value: str, current: str | None) -> str | None:
         version = parse_tag(value)
         if version is None:  # pragma: no cover - rank() rejected it already
-            return "not a version"
+            return NOT_A_VERSION
         now = parse_tag(current) if current is not None else None
         variant = now.variant if now is not None else ""
         if version.variant != variant:
-            return f"variant {_variant_name(version.variant)}, current has {_variant_name(variant)}"
+            return f"variant {variant_name(version.variant)}, current has {variant_name(variant)}"
         semver = version.semver
         if semver is None:
-            return "more than three release parts: not a semantic version"
-        if self.range.check(semver, include_prerelease=self.prerelease):
-            return None
-        if semver.pre and not self.prerelease and self.range.check(semver, include_prerelease=True):
-            return "pre-release (set `prerelease: true` or name one in the range)"
-        return f"outside range {self.range}"
+            return TOO_PRECISE
+        return range_verdict(self.range, semver, prerelease=self.prerelease)
 
     def judge(
         self, values: Sequence[str], facts: Sequence[TagFacts | None], current: str | None
