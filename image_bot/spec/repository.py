@@ -129,11 +129,6 @@ class TargetSpec(Section):
             raise ValueError(msg)
         return self
 
-    @property
-    def yaml_path(self) -> tuple[str | int | None, ...]:
-        """`path` as keys, indexes and None for `[*]`."""
-        return parse_yaml_path(self.path)
-
 
 class CommitSpec(Section):
     """Who commits, and the commit message."""
