@@ -10,7 +10,8 @@ from typing import get_args, get_origin
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
-from image_bot.app.config_yaml import Location, YamlDocument, format_location, key_spellings
+from image_bot.app.config_yaml import Location, YamlDocument, key_spellings
+from image_bot.edit.document import format_yaml_path
 from image_bot.errors import ConfigError
 
 __all__ = ["models_in", "validation_error"]
@@ -108,12 +109,12 @@ def validation_error(
     found.sort(key=lambda item: item[0])
     line, location, message = found[0]
     more = [
-        f"{document.source}:{line_}: {format_location(location_)}: {message_}"
+        f"{document.source}:{line_}: {format_yaml_path(location_)}: {message_}"
         for line_, location_, message_ in found[1 : 1 + _MORE_ERRORS]
     ]
     if len(found) > 1 + _MORE_ERRORS:
         more.append(f"... and {len(found) - 1 - _MORE_ERRORS} more")
     text = "\n".join([message, *more])
     return ConfigError(
-        text, file=document.source, line=line, field=format_location(location) or None
+        text, file=document.source, line=line, field=format_yaml_path(location) or None
     )

@@ -15,15 +15,15 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
+from image_bot.edit.document import format_yaml_path
 from image_bot.errors import ConfigError
 
-__all__ = ["Location", "YamlDocument", "format_location", "key_spellings", "read_yaml"]
+__all__ = ["Location", "YamlDocument", "key_spellings", "read_yaml"]
 
 Location = tuple[str | int, ...]
 
 _INTERPOLATION = re.compile(r"\$\$\{|\$\{(?P<body>[^}]*)(?P<close>\})?")
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
 _MAX_NODES = 100_000  # aliases can make a small file expand exponentially ("billion laughs")
 
 
@@ -55,21 +55,8 @@ class YamlDocument:
             message,
             file=self.source,
             line=self.line_of(location),
-            field=format_location(location) or None,
+            field=format_yaml_path(location) or None,
         )
-
-
-def format_location(location: Location) -> str:
-    """`('repositories', 0, 'forge')` -> `repositories[0].forge`."""
-    out = ""
-    for part in location:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        elif _IDENTIFIER.fullmatch(part):
-            out += f".{part}" if out else part
-        else:
-            out += f'["{part}"]'
-    return out
 
 
 def key_spellings(part: str | int) -> tuple[str | int, ...]:

@@ -11,8 +11,9 @@ from pathlib import Path
 from pydantic import BaseModel, SecretStr, ValidationError
 
 from image_bot.app.config_errors import validation_error
-from image_bot.app.config_yaml import YamlDocument, format_location, read_yaml
+from image_bot.app.config_yaml import YamlDocument, read_yaml
 from image_bot.decide.build import build_policy
+from image_bot.edit.document import format_yaml_path
 from image_bot.errors import ConfigError, register_secret
 from image_bot.spec import Config, PolicySpec
 
@@ -81,7 +82,7 @@ def parse_config(
 def _check_policies(config: Config, document: YamlDocument) -> None:
     """Build every policy once, so a bad range or regex fails at load time with its line."""
     for location, policy in config.policy_specs():
-        field = format_location(location)
+        field = format_yaml_path(location)
         try:
             build_policy(policy, field=field)
         except ConfigError as error:

@@ -3,28 +3,11 @@
 from __future__ import annotations
 
 import json
-import re
 
+from image_bot.edit.document import format_yaml_path
 from image_bot.edit.find import FindResult
 
-__all__ = ["format_yaml_path", "refs_json", "refs_text"]
-
-_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
-
-
-def format_yaml_path(path: tuple[str | int, ...]) -> str:
-    """`('spec', 'containers', 0, 'image')` -> `spec.containers[0].image`."""
-    out = ""
-    for part in path:
-        if part == "|":  # into the YAML held by a block scalar: `spec.values|image.tag`
-            out += "|"
-        elif isinstance(part, int):
-            out += f"[{part}]"
-        elif _IDENTIFIER.fullmatch(part):
-            out += f".{part}" if out and not out.endswith("|") else part
-        else:
-            out += f"[{json.dumps(part)}]"
-    return out
+__all__ = ["refs_json", "refs_text"]
 
 
 def refs_text(result: FindResult) -> str:

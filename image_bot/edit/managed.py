@@ -23,7 +23,13 @@ from dataclasses import dataclass
 
 from ruamel.yaml.nodes import Node, SequenceNode
 
-from image_bot.edit.document import YamlDocument, YamlPath, child, string_value
+from image_bot.edit.document import (
+    YamlDocument,
+    YamlPath,
+    child,
+    format_yaml_path,
+    string_value,
+)
 from image_bot.edit.kustomize import kustomize_images
 from image_bot.model import Occurrence, OccurrenceKind, Part
 from image_bot.reference import split_reference
@@ -50,8 +56,7 @@ class ImageOverride:
     @property
     def where(self) -> str:
         """`apps/api/kustomization.yaml:5 images[0]`."""
-        dotted = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in self.yaml_path)
-        return f"{self.path}:{self.line} {dotted.lstrip('.')}"
+        return f"{self.path}:{self.line} {format_yaml_path(self.yaml_path)}"
 
     def selects(self, written: str) -> bool:
         """Does this entry select the image written as `written` (`api`, `api:1.0`, ...)?"""
