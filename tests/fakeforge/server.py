@@ -3,20 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
 import threading
 import time
+from collections.abc import Iterator
 
 import uvicorn
-from starlette.applications import Starlette
+from starlette.types import ASGIApp
 
-__all__ = ["BackgroundServer"]
+__all__ = ["BackgroundServer", "serve_in_thread"]
 
 
 class BackgroundServer:
     """uvicorn on a socket bound before start, so the port is known at once."""
 
-    def __init__(self, app: Starlette) -> None:
+    def __init__(self, app: ASGIApp) -> None:
         self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -26,7 +28,7 @@ class BackgroundServer:
             app, log_level="warning", access_log=False, lifespan="off", ws="none", http="h11"
         )
         self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._run, name="fakeforge", daemon=True)
+        self._thread = threading.Thread(target=self._run, name="uvicorn", daemon=True)
 
     def _run(self) -> None:
         asyncio.run(self._server.serve(sockets=[self._sock]))
@@ -37,7 +39,7 @@ class BackgroundServer:
         deadline = time.monotonic() + 10
         while not self._server.started:
             if time.monotonic() > deadline or not self._thread.is_alive():
-                raise RuntimeError("the fake forge did not start")
+                raise RuntimeError("uvicorn did not start")
             time.sleep(0.01)
 
     def stop(self) -> None:
@@ -45,3 +47,14 @@ class BackgroundServer:
         self._server.should_exit = True
         self._thread.join(timeout=10)
         self._sock.close()
+
+
+@contextlib.contextmanager
+def serve_in_thread(app: ASGIApp) -> Iterator[str]:
+    """Yield the base URL (`http://127.0.0.1:PORT`) while uvicorn serves `app`."""
+    server = BackgroundServer(app)
+    server.start()
+    try:
+        yield f"http://127.0.0.1:{server.port}"
+    finally:
+        server.stop()

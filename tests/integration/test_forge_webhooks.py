@@ -19,7 +19,7 @@ from image_bot.app.web import create_app
 from image_bot.app.webhooks import Trigger, WebhookSecrets
 from image_bot.publish.marker import Marker, encode_marker
 from tests.fakeforge.control import FakeForge
-from tests.integration.uvicorn_thread import serve_in_thread
+from tests.fakeforge.server import serve_in_thread
 
 pytestmark = pytest.mark.integration
 

@@ -25,7 +25,7 @@ from image_bot.app.status import ServiceState
 from image_bot.app.web import create_app
 from image_bot.app.webhooks import Trigger, WebhookSecrets
 from image_bot.model import ImageName
-from tests.integration.uvicorn_thread import serve_in_thread
+from tests.fakeforge.server import serve_in_thread
 from tests.support.registry import free_port
 
 pytestmark = pytest.mark.integration

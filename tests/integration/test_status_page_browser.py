@@ -25,7 +25,7 @@ from image_bot.app.status import (
 )
 from image_bot.app.web import create_app
 from image_bot.app.webhooks import WebhookSecrets
-from tests.integration.uvicorn_thread import serve_in_thread
+from tests.fakeforge.server import serve_in_thread
 
 pytestmark = pytest.mark.integration
 
