@@ -5,34 +5,30 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import logging
-import posixpath
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from image_bot.edit.find import DEFAULT_INCLUDE, CustomTarget, FindResult, find_references
-from image_bot.edit.managed import Managed
+from image_bot.edit.find import FindResult
 from image_bot.edit.manual import unified_diff
 from image_bot.edit.rewrite import rewrite_tree
 from image_bot.errors import ForgeError, GitError, PushRejected, redact
 from image_bot.model import (
     BranchReport,
     Change,
-    Occurrence,
-    Part,
     PullRequest,
     PullRequestState,
     RepositoryReport,
-    Skipped,
     UpdatePlan,
 )
+from image_bot.pipeline.checkout import Checkout, refresh
 from image_bot.pipeline.decisions import Decided, policy_spec
 from image_bot.plan import Grouping, NamedGroup, Strategy, make_plans
 from image_bot.publish.apply import PlanContent, Publisher
 from image_bot.publish.committer import BranchCommitter, CommitterSource
 from image_bot.publish.forge import Forge
-from image_bot.publish.git import BranchHead, Git, HttpCredentials
+from image_bot.publish.git import BranchHead, Git
 from image_bot.publish.limits import PullRequestLimits
 from image_bot.publish.marker import decode_marker
 from image_bot.publish.reconcile import limit_creates, reconcile
@@ -40,11 +36,9 @@ from image_bot.reference import with_tag
 from image_bot.spec import Config, RepositorySpec
 
 __all__ = [
-    "Checkout",
     "Context",
     "ForgeFactory",
     "PassOptions",
-    "checkout_or_error",
     "publish_repository",
 ]
 
@@ -66,15 +60,6 @@ class PassOptions:
     rebuild: frozenset[tuple[str, int]] = frozenset()
 
 
-@dataclass
-class Checkout:
-    """A clone at the base's head, and the references found there."""
-
-    git: Git
-    base_sha: str
-    found: FindResult
-
-
 @dataclass(frozen=True)
 class Context:
     """What every repository of a pass shares."""
@@ -85,81 +70,6 @@ class Context:
     git: type[Git]
     options: PassOptions
     now: datetime
-
-
-# --- checkout and find ---------------------------------------------------------------------
-
-
-def checkout_or_error(repo: RepositorySpec, git: type[Git], cache_dir: Path) -> Checkout | str:
-    """The repository's cached clone at the base's head with its references, or why not."""
-    try:
-        variant = f"{repo.base}\n{repo.paths}"  # entries sharing a URL get their own worktree
-        clone = git.open(repo.url, cache_dir, variant=variant, credentials=git_credentials(repo))
-        return _refresh(repo, clone)
-    except GitError as error:
-        log.warning("checkout failed", extra={"repository": redact(repo.url), "error": str(error)})
-        return error.message
-
-
-def git_credentials(repo: RepositorySpec) -> HttpCredentials | None:
-    """What git authenticates with beyond the URL: a GitHub App's installation token.
-
-    App mode hands the current token over as `forge.token` next to `forge.app` (see
-    `app.github_app.authorize`); git sends it per command, never stored in the clone.
-    """
-    forge = repo.forge
-    if forge.type != "github" or forge.app is None or forge.token is None:
-        return None
-    return HttpCredentials("x-access-token", forge.token.get_secret_value())
-
-
-def _refresh(repo: RepositorySpec, git: Git) -> Checkout:
-    """Fetch, check out the base and find its references (again, after a lost race)."""
-    try:
-        base_sha = git.fetch(repo.base, repo.branch_prefix)
-        git.checkout_detached(base_sha)
-    except GitError:
-        git.close()
-        raise
-    return Checkout(git, base_sha, _find(git.workdir, repo))
-
-
-def _under(glob: str, directory: str) -> str:
-    return glob if directory == "." else glob.removeprefix(f"{directory}/")
-
-
-def _find(root: Path, repo: RepositorySpec) -> FindResult:
-    occurrences: list[Occurrence] = []
-    skipped: list[Skipped] = []
-    managed: list[Managed] = []
-    for directory in dict.fromkeys(posixpath.normpath(p) for p in repo.paths):
-        targets = [
-            CustomTarget(
-                files=_under(t.files, directory),
-                path=t.path,
-                image=t.image,
-                part=Part.TAG if t.part == "tag" else Part.WHOLE,
-            )
-            for t in repo.targets
-        ]
-        found = find_references(
-            root / directory,
-            include=repo.include or DEFAULT_INCLUDE,
-            exclude=[_under(glob, directory) for glob in repo.exclude],
-            extra_names=repo.extra_names,
-            targets=targets,
-            max_bytes=repo.max_file_bytes,
-        )
-        prefix = "" if directory == "." else f"{directory}/"
-        occurrences.extend(dataclasses.replace(o, path=prefix + o.path) for o in found.occurrences)
-        skipped.extend(dataclasses.replace(s, path=prefix + s.path) for s in found.skipped)
-        managed.extend(
-            dataclasses.replace(
-                m, occurrence=dataclasses.replace(m.occurrence, path=prefix + m.occurrence.path)
-            )
-            for m in found.managed
-        )
-    return FindResult(tuple(occurrences), tuple(skipped), managed=tuple(managed))
 
 
 # --- plan, rewrite, publish ----------------------------------------------------------------
@@ -205,7 +115,7 @@ def publish_repository(
             log.info("push rejected; retrying from fresh state", extra={"error": error.message})
             if attempt < attempts:
                 try:
-                    checkout = _refresh(repo, git)
+                    checkout = refresh(repo, git)
                 except GitError as fetch_error:
                     checkout = fetch_error.message
                 continue
