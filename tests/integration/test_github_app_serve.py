@@ -10,11 +10,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import os
 import re
 import signal
-import subprocess  # noqa: TID251 (the test runs the real service process)
-import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -26,7 +23,8 @@ import pytest
 
 from image_bot.state import StateStore
 from tests.fakeforge.control import FakeForge
-from tests.integration.test_serve import DEPLOY, wait_for
+from tests.integration.serve_process import ServeProcess, serve_process, wait_for
+from tests.integration.test_serve import DEPLOY
 from tests.support.registry import RunningRegistry, free_port
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -40,29 +38,19 @@ BAD_SETTINGS = "# settings for image-bot\npull_request:\n  draft: maybe\n"
 
 
 @dataclass
-class AppService:
+class AppService(ServeProcess):
     """The running service and what it was set up with."""
 
-    url: str
-    process: subprocess.Popen[bytes]
-    log: Path
-    state_dir: Path
     image: str
     app_id: int
     installation_id: int
 
-    def get(self, path: str) -> httpx.Response | None:
-        try:
-            return httpx.get(f"{self.url}{path}", timeout=5)
-        except httpx.TransportError:
-            return None
-
     def passes(self) -> int:
         """Passes finished so far (scheduled and targeted), from /metrics."""
-        response = self.get("/metrics")
-        text = response.text if response is not None else ""
         found = re.findall(
-            r'^image_bot_passes_total\{kind="\w+",outcome="\w+"\} (\S+)$', text, re.M
+            r'^image_bot_passes_total\{kind="\w+",outcome="\w+"\} (\S+)$',
+            self.text("/metrics"),
+            re.M,
         )
         return int(sum(float(value) for value in found))
 
@@ -81,9 +69,6 @@ class AppService:
             timeout=10,
         )
         return response.status_code
-
-    def logs(self) -> str:
-        return self.log.read_text(errors="replace")
 
 
 def package_event(image: str, tag: str) -> dict[str, object]:
@@ -139,30 +124,15 @@ def app_service(
         "  webhooks:\n"
         f"    github: {SECRET}\n"
     )
-    log = tmp_path / "serve.log"
-    env = {**os.environ, "HOME": str(tmp_path), "XDG_CACHE_HOME": str(tmp_path / "cache")}
-    state_dir = tmp_path / "state"
-    command = [sys.executable, "-m", "image_bot", "serve", "--config", str(config)]
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [*command, "--state-dir", str(state_dir)],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            env=env,
+    with serve_process(config, port) as process:
+        service = AppService(
+            **vars(process), image=image, app_id=app_id, installation_id=installation_id
         )
-    service = AppService(
-        f"http://127.0.0.1:{port}", process, log, state_dir, image, app_id, installation_id
-    )
-    try:
         wait_for("the first pass", lambda: service.passes() == 1, timeout=60)
         yield service
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait(timeout=10)
-        text = log.read_text(errors="replace")
-        assert private_key.splitlines()[1] not in text
-        assert "ghs_" not in text  # installation tokens (in clone URLs) are redacted
+    text = service.logs()
+    assert private_key.splitlines()[1] not in text
+    assert "ghs_" not in text  # installation tokens (in clone URLs) are redacted
 
 
 def test_a_signed_package_webhook_opens_a_pull_request_at_once(

@@ -5,17 +5,14 @@ after a new tag moves the branch at once; SIGTERM lets the process finish cleanl
 
 from __future__ import annotations
 
-import os
 import signal
-import subprocess  # noqa: TID251 (the test runs the real service process)
-import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
+from tests.integration.serve_process import ServeProcess, serve_process, wait_for
 from tests.support.gitrepo import GitRemote, MakeRemote
 from tests.support.registry import RunningRegistry, free_port
 
@@ -36,39 +33,10 @@ spec:
 """
 
 
-def wait_for(what: str, check: Callable[[], bool], timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.2)
-    pytest.fail(f"timed out waiting for {what}")
-
-
-class Served:
-    """The running service: its URL, process and log."""
-
-    def __init__(self, url: str, process: subprocess.Popen[bytes], log: Path, config: Path) -> None:
-        self.url = url
-        self.process = process
-        self.log = log
-        self.config = config
-
-    def text(self, path: str) -> str:
-        response = self.get(path)
-        return response.text if response is not None else ""
-
-    def get(self, path: str) -> httpx.Response | None:
-        try:
-            return httpx.get(f"{self.url}{path}", timeout=5)
-        except httpx.TransportError:
-            return None
-
-
 @pytest.fixture
 def served(
     registry: RunningRegistry, repo_name: str, git_remote: MakeRemote, tmp_path: Path
-) -> Iterator[tuple[Served, GitRemote, str]]:
+) -> Iterator[tuple[ServeProcess, GitRemote, str]]:
     image = f"{registry.host}/{repo_name}/web"
     registry.push_tags(f"{repo_name}/web", ["1.0.0", "1.1.0"], distinct=True)
     remote = git_remote(files={"apps/web/deploy.yaml": DEPLOY.format(image=image)})
@@ -88,31 +56,8 @@ def served(
         "  webhooks:\n"
         f"    generic: {TOKEN}\n"
     )
-    log = tmp_path / "serve.log"
-    env = {**os.environ, "HOME": str(tmp_path), "XDG_CACHE_HOME": str(tmp_path / "cache")}
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "image_bot",
-                "serve",
-                "--config",
-                str(config),
-                "--state-dir",
-                str(tmp_path / "state"),
-            ],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            env=env,
-        )
-    service = Served(f"http://127.0.0.1:{port}", process, log, config)
-    try:
+    with serve_process(config, port) as service:
         yield service, remote, image
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait(timeout=10)
 
 
 def deployed_tag(remote: GitRemote) -> str | None:
@@ -125,7 +70,7 @@ def deployed_tag(remote: GitRemote) -> str | None:
 
 
 def test_serve_schedules_takes_webhooks_and_drains(
-    served: tuple[Served, GitRemote, str], registry: RunningRegistry, repo_name: str
+    served: tuple[ServeProcess, GitRemote, str], registry: RunningRegistry, repo_name: str
 ) -> None:
     service, remote, image = served
 
