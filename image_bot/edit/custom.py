@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import ClassVar
@@ -14,10 +13,9 @@ from image_bot.edit.globs import glob_match
 from image_bot.edit.refs import Found, SplitParts, split_occurrence, whole_occurrence
 from image_bot.errors import ConfigError
 from image_bot.model import OccurrenceKind, Part
+from image_bot.yaml_path import parse_yaml_path
 
 __all__ = ["CustomFinder", "CustomTarget", "parse_path"]
-
-_STEP = re.compile(r"""\.?(?:\[(?P<index>\d+|\*)\]|\["(?P<quoted>[^"]+)"\]|(?P<key>[^.\[\]]+))""")
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,21 +42,10 @@ class CustomTarget:
 
 def parse_path(path: str) -> tuple[str | int | None, ...]:
     """`spec.containers[*].image` -> ('spec', 'containers', None, 'image'); None is `[*]`."""
-    steps: list[str | int | None] = []
-    position = 0
-    while position < len(path):
-        match = _STEP.match(path, position)
-        if match is None or match.end() == position:
-            raise ConfigError(f"invalid YAML path {path!r}", field="path")
-        if match.group("index") is not None:
-            index = match.group("index")
-            steps.append(None if index == "*" else int(index))
-        else:
-            steps.append(match.group("quoted") or match.group("key"))
-        position = match.end()
-    if not steps:
-        raise ConfigError("empty YAML path", field="path")
-    return tuple(steps)
+    try:
+        return parse_yaml_path(path)
+    except ValueError as error:
+        raise ConfigError(str(error), field="path") from None
 
 
 def _resolve(

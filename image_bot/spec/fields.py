@@ -8,6 +8,8 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, SecretStr
 
+from image_bot.yaml_path import parse_yaml_path
+
 __all__ = [
     "TEMPLATE_FIELDS",
     "BranchSafe",
@@ -26,35 +28,8 @@ TEMPLATE_FIELDS = frozenset(
 )
 """Names a commit or pull-request template may use, as `{name}` (`str.format` syntax)."""
 
-_YAML_PATH_STEP = re.compile(
-    r"""\.?(?:\[(?P<index>\d+|\*)\]|\["(?P<quoted>[^"]+)"\]|(?P<key>[^.\[\]]+))"""
-)
 _BRANCH_SAFE = re.compile(r"[A-Za-z0-9._/-]*")
 _CRON_FIELDS = (5, 6)
-
-
-def parse_yaml_path(text: str) -> tuple[str | int | None, ...]:
-    """`spec.containers[*].image` -> ('spec', 'containers', None, 'image'); None is `[*]`.
-
-    Keys are dotted, list items `[0]` (or `[*]` for every item), odd keys `["x.y/z"]`.
-    """
-    parts: list[str | int | None] = []
-    position = 0
-    while position < len(text):
-        match = _YAML_PATH_STEP.match(text, position)
-        if match is None or match.end() == position:
-            msg = f'cannot read a YAML path at {text[position:]!r} (write a.b[0]["c.d"])'
-            raise ValueError(msg)
-        index = match.group("index")
-        if index is not None:
-            parts.append(None if index == "*" else int(index))
-        else:
-            parts.append(match.group("quoted") or match.group("key"))
-        position = match.end()
-    if not parts:
-        msg = "a YAML path is not empty"
-        raise ValueError(msg)
-    return tuple(parts)
 
 
 def _check_template(text: str) -> str:
