@@ -217,14 +217,6 @@ class Git:
         self._heads[branch_prefix] = heads
         return list(heads)
 
-    def changed_paths(self, old: str, new: str, paths: Iterable[str]) -> list[str]:
-        """Which of `paths` differ between commits `old` and `new`."""
-        wanted = sorted(set(paths))
-        if not wanted:
-            return []
-        out = self.run("diff", "--name-only", "--no-renames", old, new, "--", *wanted)
-        return out.split()
-
     # --- writing --------------------------------------------------------------------------
 
     def commit(

@@ -123,14 +123,6 @@ def test_delete_only_deletes_where_the_bot_left_the_branch(git: Git, remote: Git
     assert remote.branches("image-bot/") == []
 
 
-def test_changed_paths_names_only_the_asked_paths_that_differ(git: Git, remote: GitRemote) -> None:
-    old = git.fetch("main", "image-bot/")
-    remote.commit("main", {"other.yaml": "c: 3\n"}, "unrelated")
-    new = git.fetch("main", "image-bot/")
-    assert git.changed_paths(old, new, ["app/deploy.yaml"]) == []
-    assert git.changed_paths(old, new, ["app/deploy.yaml", "other.yaml"]) == ["other.yaml"]
-
-
 def test_errors_never_show_credentials_from_the_url(tmp_path: Path) -> None:
     git = Git.open("http://bot:hunter2-secret@127.0.0.1:9/repo.git", tmp_path / "cache")
     with pytest.raises(GitError) as caught:
