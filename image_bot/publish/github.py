@@ -37,7 +37,6 @@ from urllib3.util.retry import Retry
 from image_bot.errors import ForgeError, PullRequestConflict, RateLimited, register_secret
 from image_bot.model import PullRequest, PullRequestState
 from image_bot.publish.forge import PullRequestDraft
-from image_bot.publish.github_auth import installation_auth
 from image_bot.publish.github_errors import map_github_error
 from image_bot.publish.listing import (
     Json,
@@ -126,26 +125,6 @@ class GitHubForge:
         """A forge authenticated by a personal (or fine-grained, or Actions) token."""
         register_secret(token)
         return cls(Auth.Token(token), **options)
-
-    @classmethod
-    def for_installation(
-        cls,
-        app_id: int,
-        private_key: str,
-        *,
-        installation_id: int | None = None,
-        repo: str | None = None,
-        **options: Unpack[GitHubOptions],
-    ) -> GitHubForge:
-        """A forge acting as a GitHub App installation (tokens fetched and renewed by PyGithub).
-
-        Without `installation_id`, the installation on `repo` is looked up (one request).
-        """
-        api_url = options.get("api_url", DEFAULT_API_URL)
-        auth = installation_auth(
-            app_id, private_key, installation_id=installation_id, repo=repo, api_url=api_url
-        )
-        return cls(auth, **options)
 
     # --- reads -----------------------------------------------------------------------------
 

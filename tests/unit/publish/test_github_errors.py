@@ -31,6 +31,7 @@ from image_bot.errors import (
     register_secret,
 )
 from image_bot.publish.github import GitHubForge
+from image_bot.publish.github_auth import installation_auth
 from image_bot.publish.github_errors import SECONDARY_LIMIT_WAIT, map_github_error
 
 # `github.GithubException` is the class (re-exported by the package), so import the module.
@@ -253,6 +254,6 @@ def test_app_installation_lookup_failures_are_forge_errors() -> None:
         serialization.NoEncryption(),
     ).decode()
     with pytest.raises(ImageBotError) as caught:
-        GitHubForge.for_installation(1, pem, repo=REPO, api_url="http://127.0.0.1:1", timeout=2)
+        installation_auth(1, pem, repo=REPO, api_url="http://127.0.0.1:1")
     assert type(caught.value) is ForgeError
     assert "PRIVATE KEY" not in str(caught.value)
