@@ -104,8 +104,7 @@ class Service:
             timezone=UTC,
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 600},
         )
-        self._jobs: dict[str, str] = {}  # repository -> id of the job that schedules it
-        self._plans: list[tuple[str, ScheduleSpec, list[str]]] = []  # what the jobs were built from
+        self._plans: list[tuple[str, ScheduleSpec, list[str]]] = []  # (job id, schedule, repos)
         self._reload_lock = threading.Lock()
 
     @property
@@ -200,14 +199,12 @@ class Service:
         self._plans = plans
         for job in self._scheduler.get_jobs():
             job.remove()
-        self._jobs.clear()
         for job_id, schedule, names in plans:
             work = Work(frozenset(names), f"scheduled ({job_id})", refresh=self._refresh)
             extra = {"next_run_time": datetime.now(UTC)} if first_now else {}
             self._scheduler.add_job(
                 self.submit, trigger_for(schedule), args=(work,), id=job_id, **extra
             )
-            self._jobs.update(dict.fromkeys(names, job_id))
 
     @staticmethod
     def _plan(config: Config) -> list[tuple[str, ScheduleSpec, list[str]]]:
@@ -227,8 +224,8 @@ class Service:
             self.state.put_if_absent(RepositoryStatus(name, next_pass=self._next_pass(name)))
 
     def _next_pass(self, repository: str) -> datetime | None:
-        job = self._scheduler.get_job(self._jobs.get(repository, ""))
-        when = getattr(job, "next_run_time", None)
+        job_id = next((job_id for job_id, _, names in self._plans if repository in names), "")
+        when = getattr(self._scheduler.get_job(job_id), "next_run_time", None)
         return when if isinstance(when, datetime) else None
 
     # --- the worker -------------------------------------------------------------------------
