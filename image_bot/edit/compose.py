@@ -9,11 +9,10 @@ from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from image_bot.edit.document import YamlDocument, child, mapping_items
 from image_bot.edit.refs import Found, whole_occurrence
+from image_bot.edit.spans import MERGE_TAG
 from image_bot.model import OccurrenceKind
 
 __all__ = ["ComposeFinder"]
-
-MERGE_TAG = "tag:yaml.org,2002:merge"
 
 
 class ComposeFinder:

@@ -16,6 +16,7 @@ from ruamel.yaml.resolver import VersionedResolver
 from ruamel.yaml.tag import Tag
 
 __all__ = [
+    "MERGE_TAG",
     "STR_TAG",
     "Document",
     "Scalar",
@@ -27,7 +28,7 @@ __all__ = [
 ]
 
 STR_TAG = "tag:yaml.org,2002:str"
-_MERGE_TAG = "tag:yaml.org,2002:merge"
+MERGE_TAG = "tag:yaml.org,2002:merge"
 _DOCUMENT_END = re.compile(r"^\.\.\.(?=[ \t\r\n#]|$).*$", re.MULTILINE)
 
 
@@ -286,7 +287,7 @@ def _check(
                 if key.style in quotes:
                     quotes[key.style] += 1
                 earlier = keys.setdefault(key.value, key)
-                if earlier is not key and key.tag == earlier.tag and key.tag != _MERGE_TAG:
+                if earlier is not key and key.tag == earlier.tag and key.tag != MERGE_TAG:
                     line = key.start_mark.line + 1
                     problems.append(f"duplicate key {key.value!r} on line {line}")
 
