@@ -23,9 +23,7 @@ __all__ = [
     "NamedGroup",
     "Strategy",
     "fingerprint",
-    "group_of",
     "make_plans",
-    "short_name",
 ]
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
@@ -56,7 +54,7 @@ class Grouping:
     groups: tuple[NamedGroup, ...] = ()
 
 
-def short_name(name: ImageName) -> str:
+def _short_name(name: ImageName) -> str:
     """`docker.io/library/nginx` -> `nginx`; other registries keep their host."""
     if name.registry == "docker.io":
         return name.repository.removeprefix("library/")
@@ -66,11 +64,11 @@ def short_name(name: ImageName) -> str:
 def _matches(name: ImageName, pattern: str) -> bool:
     return any(
         fnmatch.fnmatchcase(candidate, pattern)
-        for candidate in (str(name), name.repository, short_name(name))
+        for candidate in (str(name), name.repository, _short_name(name))
     )
 
 
-def group_of(change: Change, grouping: Grouping) -> str:
+def _group_of(change: Change, grouping: Grouping) -> str:
     """The group a change belongs to under `grouping`."""
     name = change.occurrence.ref.name
     match grouping.strategy:
@@ -82,9 +80,9 @@ def group_of(change: Change, grouping: Grouping) -> str:
             for group in grouping.groups:
                 if any(_matches(name, pattern) for pattern in group.images):
                     return group.name
-            return short_name(name)
+            return _short_name(name)
         case _:
-            return short_name(name)
+            return _short_name(name)
 
 
 def _slug(group: str) -> str:
@@ -128,7 +126,7 @@ def make_plans(
     """
     by_group: dict[str, list[Change]] = {}
     for change in changes:
-        by_group.setdefault(group_of(change, grouping), []).append(change)
+        by_group.setdefault(_group_of(change, grouping), []).append(change)
     slugs: dict[str, list[str]] = {}
     for group in by_group:
         slugs.setdefault(_slug(group), []).append(group)
