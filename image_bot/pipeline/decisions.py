@@ -24,7 +24,7 @@ from image_bot.model import (
     TagList,
 )
 from image_bot.scan.registry import Registry
-from image_bot.scan.scanner import fetch_facts, scan
+from image_bot.scan.scanner import OncePerPass, fetch_facts, scan
 from image_bot.spec import Config, PolicySpec
 from image_bot.state import CachingRegistry, StateStore
 
@@ -125,6 +125,7 @@ async def scan_and_decide(
         registry: Registry = opened
         if state is not None and tag_cache_ttl > timedelta(0):
             registry = CachingRegistry(opened, state, ttl=tag_cache_ttl, now=now)
+        registry = OncePerPass(registry)
         scanned = await scan(registry, [o.ref.name for o in occurrences])
         pending: dict[DecisionKey, tuple[Policy, ImageRef, TagList]] = {}
         for occurrence in occurrences:

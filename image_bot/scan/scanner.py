@@ -10,7 +10,7 @@ from image_bot.errors import RegistryError
 from image_bot.model import Fact, ImageName, ScanFailure, TagFacts, TagList
 from image_bot.scan.registry import Registry
 
-__all__ = ["fetch_facts", "scan"]
+__all__ = ["OncePerPass", "fetch_facts", "scan"]
 
 # In-flight listings per registry host; the registry adapter applies its own (smaller) limit
 # per connection pool, this only bounds the number of waiting tasks.
@@ -55,3 +55,33 @@ async def fetch_facts(
             raise result
         facts[tag] = result
     return facts
+
+
+class OncePerPass:
+    """A Registry that asks each (image, tag, facts) once, however many decisions want it.
+
+    References of one image at several tags (staging on 1.1, prod on 1.0) elect the same
+    candidates, and each decision would otherwise fetch their digests again. Concurrent
+    askers share the one request (and its error). Listings pass through: `scan` dedupes them.
+    """
+
+    def __init__(self, inner: Registry) -> None:
+        self.inner = inner
+        self._asked: dict[tuple[ImageName, str, frozenset[Fact]], asyncio.Task[TagFacts]] = {}
+
+    async def list_tags(self, name: ImageName) -> TagList:
+        """The inner registry's listing."""
+        return await self.inner.list_tags(name)
+
+    async def facts(self, name: ImageName, tag: str, wanted: Set[Fact]) -> TagFacts:
+        """The inner registry's facts, fetched on the first ask only."""
+        key = (name, tag, frozenset(wanted))
+        task = self._asked.get(key)
+        if task is None:
+            task = self._asked[key] = asyncio.create_task(self.inner.facts(name, tag, wanted))
+        # shield: one asker being cancelled must not cancel the request the others await
+        return await asyncio.shield(task)
+
+    async def aclose(self) -> None:
+        """Close the wrapped registry."""
+        await self.inner.aclose()

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from image_bot.errors import ImageNotFound, RegistryAuthError, RegistryUnavailable
-from image_bot.model import Fact, ImageName, ScanFailure, TagList
+from image_bot.model import Fact, ImageName, Occurrence, OccurrenceKind, ScanFailure, TagList
+from image_bot.pipeline.decisions import scan_and_decide
+from image_bot.reference import parse_reference
 from image_bot.scan.hosts import RegistrySettings
 from image_bot.scan.oci import OCIRegistry
 from image_bot.scan.scanner import scan
+from image_bot.spec import Config
 from tests.support.registry import RunningRegistry, start_registry
 
 pytestmark = pytest.mark.integration
@@ -174,3 +179,32 @@ async def test_one_listing_per_image_however_many_occurrences(
         assert client.requests[registry.host] == len(images)
     assert list(result) == images
     assert all(isinstance(value, TagList) for value in result.values())
+
+
+async def test_a_pass_asks_each_tags_facts_once_across_references(
+    registry: RunningRegistry, repo_name: str, tmp_path: Path
+) -> None:
+    registry.push_tags(repo_name, ["1.0", "1.1", "1.2"], distinct=True)
+    refs = [parse_reference(f"{registry.host}/{repo_name}:{tag}") for tag in ("1.0", "1.1")]
+    occurrences = [
+        Occurrence("f.yaml", n, (), OccurrenceKind.POD_SPEC, ref, {}) for n, ref in enumerate(refs)
+    ]
+    client = _client(registry, tmp=tmp_path)
+
+    @asynccontextmanager
+    async def open_registry() -> AsyncIterator[OCIRegistry]:
+        async with client:
+            yield client
+
+    decided = await scan_and_decide(
+        Config(),
+        open_registry,
+        occurrences,
+        state=None,
+        tag_cache_ttl=timedelta(0),
+        now=datetime.now(UTC),
+    )
+    targets = {d.current.tag: d.target.tag for d in decided.decisions.values() if d.target}
+    assert targets == {"1.0": "1.2", "1.1": "1.2"}
+    # one listing, then the digests of 1.0, 1.1 and 1.2: 1.2 is asked for once, not twice
+    assert client.requests[registry.host] == 1 + 3
