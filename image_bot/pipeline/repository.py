@@ -30,7 +30,7 @@ from image_bot.publish.committer import BranchCommitter, CommitterSource
 from image_bot.publish.forge import Forge
 from image_bot.publish.git import BranchHead, Git
 from image_bot.publish.limits import PullRequestLimits
-from image_bot.publish.marker import decode_marker
+from image_bot.publish.marker import Marker
 from image_bot.publish.reconcile import limit_creates, reconcile
 from image_bot.reference import with_tag
 from image_bot.spec import Config, RepositorySpec
@@ -172,7 +172,7 @@ def _publish(
     else:
         undecided = {plan.branch for plan in plans_of(unknown)}
         existing = [
-            _as_fetched(pr, heads.get(pr.branch), publisher.owns)
+            _as_fetched(pr, heads.get(pr.branch), publisher.marker_of)
             for pr in forge.bot_pull_requests(repo_id)
         ]
         limits = PullRequestLimits(
@@ -234,7 +234,7 @@ def _committer(context: Context, repo: RepositorySpec, git: Git) -> BranchCommit
 
 
 def _as_fetched(
-    pr: PullRequest, head: BranchHead | None, owns: Callable[[str], bool]
+    pr: PullRequest, head: BranchHead | None, marker_of: Callable[[BranchHead], Marker | None]
 ) -> PullRequest:
     """`pr` as its branch really is: the fetched head (the push lease) and whether it is ours.
 
@@ -243,9 +243,7 @@ def _as_fetched(
     A closed or merged PR keeps `head_sha` only while its branch still holds a bot commit
     (a leftover to prune); else "".
     """
-    marker = None
-    if head is not None and owns(head.author_email):
-        marker = decode_marker(head.message)
+    marker = marker_of(head) if head is not None else None
     if pr.state is not PullRequestState.OPEN:
         return dataclasses.replace(pr, head_sha=head.sha if head and marker else "")
     if head is None:  # the branch is gone: pushing it again creates it

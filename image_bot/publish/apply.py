@@ -27,6 +27,7 @@ from image_bot.publish.marker import (
     NOTICE_CLOSED,
     NOTICE_HELD,
     NOTICE_OBSOLETE,
+    Marker,
     decode_marker,
     with_marker,
 )
@@ -90,6 +91,11 @@ class Publisher:
         if author_email == self.author.email:
             return True
         return self.committer is not None and self.committer.owns(author_email)
+
+    def marker_of(self, head: BranchHead) -> Marker | None:
+        """The marker of a branch head the bot committed (its identity, its message), else None:
+        a head someone else committed is never the bot's, whatever its message says."""
+        return decode_marker(head.message) if self.owns(head.author_email) else None
 
     def apply(self, action: Action, content: Mapping[str, PlanContent]) -> BranchReport:
         """Do `action` (its plan's files are `content[branch]`) and report it."""
@@ -283,9 +289,7 @@ class Publisher:
 
     def _fingerprint(self, head: BranchHead) -> str | None:
         """The plan fingerprint of a branch head the bot committed, else None."""
-        if not self.owns(head.author_email):
-            return None
-        marker = decode_marker(head.message)
+        marker = self.marker_of(head)
         return marker.fingerprint if marker else None
 
     def _commit(self, plan: UpdatePlan, content: PlanContent, branch: str | None = None) -> str:
