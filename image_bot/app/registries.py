@@ -6,7 +6,7 @@ from image_bot.reference import DOCKER_HUB
 from image_bot.scan.hosts import RegistrySettings
 from image_bot.spec import Config, RegistrySpec
 
-__all__ = ["canonical_host", "registry_settings", "settings_for_host"]
+__all__ = ["canonical_host", "registry_settings"]
 
 _DOCKER_HUB_ALIASES = frozenset({"docker.io", "index.docker.io", "registry-1.docker.io"})
 
@@ -32,9 +32,3 @@ def _settings(spec: RegistrySpec) -> RegistrySettings:
 def registry_settings(config: Config) -> list[RegistrySettings]:
     """One RegistrySettings per configured registry (hosts not listed use the defaults)."""
     return [_settings(spec) for spec in config.registries]
-
-
-def settings_for_host(config: Config, host: str) -> RegistrySettings | None:
-    """The settings of `host` (canonical spelling), if the config lists it."""
-    wanted = canonical_host(host)
-    return next((s for s in registry_settings(config) if s.host == wanted), None)

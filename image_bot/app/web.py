@@ -225,7 +225,6 @@ def create_app(
     metrics: Metrics,
     on_github: Callable[[GitHubEvent], None] | None = None,
     base_branch: Callable[[str], str | None] | None = None,
-    deliveries: DeliveryLog | None = None,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> Starlette:
     """The service's starlette app.
@@ -233,8 +232,8 @@ def create_app(
     `trigger` receives every non-empty Trigger (it must only enqueue: it runs in the request).
     `on_github` receives GitHub Commands, PullRequestDeclined and InstallationChanged values;
     without it those are answered 200 and dropped. `base_branch(owner/repo)` tells which
-    pushes re-plan a repository (default: the repository's default branch). `deliveries`
-    remembers `X-GitHub-Delivery` ids (a fresh bounded log by default).
+    pushes re-plan a repository (default: the repository's default branch). Delivery ids
+    (`X-GitHub-Delivery`, GitLab's `Idempotency-Key`) are remembered in a bounded log.
     """
     handlers = _Handlers(
         state=state,
@@ -243,7 +242,7 @@ def create_app(
         metrics=metrics,
         on_github=on_github,
         base_branch=base_branch,
-        deliveries=deliveries if deliveries is not None else DeliveryLog(),
+        deliveries=DeliveryLog(),
         clock=clock,
     )
     routes = [

@@ -17,7 +17,7 @@ from ruamel.yaml import YAML
 
 from image_bot.app.cli import cli
 from image_bot.app.configfile import parse_config
-from image_bot.app.github_webhooks import Command, CommandVerb, DeliveryLog, GitHubEvent
+from image_bot.app.github_webhooks import Command, CommandVerb, GitHubEvent
 from image_bot.app.metrics import Metrics
 from image_bot.app.status import (
     ImageStatus,
@@ -80,7 +80,6 @@ def make_client(
         secrets=secrets,
         metrics=metrics,
         on_github=recorder.github.append if with_github_handler else None,
-        deliveries=DeliveryLog(capacity=16),
         clock=lambda: NOW,
     )
     transport = httpx.ASGITransport(app=app)
