@@ -16,7 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from image_bot.app.configfile import load_config
+from image_bot.config.load import load_config
 
 ROOT = Path(__file__).resolve().parents[1]
 

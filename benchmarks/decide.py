@@ -18,7 +18,8 @@ import resource
 import time
 from datetime import UTC, datetime
 
-from image_bot.decide.build import build_policy, parse_policy
+from image_bot.config import parse_policy
+from image_bot.decide.build import build_policy
 from image_bot.model import TagFacts, TagList
 from image_bot.reference import parse_reference
 
@@ -52,8 +53,8 @@ def time_one_choose(tags: tuple[str, ...], now: datetime) -> None:
     """One choose() among `tags` that elects a winner (it then asks for two digests)."""
     ref = parse_reference("registry.example/team/app:1.20.1")
     taglist = TagList(ref.name, tags, {})
-    policy = build_policy(parse_policy({}))
-    fresh = build_policy(parse_policy({}))
+    policy = build_policy(parse_policy({}).settings())
+    fresh = build_policy(parse_policy({}).settings())
     timings = []
     for label, chosen in (("cold", policy), ("warm", policy), ("fresh policy", fresh)):
         start, cpu = time.perf_counter(), time.process_time()
@@ -75,7 +76,7 @@ def main() -> None:
     now = datetime.now(UTC)
     time_one_choose(make_tags(random.Random(7), args.tags), now)  # first: really cold
     rng = random.Random(7)
-    policies = [build_policy(parse_policy(spec)) for spec in SPECS]
+    policies = [build_policy(parse_policy(spec).settings()) for spec in SPECS]
     images = []
     for n in range(args.images):
         ref = parse_reference(f"registry.example/team/app{n}:1.20.1")

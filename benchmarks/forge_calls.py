@@ -23,9 +23,9 @@ sys.path.insert(0, str(ROOT))
 
 from image_bot.model import UpdatePlan  # noqa: E402
 from image_bot.publish.forge import Forge, PullRequestDraft  # noqa: E402
-from image_bot.publish.github import GitHubForge  # noqa: E402
-from image_bot.publish.gitlab import GitLabForge  # noqa: E402
-from image_bot.publish.marker import Marker, encode_marker  # noqa: E402
+from image_bot.publish.forges.github.forge import GitHubForge  # noqa: E402
+from image_bot.publish.forges.gitlab.forge import GitLabForge  # noqa: E402
+from image_bot.publish.pr_marker import PrMarker, encode_pr_marker  # noqa: E402
 from image_bot.publish.reconcile import Keep, reconcile  # noqa: E402
 from tests.fakeforge.control import FakeForge  # noqa: E402
 
@@ -39,7 +39,7 @@ def _seed(fake: FakeForge, forge: Forge, prs: int, human: int) -> list[UpdatePla
     for n in range(prs):
         branch = f"image-bot/image-{n:03d}"
         fake.commit(REPO, branch, {"deploy/app.yaml": f"image: nginx:1.{n}.0\n"}, start="main")
-        marker = encode_marker(Marker(group=f"image-{n:03d}", fingerprint=f"fp-{n}"))
+        marker = encode_pr_marker(PrMarker(group=f"image-{n:03d}", fingerprint=f"fp-{n}"))
         forge.create(REPO, branch, "main", PullRequestDraft(title=f"PR {n}", body=marker))
         plans.append(UpdatePlan(REPO, "main", branch, f"image-{n:03d}", (), f"fp-{n}"))
     for n in range(human):

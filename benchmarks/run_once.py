@@ -19,13 +19,13 @@ import time
 from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 
-from image_bot.app.configfile import parse_config
-from image_bot.app.forges import Forges
+from image_bot.config.load import parse_config
 from image_bot.pipeline import PassOptions, run_pass
 from image_bot.scan.hosts import RegistrySettings
 from image_bot.scan.oci import OCIRegistry
 from image_bot.scan.registry import Registry
 from image_bot.state import StateStore
+from image_bot.wiring.forges import Forges
 from tests.support.registry import start_registry
 
 

@@ -21,11 +21,14 @@ import tracemalloc
 
 import httpx
 
-from image_bot.app.github_webhooks import DeliveryLog
-from image_bot.app.metrics import Metrics
-from image_bot.app.status import ServiceState
-from image_bot.app.web import create_app
-from image_bot.app.webhooks import Trigger, WebhookSecrets
+from image_bot.github_app.webhooks import DeliveryLog
+from image_bot.model import Trigger
+from image_bot.service.metrics import Metrics
+from image_bot.service.status import ServiceState
+from image_bot.service.web import create_app
+from image_bot.service.webhooks import (
+    WebhookSecrets,
+)
 
 SECRET = "benchmark-webhook-secret"  # noqa: S105 (a throwaway benchmark key)
 

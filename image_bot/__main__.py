@@ -1,5 +1,5 @@
 """`python -m image_bot` runs the command line."""
 
-from image_bot.app.cli import main
+from image_bot.cli import main
 
 main()

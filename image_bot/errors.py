@@ -11,10 +11,11 @@ ImageBotError                      message redacted in __init__; exit_code = 1
 │   └── RegistryUnavailable        after retries; carries retry_after
 ├── GitError                       command (args redacted), stderr tail
 │   └── PushRejected               non-fast-forward or lease failed
-└── ForgeError                     forge, repository
-    ├── ForgeAuthError
-    ├── RateLimited                retry_after
-    └── PullRequestConflict
+├── ForgeError                     forge, repository
+│   ├── ForgeAuthError
+│   ├── RateLimited                retry_after
+│   └── PullRequestConflict
+└── WebhookPayloadError            an authenticated delivery of the wrong shape (HTTP 400)
 ```
 
 Every message passes through `redact` when the exception is built, so a secret that
@@ -42,6 +43,7 @@ __all__ = [
     "RegistryAuthError",
     "RegistryError",
     "RegistryUnavailable",
+    "WebhookPayloadError",
     "redact",
     "register_secret",
 ]
@@ -224,3 +226,12 @@ class RateLimited(ForgeError):
 
 class PullRequestConflict(ForgeError):
     """The pull request cannot be created or updated as asked (it exists, it conflicts)."""
+
+
+class WebhookPayloadError(ImageBotError):
+    """An authenticated delivery whose body is not the shape its sender documents."""
+
+    def __init__(self, source: str, why: str) -> None:
+        self.source = source
+        self.why = why
+        super().__init__(f"{source} webhook: {why}")

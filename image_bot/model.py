@@ -34,6 +34,7 @@ __all__ = [
     "Span",
     "TagFacts",
     "TagList",
+    "Trigger",
     "UpdatePlan",
 ]
 
@@ -344,3 +345,17 @@ class RunReport:
     def exit_code(self) -> int:
         failed = self.scan_failures or self.errors
         return 1 if failed or any(repo.failed for repo in self.repositories) else 0
+
+
+@dataclass(frozen=True, slots=True)
+class Trigger:
+    """What a webhook asks for: a targeted pass for `images`, a re-plan of `repositories`."""
+
+    images: tuple[ImageName, ...] = ()
+    repositories: tuple[str, ...] = ()
+    reason: str = ""
+
+    @property
+    def is_empty(self) -> bool:
+        """True when the delivery was valid but asks for nothing (a delete, a pull...)."""
+        return not self.images and not self.repositories

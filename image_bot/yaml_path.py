@@ -1,10 +1,15 @@
-"""Dotted YAML paths (`spec.containers[*].image`): the syntax config targets are written in."""
+"""YAML paths: parsed from the dotted syntax config targets are written in
+(`spec.containers[*].image`), and formatted for messages (`spec.containers[0].image`)."""
 
 from __future__ import annotations
 
+import json
 import re
 
-__all__ = ["parse_yaml_path"]
+__all__ = ["YamlPath", "format_yaml_path", "parse_yaml_path"]
+
+YamlPath = tuple[str | int, ...]
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
 
 _STEP = re.compile(r"""\.?(?:\[(?P<index>\d+|\*)\]|\["(?P<quoted>[^"]+)"\]|(?P<key>[^.\[\]]+))""")
 
@@ -32,3 +37,18 @@ def parse_yaml_path(text: str) -> tuple[str | int | None, ...]:
         msg = "a YAML path is not empty"
         raise ValueError(msg)
     return tuple(parts)
+
+
+def format_yaml_path(path: YamlPath) -> str:
+    """`('spec', 'containers', 0, 'image')` -> `spec.containers[0].image`; odd keys `["a.b"]`."""
+    out = ""
+    for part in path:
+        if part == "|":  # into the YAML held by a block scalar: `spec.values|image.tag`
+            out += "|"
+        elif isinstance(part, int):
+            out += f"[{part}]"
+        elif _IDENTIFIER.fullmatch(part):
+            out += f".{part}" if out and not out.endswith("|") else part
+        else:
+            out += f"[{json.dumps(part)}]"
+    return out

@@ -1,8 +1,15 @@
-"""spec.PolicySpec -> Policy: the only factory; a bad value is a ConfigError naming its field."""
+"""PolicySettings -> Policy: the only factory; a bad value is a ConfigError naming its field.
+
+PolicySettings are frozen values the config layer builds from its `PolicySpec` (as scanning
+receives `RegistrySettings`), so deciding never sees the config models.
+"""
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Literal
 
 from image_bot.decide.filters import FilterError, IgnoreList, TagFilter
 from image_bot.decide.orderings import (
@@ -15,14 +22,38 @@ from image_bot.decide.orderings import (
 from image_bot.decide.policies import DigestMode, TagPolicy
 from image_bot.decide.ranges import RangeError, parse_range
 from image_bot.errors import ConfigError
-from image_bot.spec import PolicySpec
 
-__all__ = ["build_policy", "parse_policy"]
+__all__ = ["FilterSettings", "PolicySettings", "build_policy"]
 
 _PLATFORM = re.compile(r"[a-z0-9_]+/[a-z0-9_]+(?:/[a-z0-9_.]+)?")
 
 
-def _ordering(spec: PolicySpec, field: str) -> Ordering:
+@dataclass(frozen=True, slots=True)
+class FilterSettings:
+    """Keep tags matching `pattern` (fully); order by `extract` (`$name`) when given."""
+
+    pattern: str
+    extract: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PolicySettings:
+    """How to choose an image's tag; the meaning of each field is `config.PolicySpec`'s."""
+
+    semver: str | None = None
+    numerical: Literal["asc", "desc"] | None = None
+    alphabetical: Literal["asc", "desc"] | None = None
+    newest_build: bool = False
+    filter: FilterSettings | None = None
+    ignore: tuple[str, ...] = ()
+    prerelease: bool = False
+    digest: Literal["never", "pin", "follow"] = "never"
+    min_age: timedelta | None = None
+    platforms: tuple[str, ...] = ()
+    allow_downgrade: bool = False
+
+
+def _ordering(spec: PolicySettings, field: str) -> Ordering:
     if spec.numerical is not None:
         return NumericalOrdering(descending=spec.numerical == "desc")
     if spec.alphabetical is not None:
@@ -36,7 +67,7 @@ def _ordering(spec: PolicySpec, field: str) -> Ordering:
         raise ConfigError(f"invalid range {text!r}: {error}", field=f"{field}.semver") from None
 
 
-def _check_combinations(spec: PolicySpec, field: str) -> None:
+def _check_combinations(spec: PolicySettings, field: str) -> None:
     ordered = spec.numerical or spec.alphabetical or spec.newest_build
     if spec.digest == "follow" and (ordered or spec.semver is not None or spec.filter):
         raise ConfigError(
@@ -55,7 +86,7 @@ def _check_combinations(spec: PolicySpec, field: str) -> None:
         raise ConfigError("min_age cannot be negative", field=f"{field}.min_age")
 
 
-def build_policy(spec: PolicySpec, *, field: str = "policy") -> TagPolicy:
+def build_policy(spec: PolicySettings, *, field: str = "policy") -> TagPolicy:
     """Build the policy `spec` describes; raises ConfigError(field=`<field>.<key>`) (exit 2)."""
     _check_combinations(spec, field)
     tag_filter = None
@@ -73,21 +104,3 @@ def build_policy(spec: PolicySpec, *, field: str = "policy") -> TagPolicy:
         platforms=tuple(spec.platforms),
         allow_downgrade=spec.allow_downgrade,
     )
-
-
-def parse_policy(data: object, *, source: str = "--policy") -> PolicySpec:
-    """Validate a policy mapping (`None` = the default policy) into a PolicySpec.
-
-    Shape errors become a ConfigError naming `source` and the first offending key.
-    """
-    try:
-        return PolicySpec.model_validate({} if data is None else data)
-    except ValueError as error:  # pydantic's ValidationError is a ValueError
-        details = getattr(error, "errors", None)
-        problems = details() if callable(details) else []
-        if problems:
-            first = problems[0]
-            where = ".".join(str(part) for part in first.get("loc", ()))
-            field = f"policy.{where}" if where else "policy"
-            raise ConfigError(str(first.get("msg", error)), file=source, field=field) from None
-        raise ConfigError(str(error), file=source, field="policy") from None

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import bisect
-import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -13,15 +12,14 @@ from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from image_bot.edit.spans import compose
 from image_bot.model import Span
+from image_bot.yaml_path import YamlPath
 
 __all__ = [
     "NULL_TAG",
     "Lines",
     "YamlDocument",
-    "YamlPath",
     "child",
     "embedded_documents",
-    "format_yaml_path",
     "is_templated",
     "mapping_items",
     "string_value",
@@ -29,24 +27,7 @@ __all__ = [
 ]
 
 NULL_TAG = "tag:yaml.org,2002:null"
-YamlPath = tuple[str | int, ...]
 _TEMPLATED = re.compile(r"\{\{|\$\{?[A-Za-z_]|<[^>]*>")
-_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
-
-
-def format_yaml_path(path: YamlPath) -> str:
-    """`('spec', 'containers', 0, 'image')` -> `spec.containers[0].image`; odd keys `["a.b"]`."""
-    out = ""
-    for part in path:
-        if part == "|":  # into the YAML held by a block scalar: `spec.values|image.tag`
-            out += "|"
-        elif isinstance(part, int):
-            out += f"[{part}]"
-        elif _IDENTIFIER.fullmatch(part):
-            out += f".{part}" if out and not out.endswith("|") else part
-        else:
-            out += f"[{json.dumps(part)}]"
-    return out
 
 
 class Lines:

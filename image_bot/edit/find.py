@@ -11,11 +11,11 @@ from pathlib import Path
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.nodes import ScalarNode
 
-from image_bot.edit.custom import CustomFinder, CustomTarget, parse_path
 from image_bot.edit.document import Lines, YamlDocument, embedded_documents, walk
 from image_bot.edit.finders import FINDERS, Finder
+from image_bot.edit.finders.custom import CustomFinder, CustomTarget, parse_path
+from image_bot.edit.finders.kustomize import KUSTOMIZATION_NAMES
 from image_bot.edit.globs import glob_match
-from image_bot.edit.kustomize import KUSTOMIZATION_NAMES
 from image_bot.edit.managed import (
     ImageOverride,
     Kustomization,

@@ -23,16 +23,11 @@ from dataclasses import dataclass
 
 from ruamel.yaml.nodes import Node, SequenceNode
 
-from image_bot.edit.document import (
-    YamlDocument,
-    YamlPath,
-    child,
-    format_yaml_path,
-    string_value,
-)
-from image_bot.edit.kustomize import kustomize_images
+from image_bot.edit.document import YamlDocument, child, string_value
+from image_bot.edit.finders.kustomize import kustomize_images
 from image_bot.model import Occurrence, OccurrenceKind, Part
 from image_bot.reference import split_reference
+from image_bot.yaml_path import YamlPath, format_yaml_path
 
 __all__ = ["ImageOverride", "Kustomization", "Managed", "kustomization_of", "set_aside_managed"]
 

@@ -6,10 +6,11 @@ from dataclasses import dataclass
 
 from ruamel.yaml.nodes import Node, ScalarNode
 
-from image_bot.edit.document import YamlDocument, YamlPath, is_templated, string_value
+from image_bot.edit.document import YamlDocument, is_templated, string_value
 from image_bot.errors import InvalidReference
 from image_bot.model import ImageRef, Occurrence, OccurrenceKind, Part, Skipped, Span
 from image_bot.reference import parse_name, parse_reference
+from image_bot.yaml_path import YamlPath
 
 __all__ = ["Found", "SplitParts", "split_occurrence", "whole_occurrence"]
 

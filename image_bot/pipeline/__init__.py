@@ -11,13 +11,13 @@ import asyncio
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
+from image_bot.config import Config
 from image_bot.errors import redact
 from image_bot.model import RunReport
 from image_bot.pipeline.checkout import Checkout, checkout_or_error
 from image_bot.pipeline.decisions import FactsUnavailable, OpenRegistry, decide, scan_and_decide
 from image_bot.pipeline.repository import Context, ForgeFactory, PassOptions, publish_repository
 from image_bot.publish.git import Git
-from image_bot.spec import Config
 from image_bot.state import StateStore
 
 __all__ = [

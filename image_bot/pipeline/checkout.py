@@ -8,12 +8,12 @@ import posixpath
 from dataclasses import dataclass
 from pathlib import Path
 
+from image_bot.config import RepositorySpec
 from image_bot.edit.find import DEFAULT_INCLUDE, CustomTarget, FindResult, find_references
 from image_bot.edit.managed import Managed
 from image_bot.errors import GitError, redact
 from image_bot.model import Occurrence, Part, Skipped
 from image_bot.publish.git import Git, HttpCredentials
-from image_bot.spec import RepositorySpec
 
 __all__ = ["Checkout", "checkout_or_error", "git_credentials", "refresh"]
 

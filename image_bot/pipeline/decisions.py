@@ -10,7 +10,8 @@ from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from image_bot.decide.build import build_policy
+from image_bot.config import Config
+from image_bot.decide.build import PolicySettings, build_policy
 from image_bot.decide.policies import Policy
 from image_bot.errors import ImageBotError
 from image_bot.model import (
@@ -25,7 +26,6 @@ from image_bot.model import (
 )
 from image_bot.scan.registry import Registry
 from image_bot.scan.scanner import OncePerPass, fetch_facts, scan
-from image_bot.spec import Config, PolicySpec
 from image_bot.state import CachingRegistry, StateStore
 
 __all__ = [
@@ -33,7 +33,7 @@ __all__ = [
     "FactsUnavailable",
     "OpenRegistry",
     "decide",
-    "policy_spec",
+    "policy_settings",
     "scan_and_decide",
 ]
 
@@ -45,7 +45,7 @@ _MAX_ROUNDS = 64
 
 OpenRegistry = Callable[[], AbstractAsyncContextManager[Registry]]
 Stamp = Callable[[ImageName, Mapping[str, TagFacts]], Mapping[str, TagFacts]]
-DecisionKey = tuple[PolicySpec, str]
+DecisionKey = tuple[PolicySettings, str]
 
 
 class FactsUnavailable(ImageBotError):
@@ -101,9 +101,9 @@ class Decided:
     errors: list[str] = field(default_factory=list)
 
 
-def policy_spec(config: Config, occurrence: Occurrence) -> PolicySpec:
-    """The policy that governs `occurrence` (its marker's, else by image name)."""
-    return config.policy_for(occurrence.ref.name, occurrence.policy)
+def policy_settings(config: Config, occurrence: Occurrence) -> PolicySettings:
+    """The policy that governs `occurrence` (its setter marker's, else by image name)."""
+    return config.policy_for(occurrence.ref.name, occurrence.policy).settings()
 
 
 async def scan_and_decide(
@@ -120,7 +120,7 @@ async def scan_and_decide(
     if not occurrences:
         return decided
     stamp = _stamper(state, now) if state is not None else None
-    policies: dict[PolicySpec, Policy] = {}
+    policies: dict[PolicySettings, Policy] = {}
     async with open_registry() as opened:
         registry: Registry = opened
         if state is not None and tag_cache_ttl > timedelta(0):
@@ -133,7 +133,7 @@ async def scan_and_decide(
             if isinstance(result, ScanFailure):
                 decided.failures[occurrence.ref.name] = result
                 continue
-            spec = policy_spec(config, occurrence)
+            spec = policy_settings(config, occurrence)
             if spec not in policies:
                 policies[spec] = build_policy(spec)  # ConfigError: a bad policy stops the pass
             pending.setdefault(

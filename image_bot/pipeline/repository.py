@@ -9,7 +9,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Protocol, runtime_checkable
 
+from image_bot.config import Config, RepositorySpec
 from image_bot.edit.find import FindResult
 from image_bot.edit.manual import unified_diff
 from image_bot.edit.rewrite import rewrite_tree
@@ -23,17 +25,16 @@ from image_bot.model import (
     UpdatePlan,
 )
 from image_bot.pipeline.checkout import Checkout, refresh
-from image_bot.pipeline.decisions import Decided, policy_spec
+from image_bot.pipeline.decisions import Decided, policy_settings
 from image_bot.plan import Grouping, NamedGroup, Strategy, make_plans
 from image_bot.publish.apply import PlanContent, Publisher
-from image_bot.publish.committer import BranchCommitter, CommitterSource
+from image_bot.publish.committer import BranchCommitter
 from image_bot.publish.forge import Forge
 from image_bot.publish.git import BranchHead, Git
 from image_bot.publish.limits import PullRequestLimits
-from image_bot.publish.marker import Marker
+from image_bot.publish.pr_marker import PrMarker
 from image_bot.publish.reconcile import limit_creates, reconcile
 from image_bot.reference import with_tag
-from image_bot.spec import Config, RepositorySpec
 
 __all__ = [
     "Context",
@@ -45,6 +46,15 @@ __all__ = [
 log = logging.getLogger("image_bot.pipeline")
 
 ForgeFactory = Callable[[RepositorySpec, Git], Forge]
+
+
+@runtime_checkable
+class CommitterSource(Protocol):
+    """A forge factory that can also make commits through the forge (for `commit.signed`)."""
+
+    def committer(self, repository: RepositorySpec, git: Git) -> BranchCommitter | None:
+        """The committer for `repository` (its clone is `git`), or None if it has none."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,7 +97,7 @@ def _changes(
     changes, unknown = [], []
     for occurrence in found.occurrences:
         decision = decided.decisions.get(
-            (policy_spec(config, occurrence), occurrence.ref.canonical)
+            (policy_settings(config, occurrence), occurrence.ref.canonical)
         )
         if decision is None:
             unknown.append(Change(occurrence, occurrence.ref, occurrence.ref))
@@ -163,7 +173,7 @@ def _publish(
     forge = context.forge_for(repo, checkout.git)
     heads = {head.branch: head for head in checkout.git.branch_heads(repo.branch_prefix)}
     publisher = Publisher(
-        checkout.git, forge, repo, repo_id, checkout.base_sha, context.now,
+        checkout.git, forge, repo.publish_settings(), repo_id, checkout.base_sha, context.now,
         dry_run=context.options.dry_run, heads=heads, written=written,
         committer=_committer(context, repo, checkout.git),
     )  # fmt: skip
@@ -234,7 +244,7 @@ def _committer(context: Context, repo: RepositorySpec, git: Git) -> BranchCommit
 
 
 def _as_fetched(
-    pr: PullRequest, head: BranchHead | None, marker_of: Callable[[BranchHead], Marker | None]
+    pr: PullRequest, head: BranchHead | None, marker_of: Callable[[BranchHead], PrMarker | None]
 ) -> PullRequest:
     """`pr` as its branch really is: the fetched head (the push lease) and whether it is ours.
 

@@ -23,13 +23,13 @@ from image_bot.model import BranchReport, PullRequest, PullRequestState, UpdateP
 from image_bot.publish.committer import BranchCommitter
 from image_bot.publish.forge import Forge, PullRequestDraft
 from image_bot.publish.git import Author, BranchHead, Git
-from image_bot.publish.marker import (
+from image_bot.publish.pr_marker import (
     NOTICE_CLOSED,
     NOTICE_HELD,
     NOTICE_OBSOLETE,
-    Marker,
-    decode_marker,
-    with_marker,
+    PrMarker,
+    decode_pr_marker,
+    with_pr_marker,
 )
 from image_bot.publish.reconcile import (
     Acknowledge,
@@ -42,6 +42,7 @@ from image_bot.publish.reconcile import (
     Prune,
     Update,
 )
+from image_bot.publish.settings import PublishSettings
 from image_bot.publish.text import (
     closed_comment,
     commit_message,
@@ -49,7 +50,6 @@ from image_bot.publish.text import (
     held_comment,
     obsolete_comment,
 )
-from image_bot.spec import RepositorySpec
 
 __all__ = ["PlanContent", "Publisher"]
 
@@ -70,7 +70,7 @@ class Publisher:
 
     git: Git
     forge: Forge
-    spec: RepositorySpec
+    spec: PublishSettings
     repo_id: str
     base_sha: str
     now: datetime
@@ -92,10 +92,10 @@ class Publisher:
             return True
         return self.committer is not None and self.committer.owns(author_email)
 
-    def marker_of(self, head: BranchHead) -> Marker | None:
+    def marker_of(self, head: BranchHead) -> PrMarker | None:
         """The marker of a branch head the bot committed (its identity, its message), else None:
         a head someone else committed is never the bot's, whatever its message says."""
-        return decode_marker(head.message) if self.owns(head.author_email) else None
+        return decode_pr_marker(head.message) if self.owns(head.author_email) else None
 
     def apply(self, action: Action, content: Mapping[str, PlanContent]) -> BranchReport:
         """Do `action` (its plan's files are `content[branch]`) and report it."""
@@ -257,10 +257,10 @@ class Publisher:
         Recording first makes the comment at-most-once: a crash after the record loses the
         comment, but never duplicates it. A PR without the bot's marker gets nothing.
         """
-        marker = decode_marker(pr.body)
+        marker = decode_pr_marker(pr.body)
         if marker is None or notice in pr.notices:
             return
-        body = with_marker(pr.body, marker.noticed(notice))
+        body = with_pr_marker(pr.body, marker.noticed(notice))
         draft = PullRequestDraft(
             title=pr.title, body=body, labels=pr.labels, reviewers=pr.reviewers,
             assignees=pr.assignees, draft=pr.draft,

@@ -2,18 +2,15 @@
 
 By default the Publisher commits with `Git.commit` and pushes with a lease. A repository with
 `commit.signed` has its commits made by the forge instead (GitHub's Git Data API, as the App,
-so GitHub signs them); the app layer builds that committer, the pipeline only passes it on.
+so GitHub signs them); the wiring builds that committer, the pipeline only passes it on.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Protocol, runtime_checkable
+from typing import Protocol
 
-from image_bot.publish.git import Git
-from image_bot.spec import RepositorySpec
-
-__all__ = ["BranchCommitter", "CommitterSource"]
+__all__ = ["BranchCommitter"]
 
 
 class BranchCommitter(Protocol):
@@ -34,13 +31,4 @@ class BranchCommitter(Protocol):
 
     def owns(self, author_email: str) -> bool:
         """Whether a commit by `author_email` may be the bot's (its marker decides the rest)."""
-        ...
-
-
-@runtime_checkable
-class CommitterSource(Protocol):
-    """A forge factory that can also make commits through the forge (for `commit.signed`)."""
-
-    def committer(self, repository: RepositorySpec, git: Git) -> BranchCommitter | None:
-        """The committer for `repository` (its clone is `git`), or None if it has none."""
         ...

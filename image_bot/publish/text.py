@@ -1,6 +1,6 @@
 """Plan -> PullRequestDraft and commit message: a table of changes and the hidden marker (pure).
 
-Titles, bodies and commit messages are the user's templates (`spec.TEMPLATE_FIELDS`) filled
+Titles, bodies and commit messages are the user's templates (`config.TEMPLATE_FIELDS`) filled
 from the plan; the marker is always appended, since it is how the bot knows its own work.
 """
 
@@ -12,16 +12,16 @@ from dataclasses import replace
 
 from image_bot.model import Change, ImageRef, UpdatePlan
 from image_bot.publish.forge import PullRequestDraft
-from image_bot.publish.marker import Marker, encode_marker
-from image_bot.spec import CommitSpec, PullRequestSpec
+from image_bot.publish.pr_marker import PrMarker, encode_pr_marker
+from image_bot.publish.settings import CommitSettings, PullRequestSettings
 
 __all__ = [
     "closed_comment",
     "commit_message",
     "draft_for",
     "held_comment",
-    "marker_for",
     "obsolete_comment",
+    "pr_marker_for",
     "render_template",
     "template_fields",
     "version_text",
@@ -80,10 +80,10 @@ def render_template(template: str, fields: Mapping[str, str]) -> str:
     return string.Formatter().vformat(template, (), _Lenient(fields))
 
 
-def marker_for(plan: UpdatePlan) -> Marker:
+def pr_marker_for(plan: UpdatePlan) -> PrMarker:
     """The marker a plan's pull request and commit carry."""
     proposals = tuple(sorted({change.new.canonical for change in plan.changes}))
-    return Marker(group=plan.group, fingerprint=plan.fingerprint, proposals=proposals)
+    return PrMarker(group=plan.group, fingerprint=plan.fingerprint, proposals=proposals)
 
 
 def _table(plan: UpdatePlan) -> str:
@@ -97,7 +97,7 @@ def _table(plan: UpdatePlan) -> str:
 
 
 def draft_for(
-    plan: UpdatePlan, spec: PullRequestSpec, notices: tuple[str, ...] = ()
+    plan: UpdatePlan, spec: PullRequestSettings, notices: tuple[str, ...] = ()
 ) -> PullRequestDraft:
     """The pull request for `plan`: the body template (default: intro and table), the marker.
 
@@ -109,7 +109,7 @@ def draft_for(
     )
     return PullRequestDraft(
         title=render_template(spec.title, fields).strip().splitlines()[0],
-        body=f"{body}\n\n{encode_marker(replace(marker_for(plan), notices=notices))}\n",
+        body=f"{body}\n\n{encode_pr_marker(replace(pr_marker_for(plan), notices=notices))}\n",
         labels=spec.labels,
         reviewers=spec.reviewers,
         assignees=spec.assignees,
@@ -117,10 +117,10 @@ def draft_for(
     )
 
 
-def commit_message(plan: UpdatePlan, spec: CommitSpec) -> str:
+def commit_message(plan: UpdatePlan, spec: CommitSettings) -> str:
     """The commit message template filled from `plan`, then the marker."""
     text = render_template(spec.message, template_fields(plan)).strip()
-    return f"{text}\n\n{encode_marker(marker_for(plan))}\n"
+    return f"{text}\n\n{encode_pr_marker(pr_marker_for(plan))}\n"
 
 
 def _listed(proposals: Sequence[str]) -> str:

@@ -15,9 +15,9 @@ import pytest
 
 from image_bot.edit.find import find_in_text
 from image_bot.edit.finders import Finder
-from image_bot.edit.helm import HelmValuesFinder, ImageFieldFinder
-from image_bot.edit.kubernetes import KubernetesFinder
-from image_bot.edit.kustomize import KustomizeFinder
+from image_bot.edit.finders.helm import HelmValuesFinder, ImageFieldFinder
+from image_bot.edit.finders.kubernetes import KubernetesFinder
+from image_bot.edit.finders.kustomize import KustomizeFinder
 from image_bot.model import Occurrence
 from image_bot.reference import parse_name
 

@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from image_bot.decide.build import build_policy, parse_policy
+from image_bot.config import parse_policy
+from image_bot.decide.build import build_policy
 from image_bot.decide.versions import TagVersion, parse_tag
 from image_bot.model import TagList
 from image_bot.reference import parse_reference
@@ -113,7 +114,7 @@ def test_is_less_than_range(case: dict[str, Any] | None, shared_dir: Path) -> No
 @pytest.mark.parametrize("case", _params("getSatisfyingVersion"))
 def test_satisfying_version(case: dict[str, Any] | None, shared_dir: Path) -> None:
     case = _case(case, shared_dir)
-    policy = build_policy(parse_policy({"semver": case["input"]["range"]}))
+    policy = build_policy(parse_policy({"semver": case["input"]["range"]}).settings())
     current = parse_reference("registry.example/app")
     tags = TagList(current.name, tuple(case["input"]["versions"]))
     decision = policy.choose(current, tags, now=datetime(2026, 1, 1, tzinfo=UTC))
@@ -126,7 +127,7 @@ def test_satisfying_version(case: dict[str, Any] | None, shared_dir: Path) -> No
 def test_new_value_is_the_new_tag_verbatim(case: dict[str, Any] | None, shared_dir: Path) -> None:
     case = _case(case, shared_dir)
     new = case["input"]["newVersion"]
-    policy = build_policy(parse_policy({}))
+    policy = build_policy(parse_policy({}).settings())
     current = parse_reference("registry.example/app")
     decision = policy.choose(current, TagList(current.name, (new,)), now=datetime.now(UTC))
     assert decision.target is not None
@@ -144,7 +145,7 @@ def test_is_compatible(case: dict[str, Any] | None, shared_dir: Path) -> None:
     """Compatible = the semver policy may move the current tag to this one (same variant)."""
     case = _case(case, shared_dir)
     version, current = case["input"]["version"], case["input"]["current"]
-    policy = build_policy(parse_policy({"semver": ">=0.0.0-0"}))
+    policy = build_policy(parse_policy({"semver": ">=0.0.0-0"}).settings())
     ref = parse_reference(f"registry.example/app:{current}")
     rejected = dict(
         policy.choose(ref, TagList(ref.name, (version,)), now=datetime.now(UTC)).rejected

@@ -15,7 +15,8 @@ from typing import Any
 
 import pytest
 
-from image_bot.decide.build import build_policy, parse_policy
+from image_bot.config import parse_policy
+from image_bot.decide.build import build_policy
 from image_bot.decide.filters import IgnoreList, TagFilter
 from image_bot.decide.policies import Election, TagPolicy
 from image_bot.decide.versions import parse_tag
@@ -114,7 +115,7 @@ def _flux_spec(policy: dict[str, Any] | None, filter_: dict[str, Any] | None) ->
 
 
 def _flux_build(policy: dict[str, Any] | None, filter_: dict[str, Any] | None) -> TagPolicy:
-    return build_policy(parse_policy(_flux_spec(policy, filter_)))
+    return build_policy(parse_policy(_flux_spec(policy, filter_)).settings())
 
 
 @pytest.mark.parametrize("case", _params(FLUX, "construct"))
@@ -184,11 +185,11 @@ _STRATEGIES = {"semver": "semver", "newest-build": "newest_build", "latest": "ne
 
 def _argocd_policy(strategy: str, constraint: str) -> TagPolicy:
     if strategy in {"alphabetical", "name"}:
-        return build_policy(parse_policy({"alphabetical": "asc"}))
+        return build_policy(parse_policy({"alphabetical": "asc"}).settings())
     if _STRATEGIES[strategy] == "newest_build":
-        return build_policy(parse_policy({"newest_build": True}))
+        return build_policy(parse_policy({"newest_build": True}).settings())
     # Argo CD substitutes '*' for an empty constraint: our default policy.
-    return build_policy(parse_policy({"semver": constraint} if constraint else {}))
+    return build_policy(parse_policy({"semver": constraint} if constraint else {}).settings())
 
 
 @pytest.mark.parametrize("case", _params(ARGOCD, "select"))

@@ -17,11 +17,11 @@ import pytest
 from image_bot.errors import ForgeAuthError, PullRequestConflict, RateLimited
 from image_bot.model import PullRequest, PullRequestState
 from image_bot.publish.forge import Forge, PullRequestDraft
+from image_bot.publish.forges.github.forge import GitHubForge
+from image_bot.publish.forges.gitlab.forge import GitLabForge
+from image_bot.publish.forges.local import LocalForge
 from image_bot.publish.git import Git
-from image_bot.publish.github import GitHubForge
-from image_bot.publish.gitlab import GitLabForge
-from image_bot.publish.local import LocalForge
-from image_bot.publish.marker import Marker, encode_marker
+from image_bot.publish.pr_marker import PrMarker, encode_pr_marker
 from tests.fakeforge.control import FakeForge
 
 pytestmark = pytest.mark.integration
@@ -87,7 +87,7 @@ def _draft(
     labels: tuple[str, ...] = ("image-bot",),
     draft: bool = False,
 ) -> PullRequestDraft:
-    marker = encode_marker(Marker(group="nginx", fingerprint=fingerprint, proposals=proposals))
+    marker = encode_pr_marker(PrMarker(group="nginx", fingerprint=fingerprint, proposals=proposals))
     body = f"| image | from | to |\n|---|---|---|\n| nginx | 1.25.0 | 1.27.1 |\n\n{marker}\n"
     return PullRequestDraft(title=title, body=body, labels=labels, draft=draft)
 
@@ -121,7 +121,7 @@ def test_create_from_a_pushed_branch_then_list_it(harness: Harness) -> None:
 
 def test_listing_ignores_other_branches_and_flags_foreign_prs(harness: Harness) -> None:
     harness.fake.commit(REPO, "feature/x", {"a.txt": "x"}, start=BASE)
-    harness.fake.open_pull(REPO, "feature/x", body=encode_marker(Marker("g", "not-ours")))
+    harness.fake.open_pull(REPO, "feature/x", body=encode_pr_marker(PrMarker("g", "not-ours")))
     harness.fake.commit(REPO, "image-bot/hand-made", {"b.txt": "y"}, start=BASE)
     harness.fake.open_pull(REPO, "image-bot/hand-made", body="no marker here")
 
@@ -372,7 +372,7 @@ def test_more_than_a_page_of_prs_lists_every_open_bot_pr(harness: Harness) -> No
     for n in range(8):  # old open bot PRs...
         branch = f"image-bot/image-{n}"
         fake.commit(REPO, branch, {"deploy/app.yaml": str(n)}, start=BASE, author=fake.bot)
-        body = encode_marker(Marker(group=f"image-{n}", fingerprint=f"fp-{n}"))
+        body = encode_pr_marker(PrMarker(group=f"image-{n}", fingerprint=f"fp-{n}"))
         fake.open_pull(REPO, branch, title=f"PR {n}", body=body)
     time.sleep(1.1)  # updated_at has one-second resolution
     for n in range(95):  # ...then 95 human PRs closed since: they fill the newest page

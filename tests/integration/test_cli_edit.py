@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from image_bot.app.cli import cli
+from image_bot.cli import cli
 
 pytestmark = pytest.mark.integration
 

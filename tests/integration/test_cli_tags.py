@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from image_bot.app.cli import cli
+from image_bot.cli import cli
 from tests.support.registry import RunningRegistry
 
 pytestmark = pytest.mark.integration

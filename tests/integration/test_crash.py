@@ -30,7 +30,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from image_bot.app.cli import cli
+from image_bot.cli import cli
 from tests.fakeforge.control import FakeForge
 from tests.integration.lifecycle_support import FORGES, Lifecycle
 from tests.support.registry import RunningRegistry
@@ -42,7 +42,7 @@ ROOT = Path(__file__).resolve().parents[2]
 # Imports image-bot, then waits for its arguments: the pass starts when they arrive.
 WARM = (
     "import json, sys\n"
-    "from image_bot.app.cli import cli\n"
+    "from image_bot.cli import cli\n"
     "print('ready', file=sys.stderr, flush=True)\n"
     "args = json.loads(sys.stdin.readline())\n"
     "cli.main(args=args, prog_name='image-bot')\n"

@@ -7,17 +7,17 @@ from pathlib import Path
 
 import pytest
 
-from image_bot.app.forges import Forges
+from image_bot.config import RepositorySpec
 from image_bot.errors import ConfigError, ForgeAuthError
 from image_bot.model import PullRequestState
 from image_bot.publish.forge import PullRequestDraft
+from image_bot.publish.forges.github.forge import GitHubForge
+from image_bot.publish.forges.gitlab.forge import GitLabForge
+from image_bot.publish.forges.local import LocalForge
 from image_bot.publish.git import Git
-from image_bot.publish.github import GitHubForge
-from image_bot.publish.gitlab import GitLabForge
 from image_bot.publish.limits import PullRequestLimits
-from image_bot.publish.local import LocalForge
-from image_bot.publish.marker import Marker, encode_marker
-from image_bot.spec import RepositorySpec
+from image_bot.publish.pr_marker import PrMarker, encode_pr_marker
+from image_bot.wiring.forges import Forges
 from tests.fakeforge.control import FakeForge
 
 pytestmark = pytest.mark.integration
@@ -34,7 +34,7 @@ def _spec(fake: FakeForge, forge: dict[str, object]) -> RepositorySpec:
 def _open_bot_pr(fake: FakeForge) -> None:
     fake.create_repo(REPO)
     fake.commit(REPO, "bot/nginx", {"a.yaml": "image: nginx:2\n"}, start="main")
-    fake.open_pull(REPO, "bot/nginx", body=encode_marker(Marker("nginx", "fp-1")))
+    fake.open_pull(REPO, "bot/nginx", body=encode_pr_marker(PrMarker("nginx", "fp-1")))
 
 
 @pytest.mark.parametrize("kind", ["github", "gitlab"])
@@ -99,7 +99,7 @@ def test_the_hourly_limit_counts_the_prs_the_forge_lists_as_created_this_hour(
     for n in range(2):
         branch = f"image-bot/img-{n}"
         fake_forge.commit(REPO, branch, {"a.yaml": str(n)}, start="main")
-        marker = encode_marker(Marker(f"img-{n}", f"fp-{n}"))
+        marker = encode_pr_marker(PrMarker(f"img-{n}", f"fp-{n}"))
         forge.create(REPO, branch, "main", PullRequestDraft(title=f"PR {n}", body=marker))
 
     existing = forge.bot_pull_requests(REPO)

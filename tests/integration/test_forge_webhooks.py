@@ -12,12 +12,15 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from image_bot.app.github_webhooks import GitHubEvent, PullRequestDeclined
-from image_bot.app.metrics import Metrics
-from image_bot.app.status import ServiceState
-from image_bot.app.web import create_app
-from image_bot.app.webhooks import Trigger, WebhookSecrets
-from image_bot.publish.marker import Marker, encode_marker
+from image_bot.github_app.webhooks import GitHubEvent, PullRequestDeclined
+from image_bot.model import Trigger
+from image_bot.publish.pr_marker import PrMarker, encode_pr_marker
+from image_bot.service.metrics import Metrics
+from image_bot.service.status import ServiceState
+from image_bot.service.web import create_app
+from image_bot.service.webhooks import (
+    WebhookSecrets,
+)
 from tests.fakeforge.control import FakeForge
 from tests.fakeforge.server import serve_in_thread
 
@@ -25,8 +28,8 @@ pytestmark = pytest.mark.integration
 
 REPO = "acme/gitops"
 SECRET = "forge-webhook-secret"
-BOT_BODY = "Update nginx\n\n" + encode_marker(
-    Marker("nginx", "fp-1", ("docker.io/library/nginx:1.27.1",))
+BOT_BODY = "Update nginx\n\n" + encode_pr_marker(
+    PrMarker("nginx", "fp-1", ("docker.io/library/nginx:1.27.1",))
 )
 
 

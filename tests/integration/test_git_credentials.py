@@ -11,12 +11,12 @@ import pytest
 from click.testing import CliRunner
 from pydantic import SecretStr
 
-from image_bot.app.cli import cli
-from image_bot.app.github_app import GitHubAppRepositories
+from image_bot.cli import cli
+from image_bot.config import Config, GitHubAppServiceSpec
 from image_bot.errors import GitError
+from image_bot.github_app.installations import GitHubAppRepositories
 from image_bot.pipeline.checkout import checkout_or_error, git_credentials
 from image_bot.publish.git import Author, Git, HttpCredentials
-from image_bot.spec import Config, GitHubAppServiceSpec
 from tests.fakeforge.control import FakeForge
 from tests.support.registry import RunningRegistry
 from tests.support.runs import github_repository

@@ -10,7 +10,7 @@ from github import Auth, Github
 from github.Repository import Repository
 
 from image_bot.errors import PushRejected
-from image_bot.publish.github_commits import commit_through_api, move_branch
+from image_bot.publish.forges.github.commits import commit_through_api, move_branch
 from tests.fakeforge.control import FakeForge
 
 pytestmark = pytest.mark.integration

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from image_bot.app.cli import cli
+from image_bot.cli import cli
 from tests.fakeforge.control import FakeForge
 from tests.fakeforge.state import PullRequest
 from tests.integration.lifecycle_support import FORGES, Lifecycle, new_lifecycle

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from image_bot.app.configfile import load_config
-from image_bot.app.forges import Forges
-from image_bot.app.pass_setup import registry_opener
-from image_bot.app.report import report_json
+from image_bot.cli.report import report_json
+from image_bot.config.load import load_config
 from image_bot.pipeline import PassOptions, run_pass
+from image_bot.wiring.forges import Forges
+from image_bot.wiring.passes import registry_opener
 from tests.fakeforge.control import FakeForge
 from tests.support.registry import RunningRegistry
 from tests.support.runs import github_repository, run_once_ok

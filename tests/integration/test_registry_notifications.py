@@ -20,11 +20,13 @@ from pathlib import Path
 import httpx
 import pytest
 
-from image_bot.app.metrics import Metrics
-from image_bot.app.status import ServiceState
-from image_bot.app.web import create_app
-from image_bot.app.webhooks import Trigger, WebhookSecrets
-from image_bot.model import ImageName
+from image_bot.model import ImageName, Trigger
+from image_bot.service.metrics import Metrics
+from image_bot.service.status import ServiceState
+from image_bot.service.web import create_app
+from image_bot.service.webhooks import (
+    WebhookSecrets,
+)
 from tests.fakeforge.server import serve_in_thread
 from tests.support.registry import free_port
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from image_bot.config import Config
 from image_bot.errors import ImageNotFound, RegistryAuthError, RegistryUnavailable
 from image_bot.model import Fact, ImageName, Occurrence, OccurrenceKind, ScanFailure, TagList
 from image_bot.pipeline.decisions import scan_and_decide
@@ -16,7 +17,6 @@ from image_bot.reference import parse_reference
 from image_bot.scan.hosts import RegistrySettings
 from image_bot.scan.oci import OCIRegistry
 from image_bot.scan.scanner import scan
-from image_bot.spec import Config
 from tests.support.registry import RunningRegistry, start_registry
 
 pytestmark = pytest.mark.integration

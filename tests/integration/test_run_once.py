@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from image_bot.app.cli import cli
+from image_bot.cli import cli
 from tests.support.gitrepo import GitRemote, MakeRemote, git_cmd
 from tests.support.registry import RunningRegistry, free_port
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from image_bot.app.cli import cli
+from image_bot.cli import cli
 from tests.fakeforge.control import FakeForge
 from tests.support.registry import RunningRegistry
 from tests.support.runs import run_once_ok

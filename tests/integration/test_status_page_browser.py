@@ -16,15 +16,15 @@ from pathlib import Path
 
 import pytest
 
-from image_bot.app.metrics import Metrics
-from image_bot.app.status import (
+from image_bot.service.metrics import Metrics
+from image_bot.service.status import (
     ImageStatus,
     PullRequestStatus,
     RepositoryStatus,
     ServiceState,
 )
-from image_bot.app.web import create_app
-from image_bot.app.webhooks import WebhookSecrets
+from image_bot.service.web import create_app
+from image_bot.service.webhooks import WebhookSecrets
 from tests.fakeforge.server import serve_in_thread
 
 pytestmark = pytest.mark.integration

@@ -8,7 +8,7 @@ from typing import Any
 
 from click.testing import CliRunner
 
-from image_bot.app.cli import cli
+from image_bot.cli import cli
 from tests.fakeforge.control import FakeForge
 from tests.support.registry import RunningRegistry
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from ruamel.yaml import YAML
 
-from image_bot.app.cli import cli
+from image_bot.cli import cli
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 

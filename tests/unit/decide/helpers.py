@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from image_bot.decide.build import build_policy, parse_policy
+from image_bot.config import parse_policy
+from image_bot.decide.build import build_policy
 from image_bot.decide.policies import TagPolicy
 from image_bot.model import Decision, TagFacts, TagList
 from image_bot.reference import parse_reference
@@ -20,7 +21,7 @@ def digest(n: int) -> str:
 
 
 def policy(**spec: Any) -> TagPolicy:
-    return build_policy(parse_policy(spec))
+    return build_policy(parse_policy(spec).settings())
 
 
 @dataclass

@@ -6,7 +6,8 @@ from typing import Any
 
 import pytest
 
-from image_bot.decide.build import build_policy, parse_policy
+from image_bot.config import parse_policy
+from image_bot.decide.build import build_policy
 from image_bot.errors import ConfigError
 
 
@@ -25,7 +26,7 @@ from image_bot.errors import ConfigError
 )
 def test_config_errors_name_the_field(spec: dict[str, Any], field: str, words: str) -> None:
     with pytest.raises(ConfigError) as raised:
-        build_policy(parse_policy(spec), field="policy")
+        build_policy(parse_policy(spec).settings(), field="policy")
     assert raised.value.field == field
     assert words in str(raised.value)
     assert raised.value.exit_code == 2
@@ -33,7 +34,7 @@ def test_config_errors_name_the_field(spec: dict[str, Any], field: str, words: s
 
 def test_field_prefix_is_the_callers() -> None:
     with pytest.raises(ConfigError) as raised:
-        build_policy(parse_policy({"semver": "nope"}), field="images[2].policy")
+        build_policy(parse_policy({"semver": "nope"}).settings(), field="images[2].policy")
     assert raised.value.field == "images[2].policy.semver"
 
 
@@ -49,4 +50,4 @@ def test_shape_errors_from_parse_policy() -> None:
 def test_defaults_and_flux_spellings() -> None:
     assert parse_policy(None) == parse_policy({})
     assert parse_policy({"alphabetical": "DESC"}).alphabetical == "desc"
-    assert build_policy(parse_policy({"min-age": "36h"})).min_age is not None
+    assert build_policy(parse_policy({"min-age": "36h"}).settings()).min_age is not None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from image_bot.publish.github_commits import is_app_bot
+from image_bot.publish.forges.github.commits import is_app_bot
 
 
 @pytest.mark.parametrize(

@@ -6,16 +6,16 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
+from image_bot.config import RepositorySpec
 from image_bot.model import PullRequest, PullRequestState
 from image_bot.publish.apply import Publisher
 from image_bot.publish.forge import PullRequestDraft
 from image_bot.publish.git import Git
-from image_bot.publish.marker import NOTICE_CLOSED, NOTICE_HELD, Marker, decode_marker
-from image_bot.publish.marker import encode_marker as encode
+from image_bot.publish.pr_marker import NOTICE_CLOSED, NOTICE_HELD, PrMarker, decode_pr_marker
+from image_bot.publish.pr_marker import encode_pr_marker as encode
 from image_bot.publish.reconcile import Acknowledge, Hold
-from image_bot.spec import RepositorySpec
 
-BODY = f"A human edited this text.\n\n{encode(Marker('web', 'f1', ('docker.io/a:1.1',)))}\n"
+BODY = f"A human edited this text.\n\n{encode(PrMarker('web', 'f1', ('docker.io/a:1.1',)))}\n"
 
 
 class RecordingForge:
@@ -50,7 +50,9 @@ class RecordingForge:
 def publisher(tmp_path: Path, forge: RecordingForge) -> Publisher:
     spec = RepositorySpec(url="https://forge.invalid/acme/deploy.git")
     git = Git(tmp_path, spec.url)  # never run: comments need no git
-    return Publisher(git, forge, spec, "acme/deploy", "base", datetime(2026, 1, 1, tzinfo=UTC))
+    return Publisher(
+        git, forge, spec.publish_settings(), "acme/deploy", "base", datetime(2026, 1, 1, tzinfo=UTC)
+    )
 
 
 def pull(state: PullRequestState, **fields: object) -> PullRequest:
@@ -70,7 +72,7 @@ def test_the_notice_is_recorded_before_the_comment_and_the_human_text_kept(
     (first, body), (second, comment) = forge.writes
     assert (first, second) == ("update", "comment")
     assert body.startswith("A human edited this text.\n\n")
-    marker = decode_marker(body)
+    marker = decode_pr_marker(body)
     assert marker is not None and marker.notices == (NOTICE_CLOSED,)
     assert "`docker.io/a:1.1` again" in comment
 

@@ -30,9 +30,9 @@ from image_bot.errors import (
     RateLimited,
     register_secret,
 )
-from image_bot.publish.github import GitHubForge
-from image_bot.publish.github_auth import installation_auth
-from image_bot.publish.github_errors import SECONDARY_LIMIT_WAIT, map_github_error
+from image_bot.publish.forges.github.auth import installation_auth
+from image_bot.publish.forges.github.errors import SECONDARY_LIMIT_WAIT, map_github_error
+from image_bot.publish.forges.github.forge import GitHubForge
 
 # `github.GithubException` is the class (re-exported by the package), so import the module.
 gh_exc = importlib.import_module("github.GithubException")

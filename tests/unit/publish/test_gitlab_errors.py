@@ -34,8 +34,8 @@ from image_bot.errors import (
     RateLimited,
     register_secret,
 )
-from image_bot.publish.gitlab import GitLabForge
-from image_bot.publish.gitlab_errors import DEFAULT_RATE_LIMIT_WAIT, map_gitlab_error
+from image_bot.publish.forges.gitlab.errors import DEFAULT_RATE_LIMIT_WAIT, map_gitlab_error
+from image_bot.publish.forges.gitlab.forge import GitLabForge
 
 NOW = 1_800_000_000.0
 REPO = "group/sub/deploy"

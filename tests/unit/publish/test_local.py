@@ -10,10 +10,10 @@ import pytest
 from image_bot.errors import PushRejected
 from image_bot.model import PullRequestState
 from image_bot.plan import Grouping, make_plans
+from image_bot.publish.forges.local import LocalForge, Recorded
 from image_bot.publish.git import Author, Git
-from image_bot.publish.local import LocalForge, Recorded
+from image_bot.publish.settings import CommitSettings, PullRequestSettings
 from image_bot.publish.text import commit_message, draft_for
-from image_bot.spec import CommitSpec, PullRequestSpec
 from tests.support.gitrepo import GitRemote, MakeRemote
 from tests.unit.publish.factory import change
 
@@ -35,7 +35,7 @@ def remote(git_remote: MakeRemote) -> GitRemote:
 
 def publish(git: Git, author: Author = BOT) -> str:
     base = git.fetch("main", "image-bot/")
-    message = commit_message(PLAN, CommitSpec())
+    message = commit_message(PLAN, CommitSettings())
     files = {"deploy.yaml": "image: nginx:1.27\n"}
     sha = git.commit(PLAN.branch, base, files, message, author, when=datetime.now(UTC))
     git.push(sha, PLAN.branch, expected=None)
@@ -90,7 +90,7 @@ def test_create_records_the_draft_and_close_deletes_the_branch(
     git = Git.open(remote.url, tmp_path / "cache")
     sha = publish(git)
     forge = forge_for(git)
-    draft = draft_for(PLAN, PullRequestSpec())
+    draft = draft_for(PLAN, PullRequestSettings())
     pr = forge.create(remote.url, PLAN.branch, "main", draft)
     assert (pr.head_sha, pr.fingerprint) == (sha, PLAN.fingerprint)
     assert forge.recorded == [Recorded("create", PLAN.branch, draft.title, draft.body)]

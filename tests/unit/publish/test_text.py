@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from image_bot.plan import Grouping, make_plans
-from image_bot.publish.marker import decode_marker
+from image_bot.publish.pr_marker import decode_pr_marker
+from image_bot.publish.settings import CommitSettings, PullRequestSettings
 from image_bot.publish.text import (
     closed_comment,
     commit_message,
@@ -13,7 +14,6 @@ from image_bot.publish.text import (
     version_text,
 )
 from image_bot.reference import parse_reference
-from image_bot.spec import CommitSpec, PullRequestSpec
 from tests.unit.publish.factory import change
 
 PLAN = make_plans(
@@ -28,22 +28,22 @@ PLAN = make_plans(
 
 
 def test_the_default_title_names_the_image_and_version() -> None:
-    assert draft_for(PLAN, PullRequestSpec()).title == "Update docker.io/library/nginx to 1.27"
+    assert draft_for(PLAN, PullRequestSettings()).title == "Update docker.io/library/nginx to 1.27"
 
 
 def test_templates_fill_every_field_and_keep_unknown_ones() -> None:
-    spec = PullRequestSpec(title="chore({group}): {count} refs on {base} in {repository}")
+    spec = PullRequestSettings(title="chore({group}): {count} refs on {base} in {repository}")
     assert draft_for(PLAN, spec).title == "chore(nginx): 2 refs on main in acme/deploy"
-    body = draft_for(PLAN, PullRequestSpec(body="{branch}\n{changes}")).body
+    body = draft_for(PLAN, PullRequestSettings(body="{branch}\n{changes}")).body
     assert body.startswith("image-bot/nginx\n- docker.io/library/nginx: 1.25 -> 1.27")
 
 
 def test_the_default_body_has_a_row_per_change_and_the_marker() -> None:
-    draft = draft_for(PLAN, PullRequestSpec(labels=("deps",), draft=True))
+    draft = draft_for(PLAN, PullRequestSettings(labels=("deps",), draft=True))
     row = "| `docker.io/library/nginx` | `1.25` -> `1.27` | `apps/web/deploy.yaml:3` |"
     assert row in draft.body
     assert "`envs/dev/web.yaml:9`" in draft.body
-    marker = decode_marker(draft.body)
+    marker = decode_pr_marker(draft.body)
     assert marker is not None
     assert marker.fingerprint == PLAN.fingerprint
     assert marker.proposals == ("docker.io/library/nginx:1.27",)
@@ -51,14 +51,14 @@ def test_the_default_body_has_a_row_per_change_and_the_marker() -> None:
 
 
 def test_the_commit_message_lists_each_change_and_carries_the_marker() -> None:
-    message = commit_message(PLAN, CommitSpec())
+    message = commit_message(PLAN, CommitSettings())
     subject, changes, _ = message.split("\n\n")
     assert subject == "Update docker.io/library/nginx to 1.27"
     assert changes.splitlines() == [
         "- docker.io/library/nginx: 1.25 -> 1.27 (apps/web/deploy.yaml:3)",
         "- docker.io/library/nginx: 1.25 -> 1.27 (envs/dev/web.yaml:9)",
     ]
-    marker = decode_marker(message)
+    marker = decode_pr_marker(message)
     assert marker is not None
     assert marker.fingerprint == PLAN.fingerprint
 
@@ -70,9 +70,9 @@ def test_versions_show_short_digests() -> None:
 
 
 def test_a_rewritten_body_keeps_the_notices_the_pull_request_already_had() -> None:
-    marker = decode_marker(draft_for(PLAN, PullRequestSpec(), ("held",)).body)
+    marker = decode_pr_marker(draft_for(PLAN, PullRequestSettings(), ("held",)).body)
     assert marker is not None and marker.notices == ("held",)
-    assert decode_marker(draft_for(PLAN, PullRequestSpec()).body).notices == ()  # type: ignore[union-attr]
+    assert decode_pr_marker(draft_for(PLAN, PullRequestSettings()).body).notices == ()  # type: ignore[union-attr]
 
 
 def test_lifecycle_comments_say_what_happens_next() -> None:

@@ -1,1 +1,0 @@
-"""Composition root: configuration, command line; the only place that picks adapters."""

@@ -1,0 +1,84 @@
+"""`image-bot run --once`: one pass over every configured repository, for cron and CI.
+
+Exit codes: 0 done, 1 something failed (the rest was still done), 2 bad config or usage.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Literal
+
+import click
+
+from image_bot.cli.exit_codes import exits_on_errors
+from image_bot.cli.logs import setup_logging
+from image_bot.cli.report import report_json, report_text
+from image_bot.config.load import load_config
+from image_bot.pipeline import Progress, run_pass
+from image_bot.wiring.forges import Forges
+from image_bot.wiring.passes import (
+    open_state,
+    pass_options,
+    pass_settings,
+    registry_opener,
+    state_path,
+)
+
+__all__ = ["run"]
+
+log = logging.getLogger(__name__)
+
+
+@contextmanager
+def _progress(enabled: bool) -> Iterator[Progress | None]:
+    if not enabled:
+        yield None
+        return
+    from rich.console import Console  # noqa: PLC0415  (only interactive terminals need rich)
+
+    with Console(stderr=True).status("starting") as status:
+        yield lambda text: status.update(text)  # noqa: PLW0108  (status.update takes more)
+
+
+@click.command("run")
+@click.option("--once", is_flag=True, help="Run one pass and exit (`serve` runs a service).")
+@click.option("--dry-run", is_flag=True, help="Print the plan and the diff; write nothing.")
+@click.option("--json", "as_json", is_flag=True, help="Print a machine-readable report.")
+@pass_settings("The config file.")
+@exits_on_errors
+def run(
+    *,
+    once: bool,
+    config_path: Path,
+    dry_run: bool,
+    as_json: bool,
+    state_dir: Path | None,
+    no_state: bool,
+    cache_dir: Path | None,
+    tag_cache_ttl: str,
+    log_format: Literal["text", "json"],
+) -> None:
+    """Scan registries, decide, edit each repository and push the bot's branches, once."""
+    if not once:
+        raise click.UsageError("run needs --once (for a long-running service use `serve`)")
+    options = pass_options(cache_dir=cache_dir, dry_run=dry_run, tag_cache_ttl=tag_cache_ttl)
+    # The text report already tells each branch's story; text logs add only the trouble.
+    setup_logging(log_format, level=logging.INFO if log_format == "json" else logging.WARNING)
+    config = load_config(config_path)
+    state_dir = state_path(config, state_dir=state_dir, no_state=no_state)
+    interactive = sys.stderr.isatty() and log_format == "text" and not as_json
+    with open_state(state_dir, read_only=dry_run) as state, _progress(interactive) as progress:
+        report = run_pass(
+            config,
+            open_registry=registry_opener(config),
+            forge_for=Forges(),
+            options=options,
+            state=state,
+            progress=progress,
+        )
+    click.echo(report_json(report) if as_json else report_text(report))
+    sys.exit(report.exit_code)

@@ -1,0 +1,199 @@
+"""`image-bot serve`: the long-running service (scheduler, webhooks, status page, metrics).
+
+SIGTERM/SIGINT stop the HTTP server, then the running pass finishes before the process exits
+(nothing new starts). SIGHUP re-reads the config file (schedules and repositories; webhook
+secrets, the listen address and `github_app` need a restart). With `github_app`, the App's
+installed repositories join the configured ones (`app/github_app.py`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import logging
+import signal
+import threading
+from collections import Counter
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Literal
+
+import click
+import uvicorn
+
+from image_bot.cli.exit_codes import exits_on_errors
+from image_bot.cli.logs import setup_logging
+from image_bot.config import Config
+from image_bot.config.load import load_config
+from image_bot.github_app.installations import GitHubAppRepositories
+from image_bot.github_app.webhooks import GitHubEvent, InstallationChanged
+from image_bot.pipeline import PassOptions, run_pass
+from image_bot.service.ignores import FILE_NAME as IGNORES_FILE
+from image_bot.service.ignores import IgnoreList
+from image_bot.service.metrics import Metrics
+from image_bot.service.pass_results import PassOutcome
+from image_bot.service.registry_counts import counting
+from image_bot.service.runner import PassRunner, Service
+from image_bot.service.status import ServiceState
+from image_bot.service.web import create_app
+from image_bot.service.webhooks import WebhookSecrets
+from image_bot.wiring.forges import Forges
+from image_bot.wiring.passes import (
+    open_state,
+    pass_options,
+    pass_settings,
+    registry_opener,
+    state_path,
+)
+
+__all__ = ["serve"]
+
+log = logging.getLogger(__name__)
+
+_STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+def _runner(
+    state_dir: Path | None, options: PassOptions, app: GitHubAppRepositories | None
+) -> PassRunner:
+    """A pass with the concrete adapters; the state file is opened in the worker thread.
+
+    One `Forges` for the service's life: GitHub App installation tokens outlive a pass (a
+    new one once an installation's repositories changed). App repositories get clone URLs
+    with a current installation token.
+    """
+    forges, generation = Forges(), 0
+
+    def run(config: Config, rebuild: frozenset[tuple[str, int]]) -> PassOutcome:
+        nonlocal forges, generation
+        if app is not None:
+            if app.generation != generation:
+                forges, generation = Forges(), app.generation
+            config = app.authorize(config)
+        tags_fetched: Counter[str] = Counter()
+        opener = registry_opener(config, lambda registry: counting(registry, tags_fetched))
+        with open_state(state_dir) as store:
+            report = run_pass(
+                config,
+                open_registry=opener,
+                forge_for=forges,
+                options=dataclasses.replace(options, rebuild=rebuild),
+                state=store,
+            )
+        return PassOutcome(report, tags_fetched=dict(tags_fetched))
+
+    return run
+
+
+class _Server(uvicorn.Server):
+    """uvicorn's server, except that SIGTERM/SIGINT are not re-raised after it stops.
+
+    uvicorn re-raises the signal once the server is down, which would kill the process before
+    the running pass drains; here `serve` returns normally and then stops the service.
+    """
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        previous = {sig: signal.signal(sig, self.handle_exit) for sig in _STOP_SIGNALS}
+        try:
+            yield
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+
+
+def _base_branch(service: Service) -> Callable[[str], str | None]:
+    def base_of(repository: str) -> str | None:
+        for repo in service.config.repositories:
+            if repo.project_name == repository:
+                return repo.base
+        return None
+
+    return base_of
+
+
+def _on_github(
+    service: Service, installed: GitHubAppRepositories | None
+) -> Callable[[GitHubEvent], None]:
+    """GitHub events to the service; an installation change first drops that installation's
+    token (it may not cover the new repository set)."""
+
+    def handle(event: GitHubEvent) -> None:
+        if installed is not None and isinstance(event, InstallationChanged):
+            installed.forget(event.installation_id)
+        service.handle_github(event)
+
+    return handle
+
+
+@click.command("serve")
+@pass_settings("The config file (SIGHUP re-reads it).")
+@click.option("--host", help="Listen address [default: service.host].")
+@click.option("--port", type=click.IntRange(1, 65535), help="Port [default: service.port].")
+@click.option("--dry-run", is_flag=True, help="Plan and report; push and open nothing.")
+@exits_on_errors
+def serve(
+    *,
+    config_path: Path,
+    host: str | None,
+    port: int | None,
+    state_dir: Path | None,
+    no_state: bool,
+    cache_dir: Path | None,
+    dry_run: bool,
+    tag_cache_ttl: str,
+    log_format: Literal["text", "json"],
+) -> None:
+    """Run passes on a schedule and on webhooks; serve probes, metrics and a status page."""
+    options = pass_options(cache_dir=cache_dir, dry_run=dry_run, tag_cache_ttl=tag_cache_ttl)
+    handler = setup_logging(log_format)
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+        logger = logging.getLogger(name)
+        logger.handlers = [handler]  # the same redacting handler: URLs may carry tokens
+        logger.propagate = False
+    first = load_config(config_path)  # fail fast (exit 2) before anything starts
+    state_dir = state_path(first, state_dir=state_dir, no_state=no_state)
+    state, metrics = ServiceState(), Metrics()
+    github_app = first.github_app
+    installed = GitHubAppRepositories(github_app) if github_app is not None else None
+
+    def load() -> Config:
+        config = load_config(config_path)
+        return installed.expand(config) if installed is not None else config
+
+    service = Service(
+        load,
+        _runner(state_dir, options, installed),
+        state=state,
+        metrics=metrics,
+        ignores=IgnoreList(state_dir / IGNORES_FILE if state_dir is not None else None),
+        refresh_repositories=installed is not None,
+    )
+    app = create_app(
+        state,
+        trigger=service.trigger,
+        secrets=WebhookSecrets.from_spec(first.service.webhooks),
+        metrics=metrics,
+        on_github=_on_github(service, installed),
+        base_branch=_base_branch(service),
+    )
+    server = _Server(
+        uvicorn.Config(
+            app,
+            host=host or first.service.host,
+            port=port or first.service.port,
+            log_config=None,
+            server_header=False,
+        )
+    )
+    service.start()
+    # reload in a thread: the handler interrupts the main thread, which may hold state locks
+    signal.signal(
+        signal.SIGHUP,
+        lambda _signum, _frame: threading.Thread(target=service.reload, name="reload").start(),
+    )
+    try:
+        server.run()
+    finally:
+        log.info("stopping: letting the running pass finish")
+        service.stop()

@@ -1,0 +1,139 @@
+"""Load the config file (and `--policy`): YAML with lines and interpolation, pydantic
+validation, named-policy and policy-builder checks; every problem is a ConfigError naming
+file, line and field (exit code 2).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pydantic import BaseModel, SecretStr, ValidationError
+
+from image_bot.config import Config, PolicySpec
+from image_bot.config.errors import validation_error
+from image_bot.config.located import LocatedYaml, read_yaml
+from image_bot.decide.build import build_policy
+from image_bot.errors import ConfigError, register_secret
+from image_bot.yaml_path import format_yaml_path
+
+__all__ = ["default_state_dir", "load_config", "load_policy", "parse_config"]
+
+
+def default_state_dir() -> Path:
+    """`$XDG_STATE_HOME/image-bot`, or `~/.local/state/image-bot`."""
+    base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(base) / "image-bot"
+
+
+# --- the config file -------------------------------------------------------------------------
+
+
+def load_config(path: Path, *, require_env: bool = True) -> Config:
+    """Read, interpolate and validate the config file at `path`.
+
+    Relative paths in it (`state_dir`, `docker_config`, `${file:...}`) are relative to the
+    file's directory; `state_dir` is always set on the result. With `require_env=False`, an
+    unset `${VAR}` or unreadable `${file:}` stays as written (for checking shape without
+    secrets). Secrets are registered for redaction. Raises ConfigError.
+    """
+    source = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        reason = error.strerror if isinstance(error, OSError) else "not UTF-8 text"
+        raise ConfigError(f"cannot read config file: {reason}", file=source) from None
+    return parse_config(text, source=source, base_dir=path.parent, require_env=require_env)
+
+
+def parse_config(
+    text: str,
+    *,
+    source: str,
+    base_dir: Path,
+    require_env: bool = True,
+    interpolate: bool = True,
+) -> Config:
+    """`load_config` for text already read (`source` names it in errors).
+
+    Pass `interpolate=False` for text the operator did not write (a config file found in a
+    repository, GitHub App mode): `${VAR}` and `${file:...}` would let its authors read the
+    bot's environment and files, so there every string is taken as written.
+    """
+    document = read_yaml(
+        text, source=source, base_dir=base_dir, require_env=require_env, interpolate=interpolate
+    )
+    data = {} if document.data is None else document.data
+    if not isinstance(data, dict):
+        raise document.error("the config file is a mapping (key: value)", ())
+    try:
+        config = Config.model_validate(data)
+    except ValidationError as error:
+        raise validation_error(error, data, Config, document) from None
+    for location, name in config.policy_references():
+        if name not in config.policies:
+            known = ", ".join(sorted(config.policies)) or "none defined"
+            raise document.error(f"no policy named {name!r} in policies ({known})", location)
+    _check_policies(config, document)
+    _register_secrets(config)
+    return _resolve_paths(config, base_dir)
+
+
+def _check_policies(config: Config, document: LocatedYaml) -> None:
+    """Build every policy once, so a bad range or regex fails at load time with its line."""
+    for location, policy in config.policy_specs():
+        field = format_yaml_path(location)
+        try:
+            build_policy(policy.settings(), field=field)
+        except ConfigError as error:
+            inner = (error.field or field).removeprefix(field).lstrip(".")
+            where = (*location, *inner.split(".")) if inner else location
+            reason = error.message.removeprefix(f"{error.field}: ")
+            raise document.error(reason, where) from None
+
+
+def _resolve_paths(config: Config, base_dir: Path) -> Config:
+    def resolve(path: Path) -> Path:
+        path = path.expanduser()
+        return path if path.is_absolute() else base_dir / path
+
+    state_dir = resolve(config.state_dir) if config.state_dir else default_state_dir()
+    docker_config = resolve(config.docker_config) if config.docker_config else None
+    return config.model_copy(update={"state_dir": state_dir, "docker_config": docker_config})
+
+
+def _register_secrets(value: object) -> None:
+    """Walk the validated config and register every SecretStr for redaction."""
+    if isinstance(value, SecretStr):
+        register_secret(value.get_secret_value())
+    elif isinstance(value, BaseModel):
+        for name in type(value).model_fields:
+            _register_secrets(getattr(value, name))
+    elif isinstance(value, dict):
+        for item in value.values():
+            _register_secrets(item)
+    elif isinstance(value, tuple | list):
+        for item in value:
+            _register_secrets(item)
+
+
+# --- --policy ----------------------------------------------------------------------------------
+
+
+def load_policy(text: str, *, source: str) -> PolicySpec:
+    """Read a policy given as YAML text (`'semver: ^1.2'`) or `@FILE`; errors name `source`
+    (or FILE), the line and the field. An empty text is the default policy."""
+    if text.startswith("@"):
+        source = text[1:]
+        try:
+            text = Path(source).read_text(encoding="utf-8")
+        except OSError as error:
+            raise ConfigError(f"cannot read policy file: {error.strerror}", file=source) from None
+    document = read_yaml(text, source=source, base_dir=Path(), interpolate=False)
+    data = {} if document.data is None else document.data
+    if not isinstance(data, dict):
+        raise document.error("a policy is a mapping, such as 'semver: ^1.2'", ())
+    try:
+        return PolicySpec.model_validate(data)
+    except ValidationError as error:
+        raise validation_error(error, data, PolicySpec, document) from None

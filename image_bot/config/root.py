@@ -1,0 +1,147 @@
+"""The root of the config file: registries, named and default policies, image rules."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from fnmatch import fnmatchcase
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Discriminator, Field, Tag, model_validator
+
+from image_bot.config.fields import OptionalSecret, Section
+from image_bot.config.github_app import GitHubAppServiceSpec
+from image_bot.config.policy import PolicySpec
+from image_bot.config.repository import RepositorySpec
+from image_bot.config.service import ServiceSpec
+from image_bot.model import ImageName
+from image_bot.reference import DOCKER_HUB
+
+__all__ = ["Config", "ImageSpec", "RegistrySpec"]
+
+
+class RegistrySpec(Section):
+    """Settings for one registry host: credentials, mirror, plain http, concurrency."""
+
+    host: str = Field(pattern=r"^[A-Za-z0-9.-]+(:[0-9]+)?$|^\[[0-9a-fA-F:]+\](:[0-9]+)?$")
+    """Registry host as in image names: `docker.io`, `ghcr.io`, `registry.example.com:5000`."""
+    mirror: str | None = Field(default=None, pattern=r"^https?://")
+    """URL of a pull-through mirror to read tags from instead (`https://mirror.example.com`)."""
+    insecure: bool = False
+    """Talk plain http (and accept any TLS certificate) to this host."""
+    username: str | None = None
+    """User for basic auth or the token exchange. Without it: anonymous or docker config."""
+    password: OptionalSecret = None
+    """Password or token for `username`; write it as `${ENV}` or `${file:/path}`."""
+    concurrency: int = Field(default=8, ge=1, le=64)
+    """At most this many requests in flight to this host."""
+    token_realms: tuple[str, ...] = ()
+    """Extra hosts whose token endpoint may receive these credentials (besides the host)."""
+
+    @model_validator(mode="after")
+    def _password_needs_user(self) -> RegistrySpec:
+        if self.password is not None and self.username is None:
+            msg = "password given without username"
+            raise ValueError(msg)
+        return self
+
+
+def _discriminate_policy(value: object) -> str:
+    return "policy-name" if isinstance(value, str) else "policy-mapping"
+
+
+PolicyOrName = Annotated[
+    Annotated[PolicySpec, Tag("policy-mapping")] | Annotated[str, Tag("policy-name")],
+    Discriminator(_discriminate_policy),
+]
+
+
+class ImageSpec(Section):
+    """A policy for the images whose name matches a glob."""
+
+    name: str = Field(min_length=1)
+    """Glob on the image name without tag: `nginx`, `bitnami/*`, `ghcr.io/acme/*`, `*`."""
+    policy: PolicyOrName
+    """A policy written here, or the name of one in `policies`."""
+
+    def matches(self, image: ImageName) -> bool:
+        """True when `name` matches any spelling of `image` (`nginx`, `library/nginx`, ...)."""
+        return any(fnmatchcase(spelling, self.name) for spelling in _spellings(image))
+
+
+def _spellings(image: ImageName) -> tuple[str, ...]:
+    spellings = [str(image)]
+    if image.registry == DOCKER_HUB:
+        spellings.append(image.repository)
+        if image.repository.startswith("library/"):
+            spellings.append(image.repository.removeprefix("library/"))
+    return tuple(spellings)
+
+
+class Config(Section):
+    """The image-bot configuration file."""
+
+    state_dir: Path | None = None
+    """Where the state file lives: first-seen time per digest, tag cache (default:
+    `$XDG_STATE_HOME/image-bot`). Clones go to `$XDG_CACHE_HOME/image-bot`."""
+    docker_config: Path | None = None
+    """A docker `config.json` to read registry credentials from (default: `$DOCKER_CONFIG`)."""
+    registries: tuple[RegistrySpec, ...] = ()
+    """Per-registry settings; registries not listed are used anonymously (or via docker config)."""
+    policies: dict[str, PolicySpec] = Field(default_factory=dict)
+    """Named policies: referred to by `images[].policy` and by markers
+    (`# {"$imagepolicy": "flux-system:app"}` uses `flux-system:app`, else `app`)."""
+    default_policy: PolicySpec = PolicySpec()
+    """The policy of images that no marker and no `images` entry names."""
+    images: tuple[ImageSpec, ...] = ()
+    """Policies by image name; the first matching entry wins."""
+    repositories: tuple[RepositorySpec, ...] = ()
+    """The repositories to update."""
+    service: ServiceSpec = ServiceSpec()
+    """`image-bot serve` settings (schedule, listen address, webhooks)."""
+    github_app: GitHubAppServiceSpec | None = None
+    """`image-bot serve` only: also update every repository the GitHub App is installed on."""
+
+    @model_validator(mode="after")
+    def _unique_registries(self) -> Config:
+        hosts = [registry.host.lower() for registry in self.registries]
+        duplicate = next((host for host in hosts if hosts.count(host) > 1), None)
+        if duplicate is not None:
+            msg = f"registry {duplicate} is listed twice"
+            raise ValueError(msg)
+        return self
+
+    def policy_for(self, image: ImageName, marker: str | None = None) -> PolicySpec:
+        """The policy of `image`: the marker's named policy, else the first matching
+        `images` entry, else `default_policy`. Names are checked by `load_config`."""
+        if marker is not None:
+            named = self.named_policy(marker)
+            if named is not None:
+                return named
+        for entry in self.images:
+            if entry.matches(image):
+                if isinstance(entry.policy, str):
+                    return self.policies[entry.policy]
+                return entry.policy
+        return self.default_policy
+
+    def named_policy(self, name: str) -> PolicySpec | None:
+        """`policies[name]`; for a Flux `namespace:name` marker also `policies[name]`."""
+        if name in self.policies:
+            return self.policies[name]
+        return self.policies.get(name.rpartition(":")[2])
+
+    def policy_specs(self) -> Iterator[tuple[tuple[str | int, ...], PolicySpec]]:
+        """Every policy written in the file, with its location (named, default, inline)."""
+        for name, policy in self.policies.items():
+            yield ("policies", name), policy
+        yield ("default_policy",), self.default_policy
+        for index, entry in enumerate(self.images):
+            if not isinstance(entry.policy, str):
+                yield ("images", index, "policy"), entry.policy
+
+    def policy_references(self) -> Iterator[tuple[tuple[str | int, ...], str]]:
+        """Every place that names a policy: (location, name), for checking they exist."""
+        for index, entry in enumerate(self.images):
+            if isinstance(entry.policy, str):
+                yield ("images", index, "policy"), entry.policy

@@ -1,0 +1,41 @@
+"""Finder protocol + FINDERS tuple (explicit, ordered: the first finder to claim a scalar wins)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import ClassVar, Protocol
+
+from image_bot.edit.document import YamlDocument
+from image_bot.edit.finders.compose import ComposeFinder
+from image_bot.edit.finders.helm import HelmValuesFinder, ImageFieldFinder
+from image_bot.edit.finders.kubernetes import KubernetesFinder
+from image_bot.edit.finders.kustomize import ArgoCDFinder, KustomizeFinder
+from image_bot.edit.finders.setters import SetterFinder
+from image_bot.model import Occurrence, Skipped
+
+__all__ = ["FINDERS", "Finder"]
+
+
+class Finder(Protocol):
+    """Finds image references in one parsed document; never sees the disk or the config.
+
+    It yields an Occurrence per reference and a Skipped per image field it must not touch
+    (templated values, say). `find.py` runs every finder on every document.
+    """
+
+    kind: ClassVar[str]
+
+    def find(self, document: YamlDocument) -> Iterator[Occurrence | Skipped]:
+        """The references in `document`, in document order."""
+        ...
+
+
+FINDERS: tuple[Finder, ...] = (
+    SetterFinder(),
+    KubernetesFinder(),
+    KustomizeFinder(),
+    ArgoCDFinder(),
+    ComposeFinder(),
+    HelmValuesFinder(),
+    ImageFieldFinder(),
+)

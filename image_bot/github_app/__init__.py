@@ -1,0 +1,1 @@
+"""GitHub App mode: installation auth, per-repository settings files, App webhooks and commands."""

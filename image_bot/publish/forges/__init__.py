@@ -1,0 +1,1 @@
+"""Forge adapters, one package each (GitHub, GitLab) plus the branch-only local forge."""

@@ -1,0 +1,1 @@
+"""GitHub through PyGithub: token or App installation auth, pull requests, signed commits."""

@@ -1,0 +1,1 @@
+"""GitLab through python-gitlab: merge requests and their error mapping."""

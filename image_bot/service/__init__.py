@@ -1,0 +1,1 @@
+"""The long-running service: scheduler, web app, registry webhooks, status page, metrics."""

@@ -1,0 +1,134 @@
+"""What `run` and `serve` share: their pass options, the state store, the registry opener."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable, Iterator
+from contextlib import AbstractAsyncContextManager, contextmanager
+from datetime import timedelta
+from pathlib import Path
+from typing import TypeVar
+
+import click
+
+from image_bot.config import Config, parse_duration
+from image_bot.config.load import default_state_dir
+from image_bot.errors import ConfigError
+from image_bot.pipeline import OpenRegistry, PassOptions
+from image_bot.scan.oci import OCIRegistry
+from image_bot.scan.registry import Registry
+from image_bot.state import StateError, StateStore
+from image_bot.wiring.registries import registry_settings
+
+__all__ = [
+    "default_cache_dir",
+    "open_state",
+    "pass_options",
+    "pass_settings",
+    "registry_opener",
+    "state_path",
+]
+
+log = logging.getLogger(__name__)
+
+F = TypeVar("F", bound=Callable[..., object])
+
+
+def default_cache_dir() -> Path:
+    """`$XDG_CACHE_HOME/image-bot/clones`, or `~/.cache/image-bot/clones`."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "image-bot" / "clones"
+
+
+def pass_settings(config_help: str) -> Callable[[F], F]:
+    """The click options of a command that runs passes: config, state, cache, tag cache, logs."""
+
+    def decorate(command: F) -> F:
+        options = (
+            click.option(
+                "--config",
+                "-c",
+                "config_path",
+                type=click.Path(path_type=Path, dir_okay=False),
+                default=Path("image-bot.yaml"),
+                show_default=True,
+                envvar="IMAGE_BOT_CONFIG",
+                help=config_help,
+            ),
+            click.option(
+                "--state-dir",
+                type=click.Path(path_type=Path, file_okay=False),
+                help="Keep state here [default: state_dir, or $XDG_STATE_HOME/image-bot].",
+            ),
+            click.option("--no-state", is_flag=True, help="Keep no state (throwaway CI jobs)."),
+            click.option(
+                "--cache-dir",
+                type=click.Path(path_type=Path, file_okay=False),
+                help="Keep clones here [default: $XDG_CACHE_HOME/image-bot/clones].",
+            ),
+            click.option(
+                "--tag-cache-ttl",
+                default="0s",
+                show_default=True,
+                help="Reuse tag listings younger than this (`5m`); needs state.",
+            ),
+            click.option(
+                "--log-format",
+                type=click.Choice(["text", "json"]),
+                default="text",
+                show_default=True,
+            ),
+        )
+        for option in reversed(options):
+            command = option(command)
+        return command
+
+    return decorate
+
+
+def pass_options(*, cache_dir: Path | None, dry_run: bool, tag_cache_ttl: str) -> PassOptions:
+    """PassOptions from the command line; a bad `--tag-cache-ttl` is a ConfigError (exit 2)."""
+    ttl = parse_duration(tag_cache_ttl)
+    if not isinstance(ttl, timedelta):
+        raise ConfigError(f"not a duration: {tag_cache_ttl!r}", field="--tag-cache-ttl")
+    return PassOptions(
+        cache_dir=cache_dir or default_cache_dir(), dry_run=dry_run, tag_cache_ttl=ttl
+    )
+
+
+def state_path(config: Config, *, state_dir: Path | None, no_state: bool) -> Path | None:
+    """Where state lives: `--state-dir`, else the config's `state_dir`, else the XDG default."""
+    if no_state:
+        return None
+    return state_dir or config.state_dir or default_state_dir()
+
+
+@contextmanager
+def open_state(path: Path | None, *, read_only: bool = False) -> Iterator[StateStore | None]:
+    """The state store at `path`; None (with a warning) when there is none or it can't open."""
+    if path is None:
+        yield None
+        return
+    try:
+        store = StateStore.in_dir(path, read_only=read_only)
+    except StateError as error:
+        log.warning("running without a state file", extra={"error": error.message})
+        yield None
+        return
+    with store:
+        yield store
+
+
+def registry_opener(
+    config: Config,
+    wrap: Callable[[OCIRegistry], AbstractAsyncContextManager[Registry]] | None = None,
+) -> OpenRegistry:
+    """Opens one OCIRegistry per pass with the config's registry settings (optionally wrapped)."""
+    settings = registry_settings(config)
+
+    def open_registry() -> AbstractAsyncContextManager[Registry]:
+        registry = OCIRegistry(settings, docker_config=config.docker_config)
+        return registry if wrap is None else wrap(registry)
+
+    return open_registry

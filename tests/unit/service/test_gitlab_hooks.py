@@ -1,0 +1,75 @@
+"""GitLab project hooks: a push to the base branch re-plans the project; nothing else does."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from image_bot.errors import WebhookPayloadError
+from image_bot.model import Trigger
+from image_bot.service.gitlab_hooks import parse_gitlab_event
+
+NULL = "0" * 40
+
+
+def push(ref: str, *, after: str = "da1560886d4f094c3e6c9ef40349f7d38b5d27d7") -> bytes:
+    # shape of GitLab's "Push events" (webhook_events.md), abridged
+    return json.dumps(
+        {
+            "object_kind": "push",
+            "event_name": "push",
+            "before": "95790bf891e76fee5e1747ab589903a6a1f80f22",
+            "after": after,
+            "ref": ref,
+            "checkout_sha": None if after == NULL else after,
+            "user_username": "jsmith",
+            "project_id": 15,
+            "project": {
+                "id": 15,
+                "name": "gitops",
+                "path_with_namespace": "acme/platform/gitops",
+                "default_branch": "main",
+                "web_url": "https://gitlab.example.com/acme/platform/gitops",
+            },
+            "commits": [],
+            "total_commits_count": 1,
+        }
+    ).encode()
+
+
+def test_push_to_default_branch_replans_the_project() -> None:
+    assert parse_gitlab_event("Push Hook", push("refs/heads/main")) == Trigger(
+        repositories=("acme/platform/gitops",), reason="push to acme/platform/gitops main"
+    )
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        push("refs/heads/image-bot/nginx"),
+        push("refs/heads/main", after=NULL),  # the branch was deleted
+    ],
+)
+def test_other_pushes_ask_for_nothing(body: bytes) -> None:
+    assert parse_gitlab_event("Push Hook", body).is_empty
+
+
+def test_configured_base_branch_wins() -> None:
+    bases = {"acme/platform/gitops": "production"}.get
+    assert parse_gitlab_event("Push Hook", push("refs/heads/main"), base_branch=bases).is_empty
+    wanted = parse_gitlab_event("Push Hook", push("refs/heads/production"), base_branch=bases)
+    assert wanted.repositories == ("acme/platform/gitops",)
+
+
+@pytest.mark.parametrize(
+    "event", ["Merge Request Hook", "Note Hook", "Pipeline Hook", "Tag Push Hook"]
+)
+def test_other_events_ask_for_nothing_without_parsing(event: str) -> None:
+    assert parse_gitlab_event(event, b"not even json").is_empty
+
+
+@pytest.mark.parametrize("body", [b"nope", b"[]", b'{"ref": "refs/heads/main"}'])
+def test_malformed_push_is_an_error(body: bytes) -> None:
+    with pytest.raises(WebhookPayloadError):
+        parse_gitlab_event("Push Hook", body)
