@@ -196,13 +196,26 @@ class Occurrence:
     policy: str | None = None
 
     @property
+    def primary(self) -> Span:
+        """The span of the scalar an update changes: the tag, else the digest, else the whole
+        reference or its name (what `file:line` in refs, reports and pull requests names).
+        """
+        for part in _PRIMARY_PARTS:
+            span = self.spans.get(part)
+            if span is not None:
+                return span
+        return min(self.spans.values(), key=lambda span: span.start)
+
+    @property
     def line(self) -> int:
-        return min(span.line for span in self.spans.values())
+        return self.primary.line
 
     @property
     def column(self) -> int:
-        first = min(self.spans.values(), key=lambda span: span.start)
-        return first.column
+        return self.primary.column
+
+
+_PRIMARY_PARTS = (Part.TAG, Part.DIGEST, Part.WHOLE, Part.NAME, Part.REGISTRY)
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,11 +22,15 @@ __all__ = [
     "embedded_documents",
     "is_templated",
     "mapping_items",
+    "may_mention_image",
     "string_value",
     "walk",
 ]
 
 NULL_TAG = "tag:yaml.org,2002:null"
+# Words without which a text holds no reference a finder looks for: an `image` key (any
+# case) or a split `repository` + `tag` mapping, whatever its key is called.
+MENTIONS = ("image", "Image", "IMAGE", "repository")
 _TEMPLATED = re.compile(r"\{\{|\$\{?[A-Za-z_]|<[^>]*>")
 
 
@@ -143,6 +147,11 @@ def string_value(node: Node | None) -> str | None:
     return value
 
 
+def may_mention_image(text: str) -> bool:
+    """A cheap first look: could `text` hold an image reference at all?"""
+    return any(word in text for word in MENTIONS)
+
+
 def is_templated(value: str) -> bool:
     """True for Helm/Go templates, `$VAR` interpolation and `<placeholder>` values."""
     return _TEMPLATED.search(value) is not None
@@ -152,7 +161,7 @@ def embedded_documents(
     document: YamlDocument, node: ScalarNode, path: YamlPath
 ) -> list[YamlDocument]:
     """The YAML held in a literal block scalar (`values: |`), as documents of the same file."""
-    if node.style != "|" or document.inner is not None or "image" not in node.value:
+    if node.style != "|" or document.inner is not None or not may_mention_image(node.value):
         return []
     text = document.text
     start = node.start_mark.index

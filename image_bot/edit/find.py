@@ -11,7 +11,14 @@ from pathlib import Path
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.nodes import ScalarNode
 
-from image_bot.edit.document import Lines, YamlDocument, embedded_documents, walk
+from image_bot.edit.document import (
+    MENTIONS,
+    Lines,
+    YamlDocument,
+    embedded_documents,
+    may_mention_image,
+    walk,
+)
 from image_bot.edit.finders import FINDERS, Finder
 from image_bot.edit.finders.custom import CustomFinder, CustomTarget, parse_path
 from image_bot.edit.finders.kustomize import KUSTOMIZATION_NAMES
@@ -40,7 +47,7 @@ __all__ = [
 
 DEFAULT_INCLUDE = ("**/*.yaml", "**/*.yml")
 _ALWAYS_EXCLUDED_DIRS = frozenset({".git", ".hg", ".svn", "node_modules"})
-_NEEDLES = (b"image", b"Image", b"IMAGE")
+_NEEDLES = tuple(word.encode() for word in MENTIONS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,7 +220,7 @@ def _embedded(
     wanted = {
         id(node)
         for node in literals
-        if start <= node.start_mark.index < end and "image" in node.value
+        if start <= node.start_mark.index < end and may_mention_image(node.value)
     }
     if not wanted:
         return []

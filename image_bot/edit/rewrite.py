@@ -16,6 +16,7 @@ from ruamel.yaml.error import YAMLError
 from image_bot.edit.parallel import map_chunks
 from image_bot.edit.scalars import EMBEDDED, difference, needs_quotes, quote, render
 from image_bot.edit.spans import Scalar, Style, Tree, compose, index_text
+from image_bot.edit.written import holds_digest
 from image_bot.errors import InvalidReference, ManifestError
 from image_bot.model import (
     Change,
@@ -181,7 +182,7 @@ def _values(text: str, change: Change, spans: Mapping[Part, Span]) -> dict[Part,
         if old.text and current != old.text:
             raise fail(f"the span holds {current!r}, not the reference {old.text!r}")
         try:
-            return {Part.WHOLE: _whole(old, new, marker=marker)}
+            return {Part.WHOLE: _whole(old, new)}
         except InvalidReference as exc:
             raise fail(exc.message) from exc
     values: dict[Part, str] = {}
@@ -192,33 +193,30 @@ def _values(text: str, change: Change, spans: Mapping[Part, Span]) -> dict[Part,
             values[Part.NAME] = _name_text(new)
         elif not marker:
             raise fail("no name key to update")
-    in_one = False
+    digest_in_tag = Part.DIGEST not in spans and holds_digest(occurrence)
     if Part.TAG in spans and new.tag is not None:
         span = spans[Part.TAG]
         current = text[span.start : span.end]
-        in_one = "@" in current
         if old.tag is not None and current.partition("@")[0] != old.tag:
             raise fail(f"the tag span holds {current!r}, not the tag {old.tag!r}")
-        values[Part.TAG] = new.tag + (f"@{new.digest}" if in_one and new.digest else "")
+        pinned = digest_in_tag and new.digest is not None
+        values[Part.TAG] = new.tag + (f"@{new.digest}" if pinned else "")
     elif new.tag is not None and new.tag != old.tag and not marker:
         raise fail("no tag key to update")
+    written_with_tag = digest_in_tag and Part.TAG in values
     if Part.DIGEST in spans:
         if new.digest is not None or not marker:
             values[Part.DIGEST] = new.digest or ""  # a digest that pinned the old tag goes
-    elif new.digest not in (None, old.digest) and new.tag == old.tag and not (in_one or marker):
+    elif new.digest not in (None, old.digest) and not marker and not written_with_tag:
         raise fail("no digest key to update")
     return values
 
 
-def _whole(old: ImageRef, new: ImageRef, *, marker: bool) -> str:
-    """`nginx:1.25` -> `nginx:1.27`: the user's spelling, and their digest form."""
-    digest = new.digest
-    if digest is not None and not (marker or old.digest is not None or new.tag == old.tag):
-        digest = None
-    tag = new.tag
-    if not marker and old.tag is None and old.digest is not None and digest is not None:
-        tag = None
-    return with_tag(old if new.name == old.name and old.text else new, tag, digest).text
+def _whole(old: ImageRef, new: ImageRef) -> str:
+    """`nginx:1.25` -> `nginx:1.27[@digest]`: exactly `new`, in the user's spelling of the name
+    (a setter marker's policy may also rename it).
+    """
+    return with_tag(old if new.name == old.name and old.text else new, new.tag, new.digest).text
 
 
 def _name_text(ref: ImageRef) -> str:

@@ -15,6 +15,7 @@ from image_bot.config import Config, RepositorySpec
 from image_bot.edit.find import FindResult
 from image_bot.edit.manual import unified_diff
 from image_bot.edit.rewrite import rewrite_tree
+from image_bot.edit.written import written_ref
 from image_bot.errors import ForgeError, GitError, PushRejected, redact
 from image_bot.model import (
     BranchReport,
@@ -34,7 +35,6 @@ from image_bot.publish.git import BranchHead, Git
 from image_bot.publish.limits import PullRequestLimits
 from image_bot.publish.pr_marker import PrMarker
 from image_bot.publish.reconcile import limit_creates, reconcile
-from image_bot.reference import with_tag
 
 __all__ = [
     "Context",
@@ -103,8 +103,9 @@ def _changes(
             unknown.append(Change(occurrence, occurrence.ref, occurrence.ref))
         elif decision.changes and decision.target is not None:
             target = decision.target
-            new = with_tag(occurrence.ref, target.tag, target.digest)
-            changes.append(Change(occurrence, occurrence.ref, new))
+            new = written_ref(occurrence, target.tag, target.digest)
+            if (new.tag, new.digest) != (occurrence.ref.tag, occurrence.ref.digest):
+                changes.append(Change(occurrence, occurrence.ref, new))
     return changes, unknown
 
 

@@ -54,17 +54,18 @@ def test_refs_json_lists_references_and_skipped_files(tree: Path) -> None:
     assert result.exit_code == 0, result.stderr
     inventory = json.loads(result.stdout)
     refs = {(r["file"], r["line"]): r for r in inventory["refs"]}
-    assert set(refs) == {("apps/deploy.yaml", 10), ("apps/deploy.yaml", 12), ("values.yaml", 2)}
+    assert set(refs) == {("apps/deploy.yaml", 10), ("apps/deploy.yaml", 12), ("values.yaml", 4)}
     web = refs["apps/deploy.yaml", 10]
     assert web["image"] == "docker.io/library/nginx"
     assert (web["tag"], web["digest"], web["column"]) == ("1.25", None, 18)
     assert web["yaml_path"] == "spec.template.spec.containers[0].image"
     assert web["kind"] == "pod-spec"
-    split = refs["values.yaml", 2]
-    assert (split["image"], split["tag"], split["kind"]) == (
+    split = refs["values.yaml", 4]  # the `tag:` that changes, not the first key (`registry:`)
+    assert (split["image"], split["tag"], split["kind"], split["column"]) == (
         "docker.io/library/nginx",
         "1.25",
         "helm-values",
+        8,
     )
     assert inventory["skipped"] == [
         {
@@ -80,7 +81,7 @@ def test_refs_text_shows_inventory_then_skipped(tree: Path) -> None:
     assert result.exit_code == 0, result.stderr
     lines = result.stdout.splitlines()
     assert lines[0].split("\t") == [
-        "apps/deploy.yaml:10",
+        "apps/deploy.yaml:10:18",
         "pod-spec",
         "docker.io/library/nginx",
         "1.25",
@@ -143,7 +144,7 @@ def test_refs_json_names_references_inside_a_values_block(tmp_path: Path) -> Non
     assert result.exit_code == 0, result.stderr
     refs = json.loads(result.stdout)["refs"]
     assert [(r["yaml_path"], r["kind"], r["line"], r["column"]) for r in refs] == [
-        ("spec.source.helm.values|image.tag", "helm-values", 8, 23),  # first part: repository
+        ("spec.source.helm.values|image.tag", "helm-values", 9, 16),  # the tag, not repository
         ("spec.containers[0].image", "marker", 16, 14),
     ]
     assert refs[1]["policy"] == "a:b"

@@ -66,6 +66,16 @@ def test_the_pre_filter_looks_for_image_words_and_target_keys() -> None:
     assert not may_hold_reference(b"spec:\n  version: 16\n", "other/a.yaml", [target])
 
 
+def test_a_split_mapping_is_found_without_the_word_image_anywhere(tmp_path: Path) -> None:
+    write(tmp_path, "values.yaml", 'app: {repository: ghcr.io/acme/z, tag: "1.0.0"}\n')
+    write(tmp_path, "release.yaml", "spec:\n  values: |\n    redis: {repository: r/x, tag: '7'}\n")
+    found = find_references(tmp_path)
+    assert [(o.path, str(o.ref)) for o in found.occurrences] == [
+        ("release.yaml", "r/x:7"),
+        ("values.yaml", "ghcr.io/acme/z:1.0.0"),
+    ]
+
+
 def test_worker_processes_give_the_same_result(tmp_path: Path) -> None:
     for i in range(240):
         write(tmp_path, f"apps/{i:03}.yaml", POD.format(tag=f"1.{i}"))
