@@ -12,7 +12,9 @@ from functools import partial
 from pathlib import Path
 
 from ruamel.yaml.error import YAMLError
+from ruamel.yaml.nodes import ScalarNode
 
+from image_bot.edit.document import block_text
 from image_bot.edit.parallel import map_chunks
 from image_bot.edit.scalars import EMBEDDED, difference, needs_quotes, quote, render
 from image_bot.edit.spans import Scalar, Style, Tree, compose, index_text
@@ -230,6 +232,12 @@ def _render(path: str, text: str, scalar: Scalar, edits: list[Edit], prefer: Sty
     """Turn value edits into text edits: escape inside quotes, add quotes where plain fails."""
     if scalar.style in (Style.SINGLE, Style.DOUBLE):
         return [Edit(e.span, e.old, render(e.new, scalar.style)) for e in edits]
+    if _block_line(text, scalar) is not None:
+        start = _block_line(text, scalar) or 0
+        line = _splice(block_text(scalar.node), edits, offset=start)
+        if not line or line[0] in " \t#" or any(not ch.isprintable() for ch in line):
+            raise ManifestError(path, f"{line!r} cannot be one line of a block scalar")
+        return edits  # a block scalar's one line: no quotes, the indicator stays
     if scalar.style is Style.LITERAL:
         return [_render_embedded(text, edit, prefer) for edit in edits]
     if scalar.style is Style.FOLDED:
@@ -262,6 +270,27 @@ def _render_embedded(text: str, edit: Edit, prefer: Style) -> Edit:
     return edit
 
 
+def _block_line(text: str, scalar: Scalar) -> int | None:
+    """Where the one line of a block scalar (`>-`, `|`) starts when that line is the value
+    itself (not YAML held in a `|` block, which is edited as embedded YAML); else None.
+    """
+    if scalar.style not in (Style.LITERAL, Style.FOLDED):
+        return None
+    line = block_text(scalar.node)
+    if not line or "\n" in line:
+        return None
+    if scalar.style is Style.LITERAL:
+        try:
+            roots = compose(line)
+        except YAMLError:
+            roots = []
+        if any(root is not None and not isinstance(root, ScalarNode) for root in roots):
+            return None
+    body = text.find("\n", scalar.start, scalar.end) + 1
+    start = text.find(line, body, scalar.end) if body > 0 else -1
+    return None if start < 0 or text[body:start].strip(" \r\n") else start
+
+
 def _enclosing(text: str, tree: Tree, span: Span) -> Scalar | None:
     """The scalar holding `span`; an empty span after `key:` finds the empty (null) value."""
     found = tree.enclosing(span.start, span.end)
@@ -282,6 +311,10 @@ def _enclosing(text: str, tree: Tree, span: Span) -> Scalar | None:
 
 def _expected_value(text: str, scalar: Scalar, edits: list[Edit]) -> object:
     """What the edited scalar must load as: the old value with the new pieces, or a marker."""
+    start = _block_line(text, scalar)
+    if start is not None:
+        line = block_text(scalar.node)
+        return _splice(line, edits, offset=start) + scalar.node.value[len(line) :]
     if scalar.style is Style.LITERAL:
         return EMBEDDED
     raw = text[scalar.content_start : scalar.content_end]

@@ -148,3 +148,29 @@ def test_refs_json_names_references_inside_a_values_block(tmp_path: Path) -> Non
         ("spec.containers[0].image", "marker", 16, 14),
     ]
     assert refs[1]["policy"] == "a:b"
+
+
+def test_block_scalar_images_are_set_in_place_or_reported(tmp_path: Path) -> None:
+    pod = (
+        "apiVersion: v1\nkind: Pod\nspec:\n  containers:\n"
+        "    - image: >-\n        nginx:1.25\n"
+        "    - image: >\n        nginx:\n        1.25\n"
+    )
+    (tmp_path / "pod.yaml").write_text(pod)
+    inventory = json.loads(_run("refs", str(tmp_path), "--json").stdout)
+    assert [(r["line"], r["column"], r["text"]) for r in inventory["refs"]] == [
+        (6, 9, "nginx:1.25")
+    ]
+    assert inventory["skipped"] == [
+        {
+            "file": "pod.yaml",
+            "line": 7,
+            "reason": "a block scalar of several lines, not one reference: 'nginx: 1.25'",
+        }
+    ]
+    result = _run("set", "nginx=1.27.0", str(tmp_path))
+    assert result.exit_code == 0, result.stderr
+    assert (tmp_path / "pod.yaml").read_text() == pod.replace(
+        "    nginx:1.25\n", "    nginx:1.27.0\n"
+    )
+    assert "skipped pod.yaml:7: a block scalar of several lines" in result.stderr

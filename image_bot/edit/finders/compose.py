@@ -26,7 +26,9 @@ class ComposeFinder:
         for key, service in mapping_items(child(document.root, "services")):
             path = ("services", key.value, "image")
             image = _merged_image(service)
-            found = whole_occurrence(document, image, path, OccurrenceKind.COMPOSE)
+            found = whole_occurrence(
+                document, image, path, OccurrenceKind.COMPOSE, report_invalid=True
+            )
             if found is not None:
                 yield found
 

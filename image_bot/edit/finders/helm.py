@@ -115,11 +115,14 @@ def find_in_tree(
             if not isinstance(value, ScalarNode) or not _is_image_key(key_node.value):
                 continue
             text = string_value(value) or ""
-            if key_node.value != "image" and not any(c in text for c in ":@/"):
+            exact = key_node.value == "image"
+            if not exact and not any(c in text for c in ":@/"):
                 continue  # `fooImage: bar` is too vague to be a reference
             if key_node.value == "image" and _has_tag_sibling(node):
                 continue  # `image: repo` + `tag: x` is a split reference, handled above
-            found = whole_occurrence(document, value, (*here, key_node.value), kind)
+            found = whole_occurrence(
+                document, value, (*here, key_node.value), kind, report_invalid=exact and bool(text)
+            )
             if found is not None:
                 yield found
 
@@ -163,4 +166,4 @@ def _split(
         tag_key=tag_pair[0] if tag_pair else None,
     )
     primary = tag_key or digest_key or name_key
-    return split_occurrence(document, parts, (*here, primary), kind)
+    return split_occurrence(document, parts, (*here, primary), kind, report_invalid=image_context)

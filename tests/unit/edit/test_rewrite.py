@@ -326,10 +326,32 @@ def test_unparseable_or_duplicate_key_files_are_not_rewritten() -> None:
         rewrite(duplicate, to(whole(duplicate, "nginx:1.25"), "1.27"))
 
 
-def test_folded_block_scalar_edits_are_refused() -> None:
-    text = "v: >\n  image: nginx:1.25\n"
+def test_edits_inside_a_folded_block_of_several_lines_are_refused() -> None:
+    text = "v: >\n  image: nginx:1.25\n  and more\n"
     with pytest.raises(ManifestError, match="folded"):
         rewrite(text, to(whole(text, "nginx:1.25"), "1.27"))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "image: >-\n    nginx:1.25\nx: 1\n",
+        "image: >\n  nginx:1.25\n\n",
+        "image: |-\n  nginx:1.25\n",
+        "image: |+ # keep\n  nginx:1.25\n\n",
+        "images:\n- >-\n  nginx:1.25\n",
+        "image: >-\r\n  nginx:1.25\r\n",
+    ],
+)
+def test_a_one_line_block_scalar_is_edited_keeping_indicator_and_indentation(text: str) -> None:
+    after = rewrite(text, to(whole(text, "nginx:1.25"), "1.27.0"))
+    assert after == text.replace("nginx:1.25", "nginx:1.27.0")
+
+
+def test_a_one_line_literal_block_that_holds_yaml_is_edited_as_yaml() -> None:
+    text = "values: |\n  tag: 1.9\n"
+    occurrence = split(text, ImageRef(REDIS, "1.9"), tag="1.9")
+    assert rewrite(text, to(occurrence, "1.10")) == 'values: |\n  tag: "1.10"\n'
 
 
 def test_invalid_new_tag_is_refused() -> None:
