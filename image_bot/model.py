@@ -171,6 +171,7 @@ class OccurrenceKind(StrEnum):
     MARKER = "marker"
     CUSTOM = "custom"
     IMAGE_FIELD = "image-field"  # an `image`/`*Image` field of any other object (CRs, values)
+    HELM_TEMPLATE = "helm-template"  # a literal `image:` in a chart's templates/ (line-level)
 
 
 @dataclass(frozen=True, slots=True)

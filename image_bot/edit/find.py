@@ -19,7 +19,7 @@ from image_bot.edit.document import (
     may_mention_image,
     walk,
 )
-from image_bot.edit.finders import FINDERS, Finder
+from image_bot.edit.finders import FINDERS, TEXT_FINDERS, Finder, TextFinder
 from image_bot.edit.finders.custom import CustomFinder, CustomTarget, parse_path
 from image_bot.edit.finders.kustomize import KUSTOMIZATION_NAMES
 from image_bot.edit.globs import glob_match
@@ -166,19 +166,21 @@ def find_in_text(
     *,
     targets: Sequence[CustomTarget] = (),
     finders: Sequence[Finder] = FINDERS,
+    text_finders: Sequence[TextFinder] = TEXT_FINDERS,
 ) -> FindResult:
     """The references in one file's decoded text (`path` is only recorded, never opened).
 
     Kustomization documents are listed in `kustomizations`; nothing is set aside as
     `managed` here (that needs the whole tree: see `find_references`).
     """
-    templated = "{{" in text and ("templates/" in path or path.startswith("templates"))
-    if templated and not path.rsplit("/", 1)[-1].startswith("values"):
-        return FindResult((), (Skipped(path, "Helm template ({{ }}): not rendered YAML"),))
+    as_text = _read_as_text(text_finders, path, text, not_yaml=False)
+    if as_text is not None:
+        return as_text
     try:
         tree = index_text(text)
     except YAMLError as exc:
-        return FindResult((), (_parse_skip(path, text, exc),))
+        as_text = _read_as_text(text_finders, path, text, not_yaml=True)
+        return as_text or FindResult((), (_parse_skip(path, text, exc),))
     if tree.problems:
         return FindResult((), (Skipped(path, f"not YAML we can edit safely: {tree.problems[0]}"),))
     all_finders: tuple[Finder, ...] = (*((CustomFinder(targets),) if targets else ()), *finders)
@@ -211,6 +213,20 @@ def find_in_text(
     return FindResult(
         tuple(occurrences), tuple(skipped.values()), kustomizations=tuple(kustomizations)
     )
+
+
+def _read_as_text(
+    text_finders: Sequence[TextFinder], path: str, text: str, *, not_yaml: bool
+) -> FindResult | None:
+    """The result of the first text finder that reads `path`, or None."""
+    for finder in text_finders:
+        if finder.applies(path, text, not_yaml=not_yaml):
+            items = list(finder.find_text(path, text))
+            return FindResult(
+                tuple(item for item in items if isinstance(item, Occurrence)),
+                tuple(item for item in items if isinstance(item, Skipped)),
+            )
+    return None
 
 
 def _embedded(

@@ -16,6 +16,7 @@ from ruamel.yaml.nodes import ScalarNode
 
 from image_bot.edit.document import block_text
 from image_bot.edit.parallel import map_chunks
+from image_bot.edit.rewrite_templates import rewrite_template
 from image_bot.edit.scalars import EMBEDDED, difference, needs_quotes, quote, render
 from image_bot.edit.spans import Scalar, Style, Tree, compose, index_text
 from image_bot.edit.written import holds_digest
@@ -65,6 +66,8 @@ def rewrite_text(path: str, text: str, changes: Sequence[Change]) -> FileChange:
     for left, right in itertools.pairwise(wanted):
         if right.span.start < left.span.end:
             raise ManifestError(path, "overlapping edits", line=right.span.line)
+    if any(change.occurrence.kind is OccurrenceKind.HELM_TEMPLATE for change in changes):
+        return rewrite_template(path, text, before, wanted)  # not YAML: read by lines
     try:
         tree = index_text(text)
     except YAMLError as exc:

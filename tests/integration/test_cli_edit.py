@@ -70,8 +70,8 @@ def test_refs_json_lists_references_and_skipped_files(tree: Path) -> None:
     assert inventory["skipped"] == [
         {
             "file": "chart/templates/deploy.yaml",
-            "line": None,
-            "reason": "Helm template ({{ }}): not rendered YAML",
+            "line": 2,
+            "reason": "Helm template: templated value '{{ .Values.image }}'",
         }
     ]
 
@@ -174,3 +174,23 @@ def test_block_scalar_images_are_set_in_place_or_reported(tmp_path: Path) -> Non
         "    nginx:1.25\n", "    nginx:1.27.0\n"
     )
     assert "skipped pod.yaml:7: a block scalar of several lines" in result.stderr
+
+
+def test_literal_images_in_chart_templates_are_listed_and_set(tmp_path: Path) -> None:
+    chart = tmp_path / "charts" / "app"
+    (chart / "templates" / "tests").mkdir(parents=True)
+    (chart / "Chart.yaml").write_text("apiVersion: v2\nname: app\nversion: 1.0.0\n")
+    test_pod = (
+        'apiVersion: v1\nkind: Pod\nmetadata:\n  name: "{{ .Release.Name }}-test"\n'
+        "spec:\n  containers:\n    - name: wget\n      image: busybox:1.37.0\n"
+        "      args: ['{{ include \"app.fullname\" . }}:80']\n"
+    )
+    (chart / "templates" / "tests" / "test-connection.yaml").write_text(test_pod)
+    refs = json.loads(_run("refs", str(tmp_path), "--json").stdout)["refs"]
+    assert [(r["file"], r["line"], r["column"], r["kind"]) for r in refs] == [
+        ("charts/app/templates/tests/test-connection.yaml", 8, 14, "helm-template")
+    ]
+    result = _run("set", "busybox=1.38.0", str(tmp_path))
+    assert result.exit_code == 0, result.stderr
+    written = (chart / "templates" / "tests" / "test-connection.yaml").read_text()
+    assert written == test_pod.replace("busybox:1.37.0", "busybox:1.38.0")
