@@ -172,6 +172,10 @@ class OccurrenceKind(StrEnum):
     CUSTOM = "custom"
     IMAGE_FIELD = "image-field"  # an `image`/`*Image` field of any other object (CRs, values)
     HELM_TEMPLATE = "helm-template"  # a literal `image:` in a chart's templates/ (line-level)
+    GITHUB_ACTIONS = "github-actions"  # job/service containers and docker:// steps
+    GITLAB_CI = "gitlab-ci"  # image and services of .gitlab-ci.yml jobs
+    WOODPECKER = "woodpecker"  # steps and services of .woodpecker pipelines
+    DRONE = "drone"  # steps and services of .drone.yml pipelines
 
 
 @dataclass(frozen=True, slots=True)

@@ -245,6 +245,8 @@ class RepositorySpec(Section):
     """More file names to read besides the YAML ones (`Chart.lock`, `compose.override`)."""
     max_file_bytes: Positive = 1_048_576
     """Skip (and report) files larger than this."""
+    ci_files: bool = True
+    """Update images in CI files (GitHub Actions, GitLab CI, Woodpecker, Drone) too."""
     targets: tuple[TargetSpec, ...] = ()
     """Values no finder knows about, by file glob and YAML path."""
     commit: CommitSpec = CommitSpec()

@@ -19,7 +19,7 @@ from image_bot.edit.document import (
     may_mention_image,
     walk,
 )
-from image_bot.edit.finders import FINDERS, TEXT_FINDERS, Finder, TextFinder
+from image_bot.edit.finders import FINDERS, TEXT_FINDERS, Finder, TextFinder, finders_for
 from image_bot.edit.finders.custom import CustomFinder, CustomTarget, parse_path
 from image_bot.edit.finders.kustomize import KUSTOMIZATION_NAMES
 from image_bot.edit.globs import glob_match
@@ -47,7 +47,8 @@ __all__ = [
 
 DEFAULT_INCLUDE = ("**/*.yaml", "**/*.yml")
 _ALWAYS_EXCLUDED_DIRS = frozenset({".git", ".hg", ".svn", "node_modules"})
-_NEEDLES = tuple(word.encode() for word in MENTIONS)
+# what a file must contain to be parsed: the words of MENTIONS, or a CI container field
+_NEEDLES = (*(word.encode() for word in MENTIONS), b"container:", b"docker://")
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +74,7 @@ def find_references(
     targets: Sequence[CustomTarget] = (),
     max_bytes: int = 1_000_000,
     workers: int = 1,
+    ci_files: bool = True,
 ) -> FindResult:
     """Every image reference in the YAML files under `root` (paths in results are relative).
 
@@ -80,11 +82,13 @@ def find_references(
     `exclude` glob. A cheap bytes search decides which files are parsed at all. Files over
     `max_bytes`, not UTF-8, unparsable, or Helm templates are reported in `skipped`. With
     `workers` > 1 a big tree is read in that many processes (the result is the same).
+    Without `ci_files`, CI pipeline files (GitHub Actions, GitLab CI, Woodpecker, Drone) are
+    left alone.
     Container images that a kustomization's `images:` entry renames or retags (a placeholder
     `image: api` in a base) are moved from `occurrences` to `managed` (see `edit/managed.py`).
     """
     paths = _files(root, include, exclude, extra_names)
-    job = partial(_find_in_files, root, tuple(targets), max_bytes)
+    job = partial(_find_in_files, root, tuple(targets), max_bytes, finders_for(ci_files=ci_files))
     results = map_chunks(job, paths, workers)
     kustomizations = tuple(k for result in results for k in result.kustomizations)
     occurrences, managed = set_aside_managed(
@@ -99,7 +103,11 @@ def find_references(
 
 
 def _find_in_files(
-    root: Path, targets: Sequence[CustomTarget], max_bytes: int, paths: Sequence[str]
+    root: Path,
+    targets: Sequence[CustomTarget],
+    max_bytes: int,
+    finders: Sequence[Finder],
+    paths: Sequence[str],
 ) -> FindResult:
     occurrences: list[Occurrence] = []
     skipped: list[Skipped] = []
@@ -122,7 +130,7 @@ def _find_in_files(
         except UnicodeDecodeError:
             skipped.append(Skipped(path, "not UTF-8 text"))
             continue
-        result = find_in_text(text, path, targets=targets)
+        result = find_in_text(text, path, targets=targets, finders=finders)
         occurrences.extend(result.occurrences)
         skipped.extend(result.skipped)
         kustomizations.extend(result.kustomizations)

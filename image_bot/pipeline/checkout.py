@@ -88,6 +88,7 @@ def _find(root: Path, repo: RepositorySpec) -> FindResult:
             extra_names=repo.extra_names,
             targets=targets,
             max_bytes=repo.max_file_bytes,
+            ci_files=repo.ci_files,
         )
         prefix = "" if directory == "." else f"{directory}/"
         occurrences.extend(dataclasses.replace(o, path=prefix + o.path) for o in found.occurrences)

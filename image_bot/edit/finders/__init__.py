@@ -6,6 +6,13 @@ from collections.abc import Iterator
 from typing import ClassVar, Protocol
 
 from image_bot.edit.document import YamlDocument
+from image_bot.edit.finders.ci import (
+    CI_KINDS,
+    DroneFinder,
+    GitHubActionsFinder,
+    GitLabCIFinder,
+    WoodpeckerFinder,
+)
 from image_bot.edit.finders.compose import ComposeFinder
 from image_bot.edit.finders.helm import HelmValuesFinder, ImageFieldFinder
 from image_bot.edit.finders.helm_templates import HelmTemplateFinder
@@ -14,7 +21,7 @@ from image_bot.edit.finders.kustomize import ArgoCDFinder, KustomizeFinder
 from image_bot.edit.finders.setters import SetterFinder
 from image_bot.model import Occurrence, Skipped
 
-__all__ = ["FINDERS", "TEXT_FINDERS", "Finder", "TextFinder"]
+__all__ = ["CI_KINDS", "FINDERS", "TEXT_FINDERS", "Finder", "TextFinder", "finders_for"]
 
 
 class Finder(Protocol):
@@ -53,6 +60,10 @@ TEXT_FINDERS: tuple[TextFinder, ...] = (HelmTemplateFinder(),)
 
 FINDERS: tuple[Finder, ...] = (
     SetterFinder(),
+    GitHubActionsFinder(),
+    GitLabCIFinder(),
+    WoodpeckerFinder(),
+    DroneFinder(),
     KubernetesFinder(),
     KustomizeFinder(),
     ArgoCDFinder(),
@@ -60,3 +71,8 @@ FINDERS: tuple[Finder, ...] = (
     HelmValuesFinder(),
     ImageFieldFinder(),
 )
+
+
+def finders_for(*, ci_files: bool = True) -> tuple[Finder, ...]:
+    """The finders a repository uses: all of them, or all but the CI files' ones."""
+    return FINDERS if ci_files else tuple(f for f in FINDERS if f.kind not in CI_KINDS)
