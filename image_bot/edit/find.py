@@ -11,6 +11,7 @@ from pathlib import Path
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.nodes import ScalarNode
 
+from image_bot.edit.charts import set_aside_registry_prefixes
 from image_bot.edit.document import (
     MENTIONS,
     Lines,
@@ -85,7 +86,9 @@ def find_references(
     Without `ci_files`, CI pipeline files (GitHub Actions, GitLab CI, Woodpecker, Drone) are
     left alone.
     Container images that a kustomization's `images:` entry renames or retags (a placeholder
-    `image: api` in a base) are moved from `occurrences` to `managed` (see `edit/managed.py`).
+    `image: api` in a base) are moved from `occurrences` to `managed` (see `edit/managed.py`);
+    a chart's values key its templates use as a registry prefix is moved to `skipped` (see
+    `edit/charts.py`).
     """
     paths = _files(root, include, exclude, extra_names)
     job = partial(_find_in_files, root, tuple(targets), max_bytes, finders_for(ci_files=ci_files))
@@ -94,9 +97,10 @@ def find_references(
     occurrences, managed = set_aside_managed(
         (occ for result in results for occ in result.occurrences), kustomizations, paths
     )
+    occurrences, prefixes = set_aside_registry_prefixes(root, occurrences, max_bytes=max_bytes)
     return FindResult(
         occurrences,
-        tuple(skip for result in results for skip in result.skipped),
+        (*(skip for result in results for skip in result.skipped), *prefixes),
         managed,
         kustomizations,
     )

@@ -1,0 +1,199 @@
+"""Chart-aware checks: how a chart's templates use a values key decides whether it is an image.
+
+Structure alone makes `images: {repository: ghcr.io/acme, tag: "1.2"}` a reference. When the
+values file sits in a chart (a `Chart.yaml` beside it and a `templates/` folder), the
+templates say what it is: a repository joined with more after a `/`
+(`{{ .Values.images.repository }}/{{ .Values.web.name }}:...`) is a registry prefix, not an
+image, and is set aside with the place that shows it; one used as
+`{{ .Values.x.repository }}:{{ .Values.x.tag }}` (or `printf "%s:%s"`) is an image. A key the
+templates do not use, or use both ways, keeps the structural verdict. Reading is bounded:
+only regular files inside the root, each at most `max_bytes`, at most `_MAX_TOTAL` in all.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from enum import Enum
+from pathlib import Path
+
+from image_bot.model import Occurrence, OccurrenceKind, Part, Skipped
+
+__all__ = ["Use", "set_aside_registry_prefixes", "uses_of"]
+
+_MAX_TOTAL = 16_000_000
+_MAX_FILES = 2_000
+_SUFFIXES = (".yaml", ".yml", ".tpl", ".txt", ".json")
+_NAME_KEYS = ("repository", "image", "name", "repo")
+_IDENTIFIER = re.compile(r"[A-Za-z_]\w*")
+_PRINTF = re.compile(r"printf\s+\"((?:[^\"\\]|\\.)*)\"")
+_VERB = re.compile(r"%[-+# 0-9.]*[a-zA-Z%]")
+_CONTROL = frozenset(
+    {"if", "with", "range", "else", "and", "or", "not", "eq", "ne", "lt", "le", "gt", "ge"}
+    | {"empty", "hasKey", "include", "template", "define", "fail"}
+)
+
+
+class Use(Enum):
+    """How one template place uses a values key."""
+
+    IMAGE = "image"  # followed by `:`/`@`, or alone: the reference itself
+    PREFIX = "prefix"  # followed by `/`: something else's registry or namespace
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True, slots=True)
+class _Chart:
+    templates: tuple[tuple[str, str], ...]  # (path relative to the root, text)
+
+
+def set_aside_registry_prefixes(
+    root: Path, occurrences: Sequence[Occurrence], *, max_bytes: int
+) -> tuple[tuple[Occurrence, ...], tuple[Skipped, ...]]:
+    """(occurrences kept, a Skipped per values key the chart's templates use as a prefix)."""
+    charts: dict[str, _Chart | None] = {}
+    kept: list[Occurrence] = []
+    skipped: list[Skipped] = []
+    for occurrence in occurrences:
+        chart = _chart_of(root, occurrence, charts, max_bytes)
+        place = None if chart is None else _prefix_place(chart, occurrence)
+        if place is None:
+            kept.append(occurrence)
+            continue
+        reason = f"a registry prefix, not an image: {place} joins it with more after a `/`"
+        skipped.append(Skipped(occurrence.path, reason, occurrence.line))
+    return tuple(kept), tuple(skipped)
+
+
+def _chart_of(
+    root: Path, occurrence: Occurrence, charts: dict[str, _Chart | None], max_bytes: int
+) -> _Chart | None:
+    """The chart whose values file holds `occurrence` (None: not a chart's values)."""
+    directory, name = posixpath.split(occurrence.path)
+    if occurrence.kind is not OccurrenceKind.HELM_VALUES or not name.startswith("values"):
+        return None
+    if "|" in occurrence.yaml_path:
+        return None
+    if directory not in charts:
+        charts[directory] = _read_chart(root, directory, max_bytes)
+    return charts[directory]
+
+
+def _read_chart(root: Path, directory: str, max_bytes: int) -> _Chart | None:
+    base = root / directory if directory else root
+    templates = base / "templates"
+    if not (base / "Chart.yaml").is_file() or not templates.is_dir() or templates.is_symlink():
+        return None
+    real_root = root.resolve()
+    read: list[tuple[str, str]] = []
+    total = 0
+    for path in sorted(templates.rglob("*"))[:_MAX_FILES]:
+        if path.suffix not in _SUFFIXES or path.is_symlink() or not path.is_file():
+            continue
+        if not path.resolve().is_relative_to(real_root):
+            continue
+        size = path.stat().st_size
+        if size > max_bytes or total + size > _MAX_TOTAL:
+            continue
+        total += size
+        text = path.read_bytes().decode("utf-8", errors="replace")
+        read.append((path.relative_to(root).as_posix(), text))
+    return _Chart(tuple(read))
+
+
+def _prefix_place(chart: _Chart, occurrence: Occurrence) -> str | None:
+    """`file:line` where the templates use the reference's name as a prefix, if that is the
+    only way they use it; else None.
+    """
+    steps = occurrence.yaml_path
+    if not all(isinstance(step, str) and _IDENTIFIER.fullmatch(step) for step in steps):
+        return None
+    path = ".".join(str(step) for step in steps)
+    if Part.WHOLE in occurrence.spans:
+        candidates = [path]  # `image: repo:tag` in one string
+    else:
+        mapping = path.rpartition(".")[0]
+        candidates = [f"{mapping}.{key}" if mapping else key for key in _NAME_KEYS]
+    uses = [
+        (use, place)
+        for candidate in candidates
+        for use, place in uses_of(chart.templates, f".Values.{candidate}")
+    ]
+    prefixes = [place for use, place in uses if use is Use.PREFIX]
+    if prefixes and not any(use is Use.IMAGE for use, _ in uses):
+        return prefixes[0]
+    return None
+
+
+def uses_of(templates: Iterable[tuple[str, str]], expression: str) -> Iterator[tuple[Use, str]]:
+    """Each place the templates use `expression` (`.Values.a.b`), and how."""
+    pattern = re.compile(r"(?<![\w.])\$?" + re.escape(expression) + r"(?![\w.])")
+    for path, text in templates:
+        for match in pattern.finditer(text):
+            line = text.count("\n", 0, match.start()) + 1
+            yield _use(text, match.start(), match.end()), f"{path}:{line}"
+
+
+def _use(text: str, start: int, end: int) -> Use:
+    """How the action around `text[start:end]` uses it."""
+    opened = text.rfind("{{", max(0, start - 2_000), start)
+    closed = text.find("}}", end, end + 2_000)
+    if opened < 0 or closed < 0:
+        return Use.UNKNOWN
+    action = text[opened:closed]
+    head = text[opened + 2 : start].strip(" -\t").split(" ", 1)[0]
+    if head in _CONTROL:
+        return Use.UNKNOWN  # a condition or a loop, not a value written out
+    printf = _PRINTF.search(action)
+    if printf is not None and printf.end() <= start - opened:
+        return _printf_use(printf.group(1), action[printf.end() :], text[start:end])
+    between = text[end:closed].strip()
+    if between and not between.startswith("|"):
+        return Use.UNKNOWN  # an argument of a function or a comparison
+    after = text[closed + 2 : closed + 3]
+    if after == "/":
+        return Use.PREFIX
+    if after in (" ", "\t"):  # the value then a comment, or something else on the line
+        line_end = text.find("\n", closed)
+        rest = text[closed + 2 : line_end if line_end >= 0 else len(text)].strip()
+        after = "" if not rest or rest.startswith("#") else rest[:1]
+    return Use.IMAGE if after in (":", "@", '"', "'", "\n", "\r", "") else Use.UNKNOWN
+
+
+def _printf_use(fmt: str, arguments: str, expression: str) -> Use:
+    """The use of `expression` as an argument of `printf "fmt" ...`."""
+    args = _arguments(arguments)
+    if expression not in args:
+        return Use.UNKNOWN
+    verbs = [m for m in _VERB.finditer(fmt) if m.group() != "%%"]
+    index = args.index(expression)
+    if index >= len(verbs):
+        return Use.UNKNOWN
+    after = fmt[verbs[index].end() : verbs[index].end() + 1]
+    if after == "/":
+        return Use.PREFIX
+    return Use.IMAGE if after in (":", "@", "") else Use.UNKNOWN
+
+
+def _arguments(text: str) -> list[str]:
+    """Top-level arguments of a call (a parenthesised group is one argument; stops at `|`)."""
+    args: list[str] = []
+    depth, current = 0, ""
+    for ch in text:
+        if depth == 0 and ch in "|":
+            break
+        if ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        if ch.isspace() and depth == 0:
+            if current:
+                args.append(current)
+            current = ""
+            continue
+        current += ch
+    if current:
+        args.append(current)
+    return args
