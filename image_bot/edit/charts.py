@@ -5,9 +5,11 @@ values file sits in a chart (a `Chart.yaml` beside it and a `templates/` folder)
 templates say what it is: a repository joined with more after a `/`
 (`{{ .Values.images.repository }}/{{ .Values.web.name }}:...`) is a registry prefix, not an
 image, and is set aside with the place that shows it; one used as
-`{{ .Values.x.repository }}:{{ .Values.x.tag }}` (or `printf "%s:%s"`) is an image. A key the
-templates do not use, or use both ways, keeps the structural verdict. Reading is bounded:
-only regular files inside the root, each at most `max_bytes`, at most `_MAX_TOTAL` in all.
+`{{ .Values.x.repository }}:{{ .Values.x.tag }}` (or `printf "%s:%s"`) is an image. An empty
+`tag: ""` the templates default to `.Chart.AppVersion` follows the chart's version: not a tag
+to set. A key the templates do not use, or use both ways, keeps the structural verdict.
+Reading is bounded: only regular files inside the root, each at most `max_bytes`, at most
+`_MAX_TOTAL` in all.
 """
 
 from __future__ import annotations
@@ -58,13 +60,39 @@ def set_aside_registry_prefixes(
     skipped: list[Skipped] = []
     for occurrence in occurrences:
         chart = _chart_of(root, occurrence, charts, max_bytes)
-        place = None if chart is None else _prefix_place(chart, occurrence)
-        if place is None:
+        reason = None if chart is None else _not_to_update(chart, occurrence)
+        if reason is None:
             kept.append(occurrence)
-            continue
-        reason = f"a registry prefix, not an image: {place} joins it with more after a `/`"
-        skipped.append(Skipped(occurrence.path, reason, occurrence.line))
+        else:
+            skipped.append(Skipped(occurrence.path, reason, occurrence.line))
     return tuple(kept), tuple(skipped)
+
+
+def _not_to_update(chart: _Chart, occurrence: Occurrence) -> str | None:
+    """Why the chart's templates say `occurrence` is not a reference to update, or None."""
+    place = _prefix_place(chart, occurrence)
+    if place is not None:
+        return f"a registry prefix, not an image: {place} joins it with more after a `/`"
+    place = _app_version_place(chart, occurrence)
+    if place is not None:
+        return f"the chart's own image: its empty tag is the chart's appVersion ({place})"
+    return None
+
+
+def _app_version_place(chart: _Chart, occurrence: Occurrence) -> str | None:
+    """Where the templates default the reference's empty tag to `.Chart.AppVersion`."""
+    if occurrence.ref.tag or occurrence.ref.digest or Part.TAG not in occurrence.spans:
+        return None
+    steps = occurrence.yaml_path
+    if not all(isinstance(step, str) and _IDENTIFIER.fullmatch(step) for step in steps):
+        return None
+    expression = ".Values." + ".".join(str(step) for step in steps)
+    for path, text, start in _places(chart.templates, expression):
+        opened = text.rfind("{{", max(0, start - 2_000), start)
+        closed = text.find("}}", start, start + 2_000)
+        if opened >= 0 and closed >= 0 and ".Chart.AppVersion" in text[opened:closed]:
+            return f"{path}:{text.count(chr(10), 0, start) + 1}"
+    return None
 
 
 def _chart_of(
@@ -129,11 +157,20 @@ def _prefix_place(chart: _Chart, occurrence: Occurrence) -> str | None:
 
 def uses_of(templates: Iterable[tuple[str, str]], expression: str) -> Iterator[tuple[Use, str]]:
     """Each place the templates use `expression` (`.Values.a.b`), and how."""
+    for path, text, start in _places(templates, expression):
+        end = text.index(expression, start) + len(expression)
+        line = text.count("\n", 0, start) + 1
+        yield _use(text, start, end), f"{path}:{line}"
+
+
+def _places(
+    templates: Iterable[tuple[str, str]], expression: str
+) -> Iterator[tuple[str, str, int]]:
+    """(path, text, offset) of each use of `expression` (also as `$.Values...`)."""
     pattern = re.compile(r"(?<![\w.])\$?" + re.escape(expression) + r"(?![\w.])")
     for path, text in templates:
         for match in pattern.finditer(text):
-            line = text.count("\n", 0, match.start()) + 1
-            yield _use(text, match.start(), match.end()), f"{path}:{line}"
+            yield path, text, match.start()
 
 
 def _use(text: str, start: int, end: int) -> Use:

@@ -74,6 +74,27 @@ def test_a_key_used_both_ways_or_not_at_all_stays_a_reference(tmp_path: Path) ->
     assert "ghcr.io/acme/shop:1.4.0" in [str(o.ref) for o in found.occurrences]
 
 
+def test_an_empty_tag_the_chart_fills_with_its_app_version_is_not_set(tmp_path: Path) -> None:
+    base = chart(tmp_path, {})
+    (base / "values.yaml").write_text(
+        "image:\n  repository: ghcr.io/acme/shop\n  tag: ''\n"
+        "proxy:\n  repository: envoy\n  tag: ''\n"
+    )
+    (base / "templates" / "deploy.yaml").write_text(
+        'image: "{{ .Values.image.repository }}:'
+        '{{ .Values.image.tag | default .Chart.AppVersion }}"\n'
+        'image: "{{ .Values.proxy.repository }}:{{ .Values.proxy.tag }}"\n'
+    )
+    found = find_references(tmp_path)
+    assert [str(o.ref) for o in found.occurrences] == ["envoy"]  # no default: the tag is unset
+    (skip,) = found.skipped
+    assert (skip.line, skip.reason) == (
+        3,
+        "the chart's own image: its empty tag is the chart's appVersion"
+        " (charts/shop/templates/deploy.yaml:1)",
+    )
+
+
 @pytest.mark.parametrize(
     ("template", "use"),
     [
