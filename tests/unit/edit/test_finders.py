@@ -431,3 +431,15 @@ def test_image_fields_that_cannot_be_read_are_reported_not_dropped() -> None:
     values = "redis:\n  image:\n    repository: Bad Name\n    tag: '7'\n"
     (skip,) = find(values).skipped
     assert skip.line == 4
+
+
+def test_a_compose_service_that_builds_its_image_is_not_a_reference() -> None:
+    text = (
+        "services:\n  app:\n    image: acme-app-local\n    build: .\n"
+        "  db:\n    image: postgres:16\n"
+    )
+    found = find(text, "compose.yaml")
+    assert [str(o.ref) for o in found.occurrences] == ["postgres:16"]
+    assert [(s.line, s.reason) for s in found.skipped] == [
+        (3, "the service builds this image (`build:`)")
+    ]
