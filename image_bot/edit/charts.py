@@ -8,15 +8,17 @@ image, and is set aside with the place that shows it; one used as
 `{{ .Values.x.repository }}:{{ .Values.x.tag }}` (or `printf "%s:%s"`) is an image. An empty
 `tag: ""` the templates default to `.Chart.AppVersion` follows the chart's version: not a tag
 to set. A key the templates do not use, or use both ways, keeps the structural verdict.
-Reading is bounded: only regular files inside the root, each at most `max_bytes`, at most
-`_MAX_TOTAL` in all.
+Reading is bounded: only regular files are read (no links are followed, no pipes opened), each
+at most `max_bytes`, at most `_MAX_FILES` files and `_MAX_TOTAL` bytes in all.
 """
 
 from __future__ import annotations
 
+import os
 import posixpath
 import re
-from collections.abc import Iterable, Iterator, Sequence
+import stat
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
@@ -32,6 +34,7 @@ _NAME_KEYS = ("repository", "image", "name", "repo")
 _IDENTIFIER = re.compile(r"[A-Za-z_]\w*")
 _PRINTF = re.compile(r"printf\s+\"((?:[^\"\\]|\\.)*)\"")
 _VERB = re.compile(r"%[-+# 0-9.]*[a-zA-Z%]")
+_VALUES = re.compile(r"(?<![\w.])\$?(\.Values(?:\.[A-Za-z_]\w*)+)(?![\w.])")
 _CONTROL = frozenset(
     {"if", "with", "range", "else", "and", "or", "not", "eq", "ne", "lt", "le", "gt", "ge"}
     | {"empty", "hasKey", "include", "template", "define", "fail"}
@@ -49,6 +52,16 @@ class Use(Enum):
 @dataclass(frozen=True, slots=True)
 class _Chart:
     templates: tuple[tuple[str, str], ...]  # (path relative to the root, text)
+    places: dict[str, list[tuple[str, str, int]]]  # `.Values.a.b` -> (path, text, offset)
+
+
+def _index(templates: Sequence[tuple[str, str]]) -> dict[str, list[tuple[str, str, int]]]:
+    """Every `.Values.x.y` the templates use, with where (one pass over each template)."""
+    places: dict[str, list[tuple[str, str, int]]] = {}
+    for path, text in templates:
+        for match in _VALUES.finditer(text):
+            places.setdefault(match.group(1), []).append((path, text, match.start()))
+    return places
 
 
 def set_aside_registry_prefixes(
@@ -87,7 +100,7 @@ def _app_version_place(chart: _Chart, occurrence: Occurrence) -> str | None:
     if not all(isinstance(step, str) and _IDENTIFIER.fullmatch(step) for step in steps):
         return None
     expression = ".Values." + ".".join(str(step) for step in steps)
-    for path, text, start in _places(chart.templates, expression):
+    for path, text, start in chart.places.get(expression, ()):
         opened = text.rfind("{{", max(0, start - 2_000), start)
         closed = text.find("}}", start, start + 2_000)
         if opened >= 0 and closed >= 0 and ".Chart.AppVersion" in text[opened:closed]:
@@ -114,21 +127,24 @@ def _read_chart(root: Path, directory: str, max_bytes: int) -> _Chart | None:
     templates = base / "templates"
     if not (base / "Chart.yaml").is_file() or not templates.is_dir() or templates.is_symlink():
         return None
-    real_root = root.resolve()
     read: list[tuple[str, str]] = []
     total = 0
-    for path in sorted(templates.rglob("*"))[:_MAX_FILES]:
-        if path.suffix not in _SUFFIXES or path.is_symlink() or not path.is_file():
-            continue
-        if not path.resolve().is_relative_to(real_root):
-            continue
-        size = path.stat().st_size
-        if size > max_bytes or total + size > _MAX_TOTAL:
-            continue
-        total += size
-        text = path.read_bytes().decode("utf-8", errors="replace")
-        read.append((path.relative_to(root).as_posix(), text))
-    return _Chart(tuple(read))
+    prefix = f"{directory}/templates" if directory else "templates"
+    for folder, subdirs, names in os.walk(templates):  # links to folders are not followed
+        subdirs.sort()
+        relative = Path(folder).relative_to(templates).as_posix()
+        for name in sorted(names):
+            path = Path(folder, name)
+            if not name.endswith(_SUFFIXES) or len(read) >= _MAX_FILES:
+                continue
+            info = path.lstat()  # a link, a pipe or a device is not read
+            size = info.st_size
+            if not stat.S_ISREG(info.st_mode) or size > max_bytes or total + size > _MAX_TOTAL:
+                continue
+            total += size
+            where = f"{prefix}/{name}" if relative == "." else f"{prefix}/{relative}/{name}"
+            read.append((where, path.read_bytes().decode("utf-8", errors="replace")))
+    return _Chart(tuple(read), _index(read))
 
 
 def _prefix_place(chart: _Chart, occurrence: Occurrence) -> str | None:
@@ -145,9 +161,10 @@ def _prefix_place(chart: _Chart, occurrence: Occurrence) -> str | None:
         mapping = path.rpartition(".")[0]
         candidates = [f"{mapping}.{key}" if mapping else key for key in _NAME_KEYS]
     uses = [
-        (use, place)
+        (_use(text, start, text.index(".Values", start) + len(f".Values.{candidate}")), place)
         for candidate in candidates
-        for use, place in uses_of(chart.templates, f".Values.{candidate}")
+        for path, text, start in chart.places.get(f".Values.{candidate}", ())
+        for place in (f"{path}:{text.count(chr(10), 0, start) + 1}",)
     ]
     prefixes = [place for use, place in uses if use is Use.PREFIX]
     if prefixes and not any(use is Use.IMAGE for use, _ in uses):
@@ -155,22 +172,11 @@ def _prefix_place(chart: _Chart, occurrence: Occurrence) -> str | None:
     return None
 
 
-def uses_of(templates: Iterable[tuple[str, str]], expression: str) -> Iterator[tuple[Use, str]]:
-    """Each place the templates use `expression` (`.Values.a.b`), and how."""
-    for path, text, start in _places(templates, expression):
-        end = text.index(expression, start) + len(expression)
-        line = text.count("\n", 0, start) + 1
-        yield _use(text, start, end), f"{path}:{line}"
-
-
-def _places(
-    templates: Iterable[tuple[str, str]], expression: str
-) -> Iterator[tuple[str, str, int]]:
-    """(path, text, offset) of each use of `expression` (also as `$.Values...`)."""
-    pattern = re.compile(r"(?<![\w.])\$?" + re.escape(expression) + r"(?![\w.])")
-    for path, text in templates:
-        for match in pattern.finditer(text):
-            yield path, text, match.start()
+def uses_of(templates: Sequence[tuple[str, str]], expression: str) -> Iterator[tuple[Use, str]]:
+    """Each place the templates use `expression` (`.Values.a.b`, also as `$.Values...`)."""
+    for path, text, start in _index(templates).get(expression, ()):
+        end = text.index(".Values", start) + len(expression)
+        yield _use(text, start, end), f"{path}:{text.count(chr(10), 0, start) + 1}"
 
 
 def _use(text: str, start: int, end: int) -> Use:

@@ -32,7 +32,7 @@ __all__ = [
 NULL_TAG = "tag:yaml.org,2002:null"
 # Words without which a text holds no reference a finder looks for: an `image` key (any
 # case) or a split `repository` + `tag` mapping, whatever its key is called.
-MENTIONS = ("image", "Image", "IMAGE", "repository")
+MENTIONS = ("image", "Image", "IMAGE", "repository:")
 _TEMPLATED = re.compile(r"\{\{|\$\{?[A-Za-z_]|<[^>]*>")
 
 
@@ -186,7 +186,7 @@ def block_text(node: ScalarNode) -> str:
 
 def may_mention_image(text: str) -> bool:
     """A cheap first look: could `text` hold an image reference at all?"""
-    return any(word in text for word in MENTIONS)
+    return "mage" in text or "MAGE" in text or "repository:" in text  # MENTIONS, unrolled
 
 
 def is_templated(value: str) -> bool:

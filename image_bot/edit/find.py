@@ -20,7 +20,15 @@ from image_bot.edit.document import (
     may_mention_image,
     walk,
 )
-from image_bot.edit.finders import FINDERS, TEXT_FINDERS, Finder, TextFinder, finders_for
+from image_bot.edit.finders import (
+    CI_KINDS,
+    FINDERS,
+    TEXT_FINDERS,
+    Finder,
+    TextFinder,
+    finders_for,
+)
+from image_bot.edit.finders.ci import ci_kind
 from image_bot.edit.finders.custom import CustomFinder, CustomTarget, parse_path
 from image_bot.edit.finders.kustomize import KUSTOMIZATION_NAMES
 from image_bot.edit.globs import glob_match
@@ -33,7 +41,7 @@ from image_bot.edit.managed import (
 )
 from image_bot.edit.parallel import map_chunks
 from image_bot.edit.spans import index_text
-from image_bot.model import Occurrence, Skipped
+from image_bot.model import Occurrence, OccurrenceKind, Skipped
 
 __all__ = [
     "CustomTarget",
@@ -47,6 +55,7 @@ __all__ = [
 ]
 
 DEFAULT_INCLUDE = ("**/*.yaml", "**/*.yml")
+_ANY_FILE = frozenset({OccurrenceKind.MARKER, OccurrenceKind.CUSTOM})  # read in CI files too
 _ALWAYS_EXCLUDED_DIRS = frozenset({".git", ".hg", ".svn", "node_modules"})
 # what a file must contain to be parsed: the words of MENTIONS, or a CI container field
 _NEEDLES = (*(word.encode() for word in MENTIONS), b"container:", b"docker://")
@@ -209,7 +218,10 @@ def find_in_text(
         if (kustomization := kustomization_of(document)) is not None:
             kustomizations.append(kustomization)
         found: list[Occurrence] = []
+        ci = ci_kind(document)  # a CI file is read by its own finders only (and markers, targets)
         for finder in all_finders:
+            if finder.kind not in _ANY_FILE and (finder.kind in CI_KINDS) != (ci is not None):
+                continue
             for each in documents:
                 for item in finder.find(each):
                     if isinstance(item, Skipped):

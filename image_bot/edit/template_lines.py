@@ -138,7 +138,7 @@ class _Reader:
         dashes = [indent + m.start() for m in re.finditer("-", dash)] if dash else []
         self.path.enter(dashes, column, match["key"])
         rest = line[match.end() :]
-        if _BLOCK_HEADER.fullmatch(rest.strip()):
+        if ("|" in rest or ">" in rest) and _BLOCK_HEADER.fullmatch(rest.strip()):
             self.block_column = column
             return
         if match["key"] == "image":

@@ -12,14 +12,15 @@ Drone `kind: pipeline`). Only the fields those tools run as containers are refer
 * Woodpecker: `image` of `steps`, `pipeline`, `services` and `clone` entries (lists or maps);
 * Drone: `image` of `steps` and `services` in each `kind: pipeline` document.
 
-Other finders leave CI files alone (see `ci_kind`), so turning CI files off leaves them
-entirely alone.
+`find_in_text` gives a CI file to these finders only (and to setter markers and config
+targets), so turning CI files off leaves them entirely alone.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from functools import lru_cache
 from typing import ClassVar
 
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
@@ -46,11 +47,20 @@ CI_KINDS = frozenset(
         OccurrenceKind.DRONE,
     }
 )
-_GITHUB = re.compile(r"(?:^|/)\.(?:github|gitea|forgejo)/workflows/[^/]+\.ya?ml$")
-_ACTION = re.compile(r"(?:^|/)action\.ya?ml$")
-_GITLAB = re.compile(r"(?:^|/)(?:[^/]*\.)?gitlab-ci\.ya?ml$|(?:^|/)\.gitlab(?:-ci|/ci)/.+\.ya?ml$")
-_WOODPECKER = re.compile(r"(?:^|/)\.woodpecker(?:\.ya?ml|/[^/]+\.ya?ml)$")
-_DRONE = re.compile(r"(?:^|/)\.drone\.ya?ml$")
+# by path: one search tells which CI system (the group that matched)
+_BY_PATH = re.compile(
+    r"(?P<github>(?:^|/)\.(?:github|gitea|forgejo)/workflows/[^/]+\.ya?ml$)"
+    r"|(?P<gitlab>(?:^|/)(?:[^/]*\.)?gitlab-ci\.ya?ml$|(?:^|/)\.gitlab(?:-ci|/ci)/.+\.ya?ml$)"
+    r"|(?P<woodpecker>(?:^|/)\.woodpecker(?:\.ya?ml|/[^/]+\.ya?ml)$)"
+    r"|(?P<drone>(?:^|/)\.drone\.ya?ml$)"
+    r"|(?P<action>(?:^|/)action\.ya?ml$)"
+)
+_PATH_KINDS = {
+    "github": OccurrenceKind.GITHUB_ACTIONS,
+    "gitlab": OccurrenceKind.GITLAB_CI,
+    "woodpecker": OccurrenceKind.WOODPECKER,
+    "drone": OccurrenceKind.DRONE,
+}
 _DOCKER_STEP = "docker://"
 # top-level GitLab CI keys that are not jobs
 _GITLAB_GLOBALS = frozenset(
@@ -63,34 +73,30 @@ def ci_kind(document: YamlDocument) -> OccurrenceKind | None:
     """The CI system `document` configures, by path or shape; None for other files."""
     if document.inner is not None or not isinstance(document.root, MappingNode):
         return None
-    path, root = document.path, document.root
-    if _GITHUB.search(path) or _is_workflow(root) or _is_docker_action(path, root):
+    return _ci_kind(document.path, document.root)
+
+
+@lru_cache(maxsize=32)  # the CI finders ask about each CI document in turn
+def _ci_kind(path: str, root: MappingNode) -> OccurrenceKind | None:
+    matched = _BY_PATH.search(path)
+    group = matched.lastgroup if matched else None
+    if group in _PATH_KINDS:
+        return _PATH_KINDS[group]
+    keys = {key.value: value for key, value in mapping_items(root)}
+    if group == "action" and string_value(child(keys.get("runs"), "using")) in ("docker", "Docker"):
         return OccurrenceKind.GITHUB_ACTIONS
-    if _GITLAB.search(path):
-        return OccurrenceKind.GITLAB_CI
-    if _WOODPECKER.search(path):
-        return OccurrenceKind.WOODPECKER
-    kind = string_value(child(root, "kind"))
-    if _DRONE.search(path) or (kind == "pipeline" and child(root, "apiVersion") is None):
+    if "on" in keys and _runs_jobs(keys.get("jobs")):
+        return OccurrenceKind.GITHUB_ACTIONS
+    if "apiVersion" not in keys and string_value(keys.get("kind")) == "pipeline":
         return OccurrenceKind.DRONE
     return None
 
 
-def _is_workflow(root: Node) -> bool:
-    """`on:` and `jobs:` whose jobs have `runs-on` or `steps` (a workflow anywhere)."""
-    jobs = child(root, "jobs")
-    if child(root, "on") is None or not isinstance(jobs, MappingNode):
-        return False
-    return any(
+def _runs_jobs(jobs: Node | None) -> bool:
+    """Jobs that have `runs-on` or `steps` (a GitHub Actions workflow anywhere)."""
+    return isinstance(jobs, MappingNode) and any(
         child(job, "runs-on") is not None or child(job, "steps") is not None
         for _, job in mapping_items(jobs)
-    )
-
-
-def _is_docker_action(path: str, root: Node) -> bool:
-    return bool(_ACTION.search(path)) and string_value(child(child(root, "runs"), "using")) in (
-        "docker",
-        "Docker",
     )
 
 

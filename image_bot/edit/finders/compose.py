@@ -8,7 +8,6 @@ from typing import ClassVar
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from image_bot.edit.document import YamlDocument, child, mapping_items
-from image_bot.edit.finders.ci import ci_kind
 from image_bot.edit.refs import Found, whole_occurrence
 from image_bot.edit.spans import MERGE_TAG
 from image_bot.model import OccurrenceKind, Skipped
@@ -27,8 +26,6 @@ class ComposeFinder:
     def find(self, document: YamlDocument) -> Iterator[Found]:
         if document.inner is not None or child(document.root, "kind") is not None:
             return
-        if ci_kind(document) is not None:
-            return  # Woodpecker's `services:` are its own (ci.py)
         for key, service in mapping_items(child(document.root, "services")):
             path = ("services", key.value, "image")
             image = _merged_image(service)

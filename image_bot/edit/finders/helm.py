@@ -11,7 +11,6 @@ from typing import ClassVar
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode
 
 from image_bot.edit.document import YamlDocument, child, mapping_items, string_value, walk
-from image_bot.edit.finders.ci import ci_kind
 from image_bot.edit.finders.kubernetes import pod_spec_paths
 from image_bot.edit.refs import Found, SplitParts, split_occurrence, whole_occurrence
 from image_bot.model import OccurrenceKind
@@ -37,9 +36,7 @@ def _values_roots(document: YamlDocument) -> list[tuple[YamlPath, Node]]:
     kind = document.kind
     if kind is None:
         is_compose = child(document.root, "services") is not None
-        if ci_kind(document) is not None or (is_compose and document.inner is None):
-            return []  # a CI file has finders of its own (ci.py), a Compose file too
-        return [((), document.root)]
+        return [] if is_compose and document.inner is None else [((), document.root)]
     roots: list[tuple[YamlPath, Node]] = []
     if kind == "HelmRelease":
         values = child(child(document.root, "spec"), "values")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -117,3 +118,16 @@ def test_an_empty_tag_the_chart_fills_with_its_app_version_is_not_set(tmp_path: 
 def test_how_a_template_uses_a_values_key(template: str, use: Use) -> None:
     found = list(uses_of([("t.yaml", template)], ".Values.x.repository"))
     assert [u for u, _ in found] == [use]
+
+
+def test_chart_templates_are_read_without_following_links_or_opening_pipes(
+    tmp_path: Path,
+) -> None:
+    base = chart(tmp_path, {})
+    outside = tmp_path / "outside.yaml"
+    outside.write_text(SHOP)  # would make `images` a prefix if it were read
+    (base / "templates" / "linked.yaml").symlink_to(outside)
+    os.mkfifo(base / "templates" / "pipe.yaml")  # opening it would block the pass
+    # (the manifest walk is told to skip the pipe: this is about the chart's own reading)
+    found = find_references(tmp_path / "charts", exclude=["**/pipe.yaml"])
+    assert "ghcr.io/acme/shop:1.4.0" in [str(o.ref) for o in found.occurrences]
