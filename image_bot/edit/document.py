@@ -15,7 +15,6 @@ from image_bot.model import Span
 from image_bot.yaml_path import YamlPath
 
 __all__ = [
-    "MENTIONS",
     "NULL_TAG",
     "Lines",
     "YamlDocument",
@@ -30,9 +29,6 @@ __all__ = [
 ]
 
 NULL_TAG = "tag:yaml.org,2002:null"
-# Words without which a text holds no reference a finder looks for: an `image` key (any
-# case) or a split `repository` + `tag` mapping, whatever its key is called.
-MENTIONS = ("image", "Image", "IMAGE", "repository:")
 _TEMPLATED = re.compile(r"\{\{|\$\{?[A-Za-z_]|<[^>]*>")
 
 
@@ -185,8 +181,11 @@ def block_text(node: ScalarNode) -> str:
 
 
 def may_mention_image(text: str) -> bool:
-    """A cheap first look: could `text` hold an image reference at all?"""
-    return "mage" in text or "MAGE" in text or "repository:" in text  # MENTIONS, unrolled
+    """A cheap first look: could `text` hold an image reference at all? Yes when it says
+    image (any case: `image:`, `sidecarImage:`, `IMAGE:`) or `repository:` (a split mapping,
+    whatever its key is called).
+    """
+    return "mage" in text or "MAGE" in text or "repository:" in text
 
 
 def is_templated(value: str) -> bool:

@@ -13,7 +13,6 @@ from ruamel.yaml.nodes import ScalarNode
 
 from image_bot.edit.charts import set_aside_registry_prefixes
 from image_bot.edit.document import (
-    MENTIONS,
     Lines,
     YamlDocument,
     embedded_documents,
@@ -57,8 +56,10 @@ __all__ = [
 DEFAULT_INCLUDE = ("**/*.yaml", "**/*.yml")
 _ANY_FILE = frozenset({OccurrenceKind.MARKER, OccurrenceKind.CUSTOM})  # read in CI files too
 _ALWAYS_EXCLUDED_DIRS = frozenset({".git", ".hg", ".svn", "node_modules"})
-# what a file must contain to be parsed: the words of MENTIONS, or a CI container field
-_NEEDLES = (*(word.encode() for word in MENTIONS), b"container:", b"docker://")
+# What a file must contain to be parsed: what `may_mention_image` looks for (`mage` is image
+# and Image), or `jobs:` (a workflow's job `container: node:20` and `docker://` steps say no image).
+# Each needle is a scan of the whole file when absent, as in most files: keep them few.
+_NEEDLES = (b"mage", b"MAGE", b"repository:", b"jobs:")
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,7 +206,11 @@ def find_in_text(
     if tree.problems:
         return FindResult((), (Skipped(path, f"not YAML we can edit safely: {tree.problems[0]}"),))
     all_finders: tuple[Finder, ...] = (*((CustomFinder(targets),) if targets else ()), *finders)
+    # a CI file is read by its own finders only (and by markers and targets); others never
+    for_ci = tuple(f for f in all_finders if f.kind in CI_KINDS or f.kind in _ANY_FILE)
+    not_ci = tuple(f for f in all_finders if f.kind not in CI_KINDS)
     lines = Lines.of(text)
+    literals = [node for node in tree.literals if may_mention_image(node.value)]  # once a file
     occurrences: list[Occurrence] = []
     skipped: dict[tuple[int | None, str], Skipped] = {}
     claimed: set[int] = set()
@@ -214,14 +219,11 @@ def find_in_text(
     for region in tree.documents:
         index += region.count
         document = YamlDocument(path, index, region.root, text, lines)
-        documents = [document, *_embedded(document, tree.literals, region.start, region.end)]
+        documents = [document, *_embedded(document, literals, region.start, region.end)]
         if (kustomization := kustomization_of(document)) is not None:
             kustomizations.append(kustomization)
         found: list[Occurrence] = []
-        ci = ci_kind(document)  # a CI file is read by its own finders only (and markers, targets)
-        for finder in all_finders:
-            if finder.kind not in _ANY_FILE and (finder.kind in CI_KINDS) != (ci is not None):
-                continue
+        for finder in not_ci if ci_kind(document) is None else for_ci:
             for each in documents:
                 for item in finder.find(each):
                     if isinstance(item, Skipped):
@@ -256,12 +258,8 @@ def _read_as_text(
 def _embedded(
     document: YamlDocument, literals: Iterable[ScalarNode], start: int, end: int
 ) -> list[YamlDocument]:
-    """Documents held in literal block scalars of `document` that mention images."""
-    wanted = {
-        id(node)
-        for node in literals
-        if start <= node.start_mark.index < end and may_mention_image(node.value)
-    }
+    """Documents held in the `literals` (block scalars that mention images) of `document`."""
+    wanted = {id(node) for node in literals if start <= node.start_mark.index < end}
     if not wanted:
         return []
     out: list[YamlDocument] = []

@@ -26,8 +26,9 @@ _TEMPLATE_DIR = re.compile(r"(?:^|/)templates/")
 
 def is_chart_template(path: str, text: str) -> bool:
     """A Helm template: a file under a `templates/` folder (not a values file) with `{{`."""
-    name = path.rsplit("/", 1)[-1]
-    return "{{" in text and bool(_TEMPLATE_DIR.search(path)) and not name.startswith("values")
+    if "templates/" not in path or path.rsplit("/", 1)[-1].startswith("values"):
+        return False  # (the path first: it is short, the text may be long)
+    return bool(_TEMPLATE_DIR.search(path)) and "{{" in text
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,20 +123,20 @@ class _Reader:
                 self.action_from = 0
                 self.actions(line[close + 2 :], number)
             return
-        stripped = line.lstrip(" ")
-        indent = len(line) - len(stripped)
         if self.block_column >= 0:
+            stripped = line.lstrip(" ")
+            indent = len(line) - len(stripped)
             if not stripped or indent > self.block_column or stripped.startswith("{{"):
                 self.actions(line, number)
                 return
             self.block_column = -1
-        match = None if stripped.startswith(("{{", "#")) else _KEY.match(line)
+        match = _KEY.match(line)  # no match for `{{ ... }}` or `# comment` lines
         if match is None:
             self.actions(line, number)
             return
         column = match.start("key")
         dash = match["dash"]
-        dashes = [indent + m.start() for m in re.finditer("-", dash)] if dash else []
+        dashes = [match.start("dash") + m.start() for m in re.finditer("-", dash)] if dash else []
         self.path.enter(dashes, column, match["key"])
         rest = line[match.end() :]
         if ("|" in rest or ">" in rest) and _BLOCK_HEADER.fullmatch(rest.strip()):
@@ -155,8 +156,8 @@ class _Reader:
 
     def actions(self, text: str, number: int) -> None:
         """Note an action (`{{`) that `text` opens and does not close."""
-        opened = text.rfind("{{")
-        if opened >= 0:
+        if "{{" in text:
+            opened = text.rfind("{{")
             self.action_from = number if text.find("}}", opened) < 0 else 0
 
 

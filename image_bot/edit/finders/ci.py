@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from functools import lru_cache
 from typing import ClassVar
 
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
@@ -55,6 +54,15 @@ _BY_PATH = re.compile(
     r"|(?P<drone>(?:^|/)\.drone\.ya?ml$)"
     r"|(?P<action>(?:^|/)action\.ya?ml$)"
 )
+_PATH_HINTS = (
+    ".git",
+    "gitlab-ci",
+    ".woodpecker",
+    ".drone",
+    ".forgejo",
+    "action.",
+)  # cheap first look
+_SHAPE_KEYS = frozenset({"on", "jobs", "runs", "kind", "apiVersion"})
 _PATH_KINDS = {
     "github": OccurrenceKind.GITHUB_ACTIONS,
     "gitlab": OccurrenceKind.GITLAB_CI,
@@ -71,18 +79,20 @@ _GITLAB_GLOBALS = frozenset(
 
 def ci_kind(document: YamlDocument) -> OccurrenceKind | None:
     """The CI system `document` configures, by path or shape; None for other files."""
-    if document.inner is not None or not isinstance(document.root, MappingNode):
+    root = document.root
+    if document.inner is not None or not isinstance(root, MappingNode):
         return None
-    return _ci_kind(document.path, document.root)
-
-
-@lru_cache(maxsize=32)  # the CI finders ask about each CI document in turn
-def _ci_kind(path: str, root: MappingNode) -> OccurrenceKind | None:
-    matched = _BY_PATH.search(path)
+    path = document.path
+    matched = _BY_PATH.search(path) if any(hint in path for hint in _PATH_HINTS) else None
     group = matched.lastgroup if matched else None
     if group in _PATH_KINDS:
         return _PATH_KINDS[group]
-    keys = {key.value: value for key, value in mapping_items(root)}
+    keys: dict[str, Node] = {}
+    for key, value in root.value:
+        if isinstance(key, ScalarNode) and key.value in _SHAPE_KEYS:
+            keys[key.value] = value
+    if not keys:
+        return None
     if group == "action" and string_value(child(keys.get("runs"), "using")) in ("docker", "Docker"):
         return OccurrenceKind.GITHUB_ACTIONS
     if "on" in keys and _runs_jobs(keys.get("jobs")):
@@ -129,7 +139,8 @@ class GitHubActionsFinder:
         runs = child(document.root, "runs")
         image = string_value(child(runs, "image")) or ""
         if image.startswith(_DOCKER_STEP):
-            yield from _image(document, child(runs, "image"), ("runs", "image"), kind, 9)
+            skip = len(_DOCKER_STEP)
+            yield from _image(document, child(runs, "image"), ("runs", "image"), kind, skip)
         for job_id, job in mapping_items(child(document.root, "jobs")):
             here: YamlPath = ("jobs", job_id.value)
             container = child(job, "container")

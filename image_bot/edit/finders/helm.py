@@ -92,7 +92,11 @@ def _is_image_key(key: str) -> bool:
     return lower.endswith(("image", "imagename")) and lower != "pullimage"
 
 
-_SPLIT_NAME_KEYS = frozenset({"repository", "image", "name", "repo"})
+def _may_split(keys: list[str], key: str) -> bool:
+    """Whether `_split` could find a reference: the name keys it accepts are there."""
+    if "repository" in keys or "image" in keys:
+        return True
+    return ("name" in keys or "repo" in keys) and "image" in key.lower()
 
 
 def find_in_tree(
@@ -103,13 +107,14 @@ def find_in_tree(
         if not isinstance(node, MappingNode):
             continue
         keys = [key.value for key, _ in node.value if isinstance(key, ScalarNode)]
-        if not _SPLIT_NAME_KEYS.isdisjoint(keys):
-            key = str(here[-1]) if here and isinstance(here[-1], str) else ""
+        key = here[-1] if here and isinstance(here[-1], str) else ""
+        if _may_split(keys, key):
             split = _split(document, node, here, key, kind)
             if split is not None:
                 yield split
                 continue
-        if not any(_is_image_key(key) for key in keys):
+        joined = "\n".join(keys)  # one look for `image` in any key, most mappings have none
+        if ("mage" not in joined and "MAGE" not in joined) or not any(map(_is_image_key, keys)):
             continue
         for key_node, value in mapping_items(node):
             if not isinstance(value, ScalarNode) or not _is_image_key(key_node.value):
