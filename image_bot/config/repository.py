@@ -78,17 +78,6 @@ class ForgeSpec(Section):
             raise ValueError(msg)
         return self
 
-    @property
-    def api_base(self) -> str | None:
-        """The API base URL to talk to (None for `local`)."""
-        if self.type == "local":
-            return None
-        if self.api_url:
-            return self.api_url.rstrip("/")
-        if self.type == "github":
-            return f"{self.url.rstrip('/')}/api/v3" if self.url else "https://api.github.com"
-        return (self.url or "https://gitlab.com").rstrip("/")
-
 
 ForgeField = Annotated[
     ForgeSpec, BeforeValidator(_forge_shorthand, json_schema_input_type=ForgeSpec | ForgeKind)

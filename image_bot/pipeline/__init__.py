@@ -52,7 +52,8 @@ def run_pass(
     try:
         for index, repo in enumerate(config.repositories):
             say(f"fetching {redact(repo.url)}")
-            checkouts[index] = checkout_or_error(repo, git, options.cache_dir)
+            credentials = forge_for(repo).git_credentials()
+            checkouts[index] = checkout_or_error(repo, git, options.cache_dir, credentials)
         occurrences = [
             occurrence
             for checkout in checkouts.values()

@@ -15,7 +15,7 @@ from image_bot.errors import GitError, redact
 from image_bot.model import Occurrence, Part, Skipped
 from image_bot.publish.git import Git, HttpCredentials
 
-__all__ = ["Checkout", "checkout_or_error", "git_credentials", "refresh"]
+__all__ = ["Checkout", "checkout_or_error", "refresh"]
 
 log = logging.getLogger("image_bot.pipeline")
 
@@ -29,27 +29,24 @@ class Checkout:
     found: FindResult
 
 
-def checkout_or_error(repo: RepositorySpec, git: type[Git], cache_dir: Path) -> Checkout | str:
-    """The repository's cached clone at the base's head with its references, or why not."""
+def checkout_or_error(
+    repo: RepositorySpec,
+    git: type[Git],
+    cache_dir: Path,
+    credentials: HttpCredentials | None = None,
+) -> Checkout | str:
+    """The repository's cached clone at the base's head with its references, or why not.
+
+    `credentials`: what git sends beyond the URL (the forge's `git_credentials`), per
+    command, never stored in the clone.
+    """
     try:
         variant = f"{repo.base}\n{repo.paths}"  # entries sharing a URL get their own worktree
-        clone = git.open(repo.url, cache_dir, variant=variant, credentials=git_credentials(repo))
+        clone = git.open(repo.url, cache_dir, variant=variant, credentials=credentials)
         return refresh(repo, clone)
     except GitError as error:
         log.warning("checkout failed", extra={"repository": redact(repo.url), "error": str(error)})
         return error.message
-
-
-def git_credentials(repo: RepositorySpec) -> HttpCredentials | None:
-    """What git authenticates with beyond the URL: a GitHub App's installation token.
-
-    App mode hands the current token over as `forge.token` next to `forge.app` (see
-    `app.github_app.authorize`); git sends it per command, never stored in the clone.
-    """
-    forge = repo.forge
-    if forge.type != "github" or forge.app is None or forge.token is None:
-        return None
-    return HttpCredentials("x-access-token", forge.token.get_secret_value())
 
 
 def refresh(repo: RepositorySpec, git: Git) -> Checkout:

@@ -9,7 +9,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Protocol, runtime_checkable
 
 from image_bot.config import Config, RepositorySpec
 from image_bot.edit.find import FindResult
@@ -29,7 +28,7 @@ from image_bot.pipeline.decisions import Decided, policy_settings
 from image_bot.plan import Grouping, NamedGroup, Strategy, make_plans
 from image_bot.publish.apply import PlanContent, Publisher
 from image_bot.publish.committer import BranchCommitter
-from image_bot.publish.forge import Forge
+from image_bot.publish.forge_kind import RepositoryForge
 from image_bot.publish.git import BranchHead, Git
 from image_bot.publish.limits import PullRequestLimits
 from image_bot.publish.pr_marker import PrMarker
@@ -45,16 +44,8 @@ __all__ = [
 
 log = logging.getLogger("image_bot.pipeline")
 
-ForgeFactory = Callable[[RepositorySpec, Git], Forge]
-
-
-@runtime_checkable
-class CommitterSource(Protocol):
-    """A forge factory that can also make commits through the forge (for `commit.signed`)."""
-
-    def committer(self, repository: RepositorySpec, git: Git) -> BranchCommitter | None:
-        """The committer for `repository` (its clone is `git`), or None if it has none."""
-        ...
+ForgeFactory = Callable[[RepositorySpec], RepositoryForge]
+"""A repository's forge: its kind bound to frozen settings (`wiring.forges.Forges`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,7 +150,8 @@ def _publish(
         path: hashlib.sha256((root / path).read_bytes()).hexdigest()
         for path in {c.occurrence.path for c in changes}
     }
-    repo_id = repo.url if repo.forge.type == "local" else repo.project_name
+    repository_forge = context.forge_for(repo)
+    repo_id = repository_forge.repository_id
     grouping = Grouping(Strategy.ALL) if repo.direct_commit else _grouping(repo)
 
     def plans_of(planned: Sequence[Change]) -> list[UpdatePlan]:
@@ -170,12 +162,12 @@ def _publish(
 
     plans = plans_of(changes)
     contents = {plan.branch: _content(root, plan.changes) for plan in plans}
-    forge = context.forge_for(repo, checkout.git)
+    forge = repository_forge.open(checkout.git)
     heads = {head.branch: head for head in checkout.git.branch_heads(repo.branch_prefix)}
     publisher = Publisher(
         checkout.git, forge, repo.publish_settings(), repo_id, checkout.base_sha, context.now,
         dry_run=context.options.dry_run, heads=heads, written=written,
-        committer=_committer(context, repo, checkout.git),
+        committer=_committer(repository_forge, repo, checkout.git),
     )  # fmt: skip
     if repo.direct_commit:
         branches = [publisher.direct(plan, contents[plan.branch]) for plan in plans]
@@ -229,12 +221,11 @@ def _content(root: Path, changes: Sequence[Change]) -> PlanContent:
     return PlanContent(files, diff)
 
 
-def _committer(context: Context, repo: RepositorySpec, git: Git) -> BranchCommitter | None:
+def _committer(forge: RepositoryForge, repo: RepositorySpec, git: Git) -> BranchCommitter | None:
     """The forge's committer for a `commit.signed` repository (None: git commits and pushes)."""
     if not repo.commit.signed:
         return None
-    source: object = context.forge_for  # a ForgeFactory that may also be a CommitterSource
-    committer = source.committer(repo, git) if isinstance(source, CommitterSource) else None
+    committer = forge.committer(git)
     if committer is None:
         log.warning(
             "commit.signed: this forge cannot make commits; pushing unsigned commits with git",

@@ -19,7 +19,7 @@ from image_bot.model import PullRequest, PullRequestState
 from image_bot.publish.forge import Forge, PullRequestDraft
 from image_bot.publish.forges.github.forge import GitHubForge
 from image_bot.publish.forges.gitlab.forge import GitLabForge
-from image_bot.publish.forges.local import LocalForge
+from image_bot.publish.forges.local.forge import LocalForge
 from image_bot.publish.git import Git
 from image_bot.publish.pr_marker import PrMarker, encode_pr_marker
 from tests.fakeforge.control import FakeForge

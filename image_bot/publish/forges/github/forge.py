@@ -38,6 +38,7 @@ from image_bot.errors import ForgeError, PullRequestConflict, RateLimited, regis
 from image_bot.model import PullRequest, PullRequestState
 from image_bot.publish.forge import PullRequestDraft
 from image_bot.publish.forges.github.errors import map_github_error
+from image_bot.publish.forges.github.kind import DEFAULT_API_URL
 from image_bot.publish.listing import (
     Json,
     UnexpectedResponse,
@@ -57,7 +58,6 @@ __all__ = [
     "MergeMethod",
 ]
 
-DEFAULT_API_URL = "https://api.github.com"
 _PER_PAGE = 100
 _log = logging.getLogger(__name__)
 MergeMethod = Literal["MERGE", "SQUASH", "REBASE"]

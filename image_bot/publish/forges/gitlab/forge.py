@@ -23,6 +23,7 @@ from image_bot.errors import ForgeError, RateLimited, register_secret
 from image_bot.model import PullRequest, PullRequestState
 from image_bot.publish.forge import PullRequestDraft
 from image_bot.publish.forges.gitlab.errors import map_gitlab_error
+from image_bot.publish.forges.gitlab.kind import DEFAULT_URL
 from image_bot.publish.listing import (
     Json,
     UnexpectedResponse,
@@ -38,7 +39,6 @@ from image_bot.publish.pr_marker import decode_pr_marker
 
 __all__ = ["DEFAULT_URL", "AuthKind", "GitLabForge"]
 
-DEFAULT_URL = "https://gitlab.com"
 DRAFT_PREFIX = "Draft: "
 _PER_PAGE = 100
 
