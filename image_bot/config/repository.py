@@ -44,7 +44,8 @@ class GitHubAppSpec(Section):
     """Installation to act as; default: looked up from the repository."""
 
 
-ForgeKind = Literal["local", "github", "gitlab"]
+ForgeType = Literal["local", "github", "gitlab"]
+"""The forge types: the keys of `publish.forges.FORGE_KINDS` (a test keeps them equal)."""
 
 
 def _forge_shorthand(value: object) -> object:
@@ -54,7 +55,7 @@ def _forge_shorthand(value: object) -> object:
 class ForgeSpec(Section):
     """Where pull requests go: `local` (branches only), `github` or `gitlab`."""
 
-    type: ForgeKind = "local"
+    type: ForgeType = "local"
     """`local` pushes branches only (no pull requests); `github` or `gitlab` open them."""
     url: str | None = None
     """Web base URL for self-hosted forges: `https://github.example.com`, `https://gitlab.example.com`."""
@@ -80,7 +81,7 @@ class ForgeSpec(Section):
 
 
 ForgeField = Annotated[
-    ForgeSpec, BeforeValidator(_forge_shorthand, json_schema_input_type=ForgeSpec | ForgeKind)
+    ForgeSpec, BeforeValidator(_forge_shorthand, json_schema_input_type=ForgeSpec | ForgeType)
 ]
 
 
