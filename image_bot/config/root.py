@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Annotated
@@ -11,7 +12,7 @@ from pydantic import Discriminator, Field, Tag, model_validator
 
 from image_bot.config.fields import OptionalSecret, Section
 from image_bot.config.github_app import GitHubAppServiceSpec
-from image_bot.config.policy import PolicySpec
+from image_bot.config.policy import Duration, PolicySpec
 from image_bot.config.repository import RepositorySpec
 from image_bot.config.service import ServiceSpec
 from image_bot.model import ImageName
@@ -37,6 +38,8 @@ class RegistrySpec(Section):
     """At most this many requests in flight to this host."""
     token_realms: tuple[str, ...] = ()
     """Extra hosts whose token endpoint may receive these credentials (besides the host)."""
+    timeout: Duration = Field(default=timedelta(seconds=60), gt=timedelta(0))
+    """At most this long for one request to this host, its whole answer included (`30s`)."""
 
     @model_validator(mode="after")
     def _password_needs_user(self) -> RegistrySpec:

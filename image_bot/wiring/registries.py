@@ -26,6 +26,7 @@ def _settings(spec: RegistrySpec) -> RegistrySettings:
         password=spec.password.get_secret_value() if spec.password is not None else None,
         concurrency=spec.concurrency,
         token_realms=spec.token_realms,
+        timeout=spec.timeout.total_seconds(),
     )
 
 
