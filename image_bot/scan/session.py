@@ -253,7 +253,7 @@ class RegistrySession:
             request.headers["Authorization"] = sent_auth
         response = await self._send(self._client, request, repository, max_bytes)
         if response.status_code == 401:
-            challenge = self._pick(response)
+            challenge = self._pick(response, repository)
             if sent_auth and challenge.scheme == "basic":
                 raise RegistryAuthError(
                     self.host, "credentials rejected (HTTP 401)", image=self._image(repository)
@@ -272,7 +272,9 @@ class RegistrySession:
             request.headers["Authorization"] = retry_auth
             response = await self._send(self._client, request, repository, max_bytes)
             if response.status_code == 401:
-                error = self._pick(response).params.get("error") or "credentials rejected"
+                error = (
+                    self._pick(response, repository).params.get("error") or "credentials rejected"
+                )
                 if error == "insufficient_scope":
                     error += " (the repository does not exist, or these credentials cannot read it)"
                 raise RegistryAuthError(
@@ -286,18 +288,24 @@ class RegistrySession:
             )
         return response
 
-    def _pick(self, response: httpx.Response) -> Challenge:
+    def _pick(self, response: httpx.Response, repository: str) -> Challenge:
         challenge = pick_challenge(response.headers.get_list("www-authenticate"))
         if challenge is None:
             raise RegistryAuthError(
-                self.host, "HTTP 401 without a challenge we support (Basic, Bearer)"
+                self.host,
+                "HTTP 401 without a challenge we support (Basic, Bearer)",
+                image=self._image(repository),
             )
         return challenge
 
-    def _check_allowed(self, url: httpx.URL, what: str) -> None:
+    def _check_allowed(self, url: httpx.URL, what: str, repository: str) -> None:
         why = self.endpoint.refusal(url)
         if why is not None:
-            raise RegistryAuthError(self.host, f"refusing to send credentials to {what}: {why}")
+            raise RegistryAuthError(
+                self.host,
+                f"refusing to send credentials to {what}: {why}",
+                image=self._image(repository),
+            )
 
     async def _authorization(
         self,
@@ -314,7 +322,7 @@ class RegistrySession:
         if challenge.scheme == "basic":
             if credentials is None or credentials.password is None or credentials.username is None:
                 return None
-            self._check_allowed(self._client.base_url, "the registry")
+            self._check_allowed(self._client.base_url, "the registry", repository)
             return basic_header(credentials.username, credentials.password)
         scope = scope or repository_scope(repository)
         token = await self._token(challenge, scope, credentials, repository, rejected=rejected)
@@ -331,7 +339,9 @@ class RegistrySession:
     ) -> str:
         realm, service = challenge.params.get("realm"), challenge.params.get("service", "")
         if not realm:
-            raise RegistryAuthError(self.host, "no realm in the Bearer (token) challenge")
+            raise RegistryAuthError(
+                self.host, "no realm in the Bearer (token) challenge", image=self._image(repository)
+            )
         identity = (credentials.username or credentials.identity_token or "") if credentials else ""
         key = (realm, service, scope, identity)
         async with self._token_locks.setdefault(key, asyncio.Lock()):
@@ -343,14 +353,16 @@ class RegistrySession:
             self._tokens.put(key, token, expires_at)
             return token
 
-    def _realm_url(self, realm: str) -> httpx.URL:
+    def _realm_url(self, realm: str, repository: str) -> httpx.URL:
         try:
             url = httpx.URL(realm)
         except httpx.InvalidURL:
             url = None
         if url is None or url.scheme not in ("http", "https") or not url.host:
             raise RegistryAuthError(
-                self.host, f"the token realm {realm[:200]!r} is not an http(s) URL"
+                self.host,
+                f"the token realm {realm[:200]!r} is not an http(s) URL",
+                image=self._image(repository),
             )
         return url
 
@@ -362,13 +374,15 @@ class RegistrySession:
         credentials: Credentials | None,
         repository: str,
     ) -> tuple[str, float]:
-        url = self._realm_url(realm)
+        url = self._realm_url(realm, repository)
         if credentials is not None:
-            self._check_allowed(url, f"token realm {url.host}")
+            self._check_allowed(url, f"token realm {url.host}", repository)
         try:
             request = token_request(self._auth_client, url, service, scope, credentials)
         except httpx.InvalidURL as error:
-            raise RegistryAuthError(self.host, f"token request: {describe(error)}") from None
+            raise RegistryAuthError(
+                self.host, f"token request: {describe(error)}", image=self._image(repository)
+            ) from None
         response = await self._send(
             self._auth_client, request, repository, self.bounds.token, follow_redirects=False
         )
@@ -381,6 +395,7 @@ class RegistrySession:
             raise RegistryAuthError(
                 self.host,
                 f"the token server at {url.host} refused {who} (HTTP {response.status_code})",
+                image=self._image(repository),
             )
         now = self._tokens.clock()
         try:
@@ -392,5 +407,6 @@ class RegistrySession:
             raise RegistryError(
                 self.host,
                 f"the token server at {url.host} sent no token (HTTP {response.status_code})",
+                image=self._image(repository),
             )
         return parsed
