@@ -71,7 +71,10 @@ def _runner(
                 forges, generation = Forges(), app.generation
             config = app.authorize(config)
         tags_fetched: Counter[str] = Counter()
-        opener = registry_opener(config, lambda registry: counting(registry, tags_fetched))
+        warnings: list[str] = []
+        opener = registry_opener(
+            config, lambda registry: counting(registry, tags_fetched), warnings=warnings
+        )
         with open_state(state_dir) as store:
             report = run_pass(
                 config,
@@ -80,6 +83,7 @@ def _runner(
                 options=dataclasses.replace(options, rebuild=rebuild),
                 state=store,
             )
+        report = dataclasses.replace(report, warnings=(*report.warnings, *warnings))
         return PassOutcome(report, tags_fetched=dict(tags_fetched))
 
     return run

@@ -194,10 +194,9 @@ class RegistrySession:
         reason = failure.reason
         if failure.plain_http:
             reason += (
-                ": it speaks plain http; write the mirror as http://..."
+                "; write the mirror as http://..."
                 if self.endpoint.settings.mirror is not None
-                else ": it speaks plain http; set `insecure: true` for this registry"
-                " (or pass --insecure)"
+                else "; set `insecure: true` for this registry (or pass --insecure)"
             )
         return RegistryError(self.host, reason, image=self._image(repository))
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable, Iterator
-from contextlib import AbstractAsyncContextManager, contextmanager
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
 from datetime import timedelta
 from pathlib import Path
 from typing import TypeVar
@@ -123,12 +123,23 @@ def open_state(path: Path | None, *, read_only: bool = False) -> Iterator[StateS
 def registry_opener(
     config: Config,
     wrap: Callable[[OCIRegistry], AbstractAsyncContextManager[Registry]] | None = None,
+    *,
+    warnings: list[str] | None = None,
 ) -> OpenRegistry:
-    """Opens one OCIRegistry per pass with the config's registry settings (optionally wrapped)."""
+    """Opens one OCIRegistry per pass with the config's registry settings (optionally
+    wrapped); what the registries warned about (tags dropped) is added to `warnings`."""
     settings = registry_settings(config)
 
-    def open_registry() -> AbstractAsyncContextManager[Registry]:
+    @asynccontextmanager
+    async def open_registry() -> AsyncIterator[Registry]:
         registry = OCIRegistry(settings, docker_config=config.docker_config)
-        return registry if wrap is None else wrap(registry)
+        try:
+            async with registry if wrap is None else wrap(registry) as opened:
+                yield opened
+        finally:
+            for warning in registry.warnings:
+                log.warning("registry warning: %s", warning)
+            if warnings is not None:
+                warnings.extend(registry.warnings)
 
     return open_registry

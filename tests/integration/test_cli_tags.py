@@ -146,6 +146,17 @@ def test_unknown_repository_exits_1(registry: RunningRegistry) -> None:
     assert "never-pushed" in result.stderr
 
 
+def test_a_plain_http_registry_without_insecure_fails_at_once_with_the_fix(
+    registry: RunningRegistry, repo_name: str
+) -> None:
+    image = seed(registry, repo_name)
+    result = tags(image, "--policy", "semver: ^1")
+    assert result.exit_code == 1
+    assert "answered the TLS handshake in plain http" in result.stderr
+    assert "set `insecure: true` for this registry (or pass --insecure)" in result.stderr
+    assert "attempts" not in result.stderr  # not retried: no retry turns http into https
+
+
 def test_unreachable_registry_exits_1() -> None:
     result = tags("127.0.0.1:9/app:1.0", "--insecure")
     assert result.exit_code == 1
