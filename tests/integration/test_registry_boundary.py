@@ -101,7 +101,10 @@ def auth_failures(elsewhere: HostileServer) -> dict[str, tuple[Behaviour, str]]:
     """Faults of the auth flow, each for a registry host of its own (a challenge is
     remembered per host); every one of these hosts has credentials configured."""
     return {
-        "no-challenge": (answer(401, b"", {"WWW-Authenticate": "Negotiate"}), "without a challenge we support"),
+        "no-challenge": (
+            answer(401, b"", {"WWW-Authenticate": "Negotiate"}),
+            "without a challenge we support",
+        ),
         "garbage-challenge": (answer(401, b"", {"WWW-Authenticate": '",,=="'}), "challenge"),
         "realm-elsewhere": (bearer(f"{elsewhere.url}/token"), "add it to token_realms"),
         "realm-not-url": (bearer("ht tp://\x01"), "is not an http(s) URL"),
