@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 import httpx
 
 from image_bot.errors import ConfigError, register_secret
+from image_bot.scan.cloud.kinds import CloudAuth, detect
 
 __all__ = ["Endpoint", "RegistrySettings", "endpoint_for", "settings_by_host"]
 
@@ -40,6 +41,15 @@ class RegistrySettings:
         str, ...
     ] = ()  # extra hosts allowed to receive credentials (token exchange)
     timeout: float = 60.0  # seconds for one whole request: redirects, headers and body
+    auth: CloudAuth | None = None  # a cloud's token flow; None: by the host's name
+    aws_profile: str | None = None  # ECR: the botocore profile (else the standard chain)
+    aws_role_arn: str | None = None  # ECR: assume this role first (another account)
+
+    @property
+    def cloud(self) -> CloudAuth | None:
+        """The cloud token flow this registry uses: as set, else by its host's name."""
+        kind = self.auth if self.auth is not None else detect(self.host)
+        return None if kind is CloudAuth.NONE else kind
 
     def __post_init__(self) -> None:
         register_secret(self.password)
@@ -59,7 +69,7 @@ class RegistrySettings:
             f"RegistrySettings(host={self.host!r}, mirror={self.mirror!r}, "
             f"insecure={self.insecure}, username={self.username!r}, password={shown!r}, "
             f"concurrency={self.concurrency}, token_realms={self.token_realms!r}, "
-            f"timeout={self.timeout})"
+            f"timeout={self.timeout}, auth={self.auth!r})"
         )
 
 

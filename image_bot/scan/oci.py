@@ -24,6 +24,8 @@ from image_bot.json_input import load_json
 from image_bot.model import Fact, ImageName, TagFacts, TagList
 from image_bot.reference import is_valid_digest, is_valid_tag
 from image_bot.scan.auth import TokenCache
+from image_bot.scan.cloud.provider import CloudContext, CloudCredentials
+from image_bot.scan.credentials import CredentialResolver
 from image_bot.scan.dockerconfig import Credentials, DockerConfig, default_docker_config_path
 from image_bot.scan.hosts import RegistrySettings, endpoint_for, settings_by_host
 from image_bot.scan.manifests import (
@@ -67,10 +69,13 @@ class OCIRegistry:
         max_retry_after: float = 60.0,
         sleep: Sleep = asyncio.sleep,
         bounds: Bounds | None = None,
+        cloud: CloudCredentials | None = None,
     ) -> None:
         self._settings = settings_by_host(settings)
         self.bounds = bounds or Bounds()
         self.docker_config = DockerConfig(docker_config or default_docker_config_path())
+        self.cloud = cloud or CloudCredentials()
+        self._resolver = CredentialResolver(self._settings, self.docker_config, self.cloud)
         self._timeout = timeout
         self._retries = retries
         self._transport = transport
@@ -78,8 +83,6 @@ class OCIRegistry:
         self._max_retry_after = max_retry_after
         self._sleep = sleep
         self._sessions: dict[str, RegistrySession] = {}
-        self._credentials: dict[str, Credentials | None] = {}
-        self._credential_lock = asyncio.Lock()
         self._tokens = TokenCache()
         self._tls: ssl.SSLContext | None = None  # built once (~0.1 s), shared by every pool
         self.requests: collections.Counter[str] = collections.Counter()
@@ -126,22 +129,13 @@ class OCIRegistry:
         return session
 
     async def _credentials_for(self, host: str) -> Credentials | None:
-        """Settings first, then the docker config for the host actually contacted."""
-        if host in self._credentials:
-            return self._credentials[host]
-        async with self._credential_lock:
-            if host not in self._credentials:
-                settings = self._settings.get(host)
-                if settings is not None and settings.username is not None:
-                    found: Credentials | None = Credentials(settings.username, settings.password)
-                else:
-                    lookup_host = host
-                    if settings is not None and settings.mirror is not None:
-                        lookup_host = httpx.URL(settings.mirror).netloc.decode()
-                    # credential helpers are programs: keep them off the event loop
-                    found = await asyncio.to_thread(self.docker_config.lookup, lookup_host)
-                self._credentials[host] = found
-        return self._credentials[host]
+        def context(host: str) -> CloudContext:
+            session = self._session(host)
+            return CloudContext(
+                session.endpoint, session.auth_client, session.endpoint.settings.timeout
+            )
+
+        return await self._resolver.for_host(host, context)
 
     async def _get(
         self,

@@ -122,6 +122,11 @@ class RegistrySession:
         self._challenge: Challenge | None = None
         self._token_locks: dict[tuple[str, str, str, str], asyncio.Lock] = {}
 
+    @property
+    def auth_client(self) -> httpx.AsyncClient:
+        """The client for token endpoints (no base URL, no redirects)."""
+        return self._auth_client
+
     def _image(self, repository: str) -> str:
         return f"{self.host}/{repository}"
 

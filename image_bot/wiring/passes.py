@@ -16,6 +16,7 @@ from image_bot.config import Config, parse_duration
 from image_bot.config.load import default_state_dir
 from image_bot.errors import ConfigError
 from image_bot.pipeline import OpenRegistry, PassOptions
+from image_bot.scan.cloud.provider import CloudCredentials
 from image_bot.scan.oci import OCIRegistry
 from image_bot.scan.registry import Registry
 from image_bot.state import StateError, StateStore
@@ -125,14 +126,16 @@ def registry_opener(
     wrap: Callable[[OCIRegistry], AbstractAsyncContextManager[Registry]] | None = None,
     *,
     warnings: list[str] | None = None,
+    cloud: CloudCredentials | None = None,
 ) -> OpenRegistry:
     """Opens one OCIRegistry per pass with the config's registry settings (optionally
-    wrapped); what the registries warned about (tags dropped) is added to `warnings`."""
+    wrapped); what the registries warned about (tags dropped) is added to `warnings`.
+    `cloud` keeps cloud registry credentials from one pass to the next."""
     settings = registry_settings(config)
 
     @asynccontextmanager
     async def open_registry() -> AsyncIterator[Registry]:
-        registry = OCIRegistry(settings, docker_config=config.docker_config)
+        registry = OCIRegistry(settings, docker_config=config.docker_config, cloud=cloud)
         try:
             async with registry if wrap is None else wrap(registry) as opened:
                 yield opened
