@@ -17,25 +17,21 @@ from dataclasses import dataclass
 import httpx
 
 from image_bot.errors import RegistryAuthError, RegistryError, RegistryUnavailable
-from image_bot.json_input import load_json
 from image_bot.scan.auth import (
     Challenge,
     TokenCache,
     basic_header,
-    parse_token_response,
     pick_challenge,
     repository_scope,
-    token_request,
 )
 from image_bot.scan.dockerconfig import Credentials
 from image_bot.scan.hosts import Endpoint
 from image_bot.scan.pacing import Pacer, Sleep, parse_retry_after
+from image_bot.scan.tokens import RETRY_STATUS, BearerTokens
 from image_bot.scan.transport import ExchangeFailed, describe, exchange
 
 __all__ = ["Bounds", "RegistrySession"]
 
-# 408 and 429 ask to come back; 5xx may pass. Every other status is an answer that stays.
-_RETRY_STATUS = frozenset({408, 429, 500, 502, 503, 504})
 _USER_AGENT = "image-bot"
 _MiB = 1 << 20
 
@@ -51,15 +47,6 @@ class Bounds:
     manifest: int = 4 * _MiB  # distribution refuses manifests over 4 MiB too
     blob: int = 8 * _MiB  # an image config blob
     token: int = 1 * _MiB  # a token endpoint's answer
-
-
-class _Transient(Exception):
-    """A failure worth retrying: connection trouble, 5xx, 408, 429."""
-
-    def __init__(self, reason: str, retry_after: float | None = None) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.retry_after = retry_after
 
 
 class RegistrySession:
@@ -120,7 +107,13 @@ class RegistrySession:
             follow_redirects=False,
         )
         self._challenge: Challenge | None = None
-        self._token_locks: dict[tuple[str, str, str, str], asyncio.Lock] = {}
+        self._bearer = BearerTokens(
+            self.host,
+            self._auth_client,
+            tokens,
+            send=self._send_token_request,
+            check_allowed=self._check_allowed,
+        )
 
     @property
     def auth_client(self) -> httpx.AsyncClient:
@@ -153,7 +146,7 @@ class RegistrySession:
                     response = await self._attempt(
                         method, path, repository, headers or {}, max_bytes
                     )
-                except _Transient as failure:
+                except ExchangeFailed as failure:  # only the transient ones get here
                     if attempt == self._retries:
                         raise RegistryUnavailable(
                             self.host,
@@ -176,12 +169,16 @@ class RegistrySession:
     ) -> httpx.Response:
         await self.pacer.wait(repository)
         response = await self._authenticated(method, path, repository, headers, max_bytes)
-        if response.status_code in _RETRY_STATUS:
+        if response.status_code in RETRY_STATUS:
             retry_after = parse_retry_after(response.headers)
-            raise _Transient(f"HTTP {response.status_code}", retry_after)
+            raise ExchangeFailed(
+                f"HTTP {response.status_code}", transient=True, retry_after=retry_after
+            )
         return response
 
-    async def _wait_before_retry(self, failure: _Transient, attempt: int, repository: str) -> None:
+    async def _wait_before_retry(
+        self, failure: ExchangeFailed, attempt: int, repository: str
+    ) -> None:
         if failure.retry_after is not None and failure.retry_after > self._max_retry_after:
             raise RegistryUnavailable(
                 self.host,
@@ -225,10 +222,15 @@ class RegistrySession:
             )
         except ExchangeFailed as failure:
             if failure.transient:
-                raise _Transient(failure.reason, failure.retry_after) from None
+                raise
             raise self._failure(failure, repository) from None
         self.pacer.observe(response.headers)
         return response
+
+    async def _send_token_request(self, request: httpx.Request, repository: str) -> httpx.Response:
+        return await self._send(
+            self._auth_client, request, repository, self.bounds.token, follow_redirects=False
+        )
 
     def _build(
         self,
@@ -329,88 +331,7 @@ class RegistrySession:
             self._check_allowed(self._client.base_url, "the registry", repository)
             return basic_header(credentials.username, credentials.password)
         scope = scope or repository_scope(repository)
-        token = await self._token(challenge, scope, credentials, repository, rejected=rejected)
-        return f"Bearer {token}"
-
-    async def _token(
-        self,
-        challenge: Challenge,
-        scope: str,
-        credentials: Credentials | None,
-        repository: str,
-        *,
-        rejected: str | None,
-    ) -> str:
-        realm, service = challenge.params.get("realm"), challenge.params.get("service", "")
-        if not realm:
-            raise RegistryAuthError(
-                self.host, "no realm in the Bearer (token) challenge", image=self._image(repository)
-            )
-        identity = (credentials.username or credentials.identity_token or "") if credentials else ""
-        key = (realm, service, scope, identity)
-        async with self._token_locks.setdefault(key, asyncio.Lock()):
-            # one exchange per key at a time: concurrent requests wait and share its token
-            cached = self._tokens.get(key)
-            if cached is not None and f"Bearer {cached}" != rejected:
-                return cached
-            token, expires_at = await self._exchange(realm, service, scope, credentials, repository)
-            self._tokens.put(key, token, expires_at)
-            return token
-
-    def _realm_url(self, realm: str, repository: str) -> httpx.URL:
-        try:
-            url = httpx.URL(realm)
-        except httpx.InvalidURL:
-            url = None
-        if url is None or url.scheme not in ("http", "https") or not url.host:
-            raise RegistryAuthError(
-                self.host,
-                f"the token realm {realm[:200]!r} is not an http(s) URL",
-                image=self._image(repository),
-            )
-        return url
-
-    async def _exchange(
-        self,
-        realm: str,
-        service: str,
-        scope: str,
-        credentials: Credentials | None,
-        repository: str,
-    ) -> tuple[str, float]:
-        url = self._realm_url(realm, repository)
-        if credentials is not None:
-            self._check_allowed(url, f"token realm {url.host}", repository)
-        try:
-            request = token_request(self._auth_client, url, service, scope, credentials)
-        except httpx.InvalidURL as error:
-            raise RegistryAuthError(
-                self.host, f"token request: {describe(error)}", image=self._image(repository)
-            ) from None
-        response = await self._send(
-            self._auth_client, request, repository, self.bounds.token, follow_redirects=False
+        token = await self._bearer.token(
+            challenge, scope, credentials, repository, rejected=rejected
         )
-        if response.status_code in _RETRY_STATUS:
-            raise _Transient(
-                f"token server HTTP {response.status_code}", parse_retry_after(response.headers)
-            )
-        if response.status_code in (400, 401, 403):
-            who = "the credentials" if credentials is not None else "anonymous access"
-            raise RegistryAuthError(
-                self.host,
-                f"the token server at {url.host} refused {who} (HTTP {response.status_code})",
-                image=self._image(repository),
-            )
-        now = self._tokens.clock()
-        try:
-            body = load_json(response.content) if response.is_success else None
-        except ValueError:
-            body = None
-        parsed = parse_token_response(body, now=now)
-        if parsed is None:
-            raise RegistryError(
-                self.host,
-                f"the token server at {url.host} sent no token (HTTP {response.status_code})",
-                image=self._image(repository),
-            )
-        return parsed
+        return f"Bearer {token}"
