@@ -24,6 +24,7 @@ from tests.support.hostile import (
     Behaviour,
     HostileServer,
     Reply,
+    after_basic_challenge,
     answer,
     endless,
     huge,
@@ -38,18 +39,6 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 USER, PASSWORD = "bot", "hostile-e2e-pass-7731"
 MAX_RSS_MIB = 250  # measured ~130 MiB (see the report); before the bounds: MemoryError
 ADDRESS_SPACE = 3 << 30  # a runaway process dies at 3 GiB instead of eating the machine
-
-
-def with_basic(behaviour: Behaviour) -> Behaviour:
-    """401 Basic until the request carries credentials, then `behaviour`."""
-
-    def behave(reply: Reply) -> None:
-        if "authorization" not in reply.request.headers:
-            answer(401, b"", {"WWW-Authenticate": 'Basic realm="r"'})(reply)
-        else:
-            behaviour(reply)
-
-    return behave
 
 
 def manifest_head(reply: Reply) -> None:
@@ -115,7 +104,7 @@ def hostile(elsewhere: HostileServer) -> Iterator[HostileServer]:
             "/v2/h/": manifest_head,
         }
         for path, behaviour in routes.items():
-            server.route(path, with_basic(behaviour))
+            server.route(path, after_basic_challenge(behaviour))
         yield server
 
 

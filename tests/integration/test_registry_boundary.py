@@ -19,7 +19,7 @@ from image_bot.scan.scanner import scan
 from tests.support.hostile import (
     Behaviour,
     HostileServer,
-    Reply,
+    after_basic_challenge,
     answer,
     endless,
     huge,
@@ -49,18 +49,6 @@ def elsewhere() -> Iterator[HostileServer]:
     with HostileServer("127.0.0.2") as server:
         server.route("/", json_answer({"tags": ["9.9.9"], "token": "t0ken-from-elsewhere"}))
         yield server
-
-
-def basic_then(behaviour: Behaviour) -> Behaviour:
-    """401 Basic until the request carries credentials, then `behaviour`."""
-
-    def behave(reply: Reply) -> None:
-        if "authorization" not in reply.request.headers:
-            answer(401, b"", {"WWW-Authenticate": 'Basic realm="r"'})(reply)
-        else:
-            behaviour(reply)
-
-    return behave
 
 
 def bearer(realm: str) -> Behaviour:
@@ -215,7 +203,8 @@ async def test_a_redirect_elsewhere_keeps_the_credentials_home(
     tmp_path: Path,
 ) -> None:
     hostile.route(
-        "/v2/h/away/tags/list", basic_then(redirect(f"{elsewhere.url}/tags.json", status=307))
+        "/v2/h/away/tags/list",
+        after_basic_challenge(redirect(f"{elsewhere.url}/tags.json", status=307)),
     )
     async with client(tmp_path, registry, hostile) as opened:
         listed = await opened.list_tags(ImageName(hostile.host, "h/away"))

@@ -30,9 +30,11 @@ from types import TracebackType
 from typing import Self
 
 __all__ = [
+    "Behaviour",
     "HostileServer",
     "Recorded",
     "Reply",
+    "after_basic_challenge",
     "answer",
     "endless",
     "huge",
@@ -158,6 +160,18 @@ def trickle(body: bytes, every: float = 0.2) -> Behaviour:
             time.sleep(every)
             if not reply.send(body[index : index + 1]):
                 return
+
+    return behave
+
+
+def after_basic_challenge(behaviour: Behaviour) -> Behaviour:
+    """`401 Basic` until a request carries credentials, then `behaviour`."""
+
+    def behave(reply: Reply) -> None:
+        if "authorization" not in reply.request.headers:
+            answer(401, b"", {"WWW-Authenticate": 'Basic realm="r"'})(reply)
+        else:
+            behaviour(reply)
 
     return behave
 
