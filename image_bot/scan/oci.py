@@ -53,8 +53,11 @@ class OCIRegistry:
 
     Hosts without settings are read anonymously over https, with credentials from the docker
     config: `docker_config` if given, else `$DOCKER_CONFIG/config.json` or
-    `~/.docker/config.json` (`default_docker_config_path`). `requests` counts the HTTP
-    requests sent per registry host (token requests and retries included).
+    `~/.docker/config.json` (`default_docker_config_path`), or from their cloud's identity
+    (`scan.credentials` says in which order). `requests` counts the HTTP requests sent per
+    registry host (token requests and retries included); `warnings` says what was dropped.
+    `bounds` caps each answer's size; `cloud` keeps cloud credentials (share it across
+    passes to keep them longer than one).
     """
 
     def __init__(
