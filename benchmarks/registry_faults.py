@@ -84,9 +84,8 @@ def main() -> None:
         host, repository, timeout = args.child
         _child(host, repository, float(timeout))
         return
-    print(
-        f"baseline RSS of this process: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB"
-    )
+    baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"peak RSS of this process before any scan: {baseline:.0f} MiB")
     with tempfile.TemporaryDirectory() as tmp:
         plain_http(args.runs, Path(tmp))
     hostile(args.runs, args.timeout)
