@@ -338,6 +338,7 @@ class RunReport:
     scan_failures: tuple[ScanFailure, ...] = ()
     errors: tuple[str, ...] = ()
     caveats: tuple[str, ...] = ()  # what lost precision (no state file, say)
+    warnings: tuple[str, ...] = ()  # what was dropped on the way (invalid tags); not failures
     dry_run: bool = False
     images: int = 0
 

@@ -64,6 +64,7 @@ def report_dict(report: RunReport) -> dict[str, object]:
         "dry_run": report.dry_run,
         "images": report.images,
         "caveats": list(report.caveats),
+        "warnings": list(report.warnings),
         "errors": list(report.errors),
         "scan_failures": [
             {"image": str(failure.image), "error": failure.error.message}
@@ -122,6 +123,7 @@ def report_text(report: RunReport) -> str:
         out += [f"  error: {error}" for error in repo.errors]
     out += [f"scan failed: {f.image}: {f.error.message}" for f in report.scan_failures]
     out += [f"error: {error}" for error in report.errors]
+    out += [f"warning: {warning}" for warning in report.warnings]
     out += [f"note: {caveat}" for caveat in report.caveats]
     done = ", ".join(f"{count} {action}" for action, count in sorted(actions.items()))
     status = "ok" if report.exit_code == 0 else "failed"

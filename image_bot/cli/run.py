@@ -5,6 +5,7 @@ Exit codes: 0 done, 1 something failed (the rest was still done), 2 bad config o
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import sys
 from collections.abc import Iterator
@@ -71,14 +72,16 @@ def run(
     config = load_config(config_path)
     state_dir = state_path(config, state_dir=state_dir, no_state=no_state)
     interactive = sys.stderr.isatty() and log_format == "text" and not as_json
+    warnings: list[str] = []
     with open_state(state_dir, read_only=dry_run) as state, _progress(interactive) as progress:
         report = run_pass(
             config,
-            open_registry=registry_opener(config),
+            open_registry=registry_opener(config, warnings=warnings),
             forge_for=Forges(),
             options=options,
             state=state,
             progress=progress,
         )
+    report = dataclasses.replace(report, warnings=(*report.warnings, *warnings))
     click.echo(report_json(report) if as_json else report_text(report))
     sys.exit(report.exit_code)

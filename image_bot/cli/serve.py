@@ -28,6 +28,7 @@ from image_bot.config.load import load_config
 from image_bot.github_app.installations import GitHubAppRepositories
 from image_bot.github_app.webhooks import GitHubEvent, InstallationChanged
 from image_bot.pipeline import PassOptions, run_pass
+from image_bot.scan.cloud.provider import CloudCredentials
 from image_bot.service.ignores import FILE_NAME as IGNORES_FILE
 from image_bot.service.ignores import IgnoreList
 from image_bot.service.metrics import Metrics
@@ -63,6 +64,7 @@ def _runner(
     with a current installation token.
     """
     forges, generation = Forges(), 0
+    cloud = CloudCredentials()  # cloud registry tokens outlive a pass too
 
     def run(config: Config, rebuild: frozenset[tuple[str, int]]) -> PassOutcome:
         nonlocal forges, generation
@@ -71,7 +73,13 @@ def _runner(
                 forges, generation = Forges(), app.generation
             config = app.authorize(config)
         tags_fetched: Counter[str] = Counter()
-        opener = registry_opener(config, lambda registry: counting(registry, tags_fetched))
+        warnings: list[str] = []
+        opener = registry_opener(
+            config,
+            lambda registry: counting(registry, tags_fetched),
+            warnings=warnings,
+            cloud=cloud,
+        )
         with open_state(state_dir) as store:
             report = run_pass(
                 config,
@@ -80,6 +88,7 @@ def _runner(
                 options=dataclasses.replace(options, rebuild=rebuild),
                 state=store,
             )
+        report = dataclasses.replace(report, warnings=(*report.warnings, *warnings))
         return PassOutcome(report, tags_fetched=dict(tags_fetched))
 
     return run

@@ -7,7 +7,9 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from image_bot.cli import cli
 from image_bot.config.load import default_state_dir, load_config, load_policy, parse_config
 from image_bot.errors import ConfigError, redact
 
@@ -530,3 +532,16 @@ def test_type_errors_speak_yaml_not_python(
     assert f"{field}: {message}" in error.message
     assert "tuple" not in error.message
     assert "dictionary" not in error.message
+
+
+def test_a_missing_secret_file_is_reported_in_plain_words(tmp_path: Path) -> None:
+    config = tmp_path / "bot.yaml"
+    config.write_text(
+        "registries:\n"
+        "  - host: docker.io\n"
+        "    username: acme\n"
+        "    password: ${file:secrets/dockerhub-token}\n"
+    )
+    result = CliRunner().invoke(cli, ["check-config", str(config)])
+    assert result.exit_code == 2
+    assert "secrets/dockerhub-token: No such file or directory" in result.stderr

@@ -111,7 +111,7 @@ def test_the_reference_in_the_docs_is_current() -> None:
 def test_check_config_ok(example_dir: Path) -> None:
     result = CliRunner().invoke(check_config, [str(example_dir / "image-bot.yaml")])
     assert result.exit_code == 0, result.output
-    assert "image-bot.yaml: ok (4 repositories, 3 registries, 5 named policies" in result.output
+    assert "image-bot.yaml: ok (4 repositories, 4 registries, 5 named policies" in result.output
 
 
 def test_check_config_reports_file_line_field_and_exits_2(tmp_path: Path) -> None:
