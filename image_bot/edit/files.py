@@ -5,12 +5,14 @@ A repository is hostile input: a symbolic link in it may point at a host file
 a directory that holds a link back to itself. Finding resolves every link once
 (`inside`): a link whose target stays inside the boundary is read, and edited, at its target's
 path; anything else is skipped with a reason. Reading and writing then take only such
-resolved paths: `read_file` and `write_file` refuse any path with a link in it, anything
-that is not a regular file, and (for reads) anything larger than the bound.
+resolved paths: `read_file` and `write_file` open them one component at a time without
+following links, and refuse a path with a link in it, anything that is not a regular file,
+and (for reads) anything larger than the bound.
 """
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 import tempfile
@@ -21,6 +23,8 @@ from image_bot.errors import ManifestError
 __all__ = ["LINK_OUT", "inside", "read_file", "real_root", "write_file"]
 
 LINK_OUT = "a symbolic link to outside the repository: not read, not written"
+_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
+_NO_LINK = os.O_NOFOLLOW | _CLOEXEC
 _PRIVATE = frozenset({".git", ".hg", ".svn"})  # a repository's own database is never content
 
 
@@ -44,24 +48,35 @@ def inside(boundary: Path, target: str | Path) -> str | None:
     return relative
 
 
-def _checked(root: Path, relative: str) -> Path:
-    """`root / relative` when no part of it below `root` is a link; else ManifestError."""
-    base = real_root(root)
-    full = Path(os.path.normpath(base / relative))
-    if inside(base, full) is None or os.path.realpath(full) != str(full):
-        raise ManifestError(relative, "a symbolic link (or a path through one): not followed")
-    return full
+def _open(root: Path, relative: str, flags: int) -> int:
+    """A descriptor of `relative` under `root`, opened one component at a time without
+    following any link (so nothing can swap a link in between a check and the open)."""
+    parts = relative.split("/")
+    if any(part in ("", ".", "..") for part in parts):
+        raise ManifestError(relative, "not a plain path inside the repository")
+    directory = os.open(root, os.O_RDONLY | os.O_DIRECTORY | _CLOEXEC)
+    try:
+        for part in parts[:-1]:
+            inner = os.open(part, os.O_RDONLY | os.O_DIRECTORY | _NO_LINK, dir_fd=directory)
+            os.close(directory)
+            directory = inner
+        return os.open(parts[-1], flags | _NO_LINK, dir_fd=directory)
+    except OSError as exc:
+        if exc.errno in (errno.ELOOP, errno.ENOTDIR):
+            reason = "a symbolic link (or a path through one): not followed"
+            raise ManifestError(relative, reason) from None
+        raise
+    finally:
+        os.close(directory)
 
 
 def read_file(root: Path, relative: str, *, max_bytes: int | None = None) -> bytes:
-    """The bytes of the regular file `relative` under `root`.
+    """The bytes of the regular file `relative` (`/`-separated, no `..`) under `root`.
 
-    ManifestError when the path goes through a link, leaves `root`, is not a regular file
-    (a FIFO, a device) or holds more than `max_bytes`; OSError when it cannot be read.
+    ManifestError when the path goes through a link, is not a regular file (a FIFO, a
+    device) or holds more than `max_bytes`; OSError when it cannot be read.
     """
-    full = _checked(root, relative)
-    fd = os.open(full, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
-    with os.fdopen(fd, "rb") as handle:
+    with os.fdopen(_open(root, relative, os.O_RDONLY | os.O_NONBLOCK), "rb") as handle:
         info = os.fstat(handle.fileno())
         if not stat.S_ISREG(info.st_mode):
             raise ManifestError(relative, "not a regular file")
@@ -78,14 +93,18 @@ def write_file(root: Path, relative: str, data: bytes) -> None:
 
     A link is never replaced by a file: ManifestError when the path is or goes through one.
     """
-    target = _checked(root, relative)
-    mode = target.lstat().st_mode
+    fd = _open(root, relative, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        mode = os.fstat(fd).st_mode
+    finally:
+        os.close(fd)
     if not stat.S_ISREG(mode):
         raise ManifestError(relative, "not a regular file")
-    fd, temp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
+    target = root / relative
+    handle, temp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
     try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
         Path(temp).chmod(stat.S_IMODE(mode))
         Path(temp).replace(target)
     except BaseException:

@@ -26,7 +26,7 @@ from image_bot.edit.managed import (
     set_aside_managed,
 )
 from image_bot.edit.parallel import map_chunks
-from image_bot.edit.spans import index_text
+from image_bot.edit.spans import Tree, YamlTooComplex, index_text
 from image_bot.errors import ManifestError
 from image_bot.model import Occurrence, Skipped
 
@@ -98,7 +98,7 @@ def find_references(
     else:
         walk = _Walk(base, limit, include, exclude, frozenset(extra_names) | {"Kustomization"})
         paths, unread = walk.files()
-    job = partial(_find_in_files, base, tuple(targets), max_bytes)
+    job = partial(_find_in_files, limit, _relative(limit, base), tuple(targets), max_bytes)
     results = map_chunks(job, paths, workers)
     kustomizations = tuple(k for result in results for k in result.kustomizations)
     occurrences, managed = set_aside_managed(
@@ -114,14 +114,21 @@ def find_references(
 
 
 def _find_in_files(
-    root: Path, targets: Sequence[CustomTarget], max_bytes: int, paths: Sequence[str]
+    limit: Path,
+    base: str,
+    targets: Sequence[CustomTarget],
+    max_bytes: int,
+    paths: Sequence[str],
 ) -> FindResult:
+    """Find in each of `paths` (relative to `base`, itself relative to `limit`)."""
     occurrences: list[Occurrence] = []
     skipped: list[Skipped] = []
     kustomizations: list[Kustomization] = []
     for path in paths:
         try:
-            data = read_file(root, path, max_bytes=max_bytes)
+            data = read_file(
+                limit, posixpath.normpath(posixpath.join(base, path)), max_bytes=max_bytes
+            )
         except ManifestError as exc:
             skipped.append(Skipped(path, exc.reason))
             continue
@@ -211,7 +218,7 @@ class _Walk:
                 if entry.name not in _ALWAYS_EXCLUDED_DIRS and not self._excluded(path, "/"):
                     subdirs.append((path, entry.path))
             elif self._selected(path, entry.name):
-                self._add(path, entry.path)
+                self._add(path, self._in_limit(real, entry.name))
         return subdirs
 
     def _link(self, path: str, entry: os.DirEntry[str], subdirs: list[tuple[str, str]]) -> None:
@@ -231,7 +238,7 @@ class _Walk:
         elif not Path(entry.path).exists():
             self.skipped.append(Skipped(path, "a broken symbolic link"))
         else:
-            self._add(path, str(self.limit / target))
+            self._add(path, target)
 
     def _selected(self, path: str, name: str) -> bool:
         if not (name in self.names or any(glob_match(path, p) for p in self.include)):
@@ -242,12 +249,13 @@ class _Walk:
         """`path` (with `probe` appended: `/` tests a directory) matches an exclude glob."""
         return any(glob_match(path + probe, pattern) for pattern in self.exclude)
 
-    def _add(self, path: str, real: str) -> None:
-        """Read the file at `path` under its real path (relative to `base`), once."""
-        target = inside(self.limit, real)
-        if target is None:  # a directory reached through a link may hold links out
-            self.skipped.append(Skipped(path, LINK_OUT))
-            return
+    def _in_limit(self, real_directory: str, name: str) -> str:
+        """The path relative to `limit` of `name` in a real (link-free) directory under it."""
+        below = real_directory[len(str(self.limit)) :].strip(os.sep).replace(os.sep, "/")
+        return f"{below}/{name}" if below else name
+
+    def _add(self, path: str, target: str) -> None:
+        """Read the file at `path` under its real path `target` (relative to `limit`), once."""
         relative = posixpath.relpath(target, self.base_in_limit)
         if relative != path and self._excluded(relative):
             return
@@ -271,17 +279,27 @@ def find_in_text(
         return FindResult((), (Skipped(path, "Helm template ({{ }}): not rendered YAML"),))
     try:
         tree = index_text(text)
+    except YamlTooComplex as exc:
+        return FindResult((), (Skipped(path, f"not read: {exc.reason}"),))
     except YAMLError as exc:
         return FindResult((), (_parse_skip(path, text, exc),))
     if tree.problems:
         return FindResult((), (Skipped(path, f"not YAML we can edit safely: {tree.problems[0]}"),))
     all_finders: tuple[Finder, ...] = (*((CustomFinder(targets),) if targets else ()), *finders)
-    lines = Lines.of(text)
+    try:
+        return _find_in_tree(tree, path, all_finders)
+    except YamlTooComplex as exc:  # a block scalar holding YAML over the bounds
+        return FindResult((), (Skipped(path, f"not read: {exc.reason}"),))
+
+
+def _find_in_tree(tree: Tree, path: str, all_finders: Sequence[Finder]) -> FindResult:
+    text = tree.text
     occurrences: list[Occurrence] = []
     skipped: dict[tuple[int | None, str], Skipped] = {}
     claimed: set[int] = set()
     kustomizations: list[Kustomization] = []
     index = -1
+    lines = Lines.of(text)
     for region in tree.documents:
         index += region.count
         document = YamlDocument(path, index, region.root, text, lines)

@@ -489,7 +489,13 @@ def test_alias_bombs_are_refused(tmp_path: Path) -> None:
     levels = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
     levels += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]" for i in range(1, 7)]
     error = load_error(tmp_path, "\n".join(levels) + "\n")
-    assert "more than 100000 values" in error.message
+    assert "more than 100000 YAML nodes with aliases expanded" in error.message
+
+
+def test_deep_nesting_is_refused_not_a_crash(tmp_path: Path) -> None:
+    for text in ("x: " + "[" * 10_000 + "]" * 10_000, "x: " + "{a: " * 10_000 + "1" + "}" * 10_000):
+        error = load_error(tmp_path, text + "\n")
+        assert "nested deeper than 64 levels" in error.message
 
 
 def test_a_bad_value_found_by_the_policy_builder_points_at_the_key_as_spelled(

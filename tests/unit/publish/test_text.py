@@ -84,3 +84,28 @@ def test_lifecycle_comments_say_what_happens_next() -> None:
     assert obsolete_comment("no change is needed any more").startswith(
         "image-bot closes this pull request: no change is needed any more."
     )
+
+
+def test_one_image_moving_to_two_tags_names_both_without_repeating_itself() -> None:
+    plan = make_plans(
+        "acme/deploy",
+        "main",
+        [change("ghcr.io/acme/app:1.0.0", "1.1.0", "a.yaml", 1),
+         change("ghcr.io/acme/app:1.0.0-alpine", "1.1.0-alpine", "b.yaml", 1)],
+        grouping=Grouping(),
+        branch_prefix="image-bot/",
+        file_hashes={},
+    )[0]  # fmt: skip
+    title = draft_for(plan, PullRequestSettings()).title
+    assert title == "Update ghcr.io/acme/app to 1.1.0, 1.1.0-alpine"  # was `... (ghcr.io/acme/app)`
+    many = make_plans(
+        "acme/deploy",
+        "main",
+        [change(f"ghcr.io/acme/app:1.{i}.0", f"1.{i}.1", f"{i}.yaml", 1) for i in range(5)],
+        grouping=Grouping(),
+        branch_prefix="image-bot/",
+        file_hashes={},
+    )[0]
+    assert draft_for(many, PullRequestSettings()).title == (
+        "Update ghcr.io/acme/app to 1.0.1, 1.1.1, 1.2.1 and 2 more"
+    )
