@@ -108,7 +108,7 @@ def _by_image(images: frozenset[ImageName], facts: PassFacts) -> Evidence:
     found = [o for o in _references(facts.found) if o.ref.name in images]
     missing = images - {o.ref.name for o in found}
     if missing:
-        return _kept(f"its branch is gone and {_names(missing)} was not found this pass")
+        return _kept(f"{_names(missing)} was not found this pass, nor a file of its branch")
     if any((o.path, o.ref.name) in facts.undecided for o in found):
         return _kept(f"{_names(images)} could not be decided this pass")
     return Evidence(obsolete=True, reason=f"{_NEEDED}{_names(images)} needs no change from it")
