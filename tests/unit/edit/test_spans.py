@@ -64,3 +64,13 @@ def test_find_skips_a_file_whose_values_block_holds_a_bomb_and_names_why() -> No
     (skipped,) = result.skipped
     assert skipped.path == "release.yaml"
     assert skipped.reason.startswith("not read: more than 1000000 YAML nodes")
+
+
+def test_a_parse_over_its_time_bound_is_refused() -> None:
+    text = "".join(f"k{i}: [a, b, {{c: d}}]\n" for i in range(2000))
+    assert compose(text)[0] is not None
+    with pytest.raises(YamlTooComplex, match="took more than 0 s to read"):
+        compose(text, YamlLimits(seconds=0))
+    aliased = "base: &b {x: 1}\n" + text.replace("[a, b,", "[*b, b,")
+    with pytest.raises(YamlTooComplex, match="took more than 0 s to read"):
+        compose(aliased, YamlLimits(seconds=0))
