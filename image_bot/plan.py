@@ -28,7 +28,7 @@ __all__ = [
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 _DOTS = re.compile(r"\.{2,}")  # `..` may not appear in a ref
-_MAX_SLUG = 80  # a branch name stays readable, and well under the 255 bytes of a file name
+_MAX_SLUG = 128  # well under the 255 bytes of a file name (a loose ref, its `.lock`)
 
 
 class Strategy(StrEnum):

@@ -427,7 +427,7 @@ def test_odd_directory_names_make_valid_branches_and_every_group_is_pushed(
     for branch in branches:
         assert branch["action"] == "create", branch
         check_ref_format(branch["branch"])
-        assert len(branch["branch"]) <= len("image-bot/") + 80
+        assert len(branch["branch"]) <= len("image-bot/") + 128
         (changed,) = branch["changes"]
         assert setup.show(branch["branch"], changed["path"]) == f"image: {image}:1.1.0\n"
     assert_contained(setup, before, outcome.stdout, outcome.stderr)
@@ -449,7 +449,7 @@ def test_every_branch_name_the_bot_makes_passes_git_check_ref_format(directory: 
             file_hashes={},
         )
         check_ref_format(plan.branch)
-        assert len(plan.branch) <= len("image-bot/") + 80
+        assert len(plan.branch) <= len("image-bot/") + 128
 
 
 def test_long_directory_names_that_share_a_prefix_get_branches_of_their_own() -> None:
