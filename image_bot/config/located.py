@@ -15,7 +15,8 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
-from image_bot.edit.spans import YamlLimits, YamlTooComplex, compose
+from image_bot.edit.spans import compose
+from image_bot.edit.yaml_limits import YamlLimits, YamlTooComplex
 from image_bot.errors import ConfigError
 from image_bot.yaml_path import format_yaml_path
 

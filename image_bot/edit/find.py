@@ -26,7 +26,8 @@ from image_bot.edit.managed import (
     set_aside_managed,
 )
 from image_bot.edit.parallel import map_chunks
-from image_bot.edit.spans import Tree, YamlTooComplex, index_text
+from image_bot.edit.spans import Tree, index_text
+from image_bot.edit.yaml_limits import YamlTooComplex
 from image_bot.errors import ManifestError
 from image_bot.model import Occurrence, Skipped
 

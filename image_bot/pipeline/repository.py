@@ -195,7 +195,7 @@ def _publish(
             unsafe={s.path: s.reason for s in reversed(unsafe)},
             undecided={(c.occurrence.path, c.occurrence.ref.name) for c in unknown},
             exists=lambda path: os.path.lexists(root / path),
-            changed_files=checkout.git.changed_files,
+            changed_files=lambda sha: _changed_files(checkout.git, sha),
         )
         evidence = obsolete_evidence(existing, {plan.branch for plan in plans}, facts)
         limits = PullRequestLimits(
@@ -242,6 +242,15 @@ def _content(root: Path, changes: Sequence[Change]) -> PlanContent:
         for fc in file_changes
     )
     return PlanContent(files, diff)
+
+
+def _changed_files(git: Git, sha: str) -> list[str]:
+    """The files bot commit `sha` changes; none when git cannot say (the image decides then)."""
+    try:
+        return git.changed_files(sha)
+    except GitError as error:
+        log.warning("cannot list a bot commit's files", extra={"sha": sha, "error": error.message})
+        return []
 
 
 def _committer(context: Context, repo: RepositorySpec, git: Git) -> BranchCommitter | None:
