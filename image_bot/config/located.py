@@ -15,6 +15,8 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
+from image_bot.edit.spans import compose
+from image_bot.edit.yaml_limits import YamlLimits, YamlTooComplex
 from image_bot.errors import ConfigError
 from image_bot.yaml_path import format_yaml_path
 
@@ -24,7 +26,9 @@ Location = tuple[str | int, ...]
 
 _INTERPOLATION = re.compile(r"\$\$\{|\$\{(?P<body>[^}]*)(?P<close>\})?")
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_MAX_NODES = 100_000  # aliases can make a small file expand exponentially ("billion laughs")
+# Aliases can make a small file expand exponentially ("billion laughs"), and the round-trip
+# loader recurses per nesting level: the text is measured (edit.spans.compose) before it.
+_LIMITS = YamlLimits(nodes=100_000, depth=64, seconds=10.0)
 
 
 @dataclass
@@ -36,7 +40,6 @@ class LocatedYaml:
     require_env: bool = True
     interpolate: bool = True
     lines: dict[Location, int] = field(default_factory=lambda: {(): 1})
-    nodes: int = 0
     data: object = None
 
     def line_of(self, location: Location) -> int:
@@ -89,7 +92,10 @@ def read_yaml(
 
 def _parse_yaml(text: str, source: str) -> object:
     try:
+        compose(text, _LIMITS)
         return YAML(typ="rt", pure=True).load(text)
+    except YamlTooComplex as error:
+        raise ConfigError(f"invalid YAML: {error.reason}", file=source) from None
     except MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         line = mark.line + 1 if mark is not None else None
@@ -101,9 +107,6 @@ def _parse_yaml(text: str, source: str) -> object:
 
 def _plain(node: object, location: Location, document: LocatedYaml) -> object:
     """Copy the ruamel tree into plain values, noting lines and interpolating strings."""
-    document.nodes += 1
-    if document.nodes > _MAX_NODES:
-        raise document.error(f"more than {_MAX_NODES} values (aliases expanding?)", location)
     if isinstance(node, CommentedMap):
         out: dict[object, object] = {}
         for key, value in node.items():

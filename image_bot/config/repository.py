@@ -226,7 +226,8 @@ class RepositorySpec(Section):
     branch_prefix: BranchSafe = "image-bot/"
     """Prefix of the bot's branches; the bot only ever touches branches under it."""
     paths: tuple[RepoPath, ...] = (".",)
-    """Directories to scan, relative to the repository root."""
+    """Directories (or files) to scan, relative to the repository root. Each must exist: one
+    that does not fails the repository (exit 1) and nothing is published for it."""
     include: tuple[str, ...] = ()
     """Globs of files to read (default: every `*.yaml`/`*.yml` and the `extra_names`)."""
     exclude: tuple[str, ...] = ()

@@ -9,6 +9,7 @@ from ruamel.yaml.error import YAMLError
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from image_bot.edit.spans import STR_TAG, Style, compose, same_tag
+from image_bot.edit.yaml_limits import YamlTooComplex
 
 __all__ = ["EMBEDDED", "difference", "needs_quotes", "quote", "render"]
 
@@ -133,6 +134,8 @@ def _embedded_difference(old: str, new: str, line: int) -> str:
     """YAML held in a block scalar must still parse the same, bar scalars that became strings."""
     try:
         old_documents = compose(old)
+    except YamlTooComplex as exc:
+        return f"line {line}: the block scalar is {exc.reason}"
     except YAMLError:
         return ""  # it was never YAML to a parser; the outer document is what counts
     try:

@@ -5,12 +5,14 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import logging
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
 from image_bot.config import Config, RepositorySpec
+from image_bot.edit.files import read_file
 from image_bot.edit.find import FindResult
 from image_bot.edit.manual import unified_diff
 from image_bot.edit.rewrite import rewrite_tree
@@ -23,8 +25,9 @@ from image_bot.model import (
     RepositoryReport,
     UpdatePlan,
 )
-from image_bot.pipeline.checkout import Checkout, refresh
+from image_bot.pipeline.checkout import Checkout, PathsMissing, refresh
 from image_bot.pipeline.decisions import Decided, policy_settings
+from image_bot.pipeline.obsolete import PassFacts, obsolete_evidence
 from image_bot.plan import Grouping, NamedGroup, Strategy, make_plans
 from image_bot.publish.apply import PlanContent, Publisher
 from image_bot.publish.committer import BranchCommitter
@@ -117,7 +120,7 @@ def publish_repository(
             if attempt < attempts:
                 try:
                     checkout = refresh(repo, git)
-                except GitError as fetch_error:
+                except (GitError, PathsMissing) as fetch_error:
                     checkout = fetch_error.message
                 continue
             done = dataclasses.replace(
@@ -147,7 +150,7 @@ def _publish(
     unsafe_paths = {s.path for s in unsafe}
     changes = [c for c in changes if c.occurrence.path not in unsafe_paths]
     hashes = {
-        path: hashlib.sha256((root / path).read_bytes()).hexdigest()
+        path: hashlib.sha256(read_file(root, path)).hexdigest()
         for path in {c.occurrence.path for c in changes}
     }
     repository_forge = context.forge_for(repo)
@@ -177,6 +180,16 @@ def _publish(
             _as_fetched(pr, heads.get(pr.branch), publisher.marker_of)
             for pr in forge.bot_pull_requests(repo_id)
         ]
+        facts = PassFacts(
+            found=checkout.found,
+            base=repo.base,
+            unread={s.path: s.reason for s in reversed(checkout.found.skipped)},
+            unsafe={s.path: s.reason for s in reversed(unsafe)},
+            undecided={(c.occurrence.path, c.occurrence.ref.name) for c in unknown},
+            exists=lambda path: os.path.lexists(root / path),
+            changed_files=lambda sha: _changed_files(checkout.git, sha),
+        )
+        evidence = obsolete_evidence(existing, {plan.branch for plan in plans}, facts)
         limits = PullRequestLimits(
             repo.limits.max_open_pull_requests, repo.limits.max_pull_requests_per_hour
         )
@@ -184,7 +197,9 @@ def _publish(
         rebuild = {pr.branch for pr in existing if (repo_id, pr.number) in wanted}
         publisher.rebuild = rebuild - set(written)  # an earlier attempt already rebuilt it
         actions = limit_creates(
-            reconcile(plans, existing, undecided=undecided, rebuild=publisher.rebuild),
+            reconcile(
+                plans, existing, undecided=undecided, rebuild=publisher.rebuild, evidence=evidence
+            ),
             limits.remaining(existing, context.now),
         )
         branches = [publisher.apply(action, contents) for action in actions]
@@ -215,10 +230,19 @@ def _content(root: Path, changes: Sequence[Change]) -> PlanContent:
     file_changes, _ = rewrite_tree(root, changes)
     files = {fc.path: fc.after for fc in file_changes}
     diff = "".join(
-        unified_diff(fc.path, (root / fc.path).read_bytes().decode("utf-8"), fc.after)
+        unified_diff(fc.path, read_file(root, fc.path).decode("utf-8"), fc.after)
         for fc in file_changes
     )
     return PlanContent(files, diff)
+
+
+def _changed_files(git: Git, sha: str) -> list[str]:
+    """The files bot commit `sha` changes; none when git cannot say (the image decides then)."""
+    try:
+        return git.changed_files(sha)
+    except GitError as error:
+        log.warning("cannot list a bot commit's files", extra={"sha": sha, "error": error.message})
+        return []
 
 
 def _committer(forge: RepositoryForge, repo: RepositorySpec, git: Git) -> BranchCommitter | None:

@@ -386,6 +386,15 @@ def test_load_policy_errors_name_the_file_and_line(tmp_path: Path) -> None:
         ("targets: [{files: a.yaml, path: 'a[', image: nginx}]", "targets[0].path", "YAML path"),
         ("paths: [../outside]", "paths[0]", "relative, without .."),
         ("branch_prefix: '-bad'", "branch_prefix", "git branch name"),
+        ("branch_prefix: 'bots.lock/'", "branch_prefix", "no part starting with"),
+        ("branch_prefix: 'bots//x'", "branch_prefix", "git branch name"),
+        ("branch_prefix: 'bots/.hidden/'", "branch_prefix", "git branch name"),
+        ("branch_prefix: 'bots./'", "branch_prefix", "git branch name"),
+        (
+            "grouping: {strategy: named, groups: [{name: x.lock, images: ['*']}]}",
+            "grouping.groups[0].name",
+            "git branch name",
+        ),
         ("schedule: {cron: '* * *'}", "schedule.cron", "5 fields"),
         ("schedule: {interval: 5m, cron: '* * * * *'}", "schedule", "one of them"),
         ("limits: {max_open_pull_requests: 0}", "limits.max_open_pull_requests", "greater than"),
@@ -491,7 +500,13 @@ def test_alias_bombs_are_refused(tmp_path: Path) -> None:
     levels = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
     levels += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]" for i in range(1, 7)]
     error = load_error(tmp_path, "\n".join(levels) + "\n")
-    assert "more than 100000 values" in error.message
+    assert "more than 100000 YAML nodes with aliases expanded" in error.message
+
+
+def test_deep_nesting_is_refused_not_a_crash(tmp_path: Path) -> None:
+    for text in ("x: " + "[" * 10_000 + "]" * 10_000, "x: " + "{a: " * 10_000 + "1" + "}" * 10_000):
+        error = load_error(tmp_path, text + "\n")
+        assert "nested deeper than 64 levels" in error.message
 
 
 def test_a_bad_value_found_by_the_policy_builder_points_at_the_key_as_spelled(
