@@ -11,7 +11,7 @@ import http.server
 import json
 import re
 import shlex
-import subprocess
+import subprocess  # noqa: TID251 (the test runs the image's real health check)
 import sys
 import threading
 import tomllib
@@ -134,7 +134,7 @@ def health_server(status: int) -> Iterator[str]:
 
 def run_healthcheck(pid1: Path, url: str) -> int:
     """The image's check as Docker runs it, with PID 1's command line read from `pid1`."""
-    program, flag, code = healthcheck_command()
+    _python, flag, code = healthcheck_command()
     code = code.replace("/proc/1/cmdline", str(pid1))
     env = {"IMAGE_BOT_HEALTH_URL": url}
     return subprocess.run([sys.executable, flag, code], env=env, check=False).returncode
