@@ -520,9 +520,10 @@ def load_yaml(path: Path) -> dict[str, Any]:
 
 def test_every_kustomization_resource_exists() -> None:
     kustomizations = sorted(DEPLOY.rglob("kustomization.yaml"))
-    assert len(kustomizations) == 4
+    assert len(kustomizations) == 6  # root, base, service, cronjob and two components
     for kustomization in kustomizations:
-        for resource in load_yaml(kustomization)["resources"]:
+        loaded = load_yaml(kustomization)
+        for resource in [*loaded["resources"], *loaded.get("components", [])]:
             target = kustomization.parent / resource
             assert target.is_file() or (target / "kustomization.yaml").is_file(), target
 
