@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import json
-
+from image_bot.cli.json_output import versioned_json
 from image_bot.model import Decision, TagList
 
 __all__ = ["tags_json", "tags_text"]
@@ -46,7 +45,8 @@ def tags_text(taglist: TagList, decision: Decision) -> str:
 def tags_json(taglist: TagList, decision: Decision) -> str:
     """The same as `tags_text`, as one JSON object (rejected tags carry their reason)."""
     target = decision.target
-    return json.dumps(
+    return versioned_json(
+        "tags",
         {
             "image": str(taglist.image),
             "current": decision.current.tag,
@@ -60,5 +60,4 @@ def tags_json(taglist: TagList, decision: Decision) -> str:
                 for tag, status, detail in _tag_rows(taglist, decision)
             ],
         },
-        indent=2,
     )

@@ -125,7 +125,8 @@ def _unknown_policy_names(data: dict[object, object], document: LocatedYaml) -> 
     images = data.get("images")
     return [
         document.problem(
-            f"no policy named {entry['policy']!r} in policies ({known})", ("images", index, "policy")
+            f"no policy named {entry['policy']!r} in policies ({known})",
+            ("images", index, "policy"),
         )
         for index, entry in enumerate(images if isinstance(images, list) else ())
         if isinstance(entry, dict)

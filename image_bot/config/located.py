@@ -197,7 +197,9 @@ def _interpolate(text: str, location: Location, document: LocatedYaml) -> str:
                 return default
             if not document.require_env:
                 return match.group(0)
-            message = f"environment variable {name} is not set (a literal ${{{name}}} is $${{{name}}})"
+            message = (
+                f"environment variable {name} is not set (a literal ${{{name}}} is $${{{name}}})"
+            )
             document.problems.append(document.problem(message, location))
             return match.group(0)
         return value
@@ -213,5 +215,7 @@ def _read_secret_file(name: str, spelled: str, location: Location, document: Loc
         return path.read_text(encoding="utf-8").rstrip("\r\n")
     except OSError as error:
         if document.require_env:
-            document.problems.append(document.problem(f"cannot read {path}: {error.strerror}", location))
+            document.problems.append(
+                document.problem(f"cannot read {path}: {error.strerror}", location)
+            )
         return spelled
