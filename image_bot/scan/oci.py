@@ -47,7 +47,8 @@ class OCIRegistry:
     Hosts without settings are read anonymously over https, with credentials from the docker
     config: `docker_config` if given, else `$DOCKER_CONFIG/config.json` or
     `~/.docker/config.json` (`default_docker_config_path`). `requests` counts the HTTP
-    requests sent per registry host (token requests and retries included).
+    requests sent per registry host (token requests and retries included); once closed,
+    `rate_limits` holds the last quota each host reported (`ratelimit-remaining`).
     """
 
     def __init__(
@@ -76,6 +77,7 @@ class OCIRegistry:
         self._tokens = TokenCache()
         self._tls: ssl.SSLContext | None = None  # built once (~0.1 s), shared by every pool
         self.requests: collections.Counter[str] = collections.Counter()
+        self.rate_limits: dict[str, int] = {}
 
     async def __aenter__(self) -> Self:
         return self
@@ -89,9 +91,11 @@ class OCIRegistry:
         await self.aclose()
 
     async def aclose(self) -> None:
-        """Close every connection pool."""
+        """Close every connection pool (keeping each host's last reported quota)."""
         sessions, self._sessions = list(self._sessions.values()), {}
         for session in sessions:
+            if session.pacer.remaining is not None:
+                self.rate_limits[session.host] = session.pacer.remaining
             await session.aclose()
 
     def _session(self, host: str) -> RegistrySession:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from image_bot.config import GitHubAppSpec, RepositorySpec
 from image_bot.errors import ConfigError
 from image_bot.publish.committer import BranchCommitter
-from image_bot.publish.forge import Forge
+from image_bot.publish.forge import Forge, RateLimitReporter
 from image_bot.publish.forges.local import LocalForge
 from image_bot.publish.git import Git
 
@@ -27,12 +28,31 @@ class Forges:
 
     def __init__(self) -> None:
         self._installations: dict[tuple[str, int, int | str], Auth.AppInstallationAuth] = {}
+        self._built: list[tuple[str, str, RateLimitReporter]] = []  # (name, API host, forge)
 
     def __call__(self, repository: RepositorySpec, git: Git) -> Forge:
         """The forge `repository.forge` names; ConfigError when a credential is missing.
 
         `git` is the repository's clone; only the local forge (branches only) uses it.
         """
+        forge = self._build(repository, git)
+        if isinstance(forge, RateLimitReporter):
+            host = urlsplit(repository.forge.api_base or "").netloc
+            self._built.append((forge.name, host, forge))
+        return forge
+
+    def rate_limits(self) -> dict[tuple[str, str], int]:
+        """(forge name, API host) -> the smallest remaining quota that the forges built since
+        the last call saw in their last response (the metrics' gauge); then forgets them."""
+        quotas: dict[tuple[str, str], int] = {}
+        built, self._built = self._built, []
+        for name, host, forge in built:
+            remaining = forge.rate_limit_remaining()
+            if remaining is not None:
+                quotas[(name, host)] = min(remaining, quotas.get((name, host), remaining))
+        return quotas
+
+    def _build(self, repository: RepositorySpec, git: Git) -> Forge:
         forge = repository.forge
         prefix = repository.branch_prefix
         if forge.type == "local":
