@@ -60,7 +60,7 @@ def run_pass(
     try:
         for index, repo in enumerate(config.repositories):
             say(f"fetching {redact(repo.url)}")
-            checkouts[index] = checkout_or_error(repo, git, options.cache_dir)
+            checkouts[index] = checkout_or_error(repo, git, options.cache_dir, config.images)
         occurrences = [
             occurrence
             for checkout in checkouts.values()

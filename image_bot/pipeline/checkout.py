@@ -5,17 +5,18 @@ from __future__ import annotations
 import dataclasses
 import logging
 import posixpath
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from image_bot.config import RepositorySpec
+from image_bot.config import ImageSpec, RepositorySpec
 from image_bot.edit.find import DEFAULT_INCLUDE, CustomTarget, FindResult, find_references
 from image_bot.edit.managed import Managed
 from image_bot.errors import GitError, redact
-from image_bot.model import Occurrence, Part, Skipped
+from image_bot.model import Occurrence, OccurrenceKind, Part, Skipped
 from image_bot.publish.git import Git, HttpCredentials
 
-__all__ = ["Checkout", "checkout_or_error", "git_credentials", "refresh"]
+__all__ = ["Checkout", "checkout_or_error", "configured_only", "git_credentials", "refresh"]
 
 log = logging.getLogger("image_bot.pipeline")
 
@@ -29,12 +30,16 @@ class Checkout:
     found: FindResult
 
 
-def checkout_or_error(repo: RepositorySpec, git: type[Git], cache_dir: Path) -> Checkout | str:
-    """The repository's cached clone at the base's head with its references, or why not."""
+def checkout_or_error(
+    repo: RepositorySpec, git: type[Git], cache_dir: Path, images: Sequence[ImageSpec] = ()
+) -> Checkout | str:
+    """The repository's cached clone at the base's head with its references, or why not.
+
+    `images` are the config's image rules (for `update: configured`)."""
     try:
         variant = f"{repo.base}\n{repo.paths}"  # entries sharing a URL get their own worktree
         clone = git.open(repo.url, cache_dir, variant=variant, credentials=git_credentials(repo))
-        return refresh(repo, clone)
+        return refresh(repo, clone, images)
     except GitError as error:
         log.warning("checkout failed", extra={"repository": redact(repo.url), "error": str(error)})
         return error.message
@@ -52,7 +57,7 @@ def git_credentials(repo: RepositorySpec) -> HttpCredentials | None:
     return HttpCredentials("x-access-token", forge.token.get_secret_value())
 
 
-def refresh(repo: RepositorySpec, git: Git) -> Checkout:
+def refresh(repo: RepositorySpec, git: Git, images: Sequence[ImageSpec] = ()) -> Checkout:
     """Fetch, check out the base and find its references (again, after a lost race)."""
     try:
         base_sha = git.fetch(repo.base, repo.branch_prefix)
@@ -60,7 +65,23 @@ def refresh(repo: RepositorySpec, git: Git) -> Checkout:
     except GitError:
         git.close()
         raise
-    return Checkout(git, base_sha, _find(git.workdir, repo))
+    found = _find(git.workdir, repo)
+    if repo.update == "configured":
+        found = configured_only(found, images)
+    return Checkout(git, base_sha, found)
+
+
+def configured_only(found: FindResult, images: Sequence[ImageSpec]) -> FindResult:
+    """The references a setter marker, an image rule or a target names (`update: configured`)."""
+
+    def named(occurrence: Occurrence) -> bool:
+        return (
+            occurrence.policy is not None
+            or occurrence.kind is OccurrenceKind.CUSTOM
+            or any(rule.matches(occurrence.ref.name) for rule in images)
+        )
+
+    return dataclasses.replace(found, occurrences=tuple(filter(named, found.occurrences)))
 
 
 def _under(glob: str, directory: str) -> str:
