@@ -40,10 +40,8 @@ def describe_yaml_error(error: YAMLError) -> YamlSyntaxProblem:
     opened = error.context_mark
     thing = context.removeprefix("while scanning a ").removeprefix("while parsing a ")
     what = _OPENERS.get(thing)
-    if opened is not None and any(marker in problem for marker in _AT_END):
-        return YamlSyntaxProblem(
-            opened.line + 1, f"the {what or thing or 'value'} that starts here is never closed"
-        )
+    if what is not None and opened is not None and any(end in problem for end in _AT_END):
+        return YamlSyntaxProblem(opened.line + 1, f"the {what} that starts here is never closed")
     mark = error.problem_mark or opened
     line = mark.line + 1 if mark is not None else None
     if what is not None and opened is not None and line != opened.line + 1:
