@@ -30,9 +30,9 @@ def import_group() -> None:
 
 
 def _output_option(command: Callable[..., None]) -> Callable[..., None]:
-    command = click.option(
-        "--force", is_flag=True, help="Overwrite --output when it exists."
-    )(command)
+    command = click.option("--force", is_flag=True, help="Overwrite --output when it exists.")(
+        command
+    )
     return click.option(
         "-o",
         "--output",

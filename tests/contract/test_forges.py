@@ -16,7 +16,7 @@ import pytest
 
 from image_bot.errors import ForgeAuthError, PullRequestConflict, RateLimited
 from image_bot.model import PullRequest, PullRequestState
-from image_bot.publish.forge import Forge, PullRequestDraft
+from image_bot.publish.forge import Forge, PullRequestDraft, RateLimitReporter
 from image_bot.publish.forges.github.forge import GitHubForge
 from image_bot.publish.forges.gitlab.forge import GitLabForge
 from image_bot.publish.forges.local import LocalForge
@@ -485,3 +485,21 @@ def test_every_forge_lists_twenty_bot_branches_without_writing(any_forge: AnyFor
     assert sorted(pr.fingerprint or "" for pr in listed) == sorted(f"fp-{n}" for n in range(20))
     assert any_forge.fake.count_calls(writes=True) == 0
     assert any_forge.fake.count_calls(writes=False) <= 2
+
+
+def test_the_quota_left_is_what_the_last_response_said_and_costs_no_request(
+    harness: Harness,
+) -> None:
+    forge = harness.forge
+    assert isinstance(forge, RateLimitReporter)
+    assert forge.rate_limit_remaining() is None  # nothing asked yet: unknown, and not asked
+    assert harness.fake.count_calls(harness.api) == 0
+    forge.bot_pull_requests(REPO)
+    calls = harness.fake.count_calls(harness.api)
+    if harness.api == "github":  # the fake GitHub sends x-ratelimit-* on every response
+        assert forge.rate_limit_remaining() == 5000 - harness.fake.state.rate_used
+    harness.fake.inject_fault(harness.api, 429, retry_after=7, primary=True)
+    with pytest.raises(RateLimited):
+        forge.bot_pull_requests(REPO)
+    assert forge.rate_limit_remaining() == 0  # both forges' headers on the refusal
+    assert harness.fake.count_calls(harness.api) == calls + 1
