@@ -236,6 +236,10 @@ class RepositorySpec(Section):
     """More file names to read besides the YAML ones (`Chart.lock`, `compose.override`)."""
     max_file_bytes: Positive = 1_048_576
     """Skip (and report) files larger than this."""
+    update: Literal["all", "configured"] = "all"
+    """`all`: every image reference found; `configured`: only references that a Flux
+    `$imagepolicy` marker, an `images` entry or a `targets` entry names (the rest are neither
+    read from registries nor changed), as Flux and Argo CD Image Updater do."""
     targets: tuple[TargetSpec, ...] = ()
     """Values no finder knows about, by file glob and YAML path."""
     commit: CommitSpec = CommitSpec()

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
-from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.error import YAMLError
 from ruamel.yaml.nodes import ScalarNode
 
 from image_bot.edit.document import Lines, YamlDocument, embedded_documents, walk
@@ -30,6 +30,7 @@ from image_bot.edit.spans import Tree, index_text
 from image_bot.edit.yaml_limits import YamlTooComplex
 from image_bot.errors import ManifestError
 from image_bot.model import Occurrence, Skipped
+from image_bot.yaml_errors import describe_yaml_error
 
 __all__ = [
     "CustomTarget",
@@ -345,10 +346,7 @@ def _embedded(
 
 
 def _parse_skip(path: str, text: str, exc: YAMLError) -> Skipped:
-    line = None
-    if isinstance(exc, MarkedYAMLError) and exc.problem_mark is not None:
-        line = exc.problem_mark.line + 1
+    where = describe_yaml_error(exc)
     if "{{" in text:
-        return Skipped(path, "Helm template ({{ }}): not YAML until rendered", line)
-    problem = exc.problem if isinstance(exc, MarkedYAMLError) and exc.problem else str(exc)
-    return Skipped(path, f"not valid YAML: {' '.join(str(problem).split())}", line)
+        return Skipped(path, "Helm template ({{ }}): not YAML until rendered", where.line)
+    return Skipped(path, f"not valid YAML: {where.reason}", where.line)

@@ -6,18 +6,19 @@ import dataclasses
 import logging
 import os
 import posixpath
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from image_bot.config import RepositorySpec
+from image_bot.config import ImageSpec, RepositorySpec
 from image_bot.edit.files import inside, real_root
 from image_bot.edit.find import DEFAULT_INCLUDE, CustomTarget, FindResult, find_references
 from image_bot.edit.managed import Managed
 from image_bot.errors import GitError, ImageBotError, redact
-from image_bot.model import Occurrence, Part, Skipped
+from image_bot.model import Occurrence, OccurrenceKind, Part, Skipped
 from image_bot.publish.git import Git, HttpCredentials
 
-__all__ = ["Checkout", "PathsMissing", "checkout_or_error", "refresh"]
+__all__ = ["Checkout", "PathsMissing", "checkout_or_error", "configured_only", "refresh"]
 
 log = logging.getLogger("image_bot.pipeline")
 
@@ -35,17 +36,20 @@ def checkout_or_error(
     repo: RepositorySpec,
     git: type[Git],
     cache_dir: Path,
+    *,
     credentials: HttpCredentials | None = None,
+    images: Sequence[ImageSpec] = (),
 ) -> Checkout | str:
     """The repository's cached clone at the base's head with its references, or why not.
 
     `credentials`: what git sends beyond the URL (the forge's `git_credentials`), per
-    command, never stored in the clone.
+    command, never stored in the clone. `images` are the config's image rules (for
+    `update: configured`).
     """
     try:
         variant = f"{repo.base}\n{repo.paths}"  # entries sharing a URL get their own worktree
         clone = git.open(repo.url, cache_dir, variant=variant, credentials=credentials)
-        return refresh(repo, clone)
+        return refresh(repo, clone, images)
     except (GitError, PathsMissing) as error:
         log.warning("checkout failed", extra={"repository": redact(repo.url), "error": str(error)})
         return error.message
@@ -59,10 +63,11 @@ class PathsMissing(ImageBotError):
     """
 
 
-def refresh(repo: RepositorySpec, git: Git) -> Checkout:
+def refresh(repo: RepositorySpec, git: Git, images: Sequence[ImageSpec] = ()) -> Checkout:
     """Fetch, check out the base and find its references (again, after a lost race).
 
-    PathsMissing when a `paths` entry does not exist at the base's head.
+    PathsMissing when a `paths` entry does not exist at the base's head; `images` are the
+    config's image rules (for `update: configured`).
     """
     try:
         base_sha = git.fetch(repo.base, repo.branch_prefix)
@@ -79,7 +84,23 @@ def refresh(repo: RepositorySpec, git: Git) -> Checkout:
             f"paths: {names} {verb} not exist in {repo.base} ({base_sha[:12]}); nothing is"
             " published until the path exists or the entry is removed"
         )
-    return Checkout(git, base_sha, _find(git.workdir, repo))
+    found = _find(git.workdir, repo)
+    if repo.update == "configured":
+        found = configured_only(found, images)
+    return Checkout(git, base_sha, found)
+
+
+def configured_only(found: FindResult, images: Sequence[ImageSpec]) -> FindResult:
+    """The references a setter marker, an image rule or a target names (`update: configured`)."""
+
+    def named(occurrence: Occurrence) -> bool:
+        return (
+            occurrence.policy is not None
+            or occurrence.kind is OccurrenceKind.CUSTOM
+            or any(rule.matches(occurrence.ref.name) for rule in images)
+        )
+
+    return dataclasses.replace(found, occurrences=tuple(filter(named, found.occurrences)))
 
 
 def _entries(repo: RepositorySpec) -> list[str]:

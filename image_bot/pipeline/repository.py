@@ -119,7 +119,7 @@ def publish_repository(
             log.info("push rejected; retrying from fresh state", extra={"error": error.message})
             if attempt < attempts:
                 try:
-                    checkout = refresh(repo, git)
+                    checkout = refresh(repo, git, context.config.images)
                 except (GitError, PathsMissing) as fetch_error:
                     checkout = fetch_error.message
                 continue

@@ -111,6 +111,7 @@ class RepositoryForge:
     kind: ForgeKind
     settings: ForgeSettings
     kept: KeptCredentials
+    on_open: Callable[[Forge], None] | None = None  # told of every adapter opened
 
     @property
     def repository_id(self) -> str:
@@ -123,7 +124,10 @@ class RepositoryForge:
 
     def open(self, git: Git) -> Forge:
         """The Forge adapter for the repository cloned in `git`."""
-        return self.kind.open(self.settings, git, self.kept)
+        forge = self.kind.open(self.settings, git, self.kept)
+        if self.on_open is not None:
+            self.on_open(forge)
+        return forge
 
     def committer(self, git: Git) -> BranchCommitter | None:
         """The forge's own committer (for `commit.signed`), or None."""

@@ -80,6 +80,11 @@ def pass_settings(config_help: str) -> Callable[[F], F]:
                 default="text",
                 show_default=True,
             ),
+            click.option(
+                "--log-level",
+                type=click.Choice(("debug", "info", "warning", "error"), case_sensitive=False),
+                help="Log from this level up (overrides `image-bot --log-level`).",
+            ),
         )
         for option in reversed(options):
             command = option(command)

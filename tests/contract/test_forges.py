@@ -20,7 +20,7 @@ import pytest
 from image_bot.config.repository import ForgeType
 from image_bot.errors import ForgeAuthError, PullRequestConflict, RateLimited
 from image_bot.model import PullRequest, PullRequestState
-from image_bot.publish.forge import Forge, PullRequestDraft
+from image_bot.publish.forge import Forge, PullRequestDraft, RateLimitReporter
 from image_bot.publish.forge_kind import ForgeSettings, GitHubAppSettings, KeptCredentials
 from image_bot.publish.forges import FORGE_KINDS
 from image_bot.publish.forges.github.forge import GitHubForge
@@ -591,3 +591,21 @@ def test_every_kind_opens_an_adapter_that_lists_the_bots_work(
     assert (listed.branch, listed.fingerprint) == ("image-bot/nginx", "fp-kind")
     assert forge_kind.committer(settings, git, KeptCredentials()) is None  # no App: git pushes
     git.close()
+
+
+def test_the_quota_left_is_what_the_last_response_said_and_costs_no_request(
+    harness: Harness,
+) -> None:
+    forge = harness.forge
+    assert isinstance(forge, RateLimitReporter)
+    assert forge.rate_limit_remaining() is None  # nothing asked yet: unknown, and not asked
+    assert harness.fake.count_calls(harness.api) == 0
+    forge.bot_pull_requests(REPO)
+    calls = harness.fake.count_calls(harness.api)
+    if harness.api == "github":  # the fake GitHub sends x-ratelimit-* on every response
+        assert forge.rate_limit_remaining() == 5000 - harness.fake.state.rate_used
+    harness.fake.inject_fault(harness.api, 429, retry_after=7, primary=True)
+    with pytest.raises(RateLimited):
+        forge.bot_pull_requests(REPO)
+    assert forge.rate_limit_remaining() == 0  # both forges' headers on the refusal
+    assert harness.fake.count_calls(harness.api) == calls + 1

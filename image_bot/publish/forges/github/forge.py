@@ -128,6 +128,11 @@ class GitHubForge:
 
     # --- reads -----------------------------------------------------------------------------
 
+    def rate_limit_remaining(self) -> int | None:
+        """`x-ratelimit-remaining` of the last response (PyGithub keeps it); None before one."""
+        remaining, _limit = self._gh.requester.rate_limiting
+        return remaining if remaining >= 0 else None
+
     def bot_pull_requests(self, repo: str) -> list[PullRequest]:
         """Open bot PRs and the latest closed one per bot branch: one listing, two at most."""
         with self._errors(repo):

@@ -223,6 +223,12 @@ class GitLabForge:
     ) -> None:
         self._last_headers = dict(response.headers)
 
+    def rate_limit_remaining(self) -> int | None:
+        """`RateLimit-Remaining` of the last response; None before one (or without it)."""
+        headers = {key.lower(): value for key, value in self._last_headers.items()}
+        text = headers.get("ratelimit-remaining", "")
+        return int(text) if text.isdigit() else None
+
     def _check_budget(self, repo: str) -> None:
         """Refuse to write once the last response said the rate-limit budget is spent."""
         headers = {key.lower(): value for key, value in self._last_headers.items()}
