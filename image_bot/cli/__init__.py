@@ -12,6 +12,8 @@ import click
 from image_bot import __version__
 from image_bot.cli.config import check_config, config_schema
 from image_bot.cli.edit import refs, set_command
+from image_bot.cli.imports import import_group
+from image_bot.cli.logs import LogLevelChoice
 from image_bot.cli.run import run
 from image_bot.cli.serve import serve
 from image_bot.cli.tags import tags
@@ -21,11 +23,18 @@ __all__ = ["cli", "main"]
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="image-bot")
-def cli() -> None:
+@click.option(
+    "--log-level",
+    type=LogLevelChoice,
+    envvar="IMAGE_BOT_LOG_LEVEL",
+    help="Log from this level up, for every command [env IMAGE_BOT_LOG_LEVEL; default: run"
+    " warning (info with --log-format json), serve info].",
+)
+def cli(log_level: str | None) -> None:
     """image-bot: keep the image references of a GitOps repository up to date."""
 
 
-for _command in (tags, refs, set_command, run, check_config, config_schema):
+for _command in (tags, refs, set_command, run, check_config, config_schema, import_group):
     cli.add_command(_command)
 cli.add_command(serve)
 

@@ -8,28 +8,31 @@ image, and is set aside with the place that shows it; one used as
 `{{ .Values.x.repository }}:{{ .Values.x.tag }}` (or `printf "%s:%s"`) is an image. An empty
 `tag: ""` the templates default to `.Chart.AppVersion` follows the chart's version: not a tag
 to set. A key the templates do not use, or use both ways, keeps the structural verdict.
-Reading is bounded: only regular files are read (no links are followed, no pipes opened), each
-at most `max_bytes`, at most `_MAX_FILES` files and `_MAX_TOTAL` bytes in all.
+Reading follows the repository's rules (`edit/walk.py`, `edit/files.py`): a link is resolved
+once and read at its target only when that stays inside the repository, only regular files are
+read (no pipes opened), each at most `max_bytes`, at most `_MAX_FILES` files and `_MAX_TOTAL`
+bytes in all.
 """
 
 from __future__ import annotations
 
-import os
 import posixpath
 import re
-import stat
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 
+from image_bot.edit.files import inside, read_file
+from image_bot.edit.walk import Walk
+from image_bot.errors import ManifestError
 from image_bot.model import Occurrence, OccurrenceKind, Part, Skipped
 
 __all__ = ["Use", "set_aside_registry_prefixes", "uses_of"]
 
 _MAX_TOTAL = 16_000_000
 _MAX_FILES = 2_000
-_SUFFIXES = (".yaml", ".yml", ".tpl", ".txt", ".json")
+_TEMPLATE_GLOBS = tuple(f"**/*{suffix}" for suffix in (".yaml", ".yml", ".tpl", ".txt", ".json"))
 _NAME_KEYS = ("repository", "image", "name", "repo")
 _IDENTIFIER = re.compile(r"[A-Za-z_]\w*")
 _PRINTF = re.compile(r"printf\s+\"((?:[^\"\\]|\\.)*)\"")
@@ -65,14 +68,18 @@ def _index(templates: Sequence[tuple[str, str]]) -> dict[str, list[tuple[str, st
 
 
 def set_aside_registry_prefixes(
-    root: Path, occurrences: Sequence[Occurrence], *, max_bytes: int
+    limit: Path, base: str, occurrences: Sequence[Occurrence], *, max_bytes: int
 ) -> tuple[tuple[Occurrence, ...], tuple[Skipped, ...]]:
-    """(occurrences kept, a Skipped per values key the chart's templates use as a prefix)."""
+    """(occurrences kept, a Skipped per values key the chart's templates use as a prefix).
+
+    Occurrence paths are relative to `base`, itself relative to the real repository `limit`
+    outside which nothing is read.
+    """
     charts: dict[str, _Chart | None] = {}
     kept: list[Occurrence] = []
     skipped: list[Skipped] = []
     for occurrence in occurrences:
-        chart = _chart_of(root, occurrence, charts, max_bytes)
+        chart = _chart_of(limit, base, occurrence, charts, max_bytes)
         reason = None if chart is None else _not_to_update(chart, occurrence)
         if reason is None:
             kept.append(occurrence)
@@ -109,7 +116,11 @@ def _app_version_place(chart: _Chart, occurrence: Occurrence) -> str | None:
 
 
 def _chart_of(
-    root: Path, occurrence: Occurrence, charts: dict[str, _Chart | None], max_bytes: int
+    limit: Path,
+    base: str,
+    occurrence: Occurrence,
+    charts: dict[str, _Chart | None],
+    max_bytes: int,
 ) -> _Chart | None:
     """The chart whose values file holds `occurrence` (None: not a chart's values)."""
     directory, name = posixpath.split(occurrence.path)
@@ -118,32 +129,34 @@ def _chart_of(
     if "|" in occurrence.yaml_path:
         return None
     if directory not in charts:
-        charts[directory] = _read_chart(root, directory, max_bytes)
+        charts[directory] = _read_chart(limit, base, directory, max_bytes)
     return charts[directory]
 
 
-def _read_chart(root: Path, directory: str, max_bytes: int) -> _Chart | None:
-    base = root / directory if directory else root
-    templates = base / "templates"
-    if not (base / "Chart.yaml").is_file() or not templates.is_dir() or templates.is_symlink():
+def _read_chart(limit: Path, base: str, directory: str, max_bytes: int) -> _Chart | None:
+    """The templates of the chart in `directory` (relative to `base`), or None: not a chart."""
+    chart = limit / posixpath.normpath(posixpath.join(base, directory or "."))
+    if inside(limit, chart / "Chart.yaml") is None or not (chart / "Chart.yaml").is_file():
         return None
+    templates = inside(limit, chart / "templates")
+    if templates is None or not (limit / templates).is_dir():
+        return None
+    paths, _ = Walk(limit / templates, limit, _TEMPLATE_GLOBS).files()  # links out: not read
     read: list[tuple[str, str]] = []
     total = 0
     prefix = f"{directory}/templates" if directory else "templates"
-    for folder, subdirs, names in os.walk(templates):  # links to folders are not followed
-        subdirs.sort()
-        relative = Path(folder).relative_to(templates).as_posix()
-        for name in sorted(names):
-            path = Path(folder, name)
-            if not name.endswith(_SUFFIXES) or len(read) >= _MAX_FILES:
-                continue
-            info = path.lstat()  # a link, a pipe or a device is not read
-            size = info.st_size
-            if not stat.S_ISREG(info.st_mode) or size > max_bytes or total + size > _MAX_TOTAL:
-                continue
-            total += size
-            where = f"{prefix}/{name}" if relative == "." else f"{prefix}/{relative}/{name}"
-            read.append((where, path.read_bytes().decode("utf-8", errors="replace")))
+    for path in paths[:_MAX_FILES]:
+        try:
+            data = read_file(
+                limit,
+                posixpath.normpath(posixpath.join(templates, path)),
+                max_bytes=min(max_bytes, _MAX_TOTAL - total),
+            )
+        except (ManifestError, OSError):  # a pipe, a device, too large, unreadable: not read
+            continue
+        total += len(data)
+        where = posixpath.normpath(posixpath.join(prefix, path))
+        read.append((where, data.decode("utf-8", errors="replace")))
     return _Chart(tuple(read), _index(read))
 
 

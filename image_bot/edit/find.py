@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import os
+import posixpath
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
-from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.error import YAMLError
 from ruamel.yaml.nodes import ScalarNode
 
 from image_bot.edit.charts import set_aside_registry_prefixes
@@ -19,6 +19,7 @@ from image_bot.edit.document import (
     may_mention_image,
     walk,
 )
+from image_bot.edit.files import LINK_OUT, inside, read_file, real_root
 from image_bot.edit.finders import (
     CI_KINDS,
     FINDERS,
@@ -39,8 +40,12 @@ from image_bot.edit.managed import (
     set_aside_managed,
 )
 from image_bot.edit.parallel import map_chunks
-from image_bot.edit.spans import index_text
+from image_bot.edit.spans import Tree, index_text
+from image_bot.edit.walk import Walk, relative_to
+from image_bot.edit.yaml_limits import YamlTooComplex
+from image_bot.errors import ManifestError
 from image_bot.model import Occurrence, OccurrenceKind, Skipped
+from image_bot.yaml_errors import describe_yaml_error
 
 __all__ = [
     "CustomTarget",
@@ -55,7 +60,6 @@ __all__ = [
 
 DEFAULT_INCLUDE = ("**/*.yaml", "**/*.yml")
 _ANY_FILE = frozenset({OccurrenceKind.MARKER, OccurrenceKind.CUSTOM})  # read in CI files too
-_ALWAYS_EXCLUDED_DIRS = frozenset({".git", ".hg", ".svn", "node_modules"})
 # What a file must contain to be parsed: what `may_mention_image` looks for (`mage` is image
 # and Image), or `jobs:` (a workflow's job `container: node:20` and `docker://` steps say no image).
 # Each needle is a scan of the whole file when absent, as in most files: keep them few.
@@ -67,13 +71,15 @@ class FindResult:
     """The references found under a root, and the files (or fields) left alone with why.
 
     `managed` are references left as they are because a kustomization `images:` entry (itself
-    among `occurrences`) sets the image; `kustomizations` are the kustomization files read.
+    among `occurrences`) sets the image; `kustomizations` are the kustomization files read;
+    `files` every file selected for reading, under its real path.
     """
 
     occurrences: tuple[Occurrence, ...]
     skipped: tuple[Skipped, ...]
     managed: tuple[Managed, ...] = ()
     kustomizations: tuple[Kustomization, ...] = ()
+    files: tuple[str, ...] = ()  # every file the paths and globs selected (read or skipped)
 
 
 def find_references(
@@ -86,11 +92,13 @@ def find_references(
     max_bytes: int = 1_000_000,
     workers: int = 1,
     ci_files: bool = True,
+    boundary: Path | None = None,
 ) -> FindResult:
     """Every image reference in the YAML files under `root` (paths in results are relative).
 
     Files are those matching `include` (or named like `extra_names`, or `Kustomization`) and no
-    `exclude` glob. A cheap bytes search decides which files are parsed at all. Files over
+    `exclude` glob; a `root` that is a file is read whatever its name (paths are then relative
+    to its directory). A cheap bytes search decides which files are parsed at all. Files over
     `max_bytes`, not UTF-8, unparsable, or Helm templates are reported in `skipped`. With
     `workers` > 1 a big tree is read in that many processes (the result is the same).
     Without `ci_files`, CI pipeline files (GitHub Actions, GitLab CI, Woodpecker, Drone) are
@@ -99,41 +107,69 @@ def find_references(
     `image: api` in a base) are moved from `occurrences` to `managed` (see `edit/managed.py`);
     a chart's values key its templates use as a registry prefix is moved to `skipped` (see
     `edit/charts.py`).
+
+    Nothing outside `boundary` (default: `root`, or a file root's directory) is read: a
+    symbolic link resolving outside it (or into `.git`) is skipped with a reason; one inside
+    it is read at its target, whose path (relative to `root`, `..` where it lies beside it) is
+    the one reported, once however many links lead to it.
     """
-    paths = _files(root, include, exclude, extra_names)
-    job = partial(_find_in_files, root, tuple(targets), max_bytes, finders_for(ci_files=ci_files))
+    directory = root if root.is_dir() else root.parent
+    limit = real_root(boundary or directory)
+    base = real_root(directory)
+    if inside(limit, base) is None:
+        return FindResult((), (Skipped(".", LINK_OUT),))
+    if root.is_file() or (root.is_symlink() and not root.is_dir()):
+        paths, unread = _named_file(root, base, limit)
+    else:
+        walker = Walk(base, limit, include, exclude, frozenset(extra_names) | {"Kustomization"})
+        paths, unread = walker.files()
+    finders = finders_for(ci_files=ci_files)
+    job = partial(
+        _find_in_files,
+        limit,
+        relative_to(limit, base),
+        targets=tuple(targets),
+        max_bytes=max_bytes,
+        finders=finders,
+    )
     results = map_chunks(job, paths, workers)
     kustomizations = tuple(k for result in results for k in result.kustomizations)
     occurrences, managed = set_aside_managed(
         (occ for result in results for occ in result.occurrences), kustomizations, paths
     )
-    occurrences, prefixes = set_aside_registry_prefixes(root, occurrences, max_bytes=max_bytes)
+    occurrences, prefixes = set_aside_registry_prefixes(
+        limit, relative_to(limit, base), occurrences, max_bytes=max_bytes
+    )
     return FindResult(
         occurrences,
-        (*(skip for result in results for skip in result.skipped), *prefixes),
+        (*unread, *(skip for result in results for skip in result.skipped), *prefixes),
         managed,
         kustomizations,
+        tuple(paths),
     )
 
 
 def _find_in_files(
-    root: Path,
+    limit: Path,
+    base: str,
+    paths: Sequence[str],
+    *,
     targets: Sequence[CustomTarget],
     max_bytes: int,
     finders: Sequence[Finder],
-    paths: Sequence[str],
 ) -> FindResult:
+    """Find in each of `paths` (relative to `base`, itself relative to `limit`)."""
     occurrences: list[Occurrence] = []
     skipped: list[Skipped] = []
     kustomizations: list[Kustomization] = []
     for path in paths:
-        full = root / path
         try:
-            size = full.stat().st_size
-            if size > max_bytes:
-                skipped.append(Skipped(path, f"larger than {max_bytes} bytes ({size})"))
-                continue
-            data = full.read_bytes()
+            data = read_file(
+                limit, posixpath.normpath(posixpath.join(base, path)), max_bytes=max_bytes
+            )
+        except ManifestError as exc:
+            skipped.append(Skipped(path, exc.reason))
+            continue
         except OSError as exc:
             skipped.append(Skipped(path, f"cannot read: {exc.strerror or exc}"))
             continue
@@ -163,23 +199,12 @@ def may_hold_reference(data: bytes, path: str, targets: Sequence[CustomTarget] =
     return False
 
 
-def _files(
-    root: Path, include: Sequence[str], exclude: Sequence[str], extra_names: Sequence[str]
-) -> list[str]:
-    """The relative paths of the files to read, sorted."""
-    names = frozenset(extra_names) | {"Kustomization"}
-    found: list[str] = []
-    for directory, subdirs, files in os.walk(root):
-        subdirs[:] = sorted(d for d in subdirs if d not in _ALWAYS_EXCLUDED_DIRS)
-        relative_dir = Path(directory).relative_to(root).as_posix()
-        for name in sorted(files):
-            path = name if relative_dir == "." else f"{relative_dir}/{name}"
-            if not (name in names or any(glob_match(path, pattern) for pattern in include)):
-                continue
-            if any(glob_match(path, pattern) for pattern in exclude):
-                continue
-            found.append(path)
-    return sorted(found)
+def _named_file(file: Path, base: Path, limit: Path) -> tuple[list[str], list[Skipped]]:
+    """A file named as the root: read whatever its name, at its target when a link."""
+    target = inside(limit, file)
+    if target is None:
+        return [], [Skipped(file.name, LINK_OUT)]
+    return [posixpath.relpath(target, relative_to(limit, base))], []
 
 
 def find_in_text(
@@ -200,12 +225,22 @@ def find_in_text(
         return as_text
     try:
         tree = index_text(text)
+    except YamlTooComplex as exc:
+        return FindResult((), (Skipped(path, f"not read: {exc.reason}"),))
     except YAMLError as exc:
         as_text = _read_as_text(text_finders, path, text, not_yaml=True)
         return as_text or FindResult((), (_parse_skip(path, text, exc),))
     if tree.problems:
         return FindResult((), (Skipped(path, f"not YAML we can edit safely: {tree.problems[0]}"),))
     all_finders: tuple[Finder, ...] = (*((CustomFinder(targets),) if targets else ()), *finders)
+    try:
+        return _find_in_tree(tree, path, all_finders)
+    except YamlTooComplex as exc:  # a block scalar holding YAML over the bounds
+        return FindResult((), (Skipped(path, f"not read: {exc.reason}"),))
+
+
+def _find_in_tree(tree: Tree, path: str, all_finders: Sequence[Finder]) -> FindResult:
+    text = tree.text
     # a CI file is read by its own finders only (and by markers and targets); others never
     for_ci = tuple(f for f in all_finders if f.kind in CI_KINDS or f.kind in _ANY_FILE)
     not_ci = tuple(f for f in all_finders if f.kind not in CI_KINDS)
@@ -270,10 +305,7 @@ def _embedded(
 
 
 def _parse_skip(path: str, text: str, exc: YAMLError) -> Skipped:
-    line = None
-    if isinstance(exc, MarkedYAMLError) and exc.problem_mark is not None:
-        line = exc.problem_mark.line + 1
+    where = describe_yaml_error(exc)
     if "{{" in text:
-        return Skipped(path, "Helm template ({{ }}): not YAML until rendered", line)
-    problem = exc.problem if isinstance(exc, MarkedYAMLError) and exc.problem else str(exc)
-    return Skipped(path, f"not valid YAML: {' '.join(str(problem).split())}", line)
+        return Skipped(path, "Helm template ({{ }}): not YAML until rendered", where.line)
+    return Skipped(path, f"not valid YAML: {where.reason}", where.line)

@@ -5,13 +5,14 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import logging
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Protocol, runtime_checkable
 
 from image_bot.config import Config, RepositorySpec
+from image_bot.edit.files import read_file
 from image_bot.edit.find import FindResult
 from image_bot.edit.manual import unified_diff
 from image_bot.edit.rewrite import rewrite_tree
@@ -25,12 +26,13 @@ from image_bot.model import (
     RepositoryReport,
     UpdatePlan,
 )
-from image_bot.pipeline.checkout import Checkout, refresh
+from image_bot.pipeline.checkout import Checkout, PathsMissing, refresh
 from image_bot.pipeline.decisions import Decided, policy_settings
+from image_bot.pipeline.obsolete import PassFacts, obsolete_evidence
 from image_bot.plan import Grouping, NamedGroup, Strategy, make_plans
 from image_bot.publish.apply import PlanContent, Publisher
 from image_bot.publish.committer import BranchCommitter
-from image_bot.publish.forge import Forge
+from image_bot.publish.forge_kind import RepositoryForge
 from image_bot.publish.git import BranchHead, Git
 from image_bot.publish.limits import PullRequestLimits
 from image_bot.publish.pr_marker import PrMarker
@@ -45,16 +47,8 @@ __all__ = [
 
 log = logging.getLogger("image_bot.pipeline")
 
-ForgeFactory = Callable[[RepositorySpec, Git], Forge]
-
-
-@runtime_checkable
-class CommitterSource(Protocol):
-    """A forge factory that can also make commits through the forge (for `commit.signed`)."""
-
-    def committer(self, repository: RepositorySpec, git: Git) -> BranchCommitter | None:
-        """The committer for `repository` (its clone is `git`), or None if it has none."""
-        ...
+ForgeFactory = Callable[[RepositorySpec], RepositoryForge]
+"""A repository's forge: its kind bound to frozen settings (`wiring.forges.Forges`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,8 +120,8 @@ def publish_repository(
             log.info("push rejected; retrying from fresh state", extra={"error": error.message})
             if attempt < attempts:
                 try:
-                    checkout = refresh(repo, git)
-                except GitError as fetch_error:
+                    checkout = refresh(repo, git, context.config.images)
+                except (GitError, PathsMissing) as fetch_error:
                     checkout = fetch_error.message
                 continue
             done = dataclasses.replace(
@@ -157,10 +151,11 @@ def _publish(
     unsafe_paths = {s.path for s in unsafe}
     changes = [c for c in changes if c.occurrence.path not in unsafe_paths]
     hashes = {
-        path: hashlib.sha256((root / path).read_bytes()).hexdigest()
+        path: hashlib.sha256(read_file(root, path)).hexdigest()
         for path in {c.occurrence.path for c in changes}
     }
-    repo_id = repo.url if repo.forge.type == "local" else repo.project_name
+    repository_forge = context.forge_for(repo)
+    repo_id = repository_forge.repository_id
     grouping = Grouping(Strategy.ALL) if repo.direct_commit else _grouping(repo)
 
     def plans_of(planned: Sequence[Change]) -> list[UpdatePlan]:
@@ -171,12 +166,12 @@ def _publish(
 
     plans = plans_of(changes)
     contents = {plan.branch: _content(root, plan.changes) for plan in plans}
-    forge = context.forge_for(repo, checkout.git)
+    forge = repository_forge.open(checkout.git)
     heads = {head.branch: head for head in checkout.git.branch_heads(repo.branch_prefix)}
     publisher = Publisher(
         checkout.git, forge, repo.publish_settings(), repo_id, checkout.base_sha, context.now,
         dry_run=context.options.dry_run, heads=heads, written=written,
-        committer=_committer(context, repo, checkout.git),
+        committer=_committer(repository_forge, repo, checkout.git),
     )  # fmt: skip
     if repo.direct_commit:
         branches = [publisher.direct(plan, contents[plan.branch]) for plan in plans]
@@ -186,6 +181,16 @@ def _publish(
             _as_fetched(pr, heads.get(pr.branch), publisher.marker_of)
             for pr in forge.bot_pull_requests(repo_id)
         ]
+        facts = PassFacts(
+            found=checkout.found,
+            base=repo.base,
+            unread={s.path: s.reason for s in reversed(checkout.found.skipped)},
+            unsafe={s.path: s.reason for s in reversed(unsafe)},
+            undecided={(c.occurrence.path, c.occurrence.ref.name) for c in unknown},
+            exists=lambda path: os.path.lexists(root / path),
+            changed_files=lambda sha: _changed_files(checkout.git, sha),
+        )
+        evidence = obsolete_evidence(existing, {plan.branch for plan in plans}, facts)
         limits = PullRequestLimits(
             repo.limits.max_open_pull_requests, repo.limits.max_pull_requests_per_hour
         )
@@ -193,7 +198,9 @@ def _publish(
         rebuild = {pr.branch for pr in existing if (repo_id, pr.number) in wanted}
         publisher.rebuild = rebuild - set(written)  # an earlier attempt already rebuilt it
         actions = limit_creates(
-            reconcile(plans, existing, undecided=undecided, rebuild=publisher.rebuild),
+            reconcile(
+                plans, existing, undecided=undecided, rebuild=publisher.rebuild, evidence=evidence
+            ),
             limits.remaining(existing, context.now),
         )
         branches = [publisher.apply(action, contents) for action in actions]
@@ -224,18 +231,26 @@ def _content(root: Path, changes: Sequence[Change]) -> PlanContent:
     file_changes, _ = rewrite_tree(root, changes)
     files = {fc.path: fc.after for fc in file_changes}
     diff = "".join(
-        unified_diff(fc.path, (root / fc.path).read_bytes().decode("utf-8"), fc.after)
+        unified_diff(fc.path, read_file(root, fc.path).decode("utf-8"), fc.after)
         for fc in file_changes
     )
     return PlanContent(files, diff)
 
 
-def _committer(context: Context, repo: RepositorySpec, git: Git) -> BranchCommitter | None:
+def _changed_files(git: Git, sha: str) -> list[str]:
+    """The files bot commit `sha` changes; none when git cannot say (the image decides then)."""
+    try:
+        return git.changed_files(sha)
+    except GitError as error:
+        log.warning("cannot list a bot commit's files", extra={"sha": sha, "error": error.message})
+        return []
+
+
+def _committer(forge: RepositoryForge, repo: RepositorySpec, git: Git) -> BranchCommitter | None:
     """The forge's committer for a `commit.signed` repository (None: git commits and pushes)."""
     if not repo.commit.signed:
         return None
-    source: object = context.forge_for  # a ForgeFactory that may also be a CommitterSource
-    committer = source.committer(repo, git) if isinstance(source, CommitterSource) else None
+    committer = forge.committer(git)
     if committer is None:
         log.warning(
             "commit.signed: this forge cannot make commits; pushing unsigned commits with git",

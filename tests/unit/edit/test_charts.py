@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from image_bot.edit.charts import Use, uses_of
+from image_bot.edit.files import LINK_OUT
 from image_bot.edit.find import find_references
 
 VALUES = """\
@@ -120,7 +121,7 @@ def test_how_a_template_uses_a_values_key(template: str, use: Use) -> None:
     assert [u for u, _ in found] == [use]
 
 
-def test_chart_templates_are_read_without_following_links_or_opening_pipes(
+def test_chart_templates_are_read_without_following_links_out_or_opening_pipes(
     tmp_path: Path,
 ) -> None:
     base = chart(tmp_path, {})
@@ -128,6 +129,35 @@ def test_chart_templates_are_read_without_following_links_or_opening_pipes(
     outside.write_text(SHOP)  # would make `images` a prefix if it were read
     (base / "templates" / "linked.yaml").symlink_to(outside)
     os.mkfifo(base / "templates" / "pipe.yaml")  # opening it would block the pass
-    # (the manifest walk is told to skip the pipe: this is about the chart's own reading)
-    found = find_references(tmp_path / "charts", exclude=["**/pipe.yaml"])
+    found = find_references(tmp_path / "charts")
     assert "ghcr.io/acme/shop:1.4.0" in [str(o.ref) for o in found.occurrences]
+    reasons = {s.path: s.reason for s in found.skipped}
+    assert reasons["shop/templates/pipe.yaml"] == "not a regular file"  # by the manifest walk
+    assert reasons["shop/templates/linked.yaml"] == LINK_OUT
+
+
+def test_a_template_linked_inside_the_repository_is_read_at_its_target(tmp_path: Path) -> None:
+    base = chart(tmp_path, {})
+    shared = tmp_path / "shared" / "deploy.yaml"
+    shared.parent.mkdir()
+    shared.write_text(SHOP)
+    (base / "templates" / "deploy.yaml").symlink_to(shared)
+    found = find_references(tmp_path)
+    assert "ghcr.io/acme/shop:1.4.0" not in [str(o.ref) for o in found.occurrences]
+    (prefix,) = [s for s in found.skipped if s.path.endswith("values.yaml")]
+    assert prefix.reason.startswith("a registry prefix, not an image: ")
+    # the same link is out of bounds when only the chart is the repository
+    alone = find_references(tmp_path / "charts", boundary=tmp_path / "charts")
+    assert "ghcr.io/acme/shop:1.4.0" in [str(o.ref) for o in alone.occurrences]
+
+
+def test_a_templates_folder_linked_out_of_the_repository_is_not_read(tmp_path: Path) -> None:
+    base = chart(tmp_path / "repo", {})
+    (base / "templates").rmdir()
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "deploy.yaml").write_text(SHOP)
+    (base / "templates").symlink_to(elsewhere)
+    found = find_references(tmp_path / "repo")
+    assert "ghcr.io/acme/shop:1.4.0" in [str(o.ref) for o in found.occurrences]
+    assert not [s for s in found.skipped if s.path.endswith("values.yaml")]
