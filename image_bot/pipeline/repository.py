@@ -22,6 +22,7 @@ from image_bot.model import (
     PullRequest,
     PullRequestState,
     RepositoryReport,
+    Skipped,
     UpdatePlan,
 )
 from image_bot.pipeline.checkout import Checkout, refresh
@@ -33,7 +34,7 @@ from image_bot.publish.forge import Forge
 from image_bot.publish.git import BranchHead, Git
 from image_bot.publish.limits import PullRequestLimits
 from image_bot.publish.pr_marker import PrMarker
-from image_bot.publish.reconcile import limit_creates, reconcile
+from image_bot.publish.reconcile import Action, Create, Update, limit_creates, reconcile
 from image_bot.reference import with_tag
 
 __all__ = [
@@ -152,9 +153,10 @@ def _publish(
 ) -> RepositoryReport:
     root = checkout.git.workdir
     changes, unknown = _changes(context.config, checkout.found, context.decided)
-    _, unsafe = rewrite_tree(root, changes)  # files that cannot take their edits: left alone
-    unsafe_paths = {s.path for s in unsafe}
-    changes = [c for c in changes if c.occurrence.path not in unsafe_paths]
+    # Files that cannot take their edits are left alone. Only the plans that are written (or
+    # shown by a dry run) are rewritten in full and re-parsed; when one of their files fails
+    # that check, it is left alone too and the plans are made again without it.
+    _, refused = rewrite_tree(root, changes, verify=False)
     hashes = {
         path: hashlib.sha256((root / path).read_bytes()).hexdigest()
         for path in {c.occurrence.path for c in changes}
@@ -168,8 +170,6 @@ def _publish(
             branch_prefix=repo.branch_prefix, file_hashes=hashes,
         )  # fmt: skip
 
-    plans = plans_of(changes)
-    contents = {plan.branch: _content(root, plan.changes) for plan in plans}
     forge = context.forge_for(repo, checkout.git)
     heads = {head.branch: head for head in checkout.git.branch_heads(repo.branch_prefix)}
     publisher = Publisher(
@@ -177,24 +177,26 @@ def _publish(
         dry_run=context.options.dry_run, heads=heads, written=written,
         committer=_committer(context, repo, checkout.git),
     )  # fmt: skip
+    if not repo.direct_commit:
+        choose = _reconciler(
+            context, repo, repo_id=repo_id, forge=forge, publisher=publisher,
+            undecided=plans_of(unknown),
+        )  # fmt: skip
+    while True:
+        left_out = {skip.path for skip in refused}
+        plans = plans_of([c for c in changes if c.occurrence.path not in left_out])
+        if repo.direct_commit:
+            writes = plans
+        else:
+            actions = choose(plans)
+            writes = [a.plan for a in actions if isinstance(a, Create | Update)]
+        contents, failed = _contents(root, writes)
+        if not failed:
+            break
+        refused = [*refused, *failed]
     if repo.direct_commit:
         branches = [publisher.direct(plan, contents[plan.branch]) for plan in plans]
     else:
-        undecided = {plan.branch for plan in plans_of(unknown)}
-        existing = [
-            _as_fetched(pr, heads.get(pr.branch), publisher.marker_of)
-            for pr in forge.bot_pull_requests(repo_id)
-        ]
-        limits = PullRequestLimits(
-            repo.limits.max_open_pull_requests, repo.limits.max_pull_requests_per_hour
-        )
-        wanted = context.options.rebuild
-        rebuild = {pr.branch for pr in existing if (repo_id, pr.number) in wanted}
-        publisher.rebuild = rebuild - set(written)  # an earlier attempt already rebuilt it
-        actions = limit_creates(
-            reconcile(plans, existing, undecided=undecided, rebuild=publisher.rebuild),
-            limits.remaining(existing, context.now),
-        )
         branches = [publisher.apply(action, contents) for action in actions]
     for branch in branches:
         log.info(
@@ -214,19 +216,71 @@ def _publish(
         base_sha=checkout.base_sha,
         occurrences=len(checkout.found.occurrences),
         managed=len(checkout.found.managed),
-        skipped=(*checkout.found.skipped, *unsafe),
+        skipped=(*checkout.found.skipped, *refused),
         branches=tuple(branches),
     )
 
 
-def _content(root: Path, changes: Sequence[Change]) -> PlanContent:
-    file_changes, _ = rewrite_tree(root, changes)
-    files = {fc.path: fc.after for fc in file_changes}
-    diff = "".join(
-        unified_diff(fc.path, (root / fc.path).read_bytes().decode("utf-8"), fc.after)
-        for fc in file_changes
+def _reconciler(
+    context: Context,
+    repo: RepositorySpec,
+    *,
+    repo_id: str,
+    forge: Forge,
+    publisher: Publisher,
+    undecided: Sequence[UpdatePlan],
+) -> Callable[[list[UpdatePlan]], list[Action]]:
+    """Reconcile plans with the bot's pull requests, listed once however often it is asked.
+
+    Open pull requests of `undecided` plans (images not scanned this pass) are kept.
+    """
+    unknown = {plan.branch for plan in undecided}
+    existing = [
+        _as_fetched(pr, publisher.heads.get(pr.branch), publisher.marker_of)
+        for pr in forge.bot_pull_requests(repo_id)
+    ]
+    limits = PullRequestLimits(
+        repo.limits.max_open_pull_requests, repo.limits.max_pull_requests_per_hour
     )
-    return PlanContent(files, diff)
+    wanted = context.options.rebuild
+    rebuild = {pr.branch for pr in existing if (repo_id, pr.number) in wanted}
+    publisher.rebuild = rebuild - set(publisher.written)  # an earlier attempt rebuilt it
+
+    def choose(plans: list[UpdatePlan]) -> list[Action]:
+        return limit_creates(
+            reconcile(plans, existing, undecided=unknown, rebuild=publisher.rebuild),
+            limits.remaining(existing, context.now),
+        )
+
+    return choose
+
+
+def _contents(
+    root: Path, plans: Sequence[UpdatePlan]
+) -> tuple[dict[str, PlanContent], list[Skipped]]:
+    """Each plan's files rewritten from the base and checked, with their diff; and the files
+    that failed the check. File by file, so a file touched by many plans is parsed once."""
+    by_path: dict[str, dict[str, list[Change]]] = {}
+    for plan in plans:
+        for change in plan.changes:
+            by_path.setdefault(change.occurrence.path, {}).setdefault(plan.branch, []).append(
+                change
+            )
+    files: dict[str, dict[str, str]] = {plan.branch: {} for plan in plans}
+    diffs: dict[str, list[str]] = {plan.branch: [] for plan in plans}
+    failed: list[Skipped] = []
+    for path in sorted(by_path):
+        for branch, changes in by_path[path].items():
+            rewritten, refused = rewrite_tree(root, changes)
+            if refused:
+                failed.extend(refused)
+                break
+            for file_change in rewritten:
+                before = (root / path).read_bytes().decode("utf-8")
+                files[branch][path] = file_change.after
+                diffs[branch].append(unified_diff(path, before, file_change.after))
+    contents = {branch: PlanContent(files[branch], "".join(diffs[branch])) for branch in files}
+    return contents, failed
 
 
 def _committer(context: Context, repo: RepositorySpec, git: Git) -> BranchCommitter | None:
