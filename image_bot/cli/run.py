@@ -60,12 +60,15 @@ def run(
     no_state: bool,
     cache_dir: Path | None,
     tag_cache_ttl: str,
+    digest_ttl: str,
     log_format: Literal["text", "json"],
 ) -> None:
     """Scan registries, decide, edit each repository and push the bot's branches, once."""
     if not once:
         raise click.UsageError("run needs --once (for a long-running service use `serve`)")
-    options = pass_options(cache_dir=cache_dir, dry_run=dry_run, tag_cache_ttl=tag_cache_ttl)
+    options = pass_options(
+        cache_dir=cache_dir, dry_run=dry_run, tag_cache_ttl=tag_cache_ttl, digest_ttl=digest_ttl
+    )
     # The text report already tells each branch's story; text logs add only the trouble.
     setup_logging(log_format, level=logging.INFO if log_format == "json" else logging.WARNING)
     config = load_config(config_path)

@@ -142,10 +142,13 @@ def serve(
     cache_dir: Path | None,
     dry_run: bool,
     tag_cache_ttl: str,
+    digest_ttl: str,
     log_format: Literal["text", "json"],
 ) -> None:
     """Run passes on a schedule and on webhooks; serve probes, metrics and a status page."""
-    options = pass_options(cache_dir=cache_dir, dry_run=dry_run, tag_cache_ttl=tag_cache_ttl)
+    options = pass_options(
+        cache_dir=cache_dir, dry_run=dry_run, tag_cache_ttl=tag_cache_ttl, digest_ttl=digest_ttl
+    )
     handler = setup_logging(log_format)
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
         logger = logging.getLogger(name)

@@ -60,14 +60,16 @@ class CommitterSource(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class PassOptions:
-    """How a pass runs: where clones live, dry run, retries, tag cache lifetime, and the pull
-    requests someone asked to rebuild from the current base (`/image-bot rebase`): pairs of
-    (project, pull request number), rebuilt even when up to date."""
+    """How a pass runs: where clones live, dry run, retries, tag cache lifetime, how long a
+    remembered digest is trusted (`state.RememberedFacts`), and the pull requests someone
+    asked to rebuild from the current base (`/image-bot rebase`): pairs of (project, pull
+    request number), rebuilt even when up to date."""
 
     cache_dir: Path
     dry_run: bool = False
     max_attempts: int = 3
     tag_cache_ttl: timedelta = timedelta(0)
+    digest_ttl: timedelta = timedelta(hours=6)
     rebuild: frozenset[tuple[str, int]] = frozenset()
 
 

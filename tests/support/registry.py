@@ -6,6 +6,7 @@ with its own storage directory, started once per test session and killed at the 
 Fixtures (registered as a pytest plugin by `tests/conftest.py`):
 
 - `registry`: anonymous registry (`RunningRegistry`, `username`/`password` are None).
+  Every session registry keeps an access log: `served(repo_name)` lists what it answered.
 - `basic_registry`: htpasswd basic auth (`htpasswd -Bbn`); `username`/`password` are set.
 - `token_registry`: Bearer token auth (the Docker Hub flow) backed by a `TokenServer` in a
   thread issuing ES256 JWTs (`iss`, string `aud`, `exp`, `access`, `kid` = libtrust
@@ -629,7 +630,7 @@ def start_registry(
 def _session_registry(root: Path, auth: AuthMode) -> Iterator[RunningRegistry]:
     if shutil.which("docker-registry") is None:
         pytest.skip(_NOT_INSTALLED)
-    with start_registry(root, auth=auth) as running:
+    with start_registry(root, auth=auth, access_log=True) as running:
         yield running
 
 
