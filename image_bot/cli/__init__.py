@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import importlib
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from typing import Any
 
 import click
 
@@ -50,19 +51,47 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
-class LazyGroup(click.Group):
-    """A group that imports a command's module when the command is looked up."""
+class _Commands(dict[str, click.Command]):
+    """The group's commands by name; a command's module is imported on first lookup.
 
-    def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted({*COMMANDS, *self.commands})
+    Names (`in`, iteration, `len`) come from the table without importing anything.
+    """
 
-    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        if cmd_name in self.commands or cmd_name not in COMMANDS:
-            return super().get_command(ctx, cmd_name)
-        module, _, attribute = COMMANDS[cmd_name][0].partition(":")
+    def __missing__(self, name: str) -> click.Command:
+        if name not in COMMANDS:
+            raise KeyError(name)
+        module, _, attribute = COMMANDS[name][0].partition(":")
         command: click.Command = getattr(importlib.import_module(module), attribute)
-        self.add_command(command, cmd_name)
+        self[name] = command
         return command
+
+    def get(self, name: str, default: click.Command | None = None) -> click.Command | None:  # type: ignore[override]
+        try:
+            return self[name]
+        except KeyError:
+            return default
+
+    def loaded(self, name: str) -> click.Command | None:
+        """The command if its module is imported already, else None (imports nothing)."""
+        return dict.get(self, name)
+
+    def __contains__(self, name: object) -> bool:
+        return dict.__contains__(self, name) or name in COMMANDS
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(sorted({*dict.keys(self), *COMMANDS}))
+
+    def __len__(self) -> int:
+        return len({*dict.keys(self), *COMMANDS})
+
+
+class LazyGroup(click.Group):
+    """A group whose commands are imported when one is looked up (`_Commands`)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._lazy = _Commands(self.commands)
+        self.commands = self._lazy
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         """The command list from the table, without importing any command."""
@@ -71,7 +100,8 @@ class LazyGroup(click.Group):
         rows = []
         for name in names:
             # a loaded command, or a stand-in with its help: click shortens both alike
-            command = self.commands.get(name) or click.Command(name, help=COMMANDS[name][1])
+            loaded = self._lazy.loaded(name)
+            command = loaded or click.Command(name, help=COMMANDS[name][1])
             rows.append((name, command.get_short_help_str(limit)))
         with formatter.section("Commands"):
             formatter.write_dl(rows)
