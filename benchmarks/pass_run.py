@@ -18,6 +18,7 @@ With `--renovate DIR` (where `npm install renovate@44.121.2` put `node_modules`)
 cold dry run is paired with Renovate's `--platform=local --dry-run=lookup` over a checkout
 of the same manifests and the same registry, alternating which goes first.
 The fixture is built once under `--dir` (default: $TMPDIR/image-bot-pass-fixture-x<scale>).
+The package's bytecode is compiled first, as `pip install` does (`benchmarks/bytecode.py`).
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from benchmarks.bytecode import ensure_bytecode
 from benchmarks.pass_fixture import Fixture, build
 from tests.support.registry import RunningRegistry, start_registry
 
@@ -184,6 +186,7 @@ def main() -> None:
     parser.add_argument("--dir", type=Path, help="where the fixture is built and kept")
     args = parser.parse_args()
     scenarios = args.scenario.split(",")
+    ensure_bytecode()  # as installed: no process compiles the package from source
     root = args.dir or Path(tempfile.gettempdir()) / f"image-bot-pass-fixture-x{args.scale}"
     root.mkdir(parents=True, exist_ok=True)
     with start_registry(root / "registry", access_log=True) as registry:

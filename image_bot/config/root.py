@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from fnmatch import fnmatchcase
+from functools import cached_property
 from pathlib import Path
 from typing import Annotated
 
@@ -69,6 +70,9 @@ class ImageSpec(Section):
         return any(fnmatchcase(spelling, self.name) for spelling in _spellings(image))
 
 
+_GLOB_CHARACTERS = frozenset("*?[")
+
+
 def _spellings(image: ImageName) -> tuple[str, ...]:
     spellings = [str(image)]
     if image.registry == DOCKER_HUB:
@@ -118,12 +122,35 @@ class Config(Section):
             named = self.named_policy(marker)
             if named is not None:
                 return named
-        for entry in self.images:
-            if entry.matches(image):
-                if isinstance(entry.policy, str):
-                    return self.policies[entry.policy]
-                return entry.policy
-        return self.default_policy
+        entry = self.image_entry(image)
+        if entry is None:
+            return self.default_policy
+        return self.policies[entry.policy] if isinstance(entry.policy, str) else entry.policy
+
+    def image_entry(self, image: ImageName) -> ImageSpec | None:
+        """The first `images` entry whose name matches `image` (as `ImageSpec.matches`)."""
+        exact, globs = self.image_entry_index
+        spellings = _spellings(image)
+        first = min((exact[s] for s in spellings if s in exact), default=len(self.images))
+        for index, pattern in globs:
+            if index >= first:
+                break
+            if any(fnmatchcase(spelling, pattern) for spelling in spellings):
+                return self.images[index]
+        return self.images[first] if first < len(self.images) else None
+
+    @cached_property
+    def image_entry_index(self) -> tuple[dict[str, int], tuple[tuple[int, str], ...]]:
+        """`images` names without glob characters (name -> first index), and the globs in
+        order: a lookup per reference costs a dict lookup, not a match per entry."""
+        exact: dict[str, int] = {}
+        globs: list[tuple[int, str]] = []
+        for index, entry in enumerate(self.images):
+            if _GLOB_CHARACTERS.isdisjoint(entry.name):
+                exact.setdefault(entry.name, index)
+            else:
+                globs.append((index, entry.name))
+        return exact, tuple(globs)
 
     def named_policy(self, name: str) -> PolicySpec | None:
         """`policies[name]`; for a Flux `namespace:name` marker also `policies[name]`."""
