@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from functools import cached_property
 from pathlib import Path
@@ -73,6 +74,37 @@ class ImageSpec(Section):
 _GLOB_CHARACTERS = frozenset("*?[")
 
 
+@dataclass(frozen=True)
+class _EntryIndex:
+    """`images` entries: names without glob characters (name -> first position), and the
+    globs in order. The first entry that matches wins, as a scan in order would find it."""
+
+    images: tuple[ImageSpec, ...]
+    exact: dict[str, int]
+    globs: tuple[tuple[int, str], ...]
+
+    @classmethod
+    def of(cls, images: tuple[ImageSpec, ...]) -> _EntryIndex:
+        exact: dict[str, int] = {}
+        globs: list[tuple[int, str]] = []
+        for position, entry in enumerate(images):
+            if _GLOB_CHARACTERS.isdisjoint(entry.name):
+                exact.setdefault(entry.name, position)
+            else:
+                globs.append((position, entry.name))
+        return cls(images, exact, tuple(globs))
+
+    def first(self, image: ImageName) -> ImageSpec | None:
+        spellings = _spellings(image)
+        found = min((self.exact[s] for s in spellings if s in self.exact), default=None)
+        for position, pattern in self.globs:
+            if found is not None and position >= found:
+                break
+            if any(fnmatchcase(spelling, pattern) for spelling in spellings):
+                return self.images[position]
+        return None if found is None else self.images[found]
+
+
 def _spellings(image: ImageName) -> tuple[str, ...]:
     spellings = [str(image)]
     if image.registry == DOCKER_HUB:
@@ -129,28 +161,15 @@ class Config(Section):
 
     def image_entry(self, image: ImageName) -> ImageSpec | None:
         """The first `images` entry whose name matches `image` (as `ImageSpec.matches`)."""
-        exact, globs = self.image_entry_index
-        spellings = _spellings(image)
-        first = min((exact[s] for s in spellings if s in exact), default=len(self.images))
-        for index, pattern in globs:
-            if index >= first:
-                break
-            if any(fnmatchcase(spelling, pattern) for spelling in spellings):
-                return self.images[index]
-        return self.images[first] if first < len(self.images) else None
+        index = self.image_entry_index
+        if index.images is not self.images:  # a model_copy with other images keeps the cache
+            index = self.__dict__["image_entry_index"] = _EntryIndex.of(self.images)
+        return index.first(image)
 
     @cached_property
-    def image_entry_index(self) -> tuple[dict[str, int], tuple[tuple[int, str], ...]]:
-        """`images` names without glob characters (name -> first index), and the globs in
-        order: a lookup per reference costs a dict lookup, not a match per entry."""
-        exact: dict[str, int] = {}
-        globs: list[tuple[int, str]] = []
-        for index, entry in enumerate(self.images):
-            if _GLOB_CHARACTERS.isdisjoint(entry.name):
-                exact.setdefault(entry.name, index)
-            else:
-                globs.append((index, entry.name))
-        return exact, tuple(globs)
+    def image_entry_index(self) -> _EntryIndex:
+        """`images` by name, so that a lookup per reference is not a match per entry."""
+        return _EntryIndex.of(self.images)
 
     def named_policy(self, name: str) -> PolicySpec | None:
         """`policies[name]`; for a Flux `namespace:name` marker also `policies[name]`."""

@@ -77,6 +77,14 @@ def test_the_indexed_lookup_finds_the_first_matching_entry(entries: list[str], i
     assert config.image_entry(name) is linear
 
 
+def test_a_copy_with_other_images_looks_up_its_own_entries() -> None:
+    assert CONFIG.image_entry(parse_name("nginx")) is CONFIG.images[2]  # fills the index
+    first = ImageSpec(name="nginx", policy={"semver": "^2"})  # type: ignore[arg-type]
+    copied = CONFIG.model_copy(update={"images": (first, *CONFIG.images)})
+    assert copied.image_entry(parse_name("nginx")) is first
+    assert CONFIG.image_entry(parse_name("nginx")) is CONFIG.images[2]
+
+
 def test_policy_references_point_at_the_fields() -> None:
     config = Config.model_validate(
         {
