@@ -8,6 +8,8 @@ every pass, so a re-pushed tag is never missed. See docs/registries.md, "Request
 from __future__ import annotations
 
 import json
+import subprocess  # noqa: TID251  (the real command in a fresh interpreter)
+import sys
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -213,3 +215,30 @@ def test_content_facts_are_remembered_by_digest(
     before = len(registry.served(repo_name))
     assert _actions(_run(config, tmp_path, "--dry-run")) == {"keep": 1}
     assert _kinds(registry, repo_name, before) == {"list": 1}
+
+
+HEAVY = (
+    "github", "gitlab", "apscheduler", "starlette", "uvicorn", "prometheus_client", "rich",
+    "requests", "cryptography", "jwt", "pygments",
+)  # fmt: skip
+
+
+def test_a_pass_with_the_local_forge_loads_no_forge_service_or_terminal_library(
+    registry: RunningRegistry, repo_name: str, git_remote: MakeRemote, tmp_path: Path
+) -> None:
+    """The real command in a fresh interpreter: what it imported to run a whole pass."""
+    registry.push_tags(f"{repo_name}/app", ["1.0.0", "1.1.0"], distinct=True)
+    remote = git_remote(files={"app.yaml": f"image: {registry.host}/{repo_name}/app:1.0.0\n"})
+    config = _local_config(tmp_path, registry, remote.url)
+    argv = ["run", "--once", "--json", "--config", str(config), "--cache-dir",
+            str(tmp_path / "cache"), "--state-dir", str(tmp_path / "state")]  # fmt: skip
+    code = (
+        "import sys\n"
+        "from image_bot.cli import main\n"
+        f"try:\n    main({argv!r})\nexcept SystemExit as done:\n    code = done.code\n"
+        f"loaded = sorted(m for m in sys.modules if m.split('.')[0] in {HEAVY!r})\n"
+        "print(code, ' '.join(loaded) or '-', file=sys.stderr)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert json.loads(done.stdout)["repositories"][0]["branches"][0]["action"] == "create"
+    assert done.stderr.splitlines()[-1] == "0 -"
