@@ -19,7 +19,12 @@ import click
 
 from image_bot import __version__
 
-__all__ = ["COMMANDS", "cli", "main"]
+__all__ = ["COMMANDS", "LOG_LEVELS", "LogLevelChoice", "cli", "main"]
+
+# The group's `--log-level` (and run/serve's, through cli.logs): defined here, so that the
+# group does not load the logging setup for `--version` or `--help`.
+LOG_LEVELS = ("debug", "info", "warning", "error")
+LogLevelChoice = click.Choice(LOG_LEVELS, case_sensitive=False)
 
 # name -> (module:attribute, the first paragraph of the command's docstring)
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -31,9 +36,14 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "image_bot.cli.config:config_schema",
         "Print the config file's JSON Schema (point your editor's YAML plugin at it).",
     ),
+    "import": (
+        "image_bot.cli.imports:import_group",
+        "Write an image-bot config from Flux or Argo CD Image Updater settings.",
+    ),
     "refs": (
         "image_bot.cli.edit:refs",
-        "The inventory of image references under PATH, then the files skipped and why.",
+        "The inventory of image references under PATH (a directory or one file), then the files"
+        "\nskipped and why.",
     ),
     "run": (
         "image_bot.cli.run:run",
@@ -45,9 +55,13 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "set": (
         "image_bot.cli.edit:set_command",
-        "Set every reference to IMAGE (matched by normalized name) to TAG, printing the diff.",
+        "Set every reference to IMAGE (matched by normalized name) to TAG under PATH (a directory"
+        "\nor one file), printing the diff. Exits 1 when an IMAGE has no reference there.",
     ),
-    "tags": ("image_bot.cli.tags:tags", "List IMAGE's tags and mark the one the policy selects."),
+    "tags": (
+        "image_bot.cli.tags:tags",
+        "List IMAGE's tags, newest first by the policy's ordering, and mark the one it selects.",
+    ),
 }
 
 
@@ -109,7 +123,14 @@ class LazyGroup(click.Group):
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="image-bot")
-def cli() -> None:
+@click.option(
+    "--log-level",
+    type=LogLevelChoice,
+    envvar="IMAGE_BOT_LOG_LEVEL",
+    help="Log from this level up, for every command [env IMAGE_BOT_LOG_LEVEL; default: run"
+    " warning (info with --log-format json), serve info].",
+)
+def cli(log_level: str | None) -> None:
     """image-bot: keep the image references of a GitOps repository up to date."""
 
 

@@ -5,13 +5,14 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import logging
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Protocol, runtime_checkable
 
 from image_bot.config import Config, RepositorySpec
+from image_bot.edit.files import read_file
 from image_bot.edit.find import FindResult
 from image_bot.edit.manual import unified_diff
 from image_bot.edit.rewrite import rewrite_tree
@@ -25,12 +26,14 @@ from image_bot.model import (
     Skipped,
     UpdatePlan,
 )
-from image_bot.pipeline.checkout import Checkout, refresh
+from image_bot.pipeline.checkout import Checkout, PathsMissing, refresh
 from image_bot.pipeline.decisions import Decided, policy_settings
+from image_bot.pipeline.obsolete import PassFacts, obsolete_evidence
 from image_bot.plan import Grouping, NamedGroup, Strategy, make_plans
 from image_bot.publish.apply import PlanContent, Publisher
 from image_bot.publish.committer import BranchCommitter
 from image_bot.publish.forge import Forge
+from image_bot.publish.forge_kind import RepositoryForge
 from image_bot.publish.git import BranchHead, Git
 from image_bot.publish.limits import PullRequestLimits
 from image_bot.publish.pr_marker import PrMarker
@@ -46,16 +49,8 @@ __all__ = [
 
 log = logging.getLogger("image_bot.pipeline")
 
-ForgeFactory = Callable[[RepositorySpec, Git], Forge]
-
-
-@runtime_checkable
-class CommitterSource(Protocol):
-    """A forge factory that can also make commits through the forge (for `commit.signed`)."""
-
-    def committer(self, repository: RepositorySpec, git: Git) -> BranchCommitter | None:
-        """The committer for `repository` (its clone is `git`), or None if it has none."""
-        ...
+ForgeFactory = Callable[[RepositorySpec], RepositoryForge]
+"""A repository's forge: its kind bound to frozen settings (`wiring.forges.Forges`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,8 +123,8 @@ def publish_repository(
             log.info("push rejected; retrying from fresh state", extra={"error": error.message})
             if attempt < attempts:
                 try:
-                    checkout = refresh(repo, git)
-                except GitError as fetch_error:
+                    checkout = refresh(repo, git, context.config.images)
+                except (GitError, PathsMissing) as fetch_error:
                     checkout = fetch_error.message
                 continue
             done = dataclasses.replace(
@@ -160,10 +155,11 @@ def _publish(
     # that check, it is left alone too and the plans are made again without it.
     _, refused = rewrite_tree(root, changes, verify=False)
     hashes = {
-        path: hashlib.sha256((root / path).read_bytes()).hexdigest()
+        path: hashlib.sha256(read_file(root, path)).hexdigest()
         for path in {c.occurrence.path for c in changes}
     }
-    repo_id = repo.url if repo.forge.type == "local" else repo.project_name
+    repository_forge = context.forge_for(repo)
+    repo_id = repository_forge.repository_id
     grouping = Grouping(Strategy.ALL) if repo.direct_commit else _grouping(repo)
 
     def plans_of(planned: Sequence[Change]) -> list[UpdatePlan]:
@@ -172,17 +168,17 @@ def _publish(
             branch_prefix=repo.branch_prefix, file_hashes=hashes,
         )  # fmt: skip
 
-    forge = context.forge_for(repo, checkout.git)
+    forge = repository_forge.open(checkout.git)
     heads = {head.branch: head for head in checkout.git.branch_heads(repo.branch_prefix)}
     publisher = Publisher(
         checkout.git, forge, repo.publish_settings(), repo_id, checkout.base_sha, context.now,
         dry_run=context.options.dry_run, heads=heads, written=written,
-        committer=_committer(context, repo, checkout.git),
+        committer=_committer(repository_forge, repo, checkout.git),
     )  # fmt: skip
     if not repo.direct_commit:
         choose = _reconciler(
-            context, repo, repo_id=repo_id, forge=forge, publisher=publisher,
-            undecided=plans_of(unknown),
+            context, repo, checkout, repo_id=repo_id, forge=forge, publisher=publisher,
+            unknown=unknown, undecided=plans_of(unknown),
         )  # fmt: skip
     while True:
         left_out = {skip.path for skip in refused}
@@ -190,7 +186,7 @@ def _publish(
         if repo.direct_commit:
             writes = plans
         else:
-            actions = choose(plans)
+            actions = choose(plans, refused)
             writes = [a.plan for a in actions if isinstance(a, Create | Update)]
         contents, failed = _contents(root, writes)
         if not failed:
@@ -226,17 +222,22 @@ def _publish(
 def _reconciler(
     context: Context,
     repo: RepositorySpec,
+    checkout: Checkout,
     *,
     repo_id: str,
     forge: Forge,
     publisher: Publisher,
+    unknown: Sequence[Change],
     undecided: Sequence[UpdatePlan],
-) -> Callable[[list[UpdatePlan]], list[Action]]:
+) -> Callable[[list[UpdatePlan], Sequence[Skipped]], list[Action]]:
     """Reconcile plans with the bot's pull requests, listed once however often it is asked.
 
-    Open pull requests of `undecided` plans (images not scanned this pass) are kept.
+    Open pull requests of `undecided` plans (images not scanned this pass) are kept; one no
+    plan wants is closed only on evidence (`obsolete_evidence`), which counts the files
+    `refused` this time as unsafe. A bot commit's files are asked of git once.
     """
-    unknown = {plan.branch for plan in undecided}
+    root = checkout.git.workdir
+    undecided_branches = {plan.branch for plan in undecided}
     existing = [
         _as_fetched(pr, publisher.heads.get(pr.branch), publisher.marker_of)
         for pr in forge.bot_pull_requests(repo_id)
@@ -247,12 +248,31 @@ def _reconciler(
     wanted = context.options.rebuild
     rebuild = {pr.branch for pr in existing if (repo_id, pr.number) in wanted}
     publisher.rebuild = rebuild - set(publisher.written)  # an earlier attempt rebuilt it
+    changed: dict[str, list[str]] = {}
 
-    def choose(plans: list[UpdatePlan]) -> list[Action]:
-        return limit_creates(
-            reconcile(plans, existing, undecided=unknown, rebuild=publisher.rebuild),
-            limits.remaining(existing, context.now),
+    def changed_files(sha: str) -> list[str]:
+        if sha not in changed:
+            changed[sha] = _changed_files(checkout.git, sha)
+        return changed[sha]
+
+    def choose(plans: list[UpdatePlan], refused: Sequence[Skipped]) -> list[Action]:
+        facts = PassFacts(
+            found=checkout.found,
+            base=repo.base,
+            unread={s.path: s.reason for s in reversed(checkout.found.skipped)},
+            unsafe={s.path: s.reason for s in reversed(refused)},
+            undecided={(c.occurrence.path, c.occurrence.ref.name) for c in unknown},
+            exists=lambda path: os.path.lexists(root / path),
+            changed_files=changed_files,
         )
+        evidence = obsolete_evidence(existing, {plan.branch for plan in plans}, facts)
+        return limit_creates(
+            reconcile(
+                plans, existing, undecided=undecided_branches, rebuild=publisher.rebuild,
+                evidence=evidence,
+            ),
+            limits.remaining(existing, context.now),
+        )  # fmt: skip
 
     return choose
 
@@ -278,19 +298,27 @@ def _contents(
                 failed.extend(refused)
                 break
             for file_change in rewritten:
-                before = (root / path).read_bytes().decode("utf-8")
+                before = read_file(root, path).decode("utf-8")
                 files[branch][path] = file_change.after
                 diffs[branch].append(unified_diff(path, before, file_change.after))
     contents = {branch: PlanContent(files[branch], "".join(diffs[branch])) for branch in files}
     return contents, failed
 
 
-def _committer(context: Context, repo: RepositorySpec, git: Git) -> BranchCommitter | None:
+def _changed_files(git: Git, sha: str) -> list[str]:
+    """The files bot commit `sha` changes; none when git cannot say (the image decides then)."""
+    try:
+        return git.changed_files(sha)
+    except GitError as error:
+        log.warning("cannot list a bot commit's files", extra={"sha": sha, "error": error.message})
+        return []
+
+
+def _committer(forge: RepositoryForge, repo: RepositorySpec, git: Git) -> BranchCommitter | None:
     """The forge's committer for a `commit.signed` repository (None: git commits and pushes)."""
     if not repo.commit.signed:
         return None
-    source: object = context.forge_for  # a ForgeFactory that may also be a CommitterSource
-    committer = source.committer(repo, git) if isinstance(source, CommitterSource) else None
+    committer = forge.committer(git)
     if committer is None:
         log.warning(
             "commit.signed: this forge cannot make commits; pushing unsigned commits with git",

@@ -38,6 +38,7 @@ _ENV = {
 }
 _WRITES = frozenset({"push", "fast-import"})  # commands that write commits or remote refs
 _REJECTED = re.compile(r"\[(?:rejected|remote rejected)\]|stale info|non-fast-forward|fetch first")
+_TREE, _LINK = "040000", "120000"  # git modes of a directory and a symbolic link
 _SLUG = re.compile(r"[^A-Za-z0-9._-]+")
 _USERINFO = re.compile(r"^(?P<scheme>https?://)(?P<userinfo>[^/@]*)@", re.IGNORECASE)
 
@@ -217,6 +218,13 @@ class Git:
         self._heads[branch_prefix] = heads
         return list(heads)
 
+    def changed_files(self, sha: str) -> list[str]:
+        """The paths commit `sha` changes against its first parent (a bot commit's files)."""
+        out = self.run(
+            "diff-tree", "--no-commit-id", "--name-only", "--no-renames", "-r", "-z", sha
+        )
+        return [path for path in out.split("\x00") if path]
+
     # --- writing --------------------------------------------------------------------------
 
     def commit(
@@ -272,16 +280,36 @@ class Git:
     # --- plumbing -------------------------------------------------------------------------
 
     def file_modes(self, commit: str, files: Iterable[str]) -> dict[str, str]:
-        """The git mode (`100644`, `100755`) of each of `files` that exists in `commit`."""
+        """The git mode (`100644`, `100755`) of each of `files` that exists in `commit`.
+
+        These are the files a commit is about to write: GitError when one of them, or a
+        directory above it, is a symbolic link (or a file) in `commit`, since writing it would
+        replace that link with a file (or the file with a directory).
+        """
         files = sorted(files)
         if not files:
             return {}
-        out = self.run("ls-tree", "-r", "-z", commit, "--", *files)
-        modes = {}
+        out = self.run("ls-tree", "-r", "-t", "-z", commit, "--", *files)
+        modes, trees = {}, set()
         for entry in out.split("\x00"):
             if entry:
                 meta, path = entry.split("\t", 1)
-                modes[path] = meta.split(" ", 1)[0]
+                mode = meta.split(" ", 1)[0]
+                if mode == _TREE:
+                    trees.add(path)
+                else:
+                    modes[path] = mode
+        for path, mode in modes.items():
+            if mode == _LINK:
+                raise GitError("commit", f"refusing to write {path}: a symbolic link in {commit}")
+        unseen = {d for path in files if (d := _first_missing(path, trees)) is not None}
+        if unseen:  # a directory missing above a file: new, or something else in its place
+            for entry in self.run("ls-tree", "-z", commit, "--", *sorted(unseen)).split("\x00"):
+                if entry and entry.split(" ", 1)[0] != _TREE:
+                    name = entry.split("\t", 1)[1]
+                    raise GitError(
+                        "commit", f"refusing to write below {name}: not a directory in {commit}"
+                    )
         return modes
 
     def _environment(self) -> dict[str, str]:
@@ -319,6 +347,16 @@ class Git:
         if args[0] == "push" and (_REJECTED.search(stdout) or _REJECTED.search(stderr)):
             raise PushRejected(command, f"{stdout}\n{stderr}".strip())
         raise GitError(command, stderr or stdout)
+
+
+def _first_missing(path: str, trees: set[str]) -> str | None:
+    """The first directory above `path` that is not among `trees` (None: all are)."""
+    parts = path.split("/")[:-1]
+    for end in range(1, len(parts) + 1):
+        directory = "/".join(parts[:end])
+        if directory not in trees:
+            return directory
+    return None
 
 
 def _data(payload: bytes) -> bytes:
