@@ -24,6 +24,7 @@ from image_bot.model import (
     PullRequest,
     PullRequestState,
     RepositoryReport,
+    Skipped,
     UpdatePlan,
 )
 from image_bot.pipeline.checkout import Checkout, PathsMissing, refresh
@@ -32,11 +33,12 @@ from image_bot.pipeline.obsolete import PassFacts, obsolete_evidence
 from image_bot.plan import Grouping, NamedGroup, Strategy, make_plans
 from image_bot.publish.apply import PlanContent, Publisher
 from image_bot.publish.committer import BranchCommitter
+from image_bot.publish.forge import Forge
 from image_bot.publish.forge_kind import RepositoryForge
 from image_bot.publish.git import BranchHead, Git
 from image_bot.publish.limits import PullRequestLimits
 from image_bot.publish.pr_marker import PrMarker
-from image_bot.publish.reconcile import limit_creates, reconcile
+from image_bot.publish.reconcile import Action, Create, Update, limit_creates, reconcile
 
 __all__ = [
     "Context",
@@ -53,14 +55,16 @@ ForgeFactory = Callable[[RepositorySpec], RepositoryForge]
 
 @dataclass(frozen=True, slots=True)
 class PassOptions:
-    """How a pass runs: where clones live, dry run, retries, tag cache lifetime, and the pull
-    requests someone asked to rebuild from the current base (`/image-bot rebase`): pairs of
-    (project, pull request number), rebuilt even when up to date."""
+    """How a pass runs: where clones live, dry run, retries, tag cache lifetime, how long a
+    remembered digest is trusted (`state.RememberedFacts`), and the pull requests someone
+    asked to rebuild from the current base (`/image-bot rebase`): pairs of (project, pull
+    request number), rebuilt even when up to date."""
 
     cache_dir: Path
     dry_run: bool = False
     max_attempts: int = 3
     tag_cache_ttl: timedelta = timedelta(0)
+    digest_ttl: timedelta = timedelta(hours=6)
     rebuild: frozenset[tuple[str, int]] = frozenset()
 
 
@@ -147,9 +151,10 @@ def _publish(
 ) -> RepositoryReport:
     root = checkout.git.workdir
     changes, unknown = _changes(context.config, checkout.found, context.decided)
-    _, unsafe = rewrite_tree(root, changes)  # files that cannot take their edits: left alone
-    unsafe_paths = {s.path for s in unsafe}
-    changes = [c for c in changes if c.occurrence.path not in unsafe_paths]
+    # Files that cannot take their edits are left alone. Only the plans that are written (or
+    # shown by a dry run) are rewritten in full and re-parsed; when one of their files fails
+    # that check, it is left alone too and the plans are made again without it.
+    _, refused = rewrite_tree(root, changes, verify=False)
     hashes = {
         path: hashlib.sha256(read_file(root, path)).hexdigest()
         for path in {c.occurrence.path for c in changes}
@@ -164,8 +169,6 @@ def _publish(
             branch_prefix=repo.branch_prefix, file_hashes=hashes,
         )  # fmt: skip
 
-    plans = plans_of(changes)
-    contents = {plan.branch: _content(root, plan.changes) for plan in plans}
     forge = repository_forge.open(checkout.git)
     heads = {head.branch: head for head in checkout.git.branch_heads(repo.branch_prefix)}
     publisher = Publisher(
@@ -173,36 +176,26 @@ def _publish(
         dry_run=context.options.dry_run, heads=heads, written=written,
         committer=_committer(repository_forge, repo, checkout.git),
     )  # fmt: skip
+    if not repo.direct_commit:
+        choose = _reconciler(
+            context, repo, checkout, repo_id=repo_id, forge=forge, publisher=publisher,
+            unknown=unknown, undecided=plans_of(unknown),
+        )  # fmt: skip
+    while True:
+        left_out = {skip.path for skip in refused}
+        plans = plans_of([c for c in changes if c.occurrence.path not in left_out])
+        if repo.direct_commit:
+            writes = plans
+        else:
+            actions = choose(plans, refused)
+            writes = [a.plan for a in actions if isinstance(a, Create | Update)]
+        contents, failed = _contents(root, writes)
+        if not failed:
+            break
+        refused = [*refused, *failed]
     if repo.direct_commit:
         branches = [publisher.direct(plan, contents[plan.branch]) for plan in plans]
     else:
-        undecided = {plan.branch for plan in plans_of(unknown)}
-        existing = [
-            _as_fetched(pr, heads.get(pr.branch), publisher.marker_of)
-            for pr in forge.bot_pull_requests(repo_id)
-        ]
-        facts = PassFacts(
-            found=checkout.found,
-            base=repo.base,
-            unread={s.path: s.reason for s in reversed(checkout.found.skipped)},
-            unsafe={s.path: s.reason for s in reversed(unsafe)},
-            undecided={(c.occurrence.path, c.occurrence.ref.name) for c in unknown},
-            exists=lambda path: os.path.lexists(root / path),
-            changed_files=lambda sha: _changed_files(checkout.git, sha),
-        )
-        evidence = obsolete_evidence(existing, {plan.branch for plan in plans}, facts)
-        limits = PullRequestLimits(
-            repo.limits.max_open_pull_requests, repo.limits.max_pull_requests_per_hour
-        )
-        wanted = context.options.rebuild
-        rebuild = {pr.branch for pr in existing if (repo_id, pr.number) in wanted}
-        publisher.rebuild = rebuild - set(written)  # an earlier attempt already rebuilt it
-        actions = limit_creates(
-            reconcile(
-                plans, existing, undecided=undecided, rebuild=publisher.rebuild, evidence=evidence
-            ),
-            limits.remaining(existing, context.now),
-        )
         branches = [publisher.apply(action, contents) for action in actions]
     for branch in branches:
         log.info(
@@ -222,19 +215,95 @@ def _publish(
         base_sha=checkout.base_sha,
         occurrences=len(checkout.found.occurrences),
         managed=len(checkout.found.managed),
-        skipped=(*checkout.found.skipped, *unsafe),
+        skipped=(*checkout.found.skipped, *refused),
         branches=tuple(branches),
     )
 
 
-def _content(root: Path, changes: Sequence[Change]) -> PlanContent:
-    file_changes, _ = rewrite_tree(root, changes)
-    files = {fc.path: fc.after for fc in file_changes}
-    diff = "".join(
-        unified_diff(fc.path, read_file(root, fc.path).decode("utf-8"), fc.after)
-        for fc in file_changes
+def _reconciler(
+    context: Context,
+    repo: RepositorySpec,
+    checkout: Checkout,
+    *,
+    repo_id: str,
+    forge: Forge,
+    publisher: Publisher,
+    unknown: Sequence[Change],
+    undecided: Sequence[UpdatePlan],
+) -> Callable[[list[UpdatePlan], Sequence[Skipped]], list[Action]]:
+    """Reconcile plans with the bot's pull requests, listed once however often it is asked.
+
+    Open pull requests of `undecided` plans (images not scanned this pass) are kept; one no
+    plan wants is closed only on evidence (`obsolete_evidence`), which counts the files
+    `refused` this time as unsafe. A bot commit's files are asked of git once.
+    """
+    root = checkout.git.workdir
+    undecided_branches = {plan.branch for plan in undecided}
+    existing = [
+        _as_fetched(pr, publisher.heads.get(pr.branch), publisher.marker_of)
+        for pr in forge.bot_pull_requests(repo_id)
+    ]
+    limits = PullRequestLimits(
+        repo.limits.max_open_pull_requests, repo.limits.max_pull_requests_per_hour
     )
-    return PlanContent(files, diff)
+    wanted = context.options.rebuild
+    rebuild = {pr.branch for pr in existing if (repo_id, pr.number) in wanted}
+    publisher.rebuild = rebuild - set(publisher.written)  # an earlier attempt rebuilt it
+    changed: dict[str, list[str]] = {}
+
+    def changed_files(sha: str) -> list[str]:
+        if sha not in changed:
+            changed[sha] = _changed_files(checkout.git, sha)
+        return changed[sha]
+
+    def choose(plans: list[UpdatePlan], refused: Sequence[Skipped]) -> list[Action]:
+        facts = PassFacts(
+            found=checkout.found,
+            base=repo.base,
+            unread={s.path: s.reason for s in reversed(checkout.found.skipped)},
+            unsafe={s.path: s.reason for s in reversed(refused)},
+            undecided={(c.occurrence.path, c.occurrence.ref.name) for c in unknown},
+            exists=lambda path: os.path.lexists(root / path),
+            changed_files=changed_files,
+        )
+        evidence = obsolete_evidence(existing, {plan.branch for plan in plans}, facts)
+        return limit_creates(
+            reconcile(
+                plans, existing, undecided=undecided_branches, rebuild=publisher.rebuild,
+                evidence=evidence,
+            ),
+            limits.remaining(existing, context.now),
+        )  # fmt: skip
+
+    return choose
+
+
+def _contents(
+    root: Path, plans: Sequence[UpdatePlan]
+) -> tuple[dict[str, PlanContent], list[Skipped]]:
+    """Each plan's files rewritten from the base and checked, with their diff; and the files
+    that failed the check. File by file, so a file touched by many plans is parsed once."""
+    by_path: dict[str, dict[str, list[Change]]] = {}
+    for plan in plans:
+        for change in plan.changes:
+            by_path.setdefault(change.occurrence.path, {}).setdefault(plan.branch, []).append(
+                change
+            )
+    files: dict[str, dict[str, str]] = {plan.branch: {} for plan in plans}
+    diffs: dict[str, list[str]] = {plan.branch: [] for plan in plans}
+    failed: list[Skipped] = []
+    for path in sorted(by_path):
+        for branch, changes in by_path[path].items():
+            rewritten, refused = rewrite_tree(root, changes)
+            if refused:
+                failed.extend(refused)
+                break
+            for file_change in rewritten:
+                before = read_file(root, path).decode("utf-8")
+                files[branch][path] = file_change.after
+                diffs[branch].append(unified_diff(path, before, file_change.after))
+    contents = {branch: PlanContent(files[branch], "".join(diffs[branch])) for branch in files}
+    return contents, failed
 
 
 def _changed_files(git: Git, sha: str) -> list[str]:
