@@ -10,6 +10,7 @@ pytest_plugins = [
     "tests.support.registry",  # real docker-registry processes (anonymous, basic, token)
     "tests.support.gitrepo",  # real git repositories and remotes
     "tests.fakeforge.plugin",  # the fake GitHub/GitLab server backed by bare git repos
+    "tests.support.postgres",  # a throwaway PostgreSQL cluster (shared state, work queue)
 ]
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"

@@ -42,11 +42,14 @@ from image_bot.service.web import create_app
 from image_bot.service.webhooks import WebhookSecrets
 from image_bot.wiring.forges import Forges
 from image_bot.wiring.passes import (
+    StateLocation,
     open_state,
     pass_options,
     pass_settings,
     registry_opener,
+    state_location,
     state_path,
+    with_leases,
 )
 
 if TYPE_CHECKING:
@@ -61,7 +64,7 @@ _STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 def _runner(
-    state_dir: Path | None, options: PassOptions, app: GitHubAppRepositories | None
+    location: StateLocation, options: PassOptions, app: GitHubAppRepositories | None
 ) -> PassRunner:
     """A pass with the concrete adapters; the state file is opened in the worker thread.
 
@@ -86,12 +89,12 @@ def _runner(
             opened.append(registry)
             return counting(registry, tags_fetched)
 
-        with open_state(state_dir) as store:
+        with open_state(location) as store:
             report = run_pass(
                 config,
                 open_registry=registry_opener(config, wrap, warnings=warnings, cloud=cloud),
                 forge_for=forges,
-                options=dataclasses.replace(options, rebuild=rebuild),
+                options=dataclasses.replace(with_leases(options, config), rebuild=rebuild),
                 state=store,
             )
         report = dataclasses.replace(report, warnings=(*report.warnings, *warnings))
@@ -164,16 +167,22 @@ def serve(
     dry_run: bool,
     tag_cache_ttl: str,
     digest_ttl: str,
+    concurrency: int,
     log_format: Literal["text", "json"],
     log_level: str | None,
 ) -> None:
     """Run passes on a schedule and on webhooks; serve probes, metrics and a status page."""
     options = pass_options(
-        cache_dir=cache_dir, dry_run=dry_run, tag_cache_ttl=tag_cache_ttl, digest_ttl=digest_ttl
+        cache_dir=cache_dir,
+        dry_run=dry_run,
+        tag_cache_ttl=tag_cache_ttl,
+        digest_ttl=digest_ttl,
+        concurrency=concurrency,
     )
     # uvicorn through the same redacting handler and format: URLs may carry tokens
     setup_logging(log_format, level=chosen_level(log_level, logging.INFO), libraries=UVICORN)
     first = load_config(config_path)  # fail fast (exit 2) before anything starts
+    location = state_location(first, state_dir=state_dir, no_state=no_state)
     state_dir = state_path(first, state_dir=state_dir, no_state=no_state)
     state, metrics = ServiceState(), Metrics(version=__version__)
     github_app = first.github_app
@@ -185,7 +194,7 @@ def serve(
 
     service = Service(
         load,
-        _runner(state_dir, options, installed),
+        _runner(location, options, installed),
         state=state,
         metrics=metrics,
         ignores=IgnoreList(state_dir / IGNORES_FILE if state_dir is not None else None),

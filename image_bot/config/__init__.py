@@ -34,6 +34,7 @@ from image_bot.config.repository import (
 )
 from image_bot.config.root import Config, ImageSpec, RegistrySpec
 from image_bot.config.service import ScheduleSpec, ServiceSpec, WebhooksSpec
+from image_bot.config.state import StateSpec
 
 __all__ = [
     "TEMPLATE_FIELDS",
@@ -54,6 +55,7 @@ __all__ = [
     "RepositorySpec",
     "ScheduleSpec",
     "ServiceSpec",
+    "StateSpec",
     "TargetSpec",
     "WebhooksSpec",
     "parse_duration",

@@ -17,6 +17,7 @@ from image_bot.config.github_app import GitHubAppServiceSpec
 from image_bot.config.policy import Duration, PolicySpec
 from image_bot.config.repository import RepositorySpec
 from image_bot.config.service import ServiceSpec
+from image_bot.config.state import StateSpec
 from image_bot.model import ImageName
 from image_bot.reference import DOCKER_HUB
 from image_bot.scan.cloud.kinds import CloudAuth, detect
@@ -147,6 +148,8 @@ class Config(Section):
     state_dir: Path | None = None
     """Where the state file lives: first-seen time per digest, tag cache (default:
     `$XDG_STATE_HOME/image-bot`). Clones go to `$XDG_CACHE_HOME/image-bot`."""
+    state: StateSpec | None = None
+    """Shared state in PostgreSQL (replicas, shards) instead of the state file."""
     docker_config: Path | None = None
     """A docker `config.json` to read registry credentials from (default: `$DOCKER_CONFIG`)."""
     registries: tuple[RegistrySpec, ...] = ()

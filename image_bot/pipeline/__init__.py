@@ -3,18 +3,25 @@
 `run_pass` takes its adapters as arguments (a registry opener, a forge factory, the git
 class), so the app picks concrete ones and the tests pass real ones. Failures become report
 entries: one registry, repository or branch failing never stops the rest of the pass.
+
+Repositories are checked out, and later published, `options.concurrency` at a time per forge
+host (`lanes.HostLanes`); the scan between is one for all of them (each image listed once).
+With state and `options.lease_holder`, each repository's lease is held from its checkout to
+the end of its publishing (`state.leases`), and a repository another process holds is left
+to it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
-from image_bot.config import Config
+from image_bot.config import Config, RepositorySpec
 from image_bot.errors import redact
-from image_bot.model import ImageFailure, Occurrence, RunReport
+from image_bot.model import ImageFailure, Occurrence, RepositoryReport, RunReport
 from image_bot.pipeline.checkout import Checkout, checkout_or_error
 from image_bot.pipeline.decisions import (
     Decided,
@@ -23,9 +30,11 @@ from image_bot.pipeline.decisions import (
     decide,
     scan_and_decide,
 )
+from image_bot.pipeline.lanes import ForgeBudget, HostLanes, forge_host
 from image_bot.pipeline.repository import Context, ForgeFactory, PassOptions, publish_repository
 from image_bot.publish.git import Git
 from image_bot.state import StateStore
+from image_bot.state.leases import LeaseKeeper
 
 __all__ = [
     "FactsUnavailable",
@@ -35,6 +44,7 @@ __all__ = [
     "Progress",
     "decide",
     "image_failures",
+    "lease_name",
     "lost_precision",
     "run_pass",
 ]
@@ -56,46 +66,69 @@ def run_pass(
     """One pass over every configured repository; the report says what happened."""
     now = now or datetime.now(UTC)
     say = progress or (lambda _: None)
+    budget = ForgeBudget(options.rate_limit_reserve)
+    lanes = HostLanes(options.concurrency)
+    repositories = config.repositories
+    hosts = [forge_host(forge_for(repo)) for repo in repositories]
     checkouts: dict[int, Checkout | str] = {}
-    try:
-        for index, repo in enumerate(config.repositories):
+    with _leases(state, options) as keeper:
+
+        def check_out(index: int, repo: RepositorySpec) -> None:
+            holder = keeper.take(lease_name(repo)) if keeper is not None else None
+            if holder is not None:
+                checkouts[index] = f"left to {holder}, which is passing this repository now"
+                return
             say(f"fetching {redact(repo.url)}")
             credentials = forge_for(repo).git_credentials()
             checkouts[index] = checkout_or_error(
                 repo, git, options.cache_dir, credentials=credentials, images=config.images
             )
-        occurrences = [
-            occurrence
-            for checkout in checkouts.values()
-            if isinstance(checkout, Checkout)
-            for occurrence in checkout.found.occurrences
-        ]
-        say(f"scanning {len({o.ref.name for o in occurrences})} images")
-        decided = asyncio.run(
-            scan_and_decide(
-                config,
-                open_registry,
-                occurrences,
-                state=state,
-                tag_cache_ttl=options.tag_cache_ttl,
-                now=now,
-                digest_ttl=options.digest_ttl,
+
+        try:
+            lanes.map(repositories, hosts, check_out)
+            occurrences = [
+                occurrence
+                for checkout in checkouts.values()
+                if isinstance(checkout, Checkout)
+                for occurrence in checkout.found.occurrences
+            ]
+            say(f"scanning {len({o.ref.name for o in occurrences})} images")
+            decided = asyncio.run(
+                scan_and_decide(
+                    config,
+                    open_registry,
+                    occurrences,
+                    state=state,
+                    tag_cache_ttl=options.tag_cache_ttl,
+                    now=now,
+                    digest_ttl=options.digest_ttl,
+                )
             )
-        )
-        context = Context(config, decided, forge_for, git, options, now)
-        reports = []
-        for index, repo in enumerate(config.repositories):
-            say(f"updating {redact(repo.url)}")
-            report = publish_repository(context, repo, checkouts[index])
-            checkout = checkouts[index]
-            if isinstance(checkout, Checkout):
-                failures = image_failures(checkout.found.occurrences, decided)
-                report = dataclasses.replace(report, image_failures=failures)
-            reports.append(report)
-    finally:  # clones stay locked while a pass uses them, and not a moment longer
-        for checkout in checkouts.values():
-            if isinstance(checkout, Checkout):
-                checkout.git.close()
+            context = Context(
+                config, decided, lambda repo: budget.watching(forge_for(repo)), git, options, now
+            )
+
+            def publish(index: int, repo: RepositorySpec) -> RepositoryReport:
+                checkout = checkouts[index]
+                refusal = budget.refusal(hosts[index]) if isinstance(checkout, Checkout) else None
+                say(f"updating {redact(repo.url)}")
+                if refusal is not None:
+                    report = RepositoryReport(redact(repo.url), repo.base, errors=(refusal,))
+                else:
+                    report = publish_repository(context, repo, checkout)
+                if isinstance(checkout, Checkout):
+                    failures = image_failures(checkout.found.occurrences, decided)
+                    report = dataclasses.replace(report, image_failures=failures)
+                    checkout.git.close()
+                if keeper is not None:
+                    keeper.give_back(lease_name(repo))
+                return report
+
+            reports = lanes.map(repositories, hosts, publish)
+        finally:  # clones stay locked while a pass uses them, and not a moment longer
+            for checkout in checkouts.values():
+                if isinstance(checkout, Checkout):
+                    checkout.git.close()
     return RunReport(
         repositories=tuple(reports),
         scan_failures=tuple(decided.failures.values()),
@@ -104,6 +137,21 @@ def run_pass(
         dry_run=options.dry_run,
         images=len({o.ref.name for o in occurrences}),
     )
+
+
+def lease_name(repo: RepositorySpec) -> str:
+    """The lease (and shard) key of a configured repository: its URL without credentials and
+    its base branch (two entries for one repository and base share it)."""
+    return f"repository:{redact(repo.url)}#{repo.base}"
+
+
+@contextmanager
+def _leases(state: StateStore | None, options: PassOptions) -> Iterator[LeaseKeeper | None]:
+    if state is None or options.lease_holder is None:
+        yield None
+        return
+    with LeaseKeeper(state, options.lease_holder, seconds=options.lease.total_seconds()) as kept:
+        yield kept
 
 
 def image_failures(occurrences: Sequence[Occurrence], decided: Decided) -> tuple[ImageFailure, ...]:

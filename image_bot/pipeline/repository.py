@@ -58,7 +58,12 @@ class PassOptions:
     """How a pass runs: where clones live, dry run, retries, tag cache lifetime, how long a
     remembered digest is trusted (`state.RememberedFacts`), and the pull requests someone
     asked to rebuild from the current base (`/image-bot rebase`): pairs of (project, pull
-    request number), rebuilt even when up to date."""
+    request number), rebuilt even when up to date.
+
+    `concurrency`: repositories worked on at once per forge host; `rate_limit_reserve`: the
+    API requests left in a forge's rate-limit window at which no further repository of it
+    starts publishing; `lease_holder` (with state): this process's name on the repositories'
+    leases, held for `lease` and renewed while it works (None: no leases)."""
 
     cache_dir: Path
     dry_run: bool = False
@@ -66,6 +71,10 @@ class PassOptions:
     tag_cache_ttl: timedelta = timedelta(0)
     digest_ttl: timedelta = timedelta(hours=6)
     rebuild: frozenset[tuple[str, int]] = frozenset()
+    concurrency: int = 1
+    rate_limit_reserve: int = 50
+    lease_holder: str | None = None
+    lease: timedelta = timedelta(minutes=2)
 
 
 @dataclass(frozen=True)

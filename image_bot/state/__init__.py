@@ -1,11 +1,13 @@
-"""State that outlives a pass: the state file (`store`) and the registries it backs.
+"""State that outlives a pass: the state store (`store`, in SQLite or PostgreSQL) and the
+registries it backs.
 
-Everything here is optional: without a state file the bot still works, and the report says
-what suffers.
+Everything here is optional: without state the bot still works, and the report says what
+suffers.
 """
 
+from image_bot.state.database import StateError
 from image_bot.state.registries import CachingRegistry, RememberedFacts, listing_hash
-from image_bot.state.store import KnownDigest, Remembered, StateError, StateStore
+from image_bot.state.store import KnownDigest, Remembered, StateStore
 
 __all__ = [
     "CachingRegistry",

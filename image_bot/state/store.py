@@ -1,45 +1,28 @@
-"""The state file: one embedded SQLite database that outlives a pass.
+"""The state that outlives a pass: an embedded SQLite file, or a shared PostgreSQL database.
 
 It holds the first-seen time per digest, the tag cache, and what the registries said about
 tags: the tag set of each image (as a hash), the digest each tag was last seen at, and the
 facts of each digest. Writes of registry facts are batched into one transaction per pass.
+With replicas and shards it also holds the webhook deliveries already handled and the
+repositories' leases (who is passing a repository, until when).
 """
 
 from __future__ import annotations
 
 import json
-import sqlite3
+import random
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import TracebackType
 
-from image_bot.errors import ImageBotError
 from image_bot.model import Fact, ImageName, TagFacts
+from image_bot.state.database import Database, SQLiteDatabase, StateError
 
 __all__ = ["KnownDigest", "Remembered", "StateError", "StateStore"]
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS first_seen (
-    image TEXT NOT NULL, digest TEXT NOT NULL, seen_at TEXT NOT NULL,
-    PRIMARY KEY (image, digest)
-);
-CREATE TABLE IF NOT EXISTS tag_cache (
-    image TEXT PRIMARY KEY, tags TEXT NOT NULL, fetched_at TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS tag_listing (
-    image TEXT PRIMARY KEY, listing TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS tag_digest (
-    image TEXT NOT NULL, tag TEXT NOT NULL, digest TEXT NOT NULL, listing TEXT NOT NULL,
-    checked_at TEXT NOT NULL, PRIMARY KEY (image, tag)
-);
-CREATE TABLE IF NOT EXISTS digest_facts (
-    image TEXT NOT NULL, digest TEXT NOT NULL, facts TEXT NOT NULL,
-    PRIMARY KEY (image, digest)
-);
-"""
 _FACTS = (Fact.CREATED, Fact.PLATFORMS, Fact.LABELS)
 
 
@@ -61,41 +44,30 @@ class Remembered:
     facts: list[tuple[ImageName, str, TagFacts, frozenset[Fact]]]  # image, digest, facts, known"""
 
 
-class StateError(ImageBotError):
-    """The state file cannot be opened or written (a second bot on it, a full disk)."""
-
-
 class StateStore:
-    """An open state file. Use as a context manager; each write is committed at once."""
+    """Open state. Use as a context manager; each write is committed at once."""
 
     FILE_NAME = "state.sqlite3"
+    DELIVERIES_KEPT = 7 * 24 * 3600.0  # seconds a webhook delivery id is remembered
 
-    def __init__(self, path: Path, *, read_only: bool = False) -> None:
-        """Open (or create) the file; `read_only` (dry runs) reads it and never writes it."""
-        self.path = path
+    def __init__(self, database: Database, *, read_only: bool = False) -> None:
+        """State in `database`; `read_only` (dry runs) reads it and never writes it."""
+        self._db = database
+        self.where = database.where
         self.read_only = read_only
-        try:
-            if read_only:
-                source = f"{path.resolve().as_uri()}?mode=ro" if path.exists() else ":memory:"
-                self._db = sqlite3.connect(source, uri=True, timeout=10.0, isolation_level=None)
-                if source == ":memory:":
-                    self._db.executescript(_SCHEMA)
-                return
-            path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(path, timeout=10.0, isolation_level=None)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            # WAL + NORMAL: a commit is not synced to disk at once. A power loss may lose the
-            # last commits: first-seen times then start later (min_age waits longer), and
-            # registry facts are asked again. Nothing is ever wrong, only later or repeated.
-            self._db.execute("PRAGMA synchronous=NORMAL")
-            self._db.executescript(_SCHEMA)
-        except (OSError, sqlite3.Error) as error:
-            raise StateError(f"cannot open state file {path}: {error}") from None
 
     @classmethod
     def in_dir(cls, state_dir: Path, *, read_only: bool = False) -> StateStore:
-        """The state file in `state_dir`."""
-        return cls(state_dir / cls.FILE_NAME, read_only=read_only)
+        """The SQLite state file in `state_dir` (made when missing, unless read-only)."""
+        path = state_dir / cls.FILE_NAME
+        return cls(SQLiteDatabase(path, read_only=read_only), read_only=read_only)
+
+    @classmethod
+    def at_url(cls, url: str, *, read_only: bool = False) -> StateStore:
+        """The PostgreSQL state at `url` (`postgresql://...`), migrated first unless read-only."""
+        from image_bot.state.postgres import PostgresDatabase  # noqa: PLC0415  (the extra)
+
+        return cls(PostgresDatabase(url, read_only=read_only), read_only=read_only)
 
     def __enter__(self) -> StateStore:
         return self
@@ -109,7 +81,7 @@ class StateStore:
         self.close()
 
     def close(self) -> None:
-        """Close the file."""
+        """Close the file or connection."""
         self._db.close()
 
     def first_seen(
@@ -123,20 +95,18 @@ class StateStore:
         if not wanted:
             return {}
         key = str(image)
-        try:
-            if not self.read_only:
-                self._db.executemany(
-                    "INSERT OR IGNORE INTO first_seen (image, digest, seen_at) VALUES (?, ?, ?)",
-                    [(key, digest, now.astimezone(UTC).isoformat()) for digest in wanted],
-                )
-            marks = ",".join("?" * len(wanted))
-            rows = self._db.execute(
-                f"SELECT digest, seen_at FROM first_seen WHERE image = ? AND digest IN ({marks})",  # noqa: S608
-                (key, *wanted),
-            ).fetchall()
-        except sqlite3.Error as error:
-            raise StateError(f"state file {self.path}: {error}") from None
-        seen = {digest: datetime.fromisoformat(when) for digest, when in rows}
+        if not self.read_only:
+            self._db.executemany(
+                "INSERT INTO first_seen (image, digest, seen_at) VALUES (?, ?, ?)"
+                " ON CONFLICT DO NOTHING",
+                [(key, digest, now.astimezone(UTC).isoformat()) for digest in wanted],
+            )
+        marks = ",".join("?" * len(wanted))
+        rows = self._db.execute(
+            f"SELECT digest, seen_at FROM first_seen WHERE image = ? AND digest IN ({marks})",  # noqa: S608
+            (key, *wanted),
+        )
+        seen = {str(digest): datetime.fromisoformat(str(when)) for digest, when in rows}
         return {digest: seen.get(digest, now) for digest in wanted}
 
     def cached_tags(
@@ -145,12 +115,7 @@ class StateStore:
         """The tags listed less than `ttl` ago, or None."""
         if ttl <= timedelta(0):
             return None
-        try:
-            row = self._db.execute(
-                "SELECT tags, fetched_at FROM tag_cache WHERE image = ?", (str(image),)
-            ).fetchone()
-        except sqlite3.Error as error:
-            raise StateError(f"state file {self.path}: {error}") from None
+        row = self._read("SELECT tags, fetched_at FROM tag_cache WHERE image = ?", (str(image),))
         if row is None or now - datetime.fromisoformat(row[1]) >= ttl:
             return None
         return tuple(json.loads(row[0]))
@@ -159,13 +124,12 @@ class StateStore:
         """Remember the tags of `image` as listed at `now` (not when read-only)."""
         if self.read_only:
             return
-        try:
-            self._db.execute(
-                "INSERT OR REPLACE INTO tag_cache (image, tags, fetched_at) VALUES (?, ?, ?)",
-                (str(image), json.dumps(list(tags)), now.astimezone(UTC).isoformat()),
-            )
-        except sqlite3.Error as error:
-            raise StateError(f"state file {self.path}: {error}") from None
+        self._db.execute(
+            "INSERT INTO tag_cache (image, tags, fetched_at) VALUES (?, ?, ?)"
+            " ON CONFLICT (image) DO UPDATE SET tags = excluded.tags,"
+            " fetched_at = excluded.fetched_at",
+            (str(image), json.dumps(list(tags)), now.astimezone(UTC).isoformat()),
+        )
 
     # --- what the registries said (see `state.registries.RememberedFacts`) -----------------
 
@@ -210,37 +174,75 @@ class StateStore:
         if self.read_only or not (learnt.listings or learnt.digests or learnt.facts):
             return
         when = now.astimezone(UTC).isoformat()
-        try:
-            with self._db:  # one transaction
-                self._db.execute("BEGIN")
-                self._db.executemany(
-                    "INSERT OR REPLACE INTO tag_listing (image, listing) VALUES (?, ?)",
-                    [(str(image), listing) for image, listing in learnt.listings.items()],
-                )
-                self._db.executemany(
-                    "INSERT OR REPLACE INTO tag_digest (image, tag, digest, listing, checked_at)"
-                    " VALUES (?, ?, ?, ?, ?)",
-                    [
-                        (str(i), tag, digest, listing, when)
-                        for i, tag, digest, listing in learnt.digests
-                    ],
-                )
-                self._db.executemany(
-                    "INSERT OR REPLACE INTO digest_facts (image, digest, facts) VALUES (?, ?, ?)",
-                    [
-                        (str(i), digest, _facts_json(f, known))
-                        for i, digest, f, known in learnt.facts
-                    ],
-                )
-        except sqlite3.Error as error:
-            raise StateError(f"state file {self.path}: {error}") from None
+        with self._db.transaction():
+            self._db.executemany(
+                "INSERT INTO tag_listing (image, listing) VALUES (?, ?)"
+                " ON CONFLICT (image) DO UPDATE SET listing = excluded.listing",
+                [(str(image), listing) for image, listing in learnt.listings.items()],
+            )
+            self._db.executemany(
+                "INSERT INTO tag_digest (image, tag, digest, listing, checked_at)"
+                " VALUES (?, ?, ?, ?, ?) ON CONFLICT (image, tag) DO UPDATE SET"
+                " digest = excluded.digest, listing = excluded.listing,"
+                " checked_at = excluded.checked_at",
+                [
+                    (str(i), tag, digest, listing, when)
+                    for i, tag, digest, listing in learnt.digests
+                ],
+            )
+            self._db.executemany(
+                "INSERT INTO digest_facts (image, digest, facts) VALUES (?, ?, ?)"
+                " ON CONFLICT (image, digest) DO UPDATE SET facts = excluded.facts",
+                [(str(i), digest, _facts_json(f, known)) for i, digest, f, known in learnt.facts],
+            )
 
-    def _read(self, query: str, parameters: Sequence[str]) -> tuple[str, ...] | None:
-        try:
-            row: tuple[str, ...] | None = self._db.execute(query, parameters).fetchone()
-        except sqlite3.Error as error:
-            raise StateError(f"state file {self.path}: {error}") from None
-        return row
+    # --- webhook deliveries and leases (shared by replicas) ---------------------------------
+
+    def first_delivery(self, delivery_id: str) -> bool:
+        """Record webhook delivery `delivery_id`; True the first time it is seen (by any
+        process on this state), False for a redelivery. Read-only: True, nothing recorded."""
+        if self.read_only:
+            return True
+        now = time.time()
+        if random.random() < 0.01:  # noqa: S311  (now and then, forget the old ones)
+            self._db.execute(
+                "DELETE FROM deliveries WHERE received_at < ?", (now - self.DELIVERIES_KEPT,)
+            )
+        rows = self._db.execute(
+            "INSERT INTO deliveries (id, received_at) VALUES (?, ?) ON CONFLICT DO NOTHING"
+            " RETURNING id",
+            (delivery_id, now),
+        )
+        return bool(rows)
+
+    def take_lease(self, name: str, holder: str, *, seconds: float) -> bool:
+        """Hold lease `name` for `seconds` from now: True when it was free, expired, or
+        already `holder`'s (then renewed); False while another holder has it."""
+        now = time.time()
+        rows = self._db.execute(
+            "INSERT INTO leases (name, holder, expires_at) VALUES (?, ?, ?)"
+            " ON CONFLICT (name) DO UPDATE SET holder = excluded.holder,"
+            " expires_at = excluded.expires_at"
+            " WHERE leases.holder = excluded.holder OR leases.expires_at < ?"
+            " RETURNING holder",
+            (name, holder, now + seconds, now),
+        )
+        return bool(rows)
+
+    def release_lease(self, name: str, holder: str) -> None:
+        """Give lease `name` up (nothing when another holder has it by now)."""
+        self._db.execute("DELETE FROM leases WHERE name = ? AND holder = ?", (name, holder))
+
+    def lease_holder(self, name: str) -> str | None:
+        """Who holds lease `name` now, or None."""
+        row = self._read(
+            "SELECT holder FROM leases WHERE name = ? AND expires_at >= ?", (name, time.time())
+        )
+        return None if row is None else row[0]
+
+    def _read(self, query: str, parameters: Sequence[object]) -> tuple[str, ...] | None:
+        rows = self._db.execute(query, parameters)
+        return tuple(str(value) for value in rows[0]) if rows else None
 
 
 def _facts_json(facts: TagFacts, known: frozenset[Fact]) -> str:

@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
+import socket
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
 from datetime import timedelta
 from pathlib import Path
 from typing import TypeVar
+from urllib.parse import urlsplit
 
 import click
 
 from image_bot.config import Config, parse_duration
 from image_bot.config.load import default_state_dir
-from image_bot.errors import ConfigError
+from image_bot.errors import ConfigError, register_secret
 from image_bot.pipeline import OpenRegistry, PassOptions
 from image_bot.scan.cloud.provider import CloudCredentials
 from image_bot.scan.oci import OCIRegistry
@@ -23,13 +26,20 @@ from image_bot.state import StateError, StateStore
 from image_bot.wiring.registries import registry_settings
 
 __all__ = [
+    "StateLocation",
     "default_cache_dir",
+    "lease_holder",
     "open_state",
     "pass_options",
     "pass_settings",
     "registry_opener",
+    "state_location",
     "state_path",
+    "with_leases",
 ]
+
+StateLocation = Path | str | None
+"""Where state lives: a state directory (SQLite), a `postgresql://` URL, or nowhere."""
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +93,14 @@ def pass_settings(config_help: str) -> Callable[[F], F]:
                 " tags are unchanged; `0s`: ask every pass (see docs/registries.md).",
             ),
             click.option(
+                "--concurrency",
+                type=click.IntRange(1, 64),
+                default=4,
+                show_default=True,
+                envvar="IMAGE_BOT_CONCURRENCY",
+                help="Repositories worked on at once per forge host.",
+            ),
+            click.option(
                 "--log-format",
                 type=click.Choice(["text", "json"]),
                 default="text",
@@ -102,7 +120,12 @@ def pass_settings(config_help: str) -> Callable[[F], F]:
 
 
 def pass_options(
-    *, cache_dir: Path | None, dry_run: bool, tag_cache_ttl: str, digest_ttl: str = "6h"
+    *,
+    cache_dir: Path | None,
+    dry_run: bool,
+    tag_cache_ttl: str,
+    digest_ttl: str = "6h",
+    concurrency: int = 1,
 ) -> PassOptions:
     """PassOptions from the command line; a bad duration is a ConfigError (exit 2)."""
     return PassOptions(
@@ -110,7 +133,19 @@ def pass_options(
         dry_run=dry_run,
         tag_cache_ttl=_duration(tag_cache_ttl, "--tag-cache-ttl"),
         digest_ttl=_duration(digest_ttl, "--digest-ttl"),
+        concurrency=concurrency,
     )
+
+
+def lease_holder() -> str:
+    """This process's name on leases and in the work queue: host (the pod) and pid."""
+    return f"{socket.gethostname()}/{os.getpid()}"
+
+
+def with_leases(options: PassOptions, config: Config) -> PassOptions:
+    """`options` holding repository leases, for as long as `state.lease` says."""
+    lease = config.state.lease if config.state is not None else options.lease
+    return dataclasses.replace(options, lease_holder=lease_holder(), lease=lease)
 
 
 def _duration(text: str, option: str) -> timedelta:
@@ -121,20 +156,36 @@ def _duration(text: str, option: str) -> timedelta:
 
 
 def state_path(config: Config, *, state_dir: Path | None, no_state: bool) -> Path | None:
-    """Where state lives: `--state-dir`, else the config's `state_dir`, else the XDG default."""
+    """The state directory: `--state-dir`, else the config's `state_dir`, else the XDG
+    default (it also keeps what `serve` keeps in files, with PostgreSQL state too)."""
     if no_state:
         return None
     return state_dir or config.state_dir or default_state_dir()
 
 
+def state_location(config: Config, *, state_dir: Path | None, no_state: bool) -> StateLocation:
+    """Where state lives: the config's `state.url` (PostgreSQL), else the state directory."""
+    if no_state:
+        return None
+    if config.state is not None:
+        url = config.state.url.get_secret_value()
+        register_secret(urlsplit(url).password)
+        return url
+    return state_path(config, state_dir=state_dir, no_state=no_state)
+
+
 @contextmanager
-def open_state(path: Path | None, *, read_only: bool = False) -> Iterator[StateStore | None]:
-    """The state store at `path`; None (with a warning) when there is none or it can't open."""
-    if path is None:
+def open_state(location: StateLocation, *, read_only: bool = False) -> Iterator[StateStore | None]:
+    """The state store at `location`; None (with a warning) when there is none or it can't
+    open (a pass then runs as without state, and its report says what suffers)."""
+    if location is None:
         yield None
         return
     try:
-        store = StateStore.in_dir(path, read_only=read_only)
+        if isinstance(location, str):
+            store = StateStore.at_url(location, read_only=read_only)
+        else:
+            store = StateStore.in_dir(location, read_only=read_only)
     except StateError as error:
         log.warning("running without a state file", extra={"error": error.message})
         yield None

@@ -19,7 +19,6 @@ Fixtures (registered by `tests/conftest.py`):
 from __future__ import annotations
 
 import contextlib
-import glob
 import itertools
 import os
 import shutil
@@ -41,11 +40,11 @@ _names = itertools.count(1)
 def postgres_bin() -> Path | None:
     """The directory of the newest installed server's programs (`initdb`, `pg_ctl`)."""
     found = sorted(
-        glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"),
-        key=lambda path: int(Path(path).parent.parent.name),
+        Path("/usr/lib/postgresql").glob("*/bin/pg_ctl"),
+        key=lambda path: int(path.parent.parent.name) if path.parent.parent.name.isdigit() else 0,
     )
     if found:
-        return Path(found[-1]).parent
+        return found[-1].parent
     pg_ctl = shutil.which("pg_ctl")
     return Path(pg_ctl).parent if pg_ctl else None
 
@@ -68,10 +67,23 @@ class RunningPostgres:
         done = subprocess.run(
             [
                 str(self.bin_dir / "psql"),
-                "-X", "-q", "-t", "-A", "-v", "ON_ERROR_STOP=1",
-                "-h", str(self.socket_dir), "-p", str(_PORT), "-U", "postgres", "-d", database,
-                "-c", sql,
-            ],  # fmt: skip
+                "-X",
+                "-q",
+                "-t",
+                "-A",
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-h",
+                str(self.socket_dir),
+                "-p",
+                str(_PORT),
+                "-U",
+                "postgres",
+                "-d",
+                database,
+                "-c",
+                sql,
+            ],
             capture_output=True,
             text=True,
             check=False,
@@ -89,8 +101,16 @@ class RunningPostgres:
     def stop(self) -> None:
         """Stop the server at once (`-m immediate`)."""
         subprocess.run(
-            [*self.as_user, str(self.bin_dir / "pg_ctl"), "stop", "-D", str(self.data_dir),
-             "-m", "immediate", "-w"],  # fmt: skip
+            [
+                *self.as_user,
+                str(self.bin_dir / "pg_ctl"),
+                "stop",
+                "-D",
+                str(self.data_dir),
+                "-m",
+                "immediate",
+                "-w",
+            ],
             capture_output=True,
             check=False,
         )
@@ -121,8 +141,19 @@ def start_postgres() -> Iterator[RunningPostgres]:
             os.chown(sockets, uid, 65534)
             os.chown(root, uid, 65534)
         subprocess.run(
-            [*as_user, str(bin_dir / "initdb"), "-D", str(data), "-U", "postgres",
-             "--auth=trust", "--no-sync", "-E", "UTF8", "--locale=C"],  # fmt: skip
+            [
+                *as_user,
+                str(bin_dir / "initdb"),
+                "-D",
+                str(data),
+                "-U",
+                "postgres",
+                "--auth=trust",
+                "--no-sync",
+                "-E",
+                "UTF8",
+                "--locale=C",
+            ],
             capture_output=True,
             check=True,
         )
@@ -132,8 +163,20 @@ def start_postgres() -> Iterator[RunningPostgres]:
             " -c max_connections=200"
         )
         started = subprocess.run(
-            [*as_user, str(bin_dir / "pg_ctl"), "start", "-D", str(data), "-w", "-t", "30",
-             "-l", str(root / "server.log"), "-o", options],  # fmt: skip
+            [
+                *as_user,
+                str(bin_dir / "pg_ctl"),
+                "start",
+                "-D",
+                str(data),
+                "-w",
+                "-t",
+                "30",
+                "-l",
+                str(root / "server.log"),
+                "-o",
+                options,
+            ],
             capture_output=True,
             text=True,
             check=False,

@@ -1,0 +1,1 @@
+"""Alembic migrations of the PostgreSQL state database (`state.postgres.migrate` runs them)."""
