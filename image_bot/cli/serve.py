@@ -37,12 +37,15 @@ from image_bot.service.metrics import Metrics
 from image_bot.service.pass_results import PassOutcome
 from image_bot.service.registry_counts import counting
 from image_bot.service.runner import PassRunner, Service
+from image_bot.service.shared_queue import SharedDeliveries, SharedQueue
 from image_bot.service.status import ServiceState
 from image_bot.service.web import create_app
 from image_bot.service.webhooks import WebhookSecrets
+from image_bot.state import StateStore
 from image_bot.wiring.forges import Forges
 from image_bot.wiring.passes import (
     StateLocation,
+    lease_holder,
     open_state,
     pass_options,
     pass_settings,
@@ -192,14 +195,50 @@ def serve(
         config = load_config(config_path)
         return installed.expand(config) if installed is not None else config
 
-    service = Service(
-        load,
-        _runner(location, options, installed),
-        state=state,
-        metrics=metrics,
-        ignores=IgnoreList(state_dir / IGNORES_FILE if state_dir is not None else None),
-        refresh_repositories=installed is not None,
-    )
+    with contextlib.ExitStack() as shared:
+        queue, deliveries = None, None
+        if isinstance(location, str) and first.state is not None:  # replicas share the work
+            store = shared.enter_context(StateStore.at_url(location))
+            queue = SharedQueue(
+                location,
+                store,
+                holder=lease_holder(),
+                lease=first.state.lease,
+                concurrency=concurrency,
+            )
+            deliveries = SharedDeliveries(store)
+        _serve(
+            first,
+            Service(
+                load,
+                _runner(location, options, installed),
+                state=state,
+                metrics=metrics,
+                ignores=IgnoreList(state_dir / IGNORES_FILE if state_dir is not None else None),
+                refresh_repositories=installed is not None,
+                shared=queue,
+            ),
+            deliveries,
+            installed=installed,
+            listen=(host or first.service.host, port or first.service.port),
+            facts={
+                "state": "postgresql" if queue else str(state_dir or "none"),
+                "dry_run": dry_run,
+            },
+        )
+
+
+def _serve(
+    first: Config,
+    service: Service,
+    deliveries: SharedDeliveries | None,
+    *,
+    installed: GitHubAppRepositories | None,
+    listen: tuple[str, int],
+    facts: dict[str, object],
+) -> None:
+    """Start the service and the HTTP server; on SIGTERM drain and stop."""
+    state, metrics = service.state, service.metrics
     app = create_app(
         state,
         trigger=service.trigger,
@@ -207,8 +246,9 @@ def serve(
         metrics=metrics,
         on_github=_on_github(service, installed),
         base_branch=_base_branch(service),
+        deliveries=deliveries,
     )
-    listen_host, listen_port = host or first.service.host, port or first.service.port
+    listen_host, listen_port = listen
     server = _Server(
         uvicorn.Config(
             app, host=listen_host, port=listen_port, log_config=None, server_header=False
@@ -223,8 +263,7 @@ def serve(
             "listen": f"{listen_host}:{listen_port}",
             "repositories": len(service.config.repositories),
             "github_app": installed is not None,
-            "state_dir": str(state_dir) if state_dir is not None else "none",
-            "dry_run": dry_run,
+            **facts,
         },
     )
     # reload in a thread: the handler interrupts the main thread, which may hold state locks

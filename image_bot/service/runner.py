@@ -8,6 +8,11 @@ pass. After each pass the worker updates `ServiceState` (status page, readiness)
 A Trigger naming repositories re-plans just those. A Trigger naming images runs every
 repository: the RunReport does not yet say which repositories use which image.
 
+With a `SharedQueue` (replicas on PostgreSQL state, `service.shared_queue`) there is no local
+queue: what is submitted becomes one job per repository in the shared queue (a scheduled
+tick only for the repositories whose period this replica claims first), and the queue's
+worker runs each job as a pass over that one repository.
+
 GitHub App mode (`refresh_repositories`): scheduled passes, repository triggers (a push may
 change a repository's settings file) and installation changes re-load the config first, which
 re-discovers the App's repositories. The schedule is only rebuilt when it changed, so pushes
@@ -40,6 +45,7 @@ from image_bot.service.ignores import IgnoreList
 from image_bot.service.metrics import Metrics, PassSummary
 from image_bot.service.pass_results import PassOutcome, pass_summary, repository_status
 from image_bot.service.schedules import trigger_for
+from image_bot.service.shared_queue import SharedQueue
 from image_bot.service.status import RepositoryStatus, ServiceState
 
 __all__ = ["PassRunner", "Service", "Work"]
@@ -59,6 +65,7 @@ class Work:
     targeted: bool = False
     refresh: bool = False  # re-load the config (re-discover App repositories) first
     rebuild: frozenset[tuple[str, int]] = frozenset()  # (repository, PR number): `rebase`
+    schedule: ScheduleSpec | None = None  # the schedule whose tick this is
 
     def merge(self, other: Work) -> Work:
         """One pass that does both."""
@@ -115,8 +122,10 @@ class Service:
         metrics: Metrics,
         ignores: IgnoreList | None = None,
         refresh_repositories: bool = False,
+        shared: SharedQueue | None = None,
     ) -> None:
         self._load_config = load_config
+        self._shared = shared
         self._refresh = refresh_repositories
         self.ignores = ignores if ignores is not None else IgnoreList()
         self._run_pass = run_pass
@@ -144,8 +153,11 @@ class Service:
         """Load the config, schedule passes (the first one now), start scheduler and worker."""
         self._config = self._load_config()
         self.state.mark_config_loaded()
+        if self._shared is not None:
+            self._shared.start(self._pass_job)
+        else:
+            self._worker.start()
         self._schedule(self._config, first_now=True)
-        self._worker.start()
         self._scheduler.start()
         self._announce(self._config)
         self.state.mark_scheduler_started()
@@ -180,6 +192,8 @@ class Service:
         self._queue.put(_STOP)
         if self._worker.is_alive():
             self._worker.join()
+        if self._shared is not None:
+            self._shared.stop()
 
     def trigger(self, trigger: Trigger) -> None:
         """A webhook's request (must return at once: it runs inside the HTTP request)."""
@@ -213,8 +227,36 @@ class Service:
 
     def submit(self, work: Work) -> None:
         """Queue a pass (merged with whatever else is waiting)."""
-        if not self._stopping.is_set():
+        if self._stopping.is_set():
+            return
+        if self._shared is None:
             self._queue.put(work)
+            return
+        names = [
+            repo.project_name
+            for repo in self.config.repositories
+            if work.repositories is None or repo.project_name in work.repositories
+        ]
+        added = self._shared.enqueue(
+            names,
+            work.reason,
+            schedule=work.schedule,
+            rebuild=work.rebuild,
+            refresh=work.refresh,
+            debounce=work.targeted,
+        )
+        log.info("passes queued", extra={"reason": work.reason, "repositories": len(added)})
+
+    def _pass_job(
+        self, repository: str, reason: str, rebuild: tuple[int, ...], refresh: bool
+    ) -> None:
+        """One job of the shared queue: a pass over `repository`."""
+        if refresh:
+            self.reload()
+        pairs = frozenset((repository, number) for number in rebuild)
+        log.info("queued pass starting", extra={"repository": repository, "reason": reason})
+        self._run(Work(frozenset({repository}), reason, refresh=refresh, rebuild=pairs))
+        log.info("queued pass done", extra={"repository": repository})
 
     # --- scheduling -------------------------------------------------------------------------
 
@@ -226,7 +268,9 @@ class Service:
         for job in self._scheduler.get_jobs():
             job.remove()
         for job_id, schedule, names in plans:
-            work = Work(frozenset(names), f"scheduled ({job_id})", refresh=self._refresh)
+            work = Work(
+                frozenset(names), f"scheduled ({job_id})", refresh=self._refresh, schedule=schedule
+            )
             extra = {"next_run_time": datetime.now(UTC)} if first_now else {}
             self._scheduler.add_job(
                 self.submit, trigger_for(schedule), args=(work,), id=job_id, **extra

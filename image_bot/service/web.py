@@ -26,6 +26,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Protocol
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -51,7 +52,7 @@ from image_bot.service.webhooks import (
     verify_hmac_sha256,
 )
 
-__all__ = ["GITHUB_MAX_BODY", "REGISTRY_MAX_BODY", "create_app"]
+__all__ = ["GITHUB_MAX_BODY", "REGISTRY_MAX_BODY", "Deliveries", "create_app"]
 
 logger = logging.getLogger(__name__)
 
@@ -98,6 +99,16 @@ def _triggered(trigger: Trigger) -> JSONResponse:
     )
 
 
+class Deliveries(Protocol):
+    """Where handled webhook delivery ids are remembered (`DeliveryLog`, or shared state)."""
+
+    def __contains__(self, delivery_id: object) -> bool: ...
+
+    def record(self, delivery_id: str) -> None:
+        """Remember `delivery_id` as handled."""
+        ...
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class _Handlers:
     """The request handlers, bound to the service's injected parts."""
@@ -108,7 +119,7 @@ class _Handlers:
     metrics: Metrics
     on_github: Callable[[GitHubEvent], None] | None
     base_branch: Callable[[str], str | None] | None
-    deliveries: DeliveryLog
+    deliveries: Deliveries
     clock: Callable[[], datetime]
 
     async def healthz(self, _: Request) -> Response:
@@ -226,6 +237,7 @@ def create_app(
     on_github: Callable[[GitHubEvent], None] | None = None,
     base_branch: Callable[[str], str | None] | None = None,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    deliveries: Deliveries | None = None,
 ) -> Starlette:
     """The service's starlette app.
 
@@ -233,7 +245,8 @@ def create_app(
     `on_github` receives GitHub Commands, PullRequestDeclined and InstallationChanged values;
     without it those are answered 200 and dropped. `base_branch(owner/repo)` tells which
     pushes re-plan a repository (default: the repository's default branch). Delivery ids
-    (`X-GitHub-Delivery`, GitLab's `Idempotency-Key`) are remembered in a bounded log.
+    (`X-GitHub-Delivery`, GitLab's `Idempotency-Key`) are remembered in `deliveries`
+    (default: a bounded log in memory; replicas share one in their state database).
     """
     handlers = _Handlers(
         state=state,
@@ -242,7 +255,7 @@ def create_app(
         metrics=metrics,
         on_github=on_github,
         base_branch=base_branch,
-        deliveries=DeliveryLog(),
+        deliveries=deliveries if deliveries is not None else DeliveryLog(),
         clock=clock,
     )
     routes = [

@@ -201,19 +201,33 @@ class StateStore:
     def first_delivery(self, delivery_id: str) -> bool:
         """Record webhook delivery `delivery_id`; True the first time it is seen (by any
         process on this state), False for a redelivery. Read-only: True, nothing recorded."""
+        return delivery_id in self.first_times([delivery_id])
+
+    def first_times(self, keys: Sequence[str]) -> set[str]:
+        """Record `keys` (delivery ids, a repository's scheduled period); those recorded now
+        for the first time, by whichever process on this state. Read-only: all of them."""
         if self.read_only:
-            return True
+            return set(keys)
         now = time.time()
         if random.random() < 0.01:  # noqa: S311  (now and then, forget the old ones)
             self._db.execute(
                 "DELETE FROM deliveries WHERE received_at < ?", (now - self.DELIVERIES_KEPT,)
             )
-        rows = self._db.execute(
-            "INSERT INTO deliveries (id, received_at) VALUES (?, ?) ON CONFLICT DO NOTHING"
-            " RETURNING id",
-            (delivery_id, now),
-        )
-        return bool(rows)
+        first: set[str] = set()
+        for start in range(0, len(keys), 500):
+            chunk = keys[start : start + 500]
+            rows = self._db.execute(
+                "INSERT INTO deliveries (id, received_at) VALUES"
+                + ", ".join("(?, ?)" for _ in chunk)
+                + " ON CONFLICT DO NOTHING RETURNING id",
+                [value for key in chunk for value in (key, now)],
+            )
+            first.update(str(row[0]) for row in rows)
+        return first
+
+    def seen(self, key: str) -> bool:
+        """Whether `key` was recorded (`first_times`)."""
+        return self._read("SELECT 1 FROM deliveries WHERE id = ?", (key,)) is not None
 
     def take_lease(self, name: str, holder: str, *, seconds: float) -> bool:
         """Hold lease `name` for `seconds` from now: True when it was free, expired, or

@@ -143,7 +143,18 @@ def test_a_delivery_is_first_once_whoever_sees_it(open_state: OpenState) -> None
         assert store.first_delivery("github:new")  # read-only: answered, not recorded
     with open_state() as store:
         assert not store.first_delivery("github:abc")
+        assert store.seen("github:abc")
+        assert not store.seen("github:new")
         assert store.first_delivery("github:new")
+
+
+def test_of_many_keys_each_is_first_for_one_claimant(open_state: OpenState) -> None:
+    keys = [f"pass acme/r{n} every 600s #7" for n in range(1200)]  # more than one statement
+    with open_state() as one, open_state() as other:
+        first = one.first_times(keys[:700])
+        assert first == set(keys[:700])
+        assert other.first_times(keys) == set(keys[700:])
+        assert one.first_times(keys) == set()
 
 
 def test_a_lease_has_one_holder_until_it_expires_or_is_released(open_state: OpenState) -> None:

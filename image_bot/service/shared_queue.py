@@ -1,0 +1,213 @@
+"""The work queue `serve` replicas share in PostgreSQL (procrastinate), one job per repository.
+
+Each replica's APScheduler still decides *when*; what it decides becomes jobs "pass
+repository R" in one queue that every replica's worker takes from:
+
+- **Once per repository and period.** A scheduled tick first claims `(R, period)` in the
+  state (`StateStore.first_times`: one INSERT ... ON CONFLICT DO NOTHING RETURNING for all
+  repositories); only the replica whose tick comes first enqueues R for that period. The
+  period is the interval's slot since the epoch, or the cron fire time the tick belongs to.
+- **No pile-up.** Jobs of a repository share a queueing lock: while one waits, another is
+  not added. Passes asked for by webhooks wait `debounce` (10 s) before they may start, so
+  a burst of deliveries for R (a storm, redeliveries, a push per commit) is one pass.
+- **One replica per repository.** Jobs of a repository share a lock, so procrastinate runs
+  at most one of them at a time (`SELECT ... FOR UPDATE SKIP LOCKED` when fetching).
+- **Take-over.** Workers send heartbeats every quarter of `lease`; a job whose worker has
+  sent none for `lease` (the replica died) is put back to wait, and any replica takes it.
+  The repository's own lease (`state.leases`) expires in the same time.
+
+Jobs that finished are deleted; a failed pass is reported by the pass itself, the job does
+not fail.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from apscheduler.triggers.cron import CronTrigger
+
+from image_bot.config import ScheduleSpec
+from image_bot.service.schedules import trigger_for
+from image_bot.state import StateStore
+
+if TYPE_CHECKING:
+    from procrastinate import App
+    from procrastinate.types import JSONValue
+
+__all__ = ["PassJob", "SharedDeliveries", "SharedQueue", "period_of"]
+
+log = logging.getLogger(__name__)
+
+QUEUE = "image-bot-passes"
+TASK = "image_bot.pass_repository"
+DEBOUNCE = timedelta(seconds=10)
+
+
+def period_of(schedule: ScheduleSpec, now: datetime) -> str:
+    """The period a tick at `now` belongs to, the same on every replica: the interval's slot
+    since the epoch, or the cron fire time (at most `jitter` before `now`)."""
+    if schedule.interval is not None:
+        slot = int(now.timestamp() // schedule.interval.total_seconds())
+        return f"every {int(schedule.interval.total_seconds())}s #{slot}"
+    trigger = trigger_for(schedule.model_copy(update={"jitter": timedelta(0)}))
+    assert isinstance(trigger, CronTrigger)  # noqa: S101  (a cron schedule makes a CronTrigger)
+    earliest = now - schedule.jitter - timedelta(seconds=1)
+    fired = trigger.get_next_fire_time(None, earliest)
+    return f"cron {schedule.cron} @{fired.isoformat() if fired else now.isoformat()}"
+
+
+# (repository, reason, rebuild PR numbers, re-load the config first)
+PassJob = Callable[[str, str, tuple[int, ...], bool], None]
+
+
+class SharedQueue:
+    """One replica's door to the shared queue: enqueue, and a worker thread that runs jobs."""
+
+    def __init__(
+        self, url: str, store: StateStore, *, holder: str, lease: timedelta, concurrency: int
+    ) -> None:
+        from procrastinate import App, PsycopgConnector  # noqa: PLC0415  (the postgres extra)
+
+        self._store = store
+        self._holder = holder
+        self._lease = lease.total_seconds()
+        self._concurrency = concurrency
+        self._app: App = App(connector=PsycopgConnector(conninfo=url))
+        self._app.task(name=TASK, queue=QUEUE, pass_context=False)(self._perform)
+        self._run: PassJob | None = None
+        self._thread: threading.Thread | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._worker: asyncio.Task[None] | None = None
+        self._ready = threading.Event()
+
+    # --- enqueueing (any thread) ------------------------------------------------------------
+
+    def enqueue(
+        self,
+        repositories: Iterable[str],
+        reason: str,
+        *,
+        schedule: ScheduleSpec | None = None,
+        rebuild: Iterable[tuple[str, int]] = (),
+        refresh: bool = False,
+        debounce: bool = False,
+        now: datetime | None = None,
+    ) -> list[str]:
+        """Add a job per repository (those of a scheduled tick only when this replica is the
+        first to claim their period; with `debounce`, startable only `DEBOUNCE` from now);
+        the repositories enqueued."""
+        from procrastinate.exceptions import AlreadyEnqueued  # noqa: PLC0415
+
+        names = list(dict.fromkeys(repositories))
+        if schedule is not None:
+            period = period_of(schedule, now or datetime.now(UTC))
+            claimed = self._store.first_times([f"pass {name} {period}" for name in names])
+            names = [name for name in names if f"pass {name} {period}" in claimed]
+        wanted: dict[str, list[int]] = {}
+        for repository, number in rebuild:
+            wanted.setdefault(repository, []).append(number)
+        added = []
+        for name in names:
+            numbers: list[JSONValue] = [*sorted(wanted.get(name, ()))]
+            # a rebuild request must not be folded into a waiting ordinary pass
+            queueing_lock = f"{name} rebuild {numbers}" if numbers else name
+            task = self._app.configure_task(
+                TASK,
+                lock=name,
+                queueing_lock=queueing_lock,
+                schedule_in={"seconds": DEBOUNCE.total_seconds()} if debounce else None,
+            )
+            try:
+                task.defer(repository=name, reason=reason, rebuild=numbers, refresh=refresh)
+            except AlreadyEnqueued:
+                continue  # a pass of it is waiting already: that one will do
+            added.append(name)
+        return added
+
+    # --- working ----------------------------------------------------------------------------
+
+    def _perform(self, repository: str, reason: str, rebuild: list[int], refresh: bool) -> None:
+        if self._run is not None:
+            self._run(repository, reason, tuple(rebuild), refresh)
+
+    def start(self, run: PassJob) -> None:
+        """Open the queue and start this replica's worker (its own thread and event loop)."""
+        self._run = run
+        self._app.open()  # the synchronous side: enqueueing from request and scheduler threads
+        self._thread = threading.Thread(target=self._serve, name="image-bot-queue", daemon=True)
+        self._thread.start()
+        self._ready.wait(timeout=30)
+
+    def _serve(self) -> None:
+        asyncio.run(self._work())
+
+    async def _work(self) -> None:
+        async with self._app.open_async():
+            self._loop = asyncio.get_running_loop()
+            options: dict[str, Any] = {
+                "queues": [QUEUE],
+                "name": self._holder,
+                "concurrency": self._concurrency,
+                "install_signal_handlers": False,
+                "update_heartbeat_interval": self._lease / 4,
+                "stalled_worker_timeout": self._lease,
+                "fetch_job_polling_interval": min(5.0, self._lease / 4),
+                "delete_jobs": "successful",
+            }
+            self._worker = asyncio.create_task(self._app.run_worker_async(**options))
+            recovering = asyncio.create_task(self._recover())
+            self._ready.set()
+            try:
+                await self._worker
+            except asyncio.CancelledError:
+                pass
+            finally:
+                recovering.cancel()
+
+    async def _recover(self) -> None:
+        """Put the jobs of workers silent for `lease` back in the queue (they died)."""
+        manager = self._app.job_manager
+        while True:
+            await asyncio.sleep(self._lease / 4)
+            try:
+                stalled = list(
+                    await manager.get_stalled_jobs(queue=QUEUE, seconds_since_heartbeat=self._lease)
+                )
+                for job in stalled:
+                    log.warning(
+                        "taking over a dead replica's pass",
+                        extra={"job": job.id, "lock": job.lock},
+                    )
+                    await manager.retry_job(job)
+                await manager.prune_stalled_workers(self._lease)
+            except Exception:  # the database may be away for a moment: try next time
+                log.exception("cannot look for stalled passes")
+
+    def stop(self) -> None:
+        """Take no new job, let the running ones finish, close the queue."""
+        loop, worker = self._loop, self._worker
+        if loop is not None and worker is not None:
+            loop.call_soon_threadsafe(worker.cancel)
+        if self._thread is not None:
+            self._thread.join()
+        self._app.close()
+
+
+class SharedDeliveries:
+    """Webhook delivery ids remembered in the shared state: a redelivery to any replica is
+    seen as a duplicate (`service.web.Deliveries`)."""
+
+    def __init__(self, store: StateStore) -> None:
+        self._store = store
+
+    def __contains__(self, delivery_id: object) -> bool:
+        return isinstance(delivery_id, str) and self._store.seen(f"delivery {delivery_id}")
+
+    def record(self, delivery_id: str) -> None:
+        """Remember `delivery_id` as handled."""
+        self._store.first_delivery(f"delivery {delivery_id}")
