@@ -237,7 +237,7 @@ class Service:
             for repo in self.config.repositories
             if work.repositories is None or repo.project_name in work.repositories
         ]
-        added = self._shared.enqueue(
+        self._shared.enqueue_soon(
             names,
             work.reason,
             schedule=work.schedule,
@@ -245,7 +245,6 @@ class Service:
             refresh=work.refresh,
             debounce=work.targeted,
         )
-        log.info("passes queued", extra={"reason": work.reason, "repositories": len(added)})
 
     def _pass_job(
         self, repository: str, reason: str, rebuild: tuple[int, ...], refresh: bool

@@ -13,8 +13,11 @@ repository R" in one queue that every replica's worker takes from:
 - **One replica per repository.** Jobs of a repository share a lock, so procrastinate runs
   at most one of them at a time (`SELECT ... FOR UPDATE SKIP LOCKED` when fetching).
 - **Take-over.** Workers send heartbeats every quarter of `lease`; a job whose worker has
-  sent none for `lease` (the replica died) is put back to wait, and any replica takes it.
-  The repository's own lease (`state.leases`) expires in the same time.
+  sent none for `lease` (the replica died) is put back in the queue, startable `lease`
+  later: by then the repository's own lease (`state.leases`), which the dead replica
+  renewed at most until it died, has expired too, so the replica taking it over is not
+  turned away. A dead replica's repositories are thus passed again within about twice the
+  lease (1.25 x lease to notice, 1 x lease for its repository leases to lapse).
 
 Jobs that finished are deleted; a failed pass is reported by the pass itself, the job does
 not fail.
@@ -26,6 +29,7 @@ import asyncio
 import logging
 import threading
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -84,8 +88,46 @@ class SharedQueue:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._worker: asyncio.Task[None] | None = None
         self._ready = threading.Event()
+        self._enqueuer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="image-bot-enqueue")
 
     # --- enqueueing (any thread) ------------------------------------------------------------
+
+    def enqueue_soon(
+        self,
+        repositories: Iterable[str],
+        reason: str,
+        *,
+        schedule: ScheduleSpec | None = None,
+        rebuild: Iterable[tuple[str, int]] = (),
+        refresh: bool = False,
+        debounce: bool = False,
+    ) -> None:
+        """`enqueue` in this queue's own thread, returning at once: webhooks call it inside
+        their request, on the web server's event loop, where the database must not be
+        awaited synchronously."""
+        names, pairs = list(repositories), list(rebuild)
+        now = datetime.now(UTC)  # the tick's time, not the time its turn comes
+
+        def enqueue() -> None:
+            try:
+                added = self.enqueue(
+                    names,
+                    reason,
+                    schedule=schedule,
+                    rebuild=pairs,
+                    refresh=refresh,
+                    debounce=debounce,
+                    now=now,
+                )
+            except Exception:  # the database may be away: the next tick or delivery asks again
+                log.exception("cannot queue passes", extra={"reason": reason})
+                return
+            log.info("passes queued", extra={"reason": reason, "repositories": len(added)})
+
+        try:
+            self._enqueuer.submit(enqueue)
+        except RuntimeError:  # stopping: whatever is not queued now, the next start queues
+            log.info("not queued: stopping", extra={"reason": reason})
 
     def enqueue(
         self,
@@ -172,6 +214,7 @@ class SharedQueue:
     async def _recover(self) -> None:
         """Put the jobs of workers silent for `lease` back in the queue (they died)."""
         manager = self._app.job_manager
+        lease = timedelta(seconds=self._lease)
         while True:
             await asyncio.sleep(self._lease / 4)
             try:
@@ -183,13 +226,14 @@ class SharedQueue:
                         "taking over a dead replica's pass",
                         extra={"job": job.id, "lock": job.lock},
                     )
-                    await manager.retry_job(job)
+                    await manager.retry_job(job, retry_at=datetime.now(UTC) + lease)
                 await manager.prune_stalled_workers(self._lease)
             except Exception:  # the database may be away for a moment: try next time
                 log.exception("cannot look for stalled passes")
 
     def stop(self) -> None:
         """Take no new job, let the running ones finish, close the queue."""
+        self._enqueuer.shutdown(wait=True)
         loop, worker = self._loop, self._worker
         if loop is not None and worker is not None:
             loop.call_soon_threadsafe(worker.cancel)

@@ -22,7 +22,22 @@ from tests.fakeforge.barerepo import BareRepo, git_env
 from tests.fakeforge.control import FakeForge
 from tests.fakeforge.state import Repository, now_iso
 
-__all__ = ["org_config", "seed_org"]
+__all__ = ["MANIFEST", "deployment", "org_config", "seed_org"]
+
+MANIFEST = """\
+apiVersion: apps/v1
+kind: Deployment
+spec:
+  template:
+    spec:
+      containers:
+        - {{name: app, image: "{image}:{tag}"}}
+"""
+
+
+def deployment(image: str, tag: str) -> str:
+    """A tiny Deployment running `image:tag`."""
+    return MANIFEST.format(image=image, tag=tag)
 
 
 def _fast_import_stream(repos: Mapping[str, Mapping[str, str]]) -> bytes:
