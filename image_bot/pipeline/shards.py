@@ -46,13 +46,11 @@ def parse_shard(text: str, environ: dict[str, str] | None = None) -> Shard:
     if not slash:
         index_text, count_text = environ.get("JOB_COMPLETION_INDEX", ""), text
         if not index_text:
-            raise ConfigError(
-                f"--shard {text}: give I/N, or set JOB_COMPLETION_INDEX", field=_FIELD
-            )
+            raise ConfigError(f"{text}: give I/N, or set JOB_COMPLETION_INDEX", field=_FIELD)
     try:
         index, count = int(index_text), int(count_text)
     except ValueError:
-        raise ConfigError(f"--shard {text}: I and N must be whole numbers", field=_FIELD) from None
+        raise ConfigError(f"{text}: I and N must be whole numbers", field=_FIELD) from None
     if count < 1 or not 0 <= index < count:
-        raise ConfigError(f"--shard {index}/{count}: need 0 <= I < N", field=_FIELD)
+        raise ConfigError(f"{index}/{count}: need 0 <= I < N", field=_FIELD)
     return Shard(index, count)
