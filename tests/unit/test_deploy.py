@@ -302,3 +302,65 @@ def test_one_image_name_everywhere() -> None:
               *ROOT.glob(".github/workflows/*.yml"), *ROOT.glob("deploy/**/*.yaml")]  # fmt: skip
     found = {name for path in places for name in pattern.findall(path.read_text())}
     assert found == {IMAGE}
+
+
+# --- org scale: shared state in PostgreSQL ------------------------------------------------------
+
+
+@helm_only
+def test_shared_state_runs_rolling_replicas_without_a_claim(helm: Any) -> None:
+    objects, notes = render(helm, sharedState=True, replicas=3)
+    kinds = by_kind(objects)
+    assert "PersistentVolumeClaim" not in kinds
+    deployment = kinds["Deployment"]
+    assert deployment["spec"]["replicas"] == 3
+    assert deployment["spec"]["strategy"]["type"] == "RollingUpdate"
+    (state,) = [v for v in pod_of(deployment)["volumes"] if v["name"] == "state"]
+    assert state == {"name": "state", "emptyDir": {}}
+    assert "3 replicas share it" in notes
+
+
+@helm_only
+def test_shared_state_cronjob_shards_are_an_indexed_job(helm: Any) -> None:
+    objects, _ = render(helm, mode="cronjob", sharedState=True, cronjob={"shards": 4})
+    job = by_kind(objects)["CronJob"]["spec"]["jobTemplate"]["spec"]
+    assert (job["completionMode"], job["completions"], job["parallelism"]) == ("Indexed", 4, 4)
+    args = assert_args_parse(by_kind(objects)["CronJob"])
+    assert args[args.index("--shard") + 1] == "4"  # I from JOB_COMPLETION_INDEX
+    objects, _ = render(helm, mode="cronjob")
+    job = by_kind(objects)["CronJob"]["spec"]["jobTemplate"]["spec"]
+    assert "completionMode" not in job
+    assert "--shard" not in assert_args_parse(by_kind(objects)["CronJob"])
+
+
+@helm_only
+@pytest.mark.parametrize("values", [{"replicas": 2}, {"mode": "cronjob", "cronjob": {"shards": 2}}])
+def test_more_than_one_pod_without_shared_state_is_refused(
+    helm: Any, values: dict[str, Any]
+) -> None:
+    with pytest.raises(Exception, match="needs sharedState"):
+        render(helm, **values)
+
+
+def test_the_org_kustomization_replicates_the_service_and_shards_the_job(tmp_path: Path) -> None:
+    kinds = by_kind(resources_of(KUSTOMIZE / "org"))
+    assert "PersistentVolumeClaim" not in kinds  # nothing on the pods must survive them
+    deployment = kinds["Deployment"]
+    assert deployment["spec"]["replicas"] > 1
+    assert deployment["spec"]["strategy"]["type"] == "RollingUpdate"
+    assert kinds["Service"]["spec"]["selector"].items() <= pod_of_labels(deployment).items()
+    job = kinds["CronJob"]["spec"]["jobTemplate"]["spec"]
+    assert job["completionMode"] == "Indexed"
+    args = assert_args_parse(kinds["CronJob"])
+    shards = int(args[args.index("--shard") + 1])
+    assert job["completions"] == job["parallelism"] == shards
+    configs = kinds["ConfigMap"]["data"]
+    for workload in (deployment, kinds["CronJob"]):
+        (container,) = pod_of(workload)["containers"]
+        config_file = container["args"][container["args"].index("--config") + 1]
+        name = Path(config_file).name
+        path = tmp_path / name
+        path.write_text(configs[name])
+        result = CliRunner().invoke(cli, ["check-config", "--allow-missing-secrets", str(path)])
+        assert result.exit_code == 0, result.output
+        assert YAML(typ="safe").load(configs[name])["state"]["url"].startswith("postgresql://")

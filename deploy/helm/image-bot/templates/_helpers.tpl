@@ -76,7 +76,9 @@ volumes:
     configMap:
       name: {{ default (include "image-bot.fullname" .) .Values.existingConfigMap }}
   - name: state
-    {{- if .Values.persistence.enabled }}
+    {{- if .Values.sharedState }}
+    emptyDir: {}   # the state is in PostgreSQL
+    {{- else if .Values.persistence.enabled }}
     persistentVolumeClaim:
       claimName: {{ include "image-bot.claimName" . }}
     {{- else }}
