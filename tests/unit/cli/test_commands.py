@@ -13,10 +13,12 @@ from click.testing import CliRunner
 
 from image_bot.cli import COMMANDS, cli
 
-# Libraries only `serve`, the GitHub/GitLab forges or an interactive terminal need.
+# Libraries only `serve`, the GitHub/GitLab forges, an interactive terminal or a PostgreSQL
+# state (the `postgres` extra) need.
 HEAVY = (
     "github", "gitlab", "apscheduler", "starlette", "uvicorn", "prometheus_client", "rich",
-    "requests", "cryptography", "jwt", "pygments",
+    "requests", "cryptography", "jwt", "pygments", "psycopg", "procrastinate", "alembic",
+    "sqlalchemy",
 )  # fmt: skip
 
 
