@@ -130,7 +130,8 @@ def _run_workers(label: str, workers: int, config: Path, work: Path, bench: Benc
             "--tag-cache-ttl", "0s",
         ], peak)  # fmt: skip
         out = (home / f"report-{label}.json").open("wb")
-        process = subprocess.Popen(command, stdout=out, stderr=subprocess.DEVNULL)
+        with (home / f"stderr-{label}.log").open("wb") as err:
+            process = subprocess.Popen(command, stdout=out, stderr=err)
         running.append((process, out, peak))
     cpu = 0.0
     for process, out, _ in running:
@@ -143,7 +144,8 @@ def _run_workers(label: str, workers: int, config: Path, work: Path, bench: Benc
     for index, (process, _, _) in enumerate(running):
         text = (work / f"worker-{index}" / f"report-{label}.json").read_text()
         if process.returncode not in (0, 1) or not text.startswith("{"):
-            raise SystemExit(f"{label} worker {index}: exit {process.returncode}: {text[:500]}")
+            stderr = (work / f"worker-{index}" / f"stderr-{label}.log").read_text()
+            raise SystemExit(f"{label} worker {index}: exit {process.returncode}: {stderr[-3000:]}")
         reports.append(json.loads(text))
     repositories = [repo for report in reports for repo in report["repositories"]]
     failed = [repo for repo in repositories if repo["errors"]]
