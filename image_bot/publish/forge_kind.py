@@ -10,6 +10,7 @@ repository's kind bound to its settings.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from typing import Protocol, TypeVar, cast
@@ -60,17 +61,20 @@ class ForgeSettings:
 
 
 class KeptCredentials:
-    """Credentials a kind keeps across passes (App installation auth and its hour-long
-    token); a long-running service keeps one instance, so they are not fetched per pass."""
+    """What a kind keeps across the forges it opens: App installation auth and its hour-long
+    token (a long-running service keeps one instance, so they are not fetched per pass), and
+    what repositories worked on side by side share (GitHub's write spacing)."""
 
     def __init__(self) -> None:
         self._kept: dict[Hashable, object] = {}
+        self._lock = threading.RLock()  # repositories side by side open forges at once
 
     def get(self, key: Hashable, make: Callable[[], T]) -> T:
         """The value kept under `key`, made (once) by `make` when there is none yet."""
-        if key not in self._kept:
-            self._kept[key] = make()
-        return cast("T", self._kept[key])
+        with self._lock:
+            if key not in self._kept:
+                self._kept[key] = make()
+            return cast("T", self._kept[key])
 
 
 class ForgeKind(Protocol):

@@ -39,6 +39,7 @@ from image_bot.model import PullRequest, PullRequestState
 from image_bot.publish.forge import PullRequestDraft
 from image_bot.publish.forges.github.errors import map_github_error
 from image_bot.publish.forges.github.kind import DEFAULT_API_URL
+from image_bot.publish.forges.github.spacing import WriteSpacing
 from image_bot.publish.listing import (
     Json,
     UnexpectedResponse,
@@ -84,6 +85,7 @@ class GitHubOptions(TypedDict, total=False):
     timeout: int
     request_interval: float
     write_interval: float
+    write_spacing: WriteSpacing | None
 
 
 class GitHubForge:
@@ -91,6 +93,8 @@ class GitHubForge:
 
     `write_interval` spaces out writes (GitHub asks for one content-creating request per
     second to stay clear of secondary limits); tests against a local fake pass 0.
+    `write_spacing`, shared by the adapters of repositories worked on side by side, spaces
+    each write operation across all of them.
     """
 
     name = "github"
@@ -105,7 +109,9 @@ class GitHubForge:
         timeout: int = 30,
         request_interval: float = 0.25,
         write_interval: float = 1.0,
+        write_spacing: WriteSpacing | None = None,
     ) -> None:
+        self._write_spacing = write_spacing
         self._branch_prefix = branch_prefix
         self._merge_method: MergeMethod = merge_method
         self._gh = Github(
@@ -276,7 +282,8 @@ class GitHubForge:
         return not (head_repo and base_repo and head_repo != base_repo)  # forks are not ours
 
     def _check_budget(self, repo: str) -> None:
-        """Refuse to write once the last response said the hourly budget is spent."""
+        """Refuse to write once the last response said the hourly budget is spent; else wait
+        for this write's turn among the adapters sharing `write_spacing`."""
         remaining, _limit = self._gh.requester.rate_limiting
         reset = float(self._gh.requester.rate_limiting_resettime)
         wait = reset - time.time()
@@ -287,6 +294,8 @@ class GitHubForge:
                 "API rate limit exhausted (x-ratelimit-remaining: 0)",
                 retry_after=wait,
             )
+        if self._write_spacing is not None:
+            self._write_spacing.wait()
 
     @contextmanager
     def _errors(self, repo: str) -> Iterator[None]:

@@ -11,6 +11,7 @@ from image_bot.errors import ConfigError
 from image_bot.publish.committer import BranchCommitter
 from image_bot.publish.forge import Forge
 from image_bot.publish.forge_kind import ForgeSettings, GitHubAppSettings, KeptCredentials
+from image_bot.publish.forges.github.spacing import WriteSpacing
 from image_bot.publish.git import Git, HttpCredentials
 
 if TYPE_CHECKING:
@@ -19,6 +20,7 @@ if TYPE_CHECKING:
 __all__ = ["DEFAULT_API_URL", "GitHubKind"]
 
 DEFAULT_API_URL = "https://api.github.com"
+_WRITE_INTERVAL = 1.0  # GitHub asks for a second between content-creating requests
 
 
 class GitHubKind:
@@ -46,12 +48,16 @@ class GitHubKind:
 
         api_url = _api_url(settings)
         prefix = settings.branch_prefix
+        # one turn-taking for the writes of every repository on this GitHub, side by side
+        spacing = kept.get(("write spacing", api_url), lambda: WriteSpacing(_WRITE_INTERVAL))
         if settings.app is not None:
             auth = _installation(settings, settings.app, kept)
-            return GitHubForge(auth, api_url=api_url, branch_prefix=prefix)
+            return GitHubForge(auth, api_url=api_url, branch_prefix=prefix, write_spacing=spacing)
         if settings.token is None:
             raise ConfigError("a github forge needs token or app", field="forge.token")
-        return GitHubForge.with_token(settings.token, api_url=api_url, branch_prefix=prefix)
+        return GitHubForge.with_token(
+            settings.token, api_url=api_url, branch_prefix=prefix, write_spacing=spacing
+        )
 
     def committer(
         self, settings: ForgeSettings, git: Git, kept: KeptCredentials
