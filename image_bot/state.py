@@ -1,4 +1,4 @@
-"""State that outlives a pass, in one embedded SQLite file: first-seen time per digest, tag cache.
+"""State that outlives a pass, in one SQLite file: first-seen times, tag and release caches.
 
 First-seen times let `min_age` work without trusting any registry's `created` field. The
 tag cache is short-lived (a TTL in seconds), for services that pass often. Everything here
@@ -17,6 +17,7 @@ from types import TracebackType
 from image_bot.errors import ImageBotError
 from image_bot.model import Fact, ImageName, TagFacts, TagList
 from image_bot.scan.registry import Registry
+from image_bot.sources.notes import RawRelease
 
 __all__ = ["CachingRegistry", "StateError", "StateStore"]
 
@@ -27,6 +28,9 @@ CREATE TABLE IF NOT EXISTS first_seen (
 );
 CREATE TABLE IF NOT EXISTS tag_cache (
     image TEXT PRIMARY KEY, tags TEXT NOT NULL, fetched_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS release_cache (
+    source TEXT PRIMARY KEY, releases TEXT NOT NULL, fetched_at TEXT NOT NULL
 );
 """
 
@@ -132,6 +136,54 @@ class StateStore:
             )
         except sqlite3.Error as error:
             raise StateError(f"state file {self.path}: {error}") from None
+
+    def cached_releases(
+        self, source: str, *, ttl: timedelta, now: datetime
+    ) -> list[RawRelease] | None:
+        """The releases of `source` fetched less than `ttl` ago, or None."""
+        try:
+            row = self._db.execute(
+                "SELECT releases, fetched_at FROM release_cache WHERE source = ?", (source,)
+            ).fetchone()
+        except sqlite3.Error as error:
+            raise StateError(f"state file {self.path}: {error}") from None
+        if row is None or now - datetime.fromisoformat(row[1]) >= ttl:
+            return None
+        try:
+            return [_release(item) for item in json.loads(row[0])]
+        except (ValueError, TypeError, KeyError):
+            return None  # written by another version: fetch again
+
+    def store_releases(self, source: str, releases: Iterable[RawRelease], *, now: datetime) -> None:
+        """Remember the releases of `source` as fetched at `now` (not when read-only)."""
+        if self.read_only:
+            return
+        rows = [
+            {
+                "tag": r.tag, "name": r.name, "url": r.url, "body": r.body,
+                "published": r.published.isoformat() if r.published else None,
+            }
+            for r in releases
+        ]  # fmt: skip
+        try:
+            self._db.execute(
+                "INSERT OR REPLACE INTO release_cache (source, releases, fetched_at)"
+                " VALUES (?, ?, ?)",
+                (source, json.dumps(rows), now.astimezone(UTC).isoformat()),
+            )
+        except sqlite3.Error as error:
+            raise StateError(f"state file {self.path}: {error}") from None
+
+
+def _release(item: dict[str, str | None]) -> RawRelease:
+    published = item.get("published")
+    return RawRelease(
+        tag=str(item["tag"]),
+        name=str(item["name"]),
+        url=str(item["url"]),
+        body=str(item["body"]),
+        published=datetime.fromisoformat(published) if published else None,
+    )
 
 
 class CachingRegistry:

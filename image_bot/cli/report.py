@@ -5,7 +5,14 @@ from __future__ import annotations
 import json
 from collections import Counter
 
-from image_bot.model import BranchReport, Change, RepositoryReport, RunReport
+from image_bot.model import (
+    BranchReport,
+    Change,
+    ChangeDetails,
+    ReleaseNotes,
+    RepositoryReport,
+    RunReport,
+)
 
 __all__ = ["report_dict", "report_json", "report_text"]
 
@@ -21,6 +28,44 @@ def _change(change: Change) -> dict[str, object]:
     }
 
 
+def _notes(notes: ReleaseNotes | None) -> dict[str, object] | None:
+    if notes is None:
+        return None
+    return {
+        "missing": notes.missing,
+        "more": notes.more,
+        "releases": [
+            {
+                "tag": r.tag,
+                "name": r.name,
+                "url": r.url,
+                "published": r.published.isoformat() if r.published else None,
+                "body": r.body,
+            }
+            for r in notes.releases
+        ],
+    }
+
+
+def _details(item: ChangeDetails) -> dict[str, object]:
+    return {
+        "image": item.image,
+        "old": item.old,
+        "new": item.new,
+        "update_type": item.update_type.value,
+        "policy": item.policy,
+        "digest": item.digest,
+        "platforms": list(item.platforms),
+        "created": item.created.isoformat() if item.created else None,
+        "first_seen": item.first_seen.isoformat() if item.first_seen else None,
+        "source": item.source,
+        "old_revision": item.old_revision,
+        "new_revision": item.new_revision,
+        "compare": item.compare,
+        "release_notes": _notes(item.notes),
+    }
+
+
 def _branch(branch: BranchReport) -> dict[str, object]:
     return {
         "branch": branch.branch,
@@ -33,6 +78,8 @@ def _branch(branch: BranchReport) -> dict[str, object]:
         "url": branch.url,
         "error": branch.error,
         "changes": [_change(change) for change in branch.changes],
+        "details": [_details(item) for item in branch.details],
+        "labels": list(branch.labels),
         "diff": branch.diff,
     }
 

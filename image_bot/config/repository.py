@@ -44,6 +44,11 @@ class GitHubAppSpec(Section):
     """Installation to act as; default: looked up from the repository."""
 
 
+UpdateTypeName = Literal[
+    "major", "minor", "patch", "pre-release", "digest-only", "rebuild", "other"
+]
+"""The values of `model.UpdateType` (a test keeps them equal)."""
+
 ForgeType = Literal["local", "github", "gitlab"]
 """The forge types: the keys of `publish.forges.FORGE_KINDS` (a test keeps them equal)."""
 
@@ -129,7 +134,8 @@ class CommitSpec(Section):
     author_email: str = "image-bot@localhost"
     """Commit author and committer email."""
     message: Template = "{summary}\n\n{changes}"
-    """Template: {summary} {changes} {count} {group} {branch} {base} {repository}."""
+    """Template: {summary} {changes} {count} {group} {branch} {base} {repository}; or
+    Jinja2 (sandboxed) when it has `{{` or `{%` (docs/pull-requests.md)."""
     signed: bool = False
     """GitHub App only: GitHub makes the commits through its API as the App and signs them
     (*Verified*), instead of a git push; `author_name`/`author_email` are then the App's."""
@@ -145,7 +151,10 @@ class PullRequestSpec(Section):
     title: Template = "{summary}"
     """Title template (same fields as commit.message)."""
     body: Template | None = None
-    """Body template; default: a table of the changes. A hidden marker is always appended."""
+    """Body template (`{field}` style, or Jinja2 when it has `{{` or `{%`, with the changes
+    as a list to loop over); default: a table of the changes, then per change its update
+    type, age, digest, platforms, policy, source and compare links and release notes. A
+    hidden marker is always appended."""
     labels: tuple[str, ...] = ("image-bot",)
     """Labels to set (created when missing, where the forge allows)."""
     reviewers: tuple[str, ...] = ()
@@ -156,6 +165,9 @@ class PullRequestSpec(Section):
     """Open as draft."""
     automerge: bool = False
     """Ask the forge to merge once checks pass (GitHub auto-merge, GitLab auto-merge)."""
+    labels_by_update_type: dict[UpdateTypeName, tuple[str, ...]] = Field(default_factory=dict)
+    """More labels by how far a change moves: `{major: [major, breaking], digest-only:
+    [rebuild]}`; keys: major, minor, patch, pre-release, digest-only, rebuild, other."""
 
     def settings(self) -> PullRequestSettings:
         """The frozen settings publishing opens pull requests with."""
@@ -167,6 +179,7 @@ class PullRequestSpec(Section):
             assignees=self.assignees,
             draft=self.draft,
             automerge=self.automerge,
+            update_type_labels=tuple(sorted(self.labels_by_update_type.items())),
         )
 
 

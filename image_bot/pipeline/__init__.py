@@ -16,6 +16,7 @@ from image_bot.errors import redact
 from image_bot.model import RunReport
 from image_bot.pipeline.checkout import Checkout, checkout_or_error
 from image_bot.pipeline.decisions import FactsUnavailable, OpenRegistry, decide, scan_and_decide
+from image_bot.pipeline.details import Describer
 from image_bot.pipeline.repository import Context, ForgeFactory, PassOptions, publish_repository
 from image_bot.publish.git import Git
 from image_bot.state import StateStore
@@ -71,11 +72,15 @@ def run_pass(
                 now=now,
             )
         )
-        context = Context(config, decided, forge_for, git, options, now)
+        describer = Describer(config, open_registry, now, state)
+        context = Context(config, decided, forge_for, git, options, now, describer)
         reports = []
-        for index, repo in enumerate(config.repositories):
-            say(f"updating {redact(repo.url)}")
-            reports.append(publish_repository(context, repo, checkouts[index]))
+        try:
+            for index, repo in enumerate(config.repositories):
+                say(f"updating {redact(repo.url)}")
+                reports.append(publish_repository(context, repo, checkouts[index]))
+        finally:
+            describer.close()
     finally:  # clones stay locked while a pass uses them, and not a moment longer
         for checkout in checkouts.values():
             if isinstance(checkout, Checkout):

@@ -6,7 +6,7 @@ import dataclasses
 import hashlib
 import logging
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -20,6 +20,7 @@ from image_bot.errors import ForgeError, GitError, PushRejected, redact
 from image_bot.model import (
     BranchReport,
     Change,
+    ChangeDetails,
     PullRequest,
     PullRequestState,
     RepositoryReport,
@@ -35,7 +36,7 @@ from image_bot.publish.forge_kind import RepositoryForge
 from image_bot.publish.git import BranchHead, Git
 from image_bot.publish.limits import PullRequestLimits
 from image_bot.publish.pr_marker import PrMarker
-from image_bot.publish.reconcile import limit_creates, reconcile
+from image_bot.publish.reconcile import Create, Update, limit_creates, reconcile
 from image_bot.reference import with_tag
 
 __all__ = [
@@ -49,6 +50,12 @@ log = logging.getLogger("image_bot.pipeline")
 
 ForgeFactory = Callable[[RepositorySpec], RepositoryForge]
 """A repository's forge: its kind bound to frozen settings (`wiring.forges.Forges`)."""
+
+Describe = Callable[
+    [Sequence[Change], Callable[[Change], str]], Mapping[tuple[str, str], ChangeDetails]
+]
+"""What pull requests tell about changes (`pipeline.details.Describer`): given the changes
+to write and who names each one's policy."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +81,7 @@ class Context:
     git: type[Git]
     options: PassOptions
     now: datetime
+    describe: Describe | None = None
 
 
 # --- plan, rewrite, publish ----------------------------------------------------------------
@@ -202,6 +210,9 @@ def _publish(
             ),
             limits.remaining(existing, context.now),
         )
+        publisher.details = _details(
+            context, [a for a in actions if isinstance(a, Create | Update)]
+        )
         branches = [publisher.apply(action, contents) for action in actions]
     for branch in branches:
         log.info(
@@ -223,6 +234,20 @@ def _publish(
         managed=len(checkout.found.managed),
         skipped=(*checkout.found.skipped, *unsafe),
         branches=tuple(branches),
+    )
+
+
+def _details(
+    context: Context, writing: Sequence[Create | Update]
+) -> Mapping[tuple[str, str], ChangeDetails]:
+    """What the pull requests this pass writes tell about their changes (nothing to write:
+    nothing asked, so a no-op pass reads no registry label and no release)."""
+    changes = [change for action in writing for change in action.plan.changes]
+    if not changes or context.describe is None:
+        return {}
+    config = context.config
+    return context.describe(
+        changes, lambda c: config.policy_source(c.occurrence.ref.name, c.occurrence.policy)
     )
 
 

@@ -230,7 +230,7 @@ class OCIRegistry:
             digest=digest,
             created=config.created if config and Fact.CREATED in wanted else None,
             platforms=platforms if Fact.PLATFORMS in wanted else None,
-            labels=dict(config.labels) if config and Fact.LABELS in wanted else {},
+            labels=_labels(manifest, config) if Fact.LABELS in wanted else {},
         )
 
     def _manifest(self, name: ImageName, response: httpx.Response) -> Manifest:
@@ -333,3 +333,8 @@ def _next_page(name: ImageName, response: httpx.Response, base: httpx.URL) -> st
     if (target.scheme, target.host, target.port) != (base.scheme, base.host, base.port):
         return None  # never follow pagination (and our credentials) to another origin
     return target.raw_path.decode("ascii")
+
+
+def _labels(manifest: Manifest, config: ImageConfig | None) -> dict[str, str]:
+    """The index's (or manifest's) OCI annotations, then the config's labels over them."""
+    return {**manifest.annotations, **(config.labels if config else {})}
