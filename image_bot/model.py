@@ -148,7 +148,6 @@ class Decision:
     missing: tuple[str, ...] = ()
     ready: tuple[tuple[str, datetime], ...] = ()  # (tag, when it passes min_age): waiting
 
-
     @property
     def changes(self) -> bool:
         return self.target is not None and (

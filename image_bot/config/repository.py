@@ -22,6 +22,7 @@ from image_bot.reference import parse_name
 
 __all__ = [
     "CommitSpec",
+    "DashboardSpec",
     "ForgeSpec",
     "GitHubAppSpec",
     "GroupSpec",
@@ -225,6 +226,18 @@ class LimitsSpec(Section):
     """Open at most this many new pull requests per hour."""
 
 
+class DashboardSpec(Section):
+    """One issue that lists what the bot proposes, waits on and was told to leave alone."""
+
+    enabled: bool = False
+    """Keep a dashboard issue (GitHub issue / GitLab issue) in the repository; also where
+    ignores, holds and pins are remembered (docs/commands.md)."""
+    title: str = Field(default="image-bot dashboard", min_length=1, max_length=200)
+    """The issue's title."""
+    label: str = Field(default="image-bot-dashboard", pattern=r"^[A-Za-z0-9._ :/-]{1,50}$")
+    """The label that finds the issue again (one read per pass); keep it on the issue."""
+
+
 class RepositorySpec(Section):
     """One manifests repository to keep up to date."""
 
@@ -263,6 +276,18 @@ class RepositorySpec(Section):
     """Caps on open pull requests."""
     schedule: ScheduleSpec | None = None
     """`image-bot serve` only: this repository's own schedule (default: `service.schedule`)."""
+    dashboard: DashboardSpec = DashboardSpec()
+    """The dashboard issue (opt-in)."""
+    commands: bool = True
+    """Obey `/image-bot ...` comments of people with write access, read once per pass
+    (GitHub: one more read per pass, the open pull requests' comment counts)."""
+
+    @model_validator(mode="after")
+    def _dashboard_needs_issues(self) -> RepositorySpec:
+        if self.dashboard.enabled and self.forge.type == "local":
+            msg = "dashboard needs a forge with issues (github or gitlab)"
+            raise ValueError(msg)
+        return self
 
     @model_validator(mode="after")
     def _signed_needs_an_app(self) -> RepositorySpec:

@@ -12,11 +12,13 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from image_bot.config import Config
-from image_bot.errors import redact
+from image_bot.errors import ForgeError, redact
 from image_bot.model import RunReport
 from image_bot.pipeline.checkout import Checkout, checkout_or_error
 from image_bot.pipeline.decisions import FactsUnavailable, OpenRegistry, decide, scan_and_decide
 from image_bot.pipeline.details import Describer
+from image_bot.pipeline.inbox import Inbox, InboxSettings, read_inbox
+from image_bot.pipeline.remembered import remembered_settings
 from image_bot.pipeline.repository import Context, ForgeFactory, PassOptions, publish_repository
 from image_bot.publish.git import Git
 from image_bot.state import StateStore
@@ -55,6 +57,13 @@ def run_pass(
             say(f"fetching {redact(repo.url)}")
             credentials = forge_for(repo).git_credentials()
             checkouts[index] = checkout_or_error(repo, git, options.cache_dir, credentials)
+        inboxes = _inboxes(config, checkouts, forge_for, options)
+        memories = {
+            id(occurrence): inboxes[index].memory
+            for index, checkout in checkouts.items()
+            if isinstance(checkout, Checkout) and index in inboxes
+            for occurrence in checkout.found.occurrences
+        }
         occurrences = [
             occurrence
             for checkout in checkouts.values()
@@ -70,6 +79,7 @@ def run_pass(
                 state=state,
                 tag_cache_ttl=options.tag_cache_ttl,
                 now=now,
+                settings_of=lambda o: remembered_settings(config, o, memories.get(id(o))),
             )
         )
         describer = Describer(config, open_registry, now, state)
@@ -78,7 +88,9 @@ def run_pass(
         try:
             for index, repo in enumerate(config.repositories):
                 say(f"updating {redact(repo.url)}")
-                reports.append(publish_repository(context, repo, checkouts[index]))
+                reports.append(
+                    publish_repository(context, repo, checkouts[index], inboxes.get(index))
+                )
         finally:
             describer.close()
     finally:  # clones stay locked while a pass uses them, and not a moment longer
@@ -93,6 +105,33 @@ def run_pass(
         dry_run=options.dry_run,
         images=len({o.ref.name for o in occurrences}),
     )
+
+
+def _inboxes(
+    config: Config,
+    checkouts: dict[int, Checkout | str],
+    forge_for: ForgeFactory,
+    options: PassOptions,
+) -> dict[int, Inbox]:
+    """Each forge repository's inbox (listing, dashboard, commands acted on). A forge that
+    fails here fails its repository, as a failing listing always did."""
+    inboxes: dict[int, Inbox] = {}
+    for index, repo in enumerate(config.repositories):
+        checkout = checkouts.get(index)
+        if not isinstance(checkout, Checkout) or repo.direct_commit:
+            continue
+        bound = forge_for(repo)
+        settings = InboxSettings(
+            commands=repo.commands,
+            dashboard_label=repo.dashboard.label if repo.dashboard.enabled else None,
+            act=not options.dry_run,
+        )
+        try:
+            inboxes[index] = read_inbox(bound.open(checkout.git), bound.repository_id, settings)
+        except ForgeError as error:
+            checkout.git.close()
+            checkouts[index] = error.message
+    return inboxes
 
 
 def lost_precision(config: Config, options: PassOptions) -> tuple[str, ...]:

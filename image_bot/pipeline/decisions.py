@@ -114,8 +114,12 @@ async def scan_and_decide(
     state: StateStore | None,
     tag_cache_ttl: timedelta,
     now: datetime,
+    settings_of: Callable[[Occurrence], PolicySettings] | None = None,
 ) -> Decided:
-    """List each image's tags once, then decide every distinct (policy, reference)."""
+    """List each image's tags once, then decide every distinct (policy, reference).
+
+    `settings_of` gives each occurrence's policy (default: `policy_settings`; a pass
+    applies each repository's remembered ignores and pins)."""
     decided = Decided()
     if not occurrences:
         return decided
@@ -133,7 +137,7 @@ async def scan_and_decide(
             if isinstance(result, ScanFailure):
                 decided.failures[occurrence.ref.name] = result
                 continue
-            spec = policy_settings(config, occurrence)
+            spec = (settings_of or (lambda o: policy_settings(config, o)))(occurrence)
             if spec not in policies:
                 policies[spec] = build_policy(spec)  # ConfigError: a bad policy stops the pass
             pending.setdefault(

@@ -24,19 +24,24 @@ from image_bot.model import (
     PullRequest,
     PullRequestState,
     RepositoryReport,
+    Skipped,
     UpdatePlan,
 )
 from image_bot.pipeline.checkout import Checkout, PathsMissing, refresh
-from image_bot.pipeline.decisions import Decided, policy_settings
+from image_bot.pipeline.dashboard import finish_inbox, problems_of
+from image_bot.pipeline.decisions import Decided
+from image_bot.pipeline.inbox import Inbox
 from image_bot.pipeline.obsolete import PassFacts, obsolete_evidence
+from image_bot.pipeline.remembered import held, remembered_settings
 from image_bot.plan import Grouping, NamedGroup, Strategy, make_plans
 from image_bot.publish.apply import PlanContent, Publisher
 from image_bot.publish.committer import BranchCommitter
 from image_bot.publish.forge_kind import RepositoryForge
 from image_bot.publish.git import BranchHead, Git
 from image_bot.publish.limits import PullRequestLimits
+from image_bot.publish.memory import Memory
 from image_bot.publish.pr_marker import PrMarker
-from image_bot.publish.reconcile import Create, Update, limit_creates, reconcile
+from image_bot.publish.reconcile import Create, Defer, Update, limit_creates, reconcile
 from image_bot.reference import with_tag
 
 __all__ = [
@@ -93,15 +98,16 @@ def _grouping(repo: RepositorySpec) -> Grouping:
 
 
 def _changes(
-    config: Config, found: FindResult, decided: Decided
+    config: Config, found: FindResult, decided: Decided, memory: Memory | None
 ) -> tuple[list[Change], list[Change]]:
-    """(changes to make, placeholders for references whose outcome is unknown this pass)."""
+    """(changes to make, placeholders for references whose outcome is unknown this pass or
+    whose image is held: their pull requests stay as they are)."""
     changes, unknown = [], []
     for occurrence in found.occurrences:
         decision = decided.decisions.get(
-            (policy_settings(config, occurrence), occurrence.ref.canonical)
+            (remembered_settings(config, occurrence, memory), occurrence.ref.canonical)
         )
-        if decision is None:
+        if decision is None or held(occurrence, memory):
             unknown.append(Change(occurrence, occurrence.ref, occurrence.ref))
         elif decision.changes and decision.target is not None:
             target = decision.target
@@ -111,9 +117,13 @@ def _changes(
 
 
 def publish_repository(
-    context: Context, repo: RepositorySpec, checkout: Checkout | str
+    context: Context, repo: RepositorySpec, checkout: Checkout | str, inbox: Inbox | None = None
 ) -> RepositoryReport:
-    """Publish one repository; a moved remote (push rejected) restarts it from fresh state."""
+    """Publish one repository; a moved remote (push rejected) restarts it from fresh state.
+
+    `inbox` is what the forge held at the start of the pass (its listing serves the first
+    attempt; a restart lists again); its dashboard is rewritten and its replies posted last.
+    """
     report = RepositoryReport(repository=redact(repo.url), base=repo.base)
     written: dict[str, BranchReport] = {}  # survives restarts: what earlier attempts pushed
     attempts = context.options.max_attempts
@@ -122,7 +132,7 @@ def publish_repository(
             return dataclasses.replace(report, errors=(checkout,), attempts=attempt)
         git = checkout.git
         try:
-            done = _publish(context, repo, checkout, written)
+            done = _publish(context, repo, checkout, written, inbox, first=attempt == 1)
         except PushRejected as error:
             log.info("push rejected; retrying from fresh state", extra={"error": error.message})
             if attempt < attempts:
@@ -150,10 +160,17 @@ def publish_repository(
 
 
 def _publish(
-    context: Context, repo: RepositorySpec, checkout: Checkout, written: dict[str, BranchReport]
+    context: Context,
+    repo: RepositorySpec,
+    checkout: Checkout,
+    written: dict[str, BranchReport],
+    inbox: Inbox | None,
+    *,
+    first: bool,
 ) -> RepositoryReport:
     root = checkout.git.workdir
-    changes, unknown = _changes(context.config, checkout.found, context.decided)
+    memory = inbox.memory if inbox is not None and inbox.dashboard_enabled else None
+    changes, unknown = _changes(context.config, checkout.found, context.decided, memory)
     _, unsafe = rewrite_tree(root, changes)  # files that cannot take their edits: left alone
     unsafe_paths = {s.path for s in unsafe}
     changes = [c for c in changes if c.occurrence.path not in unsafe_paths]
@@ -173,7 +190,7 @@ def _publish(
 
     plans = plans_of(changes)
     contents = {plan.branch: _content(root, plan.changes) for plan in plans}
-    forge = repository_forge.open(checkout.git)
+    forge = inbox.forge if inbox is not None else repository_forge.open(checkout.git)
     heads = {head.branch: head for head in checkout.git.branch_heads(repo.branch_prefix)}
     publisher = Publisher(
         checkout.git, forge, repo.publish_settings(), repo_id, checkout.base_sha, context.now,
@@ -184,9 +201,10 @@ def _publish(
         branches = [publisher.direct(plan, contents[plan.branch]) for plan in plans]
     else:
         undecided = {plan.branch for plan in plans_of(unknown)}
+        listed = inbox.listing if inbox is not None and first else None
         existing = [
             _as_fetched(pr, heads.get(pr.branch), publisher.marker_of)
-            for pr in forge.bot_pull_requests(repo_id)
+            for pr in (listed if listed is not None else forge.bot_pull_requests(repo_id))
         ]
         facts = PassFacts(
             found=checkout.found,
@@ -203,6 +221,8 @@ def _publish(
         )
         wanted = context.options.rebuild
         rebuild = {pr.branch for pr in existing if (repo_id, pr.number) in wanted}
+        if inbox is not None:
+            rebuild |= inbox.rebuild
         publisher.rebuild = rebuild - set(written)  # an earlier attempt already rebuilt it
         actions = limit_creates(
             reconcile(
@@ -210,6 +230,11 @@ def _publish(
             ),
             limits.remaining(existing, context.now),
         )
+        if inbox is not None and inbox.open_now:  # ticked "open now": limits do not apply
+            actions = [
+                Create(a.plan) if isinstance(a, Defer) and a.plan.branch in inbox.open_now else a
+                for a in actions
+            ]
         publisher.details = _details(
             context, [a for a in actions if isinstance(a, Create | Update)]
         )
@@ -226,15 +251,48 @@ def _publish(
                 **({"dry_run": True} if context.options.dry_run else {}),
             },
         )
+    skipped = (*checkout.found.skipped, *unsafe)
+    if inbox is not None:
+        _finish(context, repo, (repo_id, inbox, memory), branches, (skipped, checkout.found))
     return RepositoryReport(
         repository=redact(repo.url),
         base=repo.base,
         base_sha=checkout.base_sha,
         occurrences=len(checkout.found.occurrences),
         managed=len(checkout.found.managed),
-        skipped=(*checkout.found.skipped, *unsafe),
+        skipped=skipped,
         branches=tuple(branches),
     )
+
+
+def _finish(
+    context: Context,
+    repo: RepositorySpec,
+    forge_state: tuple[str, Inbox, Memory | None],
+    branches: Sequence[BranchReport],
+    read: tuple[Sequence[Skipped], FindResult],
+) -> None:
+    """The dashboard and the replies, with this repository's decisions."""
+    repo_id, inbox, memory = forge_state
+    skipped, found = read
+    config = context.config
+    decided = context.decided.decisions
+    decisions = [
+        (
+            o,
+            decided.get((remembered_settings(config, o, memory), o.ref.canonical)),
+            config.policy_source(o.ref.name, o.policy),
+        )
+        for o in found.occurrences
+    ]
+    images = {o.ref.name for o in found.occurrences}
+    failures = [f for name, f in context.decided.failures.items() if name in images]
+    problems = problems_of(skipped, failures, (), branches)
+    finish_inbox(
+        inbox, repo_id, title=repo.dashboard.title, label=repo.dashboard.label,
+        branches=branches, decisions=decisions, problems=problems,
+        dry_run=context.options.dry_run,
+    )  # fmt: skip
 
 
 def _details(

@@ -152,7 +152,9 @@ class Publisher:
                     self.forge.enable_automerge(self.repo_id, pr)
                 return replace(report, head_sha=sha, url=pr.url)
             case Update(pr, plan):
-                draft = self._draft(plan, pr.notices)
+                old = decode_pr_marker(pr.body)
+                read = (old.seen, old.cursor) if old else (0, 0)
+                draft = self._draft(plan, pr.notices, read)
                 sha = self._push(plan, content, self.heads.get(plan.branch))
                 updated = self.forge.update(self.repo_id, pr, draft)
                 return replace(report, head_sha=sha, url=updated.url)
@@ -235,8 +237,12 @@ class Publisher:
                     diff=content[plan.branch].diff if plan.branch in content else "",
                 )
 
-    def _draft(self, plan: UpdatePlan, notices: tuple[str, ...] = ()) -> PullRequestDraft:
-        return draft_for(plan, self.spec.pull_request, notices, details=self.details, now=self.now)
+    def _draft(
+        self, plan: UpdatePlan, notices: tuple[str, ...] = (), read: tuple[int, int] = (0, 0)
+    ) -> PullRequestDraft:
+        return draft_for(
+            plan, self.spec.pull_request, notices, details=self.details, now=self.now, read=read
+        )
 
     def _push(
         self, plan: UpdatePlan, content: Mapping[str, PlanContent], head: BranchHead | None
@@ -269,7 +275,8 @@ class Publisher:
         marker = decode_pr_marker(pr.body)
         if marker is None or notice in pr.notices:
             return
-        body = with_pr_marker(pr.body, marker.noticed(notice))
+        # `seen` counts the comment too: it is ours, not a command to read next pass
+        body = with_pr_marker(pr.body, replace(marker.noticed(notice), seen=marker.seen + 1))
         draft = PullRequestDraft(
             title=pr.title, body=body, labels=pr.labels, reviewers=pr.reviewers,
             assignees=pr.assignees, draft=pr.draft,

@@ -131,12 +131,14 @@ def draft_for(
     *,
     details: Mapping[tuple[str, str], ChangeDetails] | None = None,
     now: datetime | None = None,
+    read: tuple[int, int] = (0, 0),
 ) -> PullRequestDraft:
     """The pull request for `plan`: title and body templates (default: intro, table and a
     section per change), labels (by update type too), the marker.
 
     `notices` are the one-time comments the PR already had (kept when its text is rewritten);
-    `details` (by `publish.body.details_key`) what is known about each change at `now`.
+    `details` (by `publish.body.details_key`) what is known about each change at `now`;
+    `read` the (seen, cursor) of its comments, kept like the notices.
     """
     known = details or {}
     when = now or _EPOCH
@@ -150,12 +152,16 @@ def draft_for(
         title = fields["summary"]
     return PullRequestDraft(
         title=(title.strip().splitlines() or [fields["summary"]])[0][:250],
-        body=f"{body}\n\n{encode_pr_marker(replace(pr_marker_for(plan), notices=notices))}\n",
+        body=f"{body}\n\n{encode_pr_marker(_marker(plan, notices, read))}\n",
         labels=labels,
         reviewers=spec.reviewers,
         assignees=spec.assignees,
         draft=spec.draft,
     )
+
+
+def _marker(plan: UpdatePlan, notices: tuple[str, ...], read: tuple[int, int]) -> PrMarker:
+    return replace(pr_marker_for(plan), notices=notices, seen=read[0], cursor=read[1])
 
 
 def commit_message(plan: UpdatePlan, spec: CommitSettings) -> str:
