@@ -272,7 +272,7 @@ class UpdateType(StrEnum):
     PATCH = "patch"
     PRERELEASE = "pre-release"  # the new tag is a pre-release (`2.0.0-rc.1`)
     DIGEST_ONLY = "digest-only"  # the same tag (or none): only the digest moves
-    REBUILD = "rebuild"  # the same version rebuilt (`-r4` -> `-r5`, `+build.2`)
+    REBUILD = "rebuild"  # the same version rebuilt (Bitnami `-r4` -> `-r5`)
     OTHER = "other"  # tags that are not versions (`main-3f2a9c1` -> `main-77b0e12`)
 
 
