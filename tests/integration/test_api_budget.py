@@ -21,6 +21,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 def test_a_no_op_pass_with_20_bot_pull_requests_and_a_dashboard(
     kind: str,
     reads: int,
+    *,
     fake_forge: FakeForge,
     registry: RunningRegistry,
     repo_name: str,

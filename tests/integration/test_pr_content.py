@@ -88,7 +88,8 @@ def test_a_pull_request_shows_what_changed_and_why(
     kind: str, fake_forge: FakeForge, registry: RunningRegistry, repo_name: str, tmp_path: Path
 ) -> None:
     config = setup(fake_forge, registry, kind, repo_name, tmp_path)
-    dry, dry_text = run(config, tmp_path, "--dry-run", "--json")
+    dry, _ = run(config, tmp_path, "--dry-run", "--json")
+    _, dry_text = run(config, tmp_path, "--dry-run")  # what CI users read
     report, _ = run(config, tmp_path, "--json")
     (pull,) = fake_forge.pulls(REPO)
     body = pull.body
@@ -114,7 +115,7 @@ def test_a_pull_request_shows_what_changed_and_why(
     assert notes["missing"] is None
 
     assert "| minor |" in body and "- **platforms**: linux/amd64, linux/arm64" in body
-    assert f"[compare `" in body and details["compare"] in body
+    assert "[compare `" in body and details["compare"] in body
     assert "#### [App v1.2.0]" in body and "- faster" in body and "App v1.0.0" not in body
     assert "@alice" not in body and "@&#8203;alice" in body  # nobody is pinged
     assert "#&#8203;12" in body  # no cross-reference
@@ -123,6 +124,9 @@ def test_a_pull_request_shows_what_changed_and_why(
     assert marker is not None and marker.fingerprint != "evil"  # the fake marker is inert
     assert body.count("```") % 2 == 0  # the fence is closed
     assert "minor-bump" in pull.labels and "major" not in pull.labels
+    for line in ("| minor |", "- **platforms**: linux/amd64, linux/arm64", "#### [App v1.2.0]"):
+        assert line in dry_text
+    assert details["compare"] in dry_text
 
     fake_forge.clear_calls()
     report, _ = run(config, tmp_path, "--json")
