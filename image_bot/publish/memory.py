@@ -13,6 +13,8 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
+from image_bot.publish.listing import json_count
+
 __all__ = ["Memory", "decode_memory", "encode_memory", "ignore_globs", "with_memory"]
 
 _FOUND = re.compile(r"<!-- image-bot-dashboard: (\{.*?\}) -->")
@@ -99,10 +101,6 @@ def _mapping(value: object) -> Mapping[str, object]:
     return value if isinstance(value, dict) else {}
 
 
-def _count(value: object) -> int:
-    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else 0
-
-
 def decode_memory(body: str | None) -> Memory | None:
     """The memory in a dashboard body (None: not a dashboard of ours). Anyone who can edit
     the issue can edit this: what does not parse is dropped, never trusted."""
@@ -127,8 +125,8 @@ def decode_memory(body: str | None) -> Memory | None:
         ignores=tuple(sorted((k, v) for k, v in ignores.items() if v)),
         holds=tuple(sorted(set(_strings(payload.get("holds"))))),
         pins=tuple(sorted(pins.items())),
-        seen=_count(payload.get("seen")),
-        cursor=_count(payload.get("cursor")),
+        seen=json_count(payload.get("seen")),
+        cursor=json_count(payload.get("cursor")),
     )
 
 

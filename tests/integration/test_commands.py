@@ -5,17 +5,20 @@ lost reply never repeated, and a pass after all that writes nothing."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from image_bot.cli import cli
 from image_bot.publish.memory import decode_memory
 from tests.fakeforge.control import FakeForge
 from tests.fakeforge.state import Comment, PullRequest, User
-from tests.integration.lifecycle_support import FORGES, Lifecycle, new_lifecycle
+from tests.integration.lifecycle_support import (
+    FORGES,
+    Lifecycle,
+    assert_no_op,
+    new_lifecycle,
+    run,
+)
 from tests.support.registry import RunningRegistry
 
 pytestmark = pytest.mark.integration
@@ -36,17 +39,6 @@ def life(
     return setup
 
 
-def run(life: Lifecycle) -> dict[str, tuple[str, ...]]:
-    """One `image-bot run --once` that must succeed; the actions per branch."""
-    result = CliRunner().invoke(cli, life.args(), catch_exceptions=False)
-    report = json.loads(result.stdout)
-    assert result.exit_code == 0, report
-    actions: dict[str, tuple[str, ...]] = {}
-    for branch in report["repositories"][0]["branches"]:
-        actions[branch["branch"]] = (*actions.get(branch["branch"], ()), branch["action"])
-    return actions
-
-
 def dashboard(life: Lifecycle) -> PullRequest:
     (issue,) = life.forge.issues(life.repo)
     return issue
@@ -63,13 +55,6 @@ def replies(item: PullRequest, life: Lifecycle) -> list[str]:
 
 def say(life: Lifecycle, number: int, text: str, who: User | None = None) -> Comment:
     return life.forge.comment_as(who or life.forge.human, life.repo, number, text)
-
-
-def no_op(life: Lifecycle) -> None:
-    life.forge.clear_calls()
-    actions = run(life)
-    assert set(actions.values()) <= {("keep",)}, actions
-    assert life.forge.count_calls(writes=True) == 0
 
 
 def test_rebase_explain_and_a_refused_stranger(life: Lifecycle) -> None:
@@ -94,7 +79,7 @@ def test_rebase_explain_and_a_refused_stranger(life: Lifecycle) -> None:
     assert "explain" in explain and "selected: `1.1.0`" in explain
     assert "@mallory" in refused and "refused" in refused and "write access" in refused
     assert "refused" in unknown and "unknown command" in unknown
-    no_op(life)  # every command was recorded: nothing is done or said twice
+    assert_no_op(life)  # every command was recorded: nothing is done or said twice
 
 
 def test_ignore_unignore_box_hold_and_pin(life: Lifecycle) -> None:
@@ -125,12 +110,12 @@ def test_ignore_unignore_box_hold_and_pin(life: Lifecycle) -> None:
     assert not [p for p in life.pulls("open") if p.title.startswith(f"Update {life.app} ")]
     assert life.forge.pull(life.repo, side.number).state == "open"  # held: left as it is
     assert len(replies(dashboard(life), life)) == 2
-    no_op(life)
+    assert_no_op(life)
 
     say(life, dashboard(life).number, f"/image-bot unpin {life.app}")
     run(life)
     assert pull_for(life, life.app).title.endswith("1.1.0")  # its policy again
-    no_op(life)
+    assert_no_op(life)
 
 
 def test_open_now_box_skips_the_limit(life: Lifecycle) -> None:
@@ -174,4 +159,4 @@ def test_commands_without_a_dashboard_keep_nothing_they_cannot(life: Lifecycle) 
     refused, done = replies(life.forge.pull(life.repo, app.number), life)
     assert "refused" in refused and "dashboard" in refused
     assert "done" in done
-    no_op(life)
+    assert_no_op(life)

@@ -19,7 +19,7 @@ from github.PaginatedList import PaginatedList
 from github.Repository import Repository
 
 from image_bot.model import Comment, Issue
-from image_bot.publish.listing import Json, json_field, json_int, json_str
+from image_bot.publish.listing import Json, json_count, json_field, json_int, json_str
 from image_bot.publish.memory import decode_memory
 
 __all__ = ["GitHubConversation"]
@@ -35,12 +35,8 @@ def _issue(data: Json) -> Issue:
         url=json_str(data, "html_url"),
         title=json_str(data, "title"),
         body=json_str(data, "body"),
-        comments=_count(data.get("comments")),
+        comments=json_count(data.get("comments")),
     )
-
-
-def _count(value: object) -> int:
-    return value if isinstance(value, int) and not isinstance(value, bool) else 0
 
 
 class GitHubConversation:
@@ -86,7 +82,7 @@ class GitHubConversation:
             issues = self._repo(repo).get_issues(state="open", sort="updated", direction="desc")
             listed: list[Json] = [item._rawData for item in issues.get_page(0)]
         return {
-            json_int(data, "number"): _count(data.get("comments"))
+            json_int(data, "number"): json_count(data.get("comments"))
             for data in listed
             if data.get("pull_request") is not None
         }

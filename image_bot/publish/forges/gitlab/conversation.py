@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from gitlab.exceptions import GitlabGetError
 
 from image_bot.model import Comment, Issue
-from image_bot.publish.listing import Json, json_field, json_int, json_str
+from image_bot.publish.listing import Json, json_count, json_field, json_int, json_str
 from image_bot.publish.memory import decode_memory
 
 if TYPE_CHECKING:
@@ -35,12 +35,8 @@ def _issue(data: Json) -> Issue:
         url=json_str(data, "web_url"),
         title=json_str(data, "title"),
         body=json_str(data, "description"),
-        comments=_count(data.get("user_notes_count")),
+        comments=json_count(data.get("user_notes_count")),
     )
-
-
-def _count(value: object) -> int:
-    return value if isinstance(value, int) and not isinstance(value, bool) else 0
 
 
 class GitLabConversation:
@@ -88,7 +84,7 @@ class GitLabConversation:
     def comment_counts(self, repo: str) -> Mapping[int, int]:
         """Notes per merge request, from the listing already made (no request)."""
         return {
-            number: _count(data.get("user_notes_count"))
+            number: json_count(data.get("user_notes_count"))
             for (known_repo, number), data in self._known.items()
             if known_repo == repo
         }
@@ -128,7 +124,7 @@ class GitLabConversation:
                     member = self._project(repo).members_all.get(
                         comment.author_id, obey_rate_limit=False
                     )
-                    level = _count(member.attributes.get("access_level"))
+                    level = json_count(member.attributes.get("access_level"))
                 except GitlabGetError as error:
                     if error.response_code != 404:
                         raise
