@@ -99,6 +99,8 @@ def parse_request(comment: str) -> Request | None:
         known = ", ".join(verb.value for verb in Verb)
         raise CommandError(f"unknown command `{words[0][:40]}`; use one of {known}") from None
     args = tuple(words[1:])
+    if verb is Verb.IGNORE and tuple(a.lower() for a in args) == ("this", "version"):
+        args = ()  # the spelling of earlier versions
     least, most = _ARITY[verb]
     if not least <= len(args) <= most or any(len(arg) > _MAX_WORD for arg in args):
         raise CommandError(f"usage: `/image-bot {USAGE[verb]}`")
