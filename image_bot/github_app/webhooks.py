@@ -6,7 +6,8 @@ The web layer verifies `X-Hub-Signature-256` (`webhooks.verify_hmac_sha256`) fir
 - `package` / `registry_package` published or updated (a container tag on GHCR) -> `Trigger`
   for that image;
 - `push` to the base branch of a repository -> `Trigger` re-planning that repository;
-- `pull_request` closed without merging, on a bot PR -> `PullRequestDeclined` (record ignores);
+- `pull_request` closed without merging, on a bot PR -> `PullRequestDeclined` (logged: the
+  closed PR's marker already keeps that proposal from coming back);
 - `installation`, `installation_repositories` -> `InstallationChanged`;
 - `issue_comment` with an `/image-bot` line on a bot PR or the dashboard, `issues` edited on
   the dashboard (a box ticked) -> `Trigger` re-planning that repository: the pass reads the
