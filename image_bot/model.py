@@ -15,6 +15,7 @@ from image_bot.errors import RegistryError
 __all__ = [
     "BranchReport",
     "Change",
+    "CheckState",
     "Decision",
     "Edit",
     "Fact",
@@ -32,10 +33,12 @@ __all__ = [
     "ScanResult",
     "Skipped",
     "Span",
+    "StageVersion",
     "TagFacts",
     "TagList",
     "Trigger",
     "UpdatePlan",
+    "Waiting",
 ]
 
 
@@ -257,6 +260,15 @@ class UpdatePlan:
     fingerprint: str  # hash of the intended changes; equal to an open PR's marker = nothing to do
 
 
+class CheckState(StrEnum):
+    """What a forge says about a commit's checks (CI runs and statuses), all taken together."""
+
+    SUCCESS = "success"  # every check and status finished green
+    PENDING = "pending"  # some still running or queued
+    FAILURE = "failure"  # one failed, errored, timed out or was cancelled
+    NONE = "none"  # nothing reported for the commit
+
+
 class PullRequestState(StrEnum):
     """Where a pull request stands."""
 
@@ -286,6 +298,38 @@ class PullRequest:
     created_at: datetime | None = None  # for the opened-per-hour limit (publish.limits)
     body: str = ""  # as the forge holds it (marker included); rewritten to record notices
     notices: tuple[str, ...] = ()  # one-time comments already acknowledged (publish.marker)
+
+
+# --- stages -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class StageVersion:
+    """What one stage runs of one image (a cell of `image-bot envs`) and how far it is behind
+    its upstream: how many versions the upstream ran since, from when (None: first stage)."""
+
+    stage: str
+    image: ImageName
+    tag: str | None
+    digest: str | None
+    since: datetime
+    behind_versions: int | None = None
+    behind_since: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Waiting:
+    """A promotion that is wanted but not allowed yet: why, and when it will be (None: when
+    someone acts, a hold lifted or checks turned green)."""
+
+    stage: str
+    image: ImageName
+    version: str  # what it would move to: `1.2.0@sha256:0123456789ab`
+    reason: str
+    opens_at: datetime | None = None
+
+    def __str__(self) -> str:
+        return f"{self.stage}: {self.image} {self.version}: {self.reason}"
 
 
 # --- run report -------------------------------------------------------------------------------
@@ -324,6 +368,9 @@ class RepositoryReport:
     git_commands: int = 0
     git_writes: int = 0  # commits built and pushes made: 0 on a pass with nothing new
     git_calls: Mapping[str, int] = field(default_factory=dict)  # per git subcommand
+    stages: tuple[str, ...] = ()  # the repository's stages, in order
+    environments: tuple[StageVersion, ...] = ()  # what each stage runs (with stages)
+    waiting: tuple[Waiting, ...] = ()  # promotions a gate holds back
 
     @property
     def failed(self) -> bool:

@@ -7,7 +7,6 @@ but not when unrelated files move on the base.
 
 from __future__ import annotations
 
-import fnmatch
 import hashlib
 import json
 import posixpath
@@ -17,6 +16,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from image_bot.model import Change, ImageName, UpdatePlan
+from image_bot.reference import name_matches
 
 __all__ = [
     "Grouping",
@@ -61,13 +61,6 @@ def _short_name(name: ImageName) -> str:
     return str(name)
 
 
-def _matches(name: ImageName, pattern: str) -> bool:
-    return any(
-        fnmatch.fnmatchcase(candidate, pattern)
-        for candidate in (str(name), name.repository, _short_name(name))
-    )
-
-
 def _group_of(change: Change, grouping: Grouping) -> str:
     """The group a change belongs to under `grouping`."""
     name = change.occurrence.ref.name
@@ -78,7 +71,7 @@ def _group_of(change: Change, grouping: Grouping) -> str:
             return posixpath.dirname(change.occurrence.path) or "."
         case Strategy.NAMED:
             for group in grouping.groups:
-                if any(_matches(name, pattern) for pattern in group.images):
+                if any(name_matches(name, pattern) for pattern in group.images):
                     return group.name
             return _short_name(name)
         case _:

@@ -9,6 +9,7 @@ wrote is kept in `ImageRef.text` so rewrites never expand short names.
 from __future__ import annotations
 
 import re
+from fnmatch import fnmatchcase
 
 from image_bot.errors import InvalidReference
 from image_bot.model import ImageName, ImageRef
@@ -16,6 +17,7 @@ from image_bot.model import ImageName, ImageRef
 __all__ = [
     "DOCKER_HUB",
     "is_valid_tag",
+    "name_matches",
     "parse_name",
     "parse_reference",
     "split_reference",
@@ -113,3 +115,14 @@ def with_tag(ref: ImageRef, tag: str | None, digest: str | None = None) -> Image
     if digest is not None:
         text += f"@{digest}"
     return ImageRef(name=ref.name, tag=tag, digest=digest, text=text)
+
+
+def name_matches(name: ImageName, pattern: str) -> bool:
+    """Whether the glob `pattern` matches any spelling of `name`: `docker.io/library/nginx`,
+    `library/nginx`, `nginx` (Docker Hub), `ghcr.io/acme/api` (elsewhere)."""
+    spellings = [str(name)]
+    if name.registry == DOCKER_HUB:
+        spellings.append(name.repository)
+        if name.repository.startswith("library/"):
+            spellings.append(name.repository.removeprefix("library/"))
+    return any(fnmatchcase(spelling, pattern) for spelling in spellings)

@@ -12,6 +12,7 @@ import click
 from image_bot import __version__
 from image_bot.cli.config import check_config, config_schema
 from image_bot.cli.edit import refs, set_command
+from image_bot.cli.history import envs, history
 from image_bot.cli.run import run
 from image_bot.cli.serve import serve
 from image_bot.cli.tags import tags
@@ -25,7 +26,7 @@ def cli() -> None:
     """image-bot: keep the image references of a GitOps repository up to date."""
 
 
-for _command in (tags, refs, set_command, run, check_config, config_schema):
+for _command in (tags, refs, set_command, history, envs, run, check_config, config_schema):
     cli.add_command(_command)
 cli.add_command(serve)
 

@@ -104,7 +104,8 @@ def validation_error(
 ) -> ConfigError:
     found = []
     for details in error.errors(include_url=False, include_input=False):
-        location = _data_location(data, details["loc"])
+        at = details.get("ctx", {}).get("at", ())  # a model naming its field (stages.located)
+        location = _data_location(data, (*details["loc"], *at))
         found.append((document.line_of(location), location, _message(details, root, location)))
     found.sort(key=lambda item: item[0])
     line, location, message = found[0]

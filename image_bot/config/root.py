@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Annotated
 
@@ -15,7 +14,7 @@ from image_bot.config.policy import PolicySpec
 from image_bot.config.repository import RepositorySpec
 from image_bot.config.service import ServiceSpec
 from image_bot.model import ImageName
-from image_bot.reference import DOCKER_HUB
+from image_bot.reference import name_matches
 
 __all__ = ["Config", "ImageSpec", "RegistrySpec"]
 
@@ -66,16 +65,7 @@ class ImageSpec(Section):
 
     def matches(self, image: ImageName) -> bool:
         """True when `name` matches any spelling of `image` (`nginx`, `library/nginx`, ...)."""
-        return any(fnmatchcase(spelling, self.name) for spelling in _spellings(image))
-
-
-def _spellings(image: ImageName) -> tuple[str, ...]:
-    spellings = [str(image)]
-    if image.registry == DOCKER_HUB:
-        spellings.append(image.repository)
-        if image.repository.startswith("library/"):
-            spellings.append(image.repository.removeprefix("library/"))
-    return tuple(spellings)
+        return name_matches(image, self.name)
 
 
 class Config(Section):

@@ -28,6 +28,8 @@ from image_bot.edit.spans import index_text
 from image_bot.model import Occurrence, Skipped
 
 __all__ = [
+    "ALWAYS_EXCLUDED_DIRS",
+    "DEFAULT_INCLUDE",
     "CustomTarget",
     "FindResult",
     "ImageOverride",
@@ -36,10 +38,11 @@ __all__ = [
     "find_in_text",
     "find_references",
     "may_hold_reference",
+    "reads",
 ]
 
 DEFAULT_INCLUDE = ("**/*.yaml", "**/*.yml")
-_ALWAYS_EXCLUDED_DIRS = frozenset({".git", ".hg", ".svn", "node_modules"})
+ALWAYS_EXCLUDED_DIRS = frozenset({".git", ".hg", ".svn", "node_modules"})
 _NEEDLES = (b"image", b"Image", b"IMAGE")
 
 
@@ -138,19 +141,30 @@ def _files(
     root: Path, include: Sequence[str], exclude: Sequence[str], extra_names: Sequence[str]
 ) -> list[str]:
     """The relative paths of the files to read, sorted."""
-    names = frozenset(extra_names) | {"Kustomization"}
     found: list[str] = []
     for directory, subdirs, files in os.walk(root):
-        subdirs[:] = sorted(d for d in subdirs if d not in _ALWAYS_EXCLUDED_DIRS)
+        subdirs[:] = sorted(d for d in subdirs if d not in ALWAYS_EXCLUDED_DIRS)
         relative_dir = Path(directory).relative_to(root).as_posix()
         for name in sorted(files):
             path = name if relative_dir == "." else f"{relative_dir}/{name}"
-            if not (name in names or any(glob_match(path, pattern) for pattern in include)):
-                continue
-            if any(glob_match(path, pattern) for pattern in exclude):
-                continue
-            found.append(path)
+            if reads(path, include, exclude, extra_names):
+                found.append(path)
     return sorted(found)
+
+
+def reads(
+    path: str, include: Sequence[str], exclude: Sequence[str], extra_names: Sequence[str]
+) -> bool:
+    """Whether a file at the relative `path` is read: included (by glob, or named like
+    `extra_names` or `Kustomization`) and not excluded. Directories are not looked at."""
+    name = path.rsplit("/", 1)[-1]
+    if not (
+        name in extra_names
+        or name == "Kustomization"
+        or any(glob_match(path, pattern) for pattern in include)
+    ):
+        return False
+    return not any(glob_match(path, pattern) for pattern in exclude)
 
 
 def find_in_text(

@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import dataclasses
 import logging
-import posixpath
 from dataclasses import dataclass
 from pathlib import Path
 
 from image_bot.config import RepositorySpec
-from image_bot.edit.find import DEFAULT_INCLUDE, CustomTarget, FindResult, find_references
-from image_bot.edit.managed import Managed
+from image_bot.edit.find import FindResult
 from image_bot.errors import GitError, redact
-from image_bot.model import Occurrence, Part, Skipped
 from image_bot.publish.git import Git, HttpCredentials
 
 __all__ = ["Checkout", "checkout_or_error", "git_credentials", "refresh"]
@@ -60,42 +56,4 @@ def refresh(repo: RepositorySpec, git: Git) -> Checkout:
     except GitError:
         git.close()
         raise
-    return Checkout(git, base_sha, _find(git.workdir, repo))
-
-
-def _under(glob: str, directory: str) -> str:
-    return glob if directory == "." else glob.removeprefix(f"{directory}/")
-
-
-def _find(root: Path, repo: RepositorySpec) -> FindResult:
-    occurrences: list[Occurrence] = []
-    skipped: list[Skipped] = []
-    managed: list[Managed] = []
-    for directory in dict.fromkeys(posixpath.normpath(p) for p in repo.paths):
-        targets = [
-            CustomTarget(
-                files=_under(t.files, directory),
-                path=t.path,
-                image=t.image,
-                part=Part.TAG if t.part == "tag" else Part.WHOLE,
-            )
-            for t in repo.targets
-        ]
-        found = find_references(
-            root / directory,
-            include=repo.include or DEFAULT_INCLUDE,
-            exclude=[_under(glob, directory) for glob in repo.exclude],
-            extra_names=repo.extra_names,
-            targets=targets,
-            max_bytes=repo.max_file_bytes,
-        )
-        prefix = "" if directory == "." else f"{directory}/"
-        occurrences.extend(dataclasses.replace(o, path=prefix + o.path) for o in found.occurrences)
-        skipped.extend(dataclasses.replace(s, path=prefix + s.path) for s in found.skipped)
-        managed.extend(
-            dataclasses.replace(
-                m, occurrence=dataclasses.replace(m.occurrence, path=prefix + m.occurrence.path)
-            )
-            for m in found.managed
-        )
-    return FindResult(tuple(occurrences), tuple(skipped), managed=tuple(managed))
+    return Checkout(git, base_sha, repo.scope().find(git.workdir))

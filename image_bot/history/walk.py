@@ -1,0 +1,202 @@
+"""Read a repository's history into a Timeline: one `git log` walk, blobs in batches, and only
+the files each commit touched parsed, with the finders `refs` uses (same scope, same rules).
+
+Each directory of the scope keeps the references of its current files and the kustomization
+index that sets references aside (as `refs` does); the index is rebuilt only when a
+kustomization's resources or entries change. Symlinks and submodules are not followed.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from image_bot.edit.find import CustomTarget, find_in_text, may_hold_reference
+from image_bot.edit.managed import Kustomization, ManagedIndex
+from image_bot.edit.scope import Scope
+from image_bot.history.entries import Commit, Timeline
+from image_bot.history.timeline import FileRef, TimelineBuilder
+from image_bot.model import Occurrence
+from image_bot.publish.git import Git, LogCommit, TreeChange
+
+__all__ = ["pull_request_of", "read_timeline"]
+
+_CHUNK = 400  # commits whose blobs are read together
+_FILE_MODES = frozenset({"100644", "100755", "100664"})  # not symlinks (120000), submodules
+_PULLS = (
+    re.compile(r"\AMerge pull request #(\d+)\b"),  # GitHub merge commit
+    re.compile(r"^See merge request [^\s!]*!(\d+)\s*$", re.MULTILINE),  # GitLab merge commit
+    re.compile(r"\A[^\n]*\(#(\d+)\)[ \t]*(?:\n|\Z)"),  # GitHub squash: "Title (#12)"
+)
+
+
+def pull_request_of(message: str) -> str | None:
+    """The pull request (`#12`) or merge request (`!12`) a commit message says it merged."""
+    for index, pattern in enumerate(_PULLS):
+        found = pattern.search(message)
+        if found:
+            return ("!" if index == 1 else "#") + found.group(1)
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class _Parsed:
+    occurrences: tuple[Occurrence, ...] = ()
+    kustomizations: tuple[Kustomization, ...] = ()
+
+
+_NOTHING = _Parsed()
+
+
+def _shape(kustomizations: Sequence[Kustomization]) -> tuple[object, ...]:
+    """What the managed index depends on (not lines, not the tags the entries set)."""
+    return tuple((k.path, k.resources, tuple(o.name for o in k.overrides)) for k in kustomizations)
+
+
+@dataclass
+class _Tree:
+    """One scope directory at the current commit: its files and their references."""
+
+    directory: str
+    targets: tuple[CustomTarget, ...]
+    files: set[str] = field(default_factory=set)
+    parsed: dict[str, _Parsed] = field(default_factory=dict)
+    index: ManagedIndex = field(default_factory=lambda: ManagedIndex((), ()))
+
+    def path(self, relative: str) -> str:
+        return relative if self.directory == "." else f"{self.directory}/{relative}"
+
+    def update(self, changes: Mapping[str, _Parsed | None]) -> dict[str, tuple[FileRef, ...]]:
+        """Apply one commit's files (None: gone); the references of each file that may have
+        changed, by repository path."""
+        shape_changed = False
+        membership_changed = False
+        for relative, parsed in changes.items():
+            old = self.parsed.get(relative, _NOTHING)
+            new = parsed or _NOTHING
+            if parsed is None:
+                membership_changed |= relative in self.files
+                self.files.discard(relative)
+                self.parsed.pop(relative, None)
+            else:
+                membership_changed |= relative not in self.files
+                self.files.add(relative)
+                self.parsed[relative] = parsed
+            shape_changed |= _shape(old.kustomizations) != _shape(new.kustomizations)
+        touched = set(changes)
+        if shape_changed or (membership_changed and self.index):
+            kustomizations = [k for p in self.parsed.values() for k in p.kustomizations]
+            self.index = ManagedIndex(kustomizations, self.files)
+            touched |= set(self.parsed)
+        return {self.path(relative): self._refs(relative) for relative in touched}
+
+    def _refs(self, relative: str) -> tuple[FileRef, ...]:
+        parsed = self.parsed.get(relative, _NOTHING)
+        return tuple(
+            (o.ref.name, o.ref.tag, o.ref.digest)
+            for o in parsed.occurrences
+            if self.index.override_for(o) is None
+        )
+
+
+def _chunks(commits: Sequence[LogCommit], size: int) -> Iterator[Sequence[LogCommit]]:
+    for start in range(0, len(commits), size):
+        yield commits[start : start + size]
+
+
+class _Reader:
+    """Reads and parses the blobs a chunk of commits needs (each (blob, path) once)."""
+
+    def __init__(self, git: Git, scope: Scope, trees: Mapping[str, _Tree]) -> None:
+        self.git = git
+        self.scope = scope
+        self.trees = trees
+        self.parsed = 0
+        self.skipped: list[str] = []
+
+    def located(self, change: TreeChange) -> tuple[_Tree, str] | None:
+        where = self.scope.locate(change.path)
+        return (self.trees[where[0]], where[1]) if where else None
+
+    def parse_all(self, commits: Sequence[LogCommit]) -> dict[tuple[str, str], _Parsed]:
+        wanted: dict[tuple[str, str], _Tree] = {}
+        for commit in commits:
+            for change in commit.changes:
+                found = self.located(change)
+                if found and change.blob and change.mode in _FILE_MODES:
+                    wanted[(change.blob, found[1])] = found[0]
+        sizes = self.git.object_sizes(blob for blob, _ in wanted)
+        small = [
+            b for b, _ in wanted if sizes.get(b, self.scope.max_bytes + 1) <= self.scope.max_bytes
+        ]
+        contents = self.git.read_blobs(small)
+        out: dict[tuple[str, str], _Parsed] = {}
+        for (blob, relative), tree in wanted.items():
+            data = contents.get(blob)
+            out[(blob, relative)] = self._parse(data, relative, tree) if data else _NOTHING
+        return out
+
+    def _parse(self, data: bytes, relative: str, tree: _Tree) -> _Parsed:
+        if not may_hold_reference(data, relative, tree.targets):
+            return _NOTHING
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            return _NOTHING
+        self.parsed += 1
+        result = find_in_text(text, relative, targets=tree.targets)
+        if result.skipped and not result.occurrences:
+            self.skipped.append(tree.path(relative))
+        return _Parsed(result.occurrences, result.kustomizations)
+
+
+def read_timeline(
+    git: Git,
+    rev: str,
+    scope: Scope,
+    *,
+    place_of: Callable[[str], str | None] | None = None,
+    upstreams: Mapping[str, tuple[str, ...]] | None = None,
+) -> Timeline:
+    """The timeline of `rev`'s first-parent history in `git`'s repository.
+
+    With `place_of` (a file -> its stage, or None), entries are per stage; without, per file.
+    """
+    commits = git.first_parent_log(rev, scope.roots)
+    trees = {d: _Tree(d, scope.targets_in(d)) for d in scope.roots}
+    builder = TimelineBuilder(
+        place_of or (lambda path: path), by_file=place_of is None, upstreams=upstreams
+    )
+    reader = _Reader(git, scope, trees)
+    position = 0
+    for chunk in _chunks(commits, _CHUNK):
+        parsed = reader.parse_all(chunk)
+        for commit in chunk:
+            per_tree: dict[str, dict[str, _Parsed | None]] = {}
+            for change in commit.changes:
+                found = reader.located(change)
+                if found is None:
+                    continue
+                tree, relative = found
+                usable = change.blob is not None and change.mode in _FILE_MODES
+                value = parsed.get((change.blob or "", relative), _NOTHING) if usable else None
+                per_tree.setdefault(tree.directory, {})[relative] = value
+            files: dict[str, tuple[FileRef, ...]] = {}
+            for directory, changes in per_tree.items():
+                files |= trees[directory].update(changes)
+            if files:
+                builder.commit(_commit(commit, position), files)
+            position += 1
+    head = commits[-1].sha if commits else ""
+    return builder.finish(head=head, parsed=reader.parsed, skipped=tuple(reader.skipped))
+
+
+def _commit(commit: LogCommit, position: int) -> Commit:
+    return Commit(
+        sha=commit.sha,
+        time=commit.committed,
+        author=f"{commit.author_name} <{commit.author_email}>",
+        pull_request=pull_request_of(commit.message),
+        position=position,
+    )
