@@ -8,16 +8,18 @@ kustomization's resources or entries change. Symlinks and submodules are not fol
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from image_bot.edit.find import CustomTarget, find_in_text, may_hold_reference
+from image_bot.edit.find import CustomTarget, FindResult, find_in_text, may_hold_reference
 from image_bot.edit.managed import Kustomization, ManagedIndex
+from image_bot.edit.reparse import respliced
 from image_bot.edit.scope import Scope
 from image_bot.history.entries import Commit, Timeline
 from image_bot.history.timeline import FileRef, TimelineBuilder
-from image_bot.model import Occurrence
+from image_bot.model import Occurrence, Skipped
 from image_bot.publish.git import Git, LogCommit, TreeChange
 
 __all__ = ["pull_request_of", "read_timeline"]
@@ -44,6 +46,7 @@ def pull_request_of(message: str) -> str | None:
 class _Parsed:
     occurrences: tuple[Occurrence, ...] = ()
     kustomizations: tuple[Kustomization, ...] = ()
+    skipped: tuple[Skipped, ...] = ()
 
 
 _NOTHING = _Parsed()
@@ -62,6 +65,7 @@ class _Tree:
     targets: tuple[CustomTarget, ...]
     files: set[str] = field(default_factory=set)
     parsed: dict[str, _Parsed] = field(default_factory=dict)
+    texts: dict[str, str] = field(default_factory=dict)  # of the files with references
     index: ManagedIndex = field(default_factory=lambda: ManagedIndex((), ()))
 
     def path(self, relative: str) -> str:
@@ -106,7 +110,8 @@ def _chunks(commits: Sequence[LogCommit], size: int) -> Iterator[Sequence[LogCom
 
 
 class _Reader:
-    """Reads and parses the blobs a chunk of commits needs (each (blob, path) once)."""
+    """Reads a chunk's blobs together, then parses each file version as its commit comes: a
+    bump of the file's previous version is respliced (`edit.reparse`), the rest parsed."""
 
     def __init__(self, git: Git, scope: Scope, trees: Mapping[str, _Tree]) -> None:
         self.git = git
@@ -114,41 +119,60 @@ class _Reader:
         self.trees = trees
         self.parsed = 0
         self.skipped: list[str] = []
+        self._contents: dict[str, bytes] = {}
 
     def located(self, change: TreeChange) -> tuple[_Tree, str] | None:
         where = self.scope.locate(change.path)
         return (self.trees[where[0]], where[1]) if where else None
 
-    def parse_all(self, commits: Sequence[LogCommit]) -> dict[tuple[str, str], _Parsed]:
-        wanted: dict[tuple[str, str], _Tree] = {}
-        for commit in commits:
-            for change in commit.changes:
-                found = self.located(change)
-                if found and change.blob and change.mode in _FILE_MODES:
-                    wanted[(change.blob, found[1])] = found[0]
-        sizes = self.git.object_sizes(blob for blob, _ in wanted)
-        small = [
-            b for b, _ in wanted if sizes.get(b, self.scope.max_bytes + 1) <= self.scope.max_bytes
-        ]
-        contents = self.git.read_blobs(small)
-        out: dict[tuple[str, str], _Parsed] = {}
-        for (blob, relative), tree in wanted.items():
-            data = contents.get(blob)
-            out[(blob, relative)] = self._parse(data, relative, tree) if data else _NOTHING
-        return out
+    def load(self, commits: Sequence[LogCommit]) -> None:
+        """Read the blobs of `commits` that the scope reads (none over `max_bytes`)."""
+        blobs = {
+            change.blob
+            for commit in commits
+            for change in commit.changes
+            if change.blob and change.mode in _FILE_MODES and self.located(change)
+        }
+        sizes = self.git.object_sizes(blobs)
+        limit = self.scope.max_bytes
+        self._contents = self.git.read_blobs(b for b in blobs if sizes.get(b, limit + 1) <= limit)
 
-    def _parse(self, data: bytes, relative: str, tree: _Tree) -> _Parsed:
-        if not may_hold_reference(data, relative, tree.targets):
+    def parse(self, change: TreeChange, tree: _Tree, relative: str) -> _Parsed | None:
+        """The file's references after `change` (None: it is gone, or not a regular file)."""
+        if change.blob is None or change.mode not in _FILE_MODES:
+            tree.texts.pop(relative, None)
+            return None
+        data = self._contents.get(change.blob)
+        text = _text(data, relative, tree.targets) if data else None
+        if text is None:
+            tree.texts.pop(relative, None)
             return _NOTHING
-        try:
-            text = data.decode("utf-8")
-        except UnicodeDecodeError:
-            return _NOTHING
+        before = tree.texts.get(relative)
+        old = tree.parsed.get(relative)
+        if before is not None and old is not None:
+            found = FindResult(old.occurrences, old.skipped, kustomizations=old.kustomizations)
+            again = respliced(before, found, text)
+            if again is not None:
+                tree.texts[relative] = text
+                return _Parsed(again.occurrences, again.kustomizations, again.skipped)
         self.parsed += 1
         result = find_in_text(text, relative, targets=tree.targets)
         if result.skipped and not result.occurrences:
             self.skipped.append(tree.path(relative))
-        return _Parsed(result.occurrences, result.kustomizations)
+        if result.occurrences:
+            tree.texts[relative] = text
+        else:
+            tree.texts.pop(relative, None)
+        return _Parsed(result.occurrences, result.kustomizations, result.skipped)
+
+
+def _text(data: bytes, relative: str, targets: Sequence[CustomTarget]) -> str | None:
+    if not may_hold_reference(data, relative, targets):
+        return None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
 
 
 def read_timeline(
@@ -171,7 +195,7 @@ def read_timeline(
     reader = _Reader(git, scope, trees)
     position = 0
     for chunk in _chunks(commits, _CHUNK):
-        parsed = reader.parse_all(chunk)
+        reader.load(chunk)
         for commit in chunk:
             per_tree: dict[str, dict[str, _Parsed | None]] = {}
             for change in commit.changes:
@@ -179,9 +203,9 @@ def read_timeline(
                 if found is None:
                     continue
                 tree, relative = found
-                usable = change.blob is not None and change.mode in _FILE_MODES
-                value = parsed.get((change.blob or "", relative), _NOTHING) if usable else None
-                per_tree.setdefault(tree.directory, {})[relative] = value
+                per_tree.setdefault(tree.directory, {})[relative] = reader.parse(
+                    change, tree, relative
+                )
             files: dict[str, tuple[FileRef, ...]] = {}
             for directory, changes in per_tree.items():
                 files |= trees[directory].update(changes)
@@ -189,7 +213,8 @@ def read_timeline(
                 builder.commit(_commit(commit, position), files)
             position += 1
     head = commits[-1].sha if commits else ""
-    return builder.finish(head=head, parsed=reader.parsed, skipped=tuple(reader.skipped))
+    timeline = builder.finish(head=head, parsed=reader.parsed, skipped=tuple(reader.skipped))
+    return dataclasses.replace(timeline, commits=len(commits))
 
 
 def _commit(commit: LogCommit, position: int) -> Commit:
