@@ -25,6 +25,7 @@ __all__ = [
     "Occurrence",
     "OccurrenceKind",
     "Part",
+    "Promotion",
     "PullRequest",
     "PullRequestState",
     "RepositoryReport",
@@ -249,6 +250,16 @@ class FileChange:
 
 
 @dataclass(frozen=True, slots=True)
+class Promotion:
+    """What a promotion plan tells its pull request: the hop, and one line of trail per version
+    (the upstream commit and pull request that introduced it, when, soak, checks, digest)."""
+
+    stage: str
+    upstream: tuple[str, ...]
+    trail: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class UpdatePlan:
     """The changes that go on one bot branch of one repository (one pull request)."""
 
@@ -258,6 +269,8 @@ class UpdatePlan:
     group: str
     changes: tuple[Change, ...]
     fingerprint: str  # hash of the intended changes; equal to an open PR's marker = nothing to do
+    promotion: Promotion | None = None  # set when the versions come from an upstream stage
+    automerge: bool | None = None  # None: the repository's pull_request.automerge
 
 
 class CheckState(StrEnum):

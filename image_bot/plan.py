@@ -24,6 +24,7 @@ __all__ = [
     "Strategy",
     "fingerprint",
     "make_plans",
+    "plan_for",
 ]
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
@@ -128,17 +129,31 @@ def make_plans(
         slug = _slug(group)
         if len(slugs[slug]) > 1:
             slug += "-" + hashlib.sha256(group.encode("utf-8")).hexdigest()[:6]
-        ordered = tuple(
-            sorted(members, key=lambda c: (c.occurrence.path, c.occurrence.line, c.old.canonical))
-        )
+        branch = f"{branch_prefix}{slug}"
         plans.append(
-            UpdatePlan(
-                repo=repo,
-                base=base,
-                branch=f"{branch_prefix}{slug}",
-                group=group,
-                changes=ordered,
-                fingerprint=fingerprint(group, base, ordered, file_hashes),
-            )
+            plan_for(repo, base, members, group=group, branch=branch, file_hashes=file_hashes)
         )
     return sorted(plans, key=lambda plan: plan.branch)
+
+
+def plan_for(
+    repo: str,
+    base: str,
+    changes: Iterable[Change],
+    *,
+    group: str,
+    branch: str,
+    file_hashes: Mapping[str, str],
+) -> UpdatePlan:
+    """The plan of one group on `branch`: its changes in file order, and their fingerprint."""
+    ordered = tuple(
+        sorted(changes, key=lambda c: (c.occurrence.path, c.occurrence.line, c.old.canonical))
+    )
+    return UpdatePlan(
+        repo=repo,
+        base=base,
+        branch=branch,
+        group=group,
+        changes=ordered,
+        fingerprint=fingerprint(group, base, ordered, file_hashes),
+    )

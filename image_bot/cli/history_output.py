@@ -11,7 +11,7 @@ from image_bot.model import ImageName, StageVersion
 from image_bot.promote.gates import short_duration
 from image_bot.promote.offers import version_text
 
-__all__ = ["envs_json", "envs_text", "history_json", "history_text", "rfc3339"]
+__all__ = ["envs_images", "envs_json", "envs_text", "history_json", "history_text", "rfc3339"]
 
 
 def rfc3339(moment: datetime | None) -> str | None:
@@ -67,7 +67,12 @@ def _images(cells: Sequence[StageVersion]) -> list[ImageName]:
 
 def envs_json(order: Sequence[str], cells: Sequence[StageVersion]) -> str:
     """`{"stages": [...], "images": [{"image", "stages": {...}, "behind": {...}}]}`."""
-    images = []
+    return json.dumps({"stages": list(order), "images": envs_images(order, cells)}, indent=2)
+
+
+def envs_images(order: Sequence[str], cells: Sequence[StageVersion]) -> list[dict[str, object]]:
+    """The `images` of `envs --json`: per image, each stage's version and how far behind."""
+    images: list[dict[str, object]] = []
     rank = {stage: index for index, stage in enumerate(order)}
     for image in _images(cells):
         mine = sorted(
@@ -95,7 +100,7 @@ def envs_json(order: Sequence[str], cells: Sequence[StageVersion]) -> str:
                 },
             }
         )
-    return json.dumps({"stages": list(order), "images": images}, indent=2)
+    return images
 
 
 def _age(since: datetime, now: datetime) -> str:

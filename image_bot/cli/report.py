@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from datetime import UTC
 
-from image_bot.model import BranchReport, Change, RepositoryReport, RunReport
+from image_bot.cli.history_output import envs_images, rfc3339
+from image_bot.model import BranchReport, Change, RepositoryReport, RunReport, Waiting
 
 __all__ = ["report_dict", "report_json", "report_text"]
 
@@ -37,6 +39,16 @@ def _branch(branch: BranchReport) -> dict[str, object]:
     }
 
 
+def _waiting(wait: Waiting) -> dict[str, object]:
+    return {
+        "stage": wait.stage,
+        "image": str(wait.image),
+        "version": wait.version,
+        "reason": wait.reason,
+        "opens_at": rfc3339(wait.opens_at),
+    }
+
+
 def _repository(repo: RepositoryReport) -> dict[str, object]:
     return {
         "repository": repo.repository,
@@ -54,6 +66,9 @@ def _repository(repo: RepositoryReport) -> dict[str, object]:
         "git_commands": repo.git_commands,
         "git_writes": repo.git_writes,
         "git_calls": dict(repo.git_calls),
+        "stages": list(repo.stages),
+        "waiting": [_waiting(wait) for wait in repo.waiting],
+        "environments": envs_images(repo.stages, repo.environments),
     }
 
 
@@ -117,7 +132,11 @@ def report_text(report: RunReport) -> str:
         for branch in repo.branches:
             actions[branch.action] += 1
             out += _branch_text(branch, dry_run=report.dry_run)
-        if not repo.branches and not repo.errors:
+        for wait in repo.waiting:
+            when = wait.opens_at.astimezone(UTC) if wait.opens_at else None
+            opens = when.strftime(" (opens %Y-%m-%d %H:%M UTC)") if when else ""
+            out.append(f"  {wait.stage}: {wait.reason}{opens}  [{wait.image} {wait.version}]")
+        if not repo.branches and not repo.errors and not repo.waiting:
             out.append("  nothing to update")
         out += [f"  error: {error}" for error in repo.errors]
     out += [f"scan failed: {f.image}: {f.error.message}" for f in report.scan_failures]

@@ -1,4 +1,12 @@
-"""Scan every image once and decide each reference's target (elect, then resolve)."""
+"""Where each reference's target comes from (a DecisionSource), and the first source: scan
+every image once and decide each reference's target by its policy (elect, then resolve).
+
+A repository's references are split by stage: the first stages (and references in no stage)
+take their versions from the registry through `RegistrySource`; a stage with `promote_from`
+from its upstream stages through `pipeline.promotion.PromotionSource`. Both say the same
+things (the changes, the references whose outcome is unknown, the promotions a gate holds
+back) and make their own plans, so publishing never asks where a change came from.
+"""
 
 from __future__ import annotations
 
@@ -9,12 +17,14 @@ from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from image_bot.config import Config
 from image_bot.decide.build import PolicySettings, build_policy
 from image_bot.decide.policies import Policy
 from image_bot.errors import ImageBotError
 from image_bot.model import (
+    Change,
     Decision,
     Fact,
     ImageName,
@@ -23,15 +33,23 @@ from image_bot.model import (
     ScanFailure,
     TagFacts,
     TagList,
+    UpdatePlan,
+    Waiting,
 )
+from image_bot.plan import Grouping, make_plans
+from image_bot.reference import with_tag
 from image_bot.scan.registry import Registry
 from image_bot.scan.scanner import OncePerPass, fetch_facts, scan
 from image_bot.state import CachingRegistry, StateStore
 
 __all__ = [
     "Decided",
+    "DecisionSource",
     "FactsUnavailable",
     "OpenRegistry",
+    "PlanBasis",
+    "Proposals",
+    "RegistrySource",
     "decide",
     "policy_settings",
     "scan_and_decide",
@@ -171,3 +189,82 @@ def _stamper(state: StateStore, now: datetime) -> Stamp:
         }
 
     return stamp
+
+
+# --- decision sources -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Proposals:
+    """What a decision source says about the references it governs."""
+
+    changes: tuple[Change, ...] = ()
+    unknown: tuple[Occurrence, ...] = ()  # outcome unknown this pass: keep their pull requests
+    waiting: tuple[Waiting, ...] = ()  # wanted, but a gate holds it back
+
+
+@dataclass(frozen=True, slots=True)
+class PlanBasis:
+    """What every plan of a repository shares: its forge id, base, bot prefix, file hashes."""
+
+    repo: str
+    base: str
+    branch_prefix: str
+    file_hashes: Mapping[str, str]
+
+
+class DecisionSource(Protocol):
+    """Where the targets of some references of a repository come from."""
+
+    def propose(self, occurrences: Sequence[Occurrence]) -> Proposals:
+        """The changes these references need, and what is unknown or held back."""
+        ...
+
+    def plans(self, changes: Sequence[Change], basis: PlanBasis) -> list[UpdatePlan]:
+        """The plans (one per pull request) for `changes` (some of those `propose` made)."""
+        ...
+
+    def kept(self, proposals: Proposals, basis: PlanBasis) -> dict[str, str]:
+        """Branches whose open pull request stays as it is this pass, and why."""
+        ...
+
+
+@dataclass(frozen=True)
+class RegistrySource:
+    """Targets from the registry: each reference's policy over the scanned tags (`Decided`).
+
+    `stage` (a first stage) puts its branches under `<prefix><stage>/` and sets automerge.
+    """
+
+    config: Config
+    decided: Decided
+    grouping: Grouping
+    stage: str | None = None
+    automerge: bool | None = None
+
+    def propose(self, occurrences: Sequence[Occurrence]) -> Proposals:
+        changes, unknown = [], []
+        for occurrence in occurrences:
+            decision = self.decided.decisions.get(
+                (policy_settings(self.config, occurrence), occurrence.ref.canonical)
+            )
+            if decision is None:
+                unknown.append(occurrence)
+            elif decision.changes and decision.target is not None:
+                target = decision.target
+                new = with_tag(occurrence.ref, target.tag, target.digest)
+                changes.append(Change(occurrence, occurrence.ref, new))
+        return Proposals(tuple(changes), tuple(unknown))
+
+    def plans(self, changes: Sequence[Change], basis: PlanBasis) -> list[UpdatePlan]:
+        prefix = basis.branch_prefix + (f"{self.stage}/" if self.stage else "")
+        plans = make_plans(
+            basis.repo, basis.base, changes, grouping=self.grouping,
+            branch_prefix=prefix, file_hashes=basis.file_hashes,
+        )  # fmt: skip
+        return [dataclasses.replace(plan, automerge=self.automerge) for plan in plans]
+
+    def kept(self, proposals: Proposals, basis: PlanBasis) -> dict[str, str]:
+        placeholders = [Change(o, o.ref, o.ref) for o in proposals.unknown]
+        reason = "its images could not be scanned this pass"
+        return {plan.branch: reason for plan in self.plans(placeholders, basis)}

@@ -12,21 +12,28 @@ from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 from image_bot.config import Config, RepositorySpec
-from image_bot.edit.find import FindResult
 from image_bot.edit.manual import unified_diff
 from image_bot.edit.rewrite import rewrite_tree
 from image_bot.errors import ForgeError, GitError, PushRejected, redact
+from image_bot.history.entries import Timeline
+from image_bot.history.matrix import environments
 from image_bot.model import (
     BranchReport,
     Change,
+    CheckState,
+    Occurrence,
     PullRequest,
     PullRequestState,
     RepositoryReport,
+    StageVersion,
     UpdatePlan,
+    Waiting,
 )
 from image_bot.pipeline.checkout import Checkout, refresh
-from image_bot.pipeline.decisions import Decided, policy_settings
-from image_bot.plan import Grouping, NamedGroup, Strategy, make_plans
+from image_bot.pipeline.decisions import Decided, DecisionSource, PlanBasis, RegistrySource
+from image_bot.pipeline.history import repository_timeline
+from image_bot.pipeline.promotion import CachedChecks, PromotionSource
+from image_bot.plan import Grouping, NamedGroup, Strategy
 from image_bot.publish.apply import PlanContent, Publisher
 from image_bot.publish.committer import BranchCommitter
 from image_bot.publish.forge import Forge
@@ -34,7 +41,6 @@ from image_bot.publish.git import BranchHead, Git
 from image_bot.publish.limits import PullRequestLimits
 from image_bot.publish.pr_marker import PrMarker
 from image_bot.publish.reconcile import limit_creates, reconcile
-from image_bot.reference import with_tag
 
 __all__ = [
     "Context",
@@ -90,22 +96,50 @@ def _grouping(repo: RepositorySpec) -> Grouping:
     return Grouping(Strategy(repo.grouping.strategy), groups)
 
 
-def _changes(
-    config: Config, found: FindResult, decided: Decided
-) -> tuple[list[Change], list[Change]]:
-    """(changes to make, placeholders for references whose outcome is unknown this pass)."""
-    changes, unknown = [], []
-    for occurrence in found.occurrences:
-        decision = decided.decisions.get(
-            (policy_settings(config, occurrence), occurrence.ref.canonical)
-        )
-        if decision is None:
-            unknown.append(Change(occurrence, occurrence.ref, occurrence.ref))
-        elif decision.changes and decision.target is not None:
-            target = decision.target
-            new = with_tag(occurrence.ref, target.tag, target.digest)
-            changes.append(Change(occurrence, occurrence.ref, new))
-    return changes, unknown
+@runtime_checkable
+class ChecksReader(Protocol):
+    """A forge that reports a commit's checks (for `checks: success`)."""
+
+    def checks(self, repo: str, sha: str) -> CheckState:
+        """The commit's checks, all taken together."""
+        ...
+
+
+Routed = list[tuple[DecisionSource, list[Occurrence]]]
+
+
+def _sources(
+    context: Context, repo: RepositorySpec, checkout: Checkout, forge: Forge, repo_id: str
+) -> tuple[Routed, Timeline | None]:
+    """Each decision source of the repository with the references it governs; the timeline
+    (read when the repository has stages)."""
+    grouping = Grouping(Strategy.ALL) if repo.direct_commit else _grouping(repo)
+    graph = repo.stage_graph()
+    if not graph:
+        only = RegistrySource(context.config, context.decided, grouping)
+        return [(only, list(checkout.found.occurrences))], None
+    timeline = repository_timeline(repo, checkout.git, checkout.base_sha)
+    reader = forge if isinstance(forge, ChecksReader) else None
+
+    def read(sha: str) -> CheckState:
+        return reader.checks(repo_id, sha) if reader is not None else CheckState.NONE
+
+    checks = CachedChecks(read)
+    routed: dict[str | None, list[Occurrence]] = {}
+    for occurrence in checkout.found.occurrences:
+        stage = graph.stage_of(occurrence.path)
+        routed.setdefault(stage.name if stage else None, []).append(occurrence)
+    sources: Routed = []
+    for name, occurrences in routed.items():
+        if name is None:
+            source: DecisionSource = RegistrySource(context.config, context.decided, grouping)
+        elif graph.get(name).promoted:
+            source = PromotionSource(graph.get(name), graph, timeline, checks, context.now)
+        else:
+            automerge = graph.get(name).automerge
+            source = RegistrySource(context.config, context.decided, grouping, name, automerge)
+        sources.append((source, occurrences))
+    return sources, timeline
 
 
 def publish_repository(
@@ -151,26 +185,28 @@ def _publish(
     context: Context, repo: RepositorySpec, checkout: Checkout, written: dict[str, BranchReport]
 ) -> RepositoryReport:
     root = checkout.git.workdir
-    changes, unknown = _changes(context.config, checkout.found, context.decided)
-    _, unsafe = rewrite_tree(root, changes)  # files that cannot take their edits: left alone
+    repo_id = repo.url if repo.forge.type == "local" else repo.project_name
+    forge = context.forge_for(repo, checkout.git)
+    sources, timeline = _sources(context, repo, checkout, forge, repo_id)
+    proposed = [(source, source.propose(occurrences)) for source, occurrences in sources]
+    every = [change for _, proposals in proposed for change in proposals.changes]
+    _, unsafe = rewrite_tree(root, every)  # files that cannot take their edits: left alone
     unsafe_paths = {s.path for s in unsafe}
-    changes = [c for c in changes if c.occurrence.path not in unsafe_paths]
     hashes = {
         path: hashlib.sha256((root / path).read_bytes()).hexdigest()
-        for path in {c.occurrence.path for c in changes}
+        for path in {c.occurrence.path for c in every} - unsafe_paths
     }
-    repo_id = repo.url if repo.forge.type == "local" else repo.project_name
-    grouping = Grouping(Strategy.ALL) if repo.direct_commit else _grouping(repo)
-
-    def plans_of(planned: Sequence[Change]) -> list[UpdatePlan]:
-        return make_plans(
-            repo_id, repo.base, planned, grouping=grouping,
-            branch_prefix=repo.branch_prefix, file_hashes=hashes,
-        )  # fmt: skip
-
-    plans = plans_of(changes)
+    basis = PlanBasis(repo_id, repo.base, repo.branch_prefix, hashes)
+    plans: list[UpdatePlan] = []
+    kept: dict[str, str] = {}
+    waiting: list[Waiting] = []
+    for source, proposals in proposed:
+        safe = [c for c in proposals.changes if c.occurrence.path not in unsafe_paths]
+        plans += source.plans(safe, basis)
+        kept |= source.kept(proposals, basis)
+        waiting += proposals.waiting
+    plans.sort(key=lambda plan: plan.branch)
     contents = {plan.branch: _content(root, plan.changes) for plan in plans}
-    forge = context.forge_for(repo, checkout.git)
     heads = {head.branch: head for head in checkout.git.branch_heads(repo.branch_prefix)}
     publisher = Publisher(
         checkout.git, forge, repo.publish_settings(), repo_id, checkout.base_sha, context.now,
@@ -180,7 +216,6 @@ def _publish(
     if repo.direct_commit:
         branches = [publisher.direct(plan, contents[plan.branch]) for plan in plans]
     else:
-        undecided = {plan.branch for plan in plans_of(unknown)}
         existing = [
             _as_fetched(pr, heads.get(pr.branch), publisher.marker_of)
             for pr in forge.bot_pull_requests(repo_id)
@@ -192,10 +227,37 @@ def _publish(
         rebuild = {pr.branch for pr in existing if (repo_id, pr.number) in wanted}
         publisher.rebuild = rebuild - set(written)  # an earlier attempt already rebuilt it
         actions = limit_creates(
-            reconcile(plans, existing, undecided=undecided, rebuild=publisher.rebuild),
+            reconcile(plans, existing, kept=kept, rebuild=publisher.rebuild),
             limits.remaining(existing, context.now),
         )
         branches = [publisher.apply(action, contents) for action in actions]
+    _log(context, repo, branches, waiting)
+    return RepositoryReport(
+        repository=redact(repo.url),
+        base=repo.base,
+        base_sha=checkout.base_sha,
+        occurrences=len(checkout.found.occurrences),
+        managed=len(checkout.found.managed),
+        skipped=(*checkout.found.skipped, *unsafe),
+        branches=tuple(branches),
+        stages=tuple(stage.name for stage in repo.stages),
+        environments=_environments(repo, timeline),
+        waiting=tuple(waiting),
+    )
+
+
+def _environments(repo: RepositorySpec, timeline: Timeline | None) -> tuple[StageVersion, ...]:
+    if timeline is None:
+        return ()
+    return environments(timeline, {stage.name: stage.promote_from for stage in repo.stages})
+
+
+def _log(
+    context: Context,
+    repo: RepositorySpec,
+    branches: Sequence[BranchReport],
+    waiting: Sequence[Waiting],
+) -> None:
     for branch in branches:
         log.info(
             "branch %s",
@@ -208,15 +270,14 @@ def _publish(
                 **({"dry_run": True} if context.options.dry_run else {}),
             },
         )
-    return RepositoryReport(
-        repository=redact(repo.url),
-        base=repo.base,
-        base_sha=checkout.base_sha,
-        occurrences=len(checkout.found.occurrences),
-        managed=len(checkout.found.managed),
-        skipped=(*checkout.found.skipped, *unsafe),
-        branches=tuple(branches),
-    )
+    for wait in waiting:
+        opens = {"opens_at": wait.opens_at.isoformat()} if wait.opens_at else {}
+        log.info(
+            "%s: %s",
+            wait.stage,
+            wait.reason,
+            extra={"repository": redact(repo.url), "image": str(wait.image), **opens},
+        )
 
 
 def _content(root: Path, changes: Sequence[Change]) -> PlanContent:

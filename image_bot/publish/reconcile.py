@@ -10,7 +10,7 @@ A branch in `rebuild` (someone asked `/image-bot rebase`) is `Update`d even when
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 from image_bot.model import PullRequest, PullRequestState, UpdatePlan
@@ -103,13 +103,14 @@ def reconcile(
     plans: Sequence[UpdatePlan],
     prs: Sequence[PullRequest],
     *,
-    undecided: Collection[str] = (),
+    kept: Mapping[str, str] | None = None,
     rebuild: Collection[str] = (),
 ) -> list[Action]:
     """The actions that bring `prs` in line with `plans`, in plan order, then closes.
 
-    Open pull requests on branches in `undecided` (groups whose images could not be scanned
-    this pass) are kept even without a plan, since their outcome is unknown. Those on
+    Open pull requests on branches in `kept` are kept even without a plan, for the reason
+    given (groups whose images could not be scanned this pass: their outcome is unknown; a
+    promotion a gate holds back: it is still wanted). Those on
     branches in `rebuild` are rebuilt from the base even when up to date (never a branch
     someone else committed on: that stays held).
     """
@@ -133,8 +134,8 @@ def reconcile(
     for branch, pr in sorted(open_prs.items()):
         if pr.fingerprint is None:
             actions.append(Hold(pr, None, _FOREIGN))
-        elif branch in undecided:
-            actions.append(Keep(pr, None, "its images could not be scanned this pass"))
+        elif kept and branch in kept:
+            actions.append(Keep(pr, None, kept[branch]))
         else:
             actions.append(Close(pr, "no change is needed any more"))
     pushed = {a.plan.branch for a in actions if isinstance(a, Create | Update)}

@@ -45,6 +45,11 @@ def _location(change: Change) -> str:
 def _summary(plan: UpdatePlan) -> str:
     images = sorted({str(change.old.name) for change in plan.changes})
     targets = sorted({version_text(change.new) for change in plan.changes})
+    if plan.promotion is not None:
+        hop = f"{', '.join(plan.promotion.upstream)} to {plan.promotion.stage}"
+        if len(images) == 1 and len(targets) == 1:
+            return f"Promote {images[0]} {targets[0]} from {hop}"
+        return f"Promote {len(images)} images from {hop}"
     if len(images) == 1 and len(targets) == 1:
         return f"Update {images[0]} to {targets[0]}"
     if len(images) == 1:
@@ -96,6 +101,16 @@ def _table(plan: UpdatePlan) -> str:
     return "\n".join(rows)
 
 
+def _intro(plan: UpdatePlan) -> str:
+    if plan.promotion is None:
+        return _INTRO
+    upstream = " and ".join(f"`{name}`" for name in plan.promotion.upstream)
+    return (
+        f"image-bot promotes the versions below from {upstream} to `{plan.promotion.stage}`:"
+        f" the exact tags and digests {upstream} runs on `{plan.base}`, never looked up again."
+    )
+
+
 def draft_for(
     plan: UpdatePlan, spec: PullRequestSettings, notices: tuple[str, ...] = ()
 ) -> PullRequestDraft:
@@ -105,8 +120,12 @@ def draft_for(
     """
     fields = template_fields(plan)
     body = (
-        render_template(spec.body, fields).strip() if spec.body else f"{_INTRO}\n\n{_table(plan)}"
+        render_template(spec.body, fields).strip()
+        if spec.body
+        else f"{_intro(plan)}\n\n{_table(plan)}"
     )
+    if plan.promotion is not None and plan.promotion.trail:
+        body += "\n\n### Trail\n\n" + "\n".join(f"- {line}" for line in plan.promotion.trail)
     return PullRequestDraft(
         title=render_template(spec.title, fields).strip().splitlines()[0],
         body=f"{body}\n\n{encode_pr_marker(replace(pr_marker_for(plan), notices=notices))}\n",

@@ -1,0 +1,172 @@
+"""Promotion end to end on a plain git remote (the local forge): a new tag reaches dev by an
+update branch; staging gets a promotion branch only once dev soaked it; prod only inside its
+window and with the digest staging runs, whatever the registry says by then; a hold stops
+it; a pass with nothing new writes nothing. Time moves with commit dates and the pass's clock,
+never with sleeps."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from image_bot.cli.report import report_dict
+from image_bot.config.load import load_config
+from image_bot.pipeline import PassOptions, run_pass
+from image_bot.wiring.forges import Forges
+from image_bot.wiring.passes import registry_opener
+from tests.support.gitrepo import GitRemote, MakeRemote, git_cmd
+from tests.support.registry import RunningRegistry
+
+pytestmark = pytest.mark.integration
+
+BOT = "image-bot@example.com"
+MONDAY = datetime(2026, 1, 5, 10, 0, tzinfo=UTC)  # every time below counts from here
+
+
+def deployment(image: str) -> str:
+    return (
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: app}\nspec:\n  template:\n"
+        f"    spec:\n      containers:\n        - name: app\n          image: {image}\n"
+    )
+
+
+class Promotion:
+    """A registry image, a remote with envs/{dev,staging,prod}, the config, and the clock."""
+
+    def __init__(self, registry: RunningRegistry, remote: GitRemote, name: str, work: Path):
+        self.registry, self.remote, self.work, self.name = registry, remote, work, name
+        self.image = f"{registry.host}/{name}"
+        self.config = work / "image-bot.yaml"
+        self.write_config()
+
+    def write_config(self, prod_extra: str = "") -> None:
+        self.config.write_text(
+            f"registries: [{{host: '{self.registry.host}', insecure: true}}]\n"
+            "default_policy: {digest: pin}\n"
+            "repositories:\n"
+            f"  - url: '{self.remote.url}'\n"
+            f"    commit: {{author_email: {BOT}}}\n"
+            "    stages:\n"
+            "      - {name: dev, paths: [envs/dev]}\n"
+            "      - {name: staging, paths: [envs/staging], promote_from: [dev], soak: 24h}\n"
+            "      - name: prod\n"
+            "        paths: [envs/prod]\n"
+            "        promote_from: [staging]\n"
+            "        window: {days: mon-fri, hours: '09:00-16:00', timezone: UTC}\n" + prod_extra
+        )
+
+    def run(self, at: timedelta) -> dict:  # type: ignore[type-arg]
+        """One pass at MONDAY + `at`; the repository's part of the JSON report."""
+        config = load_config(self.config)
+        report = run_pass(
+            config,
+            open_registry=registry_opener(config),
+            forge_for=Forges(),
+            options=PassOptions(cache_dir=self.work / "cache"),
+            now=MONDAY + at,
+        )
+        data = report_dict(report)
+        assert data["exit_code"] == 0, data
+        (repository,) = data["repositories"]  # type: ignore[misc]
+        return repository  # type: ignore[no-any-return]
+
+    def merge(self, branch: str, at: timedelta) -> None:
+        """A human merges the bot's branch into main at MONDAY + `at` (the committer date)."""
+        when = f"{int((MONDAY + at).timestamp())} +0000"
+        scratch = self.remote.scratch
+        git_cmd(
+            scratch,
+            "fetch",
+            "--quiet",
+            "origin",
+            f"+{branch}:refs/remotes/origin/{branch}",
+            "+main:refs/remotes/origin/main",
+        )
+        git_cmd(scratch, "checkout", "--quiet", "--force", "-B", "main", "origin/main")
+        git_cmd(
+            scratch,
+            "merge",
+            "--quiet",
+            "--no-ff",
+            f"origin/{branch}",
+            "-m",
+            f"Merge pull request #7 from acme/{branch}",
+            env={"GIT_COMMITTER_DATE": when},
+        )
+        git_cmd(scratch, "push", "--quiet", "origin", "main", f":{branch}")
+
+    def file(self, stage: str, rev: str = "main") -> str:
+        return self.remote.show(rev, f"envs/{stage}/app.yaml")
+
+
+@pytest.fixture
+def promotion(
+    registry: RunningRegistry, git_remote: MakeRemote, repo_name: str, tmp_path: Path
+) -> Promotion:
+    first = registry.push_image(repo_name, "1.0.0", created=datetime(2025, 1, 1, tzinfo=UTC))
+    image = f"{registry.host}/{repo_name}:1.0.0@{first}"
+    remote = git_remote(
+        files={f"envs/{s}/app.yaml": deployment(image) for s in ("dev", "staging", "prod")}
+    )
+    return Promotion(registry, remote, repo_name, tmp_path)
+
+
+def actions(report: dict) -> dict[str, str]:  # type: ignore[type-arg]
+    return {b["branch"]: b["action"] for b in report["branches"]}
+
+
+def test_a_version_travels_dev_staging_prod_through_its_gates(promotion: Promotion) -> None:
+    new = promotion.registry.push_image(
+        promotion.name, "1.1.0", created=datetime(2025, 2, 1, tzinfo=UTC)
+    )
+    report = promotion.run(timedelta(0))
+    (dev_branch,) = actions(report)  # only dev asks the registry
+    assert dev_branch.startswith("image-bot/dev/") and actions(report)[dev_branch] == "create"
+    assert f":1.1.0@{new}" in promotion.file("dev", dev_branch)
+    assert report["waiting"] == []
+
+    promotion.merge(dev_branch, timedelta(hours=1))
+    report = promotion.run(timedelta(hours=2))
+    (wait,) = report["waiting"]
+    assert (wait["stage"], wait["reason"]) == ("staging", "waiting for soak, 23h left")
+    assert wait["opens_at"] == "2026-01-06T11:00:00Z"
+    assert "image-bot/promote/staging" not in promotion.remote.branches()
+
+    report = promotion.run(timedelta(hours=25))
+    assert actions(report)["image-bot/promote/staging"] == "create"
+    assert f":1.1.0@{new}" in promotion.file("staging", "image-bot/promote/staging")
+    message = promotion.remote.message("image-bot/promote/staging")
+    assert message.startswith(f"Promote {promotion.image} 1.1.0@")
+    assert "from dev to staging" in message.splitlines()[0]
+    cells = {c["image"]: c for c in report["environments"]}[promotion.image]
+    assert cells["behind"]["staging"]["versions"] == 1
+
+    refs = promotion.remote.refs()
+    again = promotion.run(timedelta(hours=25, minutes=5))
+    assert set(actions(again).values()) == {"keep"} and again["git_writes"] == 0
+    assert promotion.remote.refs() == refs
+
+    promotion.merge("image-bot/promote/staging", timedelta(hours=26))
+    repushed = promotion.registry.push_image(
+        promotion.name, "1.1.0", created=datetime(2025, 3, 1, tzinfo=UTC)
+    )
+    assert repushed != new
+    evening = promotion.run(timedelta(hours=34))  # Tuesday 20:00: the window is closed
+    (wait,) = evening["waiting"]
+    assert wait["stage"] == "prod"
+    assert wait["reason"].startswith("outside the window mon-fri 09:00-16:00 UTC")
+    assert wait["opens_at"] == "2026-01-07T09:00:00Z"
+
+    morning = promotion.run(timedelta(hours=47))  # Wednesday 09:00
+    assert actions(morning)["image-bot/promote/prod"] == "create"
+    prod = promotion.file("prod", "image-bot/promote/prod")
+    assert f":1.1.0@{new}" in prod and repushed not in prod  # the digest staging runs
+
+    promotion.write_config("        hold: incident 42\n")
+    held = promotion.run(timedelta(hours=48))
+    assert actions(held)["image-bot/promote/prod"] == "keep"  # its pull request stays
+    (wait,) = held["waiting"]
+    assert wait["reason"] == "held: incident 42" and wait["opens_at"] is None
+    assert held["git_writes"] == 0
