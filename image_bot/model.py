@@ -251,12 +251,13 @@ class FileChange:
 
 @dataclass(frozen=True, slots=True)
 class Promotion:
-    """What a promotion plan tells its pull request: the hop, and one line of trail per version
-    (the upstream commit and pull request that introduced it, when, soak, checks, digest)."""
+    """What a promotion (or rollback) plan tells its pull request: the hop, and one line of
+    trail per version (the commit and pull request that introduced it, when, soak, checks)."""
 
     stage: str
-    upstream: tuple[str, ...]
+    upstream: tuple[str, ...]  # the stages the versions come from (none for a rollback)
     trail: tuple[str, ...] = ()
+    rollback: bool = False  # back to a version the stage ran before (`image-bot rollback`)
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,6 +13,7 @@ from image_bot import __version__
 from image_bot.cli.config import check_config, config_schema
 from image_bot.cli.edit import refs, set_command
 from image_bot.cli.history import envs, history
+from image_bot.cli.rollback import rollback_command
 from image_bot.cli.run import run
 from image_bot.cli.serve import serve
 from image_bot.cli.tags import tags
@@ -26,7 +27,8 @@ def cli() -> None:
     """image-bot: keep the image references of a GitOps repository up to date."""
 
 
-for _command in (tags, refs, set_command, history, envs, run, check_config, config_schema):
+_COMMANDS = (tags, refs, set_command, history, envs, run, rollback_command, check_config)
+for _command in (*_COMMANDS, config_schema):
     cli.add_command(_command)
 cli.add_command(serve)
 

@@ -17,7 +17,7 @@ import click
 
 from image_bot.cli.exit_codes import exits_on_errors
 from image_bot.cli.history_output import envs_json, envs_text, history_json, history_text
-from image_bot.config import RepositorySpec, parse_duration
+from image_bot.config import Config, RepositorySpec, parse_duration
 from image_bot.config.load import load_config, load_repository_settings
 from image_bot.errors import ConfigError
 from image_bot.history.matrix import environments, places
@@ -32,11 +32,17 @@ SETTINGS_FILE = Path(".github/image-bot.yml")
 
 
 def select_repository(
-    config_path: Path | None, name: str | None, root: Path, *, subdirectory: str = "."
+    config_path: Path | None,
+    name: str | None,
+    root: Path,
+    *,
+    subdirectory: str = ".",
+    config: Config | None = None,
 ) -> RepositorySpec:
-    """The repository entry to read `root` with (see the module docstring)."""
+    """The repository entry to read `root` with (see the module docstring); `config` is the
+    file at `config_path` when the caller has loaded it already."""
     if config_path is not None:
-        config = load_config(config_path, require_env=False)
+        config = config or load_config(config_path, require_env=False)
         candidates = [
             repo
             for repo in config.repositories

@@ -25,6 +25,7 @@ from image_bot.model import (
     PullRequest,
     PullRequestState,
     RepositoryReport,
+    Skipped,
     StageVersion,
     UpdatePlan,
     Waiting,
@@ -46,7 +47,11 @@ __all__ = [
     "Context",
     "ForgeFactory",
     "PassOptions",
+    "as_fetched",
+    "committer_for",
+    "plan_content",
     "publish_repository",
+    "rollback_prefix",
 ]
 
 log = logging.getLogger("image_bot.pipeline")
@@ -181,15 +186,25 @@ def publish_repository(
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-def _publish(
-    context: Context, repo: RepositorySpec, checkout: Checkout, written: dict[str, BranchReport]
-) -> RepositoryReport:
+@dataclass(frozen=True, slots=True)
+class _Planned:
+    """A repository's plans, the branches held as they are (why, and what their sources'
+    references run now), the promotions held back, and the files left alone."""
+
+    plans: list[UpdatePlan]
+    held: dict[str, tuple[str, frozenset[str]]]
+    waiting: list[Waiting]
+    unsafe: list[Skipped]
+    timeline: Timeline | None
+
+
+def _plan(
+    context: Context, repo: RepositorySpec, checkout: Checkout, forge: Forge, repo_id: str
+) -> _Planned:
     root = checkout.git.workdir
-    repo_id = repo.url if repo.forge.type == "local" else repo.project_name
-    forge = context.forge_for(repo, checkout.git)
     sources, timeline = _sources(context, repo, checkout, forge, repo_id)
-    proposed = [(source, source.propose(occurrences)) for source, occurrences in sources]
-    every = [change for _, proposals in proposed for change in proposals.changes]
+    proposed = [(source, found, source.propose(found)) for source, found in sources]
+    every = [change for _, _, proposals in proposed for change in proposals.changes]
     _, unsafe = rewrite_tree(root, every)  # files that cannot take their edits: left alone
     unsafe_paths = {s.path for s in unsafe}
     hashes = {
@@ -197,27 +212,58 @@ def _publish(
         for path in {c.occurrence.path for c in every} - unsafe_paths
     }
     basis = PlanBasis(repo_id, repo.base, repo.branch_prefix, hashes)
-    plans: list[UpdatePlan] = []
-    kept: dict[str, str] = {}
-    waiting: list[Waiting] = []
-    for source, proposals in proposed:
+    planned = _Planned([], {}, [], unsafe, timeline)
+    for source, found, proposals in proposed:
         safe = [c for c in proposals.changes if c.occurrence.path not in unsafe_paths]
-        plans += source.plans(safe, basis)
-        kept |= source.kept(proposals, basis)
-        waiting += proposals.waiting
-    plans.sort(key=lambda plan: plan.branch)
-    contents = {plan.branch: _content(root, plan.changes) for plan in plans}
+        planned.plans.extend(source.plans(safe, basis))
+        running = frozenset(o.ref.canonical for o in found)
+        planned.held.update(
+            (branch, (reason, running)) for branch, reason in source.kept(proposals, basis).items()
+        )
+        planned.waiting.extend(proposals.waiting)
+    planned.plans.sort(key=lambda plan: plan.branch)
+    return planned
+
+
+def _kept(
+    repo: RepositorySpec, planned: _Planned, existing: Sequence[PullRequest]
+) -> dict[str, str]:
+    """The open pull requests to leave as they are: those their source holds (unless all they
+    propose already runs: then they are obsolete) and `image-bot rollback`'s."""
+    open_prs = {pr.branch: pr for pr in existing if pr.state is PullRequestState.OPEN}
+    kept = {
+        branch: reason
+        for branch, (reason, running) in planned.held.items()
+        if not ((pr := open_prs.get(branch)) and pr.proposals and set(pr.proposals) <= running)
+    }
+    rollbacks = rollback_prefix(repo)
+    kept |= {
+        branch: "a rollback (image-bot rollback): merge or close it"
+        for branch in open_prs
+        if branch.startswith(rollbacks)
+    }
+    return kept
+
+
+def _publish(
+    context: Context, repo: RepositorySpec, checkout: Checkout, written: dict[str, BranchReport]
+) -> RepositoryReport:
+    repo_id = repo.url if repo.forge.type == "local" else repo.project_name
+    forge = context.forge_for(repo, checkout.git)
+    planned = _plan(context, repo, checkout, forge, repo_id)
+    plans = planned.plans
+    contents = {plan.branch: plan_content(checkout.git.workdir, plan.changes) for plan in plans}
     heads = {head.branch: head for head in checkout.git.branch_heads(repo.branch_prefix)}
     publisher = Publisher(
         checkout.git, forge, repo.publish_settings(), repo_id, checkout.base_sha, context.now,
         dry_run=context.options.dry_run, heads=heads, written=written,
-        committer=_committer(context, repo, checkout.git),
+        committer=committer_for(context, repo, checkout.git),
     )  # fmt: skip
     if repo.direct_commit:
         branches = [publisher.direct(plan, contents[plan.branch]) for plan in plans]
     else:
         existing = [
-            _as_fetched(pr, heads.get(pr.branch), publisher.marker_of)
+            as_fetched(pr, heads.get(pr.branch), publisher.marker_of)
             for pr in forge.bot_pull_requests(repo_id)
         ]
         limits = PullRequestLimits(
@@ -226,24 +272,30 @@ def _publish(
         wanted = context.options.rebuild
         rebuild = {pr.branch for pr in existing if (repo_id, pr.number) in wanted}
         publisher.rebuild = rebuild - set(written)  # an earlier attempt already rebuilt it
+        kept = _kept(repo, planned, existing)
         actions = limit_creates(
             reconcile(plans, existing, kept=kept, rebuild=publisher.rebuild),
             limits.remaining(existing, context.now),
         )
         branches = [publisher.apply(action, contents) for action in actions]
-    _log(context, repo, branches, waiting)
+    _log(context, repo, branches, planned.waiting)
     return RepositoryReport(
         repository=redact(repo.url),
         base=repo.base,
         base_sha=checkout.base_sha,
         occurrences=len(checkout.found.occurrences),
         managed=len(checkout.found.managed),
-        skipped=(*checkout.found.skipped, *unsafe),
+        skipped=(*checkout.found.skipped, *planned.unsafe),
         branches=tuple(branches),
         stages=tuple(stage.name for stage in repo.stages),
-        environments=_environments(repo, timeline),
-        waiting=tuple(waiting),
+        environments=_environments(repo, planned.timeline),
+        waiting=tuple(planned.waiting),
     )
+
+
+def rollback_prefix(repo: RepositorySpec) -> str:
+    """Where `image-bot rollback` puts its branches; passes keep their pull requests open."""
+    return f"{repo.branch_prefix}rollback/"
 
 
 def _environments(repo: RepositorySpec, timeline: Timeline | None) -> tuple[StageVersion, ...]:
@@ -280,7 +332,7 @@ def _log(
         )
 
 
-def _content(root: Path, changes: Sequence[Change]) -> PlanContent:
+def plan_content(root: Path, changes: Sequence[Change]) -> PlanContent:
     file_changes, _ = rewrite_tree(root, changes)
     files = {fc.path: fc.after for fc in file_changes}
     diff = "".join(
@@ -290,7 +342,7 @@ def _content(root: Path, changes: Sequence[Change]) -> PlanContent:
     return PlanContent(files, diff)
 
 
-def _committer(context: Context, repo: RepositorySpec, git: Git) -> BranchCommitter | None:
+def committer_for(context: Context, repo: RepositorySpec, git: Git) -> BranchCommitter | None:
     """The forge's committer for a `commit.signed` repository (None: git commits and pushes)."""
     if not repo.commit.signed:
         return None
@@ -304,7 +356,7 @@ def _committer(context: Context, repo: RepositorySpec, git: Git) -> BranchCommit
     return committer
 
 
-def _as_fetched(
+def as_fetched(
     pr: PullRequest, head: BranchHead | None, marker_of: Callable[[BranchHead], PrMarker | None]
 ) -> PullRequest:
     """`pr` as its branch really is: the fetched head (the push lease) and whether it is ours.

@@ -45,6 +45,8 @@ def _location(change: Change) -> str:
 def _summary(plan: UpdatePlan) -> str:
     images = sorted({str(change.old.name) for change in plan.changes})
     targets = sorted({version_text(change.new) for change in plan.changes})
+    if plan.promotion is not None and plan.promotion.rollback:
+        return f"Roll back {', '.join(images)} in {plan.promotion.stage} to {', '.join(targets)}"
     if plan.promotion is not None:
         hop = f"{', '.join(plan.promotion.upstream)} to {plan.promotion.stage}"
         if len(images) == 1 and len(targets) == 1:
@@ -104,6 +106,11 @@ def _table(plan: UpdatePlan) -> str:
 def _intro(plan: UpdatePlan) -> str:
     if plan.promotion is None:
         return _INTRO
+    if plan.promotion.rollback:
+        return (
+            f"image-bot rolls `{plan.promotion.stage}` back to the exact versions (tag and digest)"
+            " it ran before, as its history on the base branch records them."
+        )
     upstream = " and ".join(f"`{name}`" for name in plan.promotion.upstream)
     return (
         f"image-bot promotes the versions below from {upstream} to `{plan.promotion.stage}`:"

@@ -9,7 +9,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import json
+
 import pytest
+from click.testing import CliRunner
+
+from image_bot.cli import cli
 
 from image_bot.cli.report import report_dict
 from image_bot.config.load import load_config
@@ -170,3 +175,36 @@ def test_a_version_travels_dev_staging_prod_through_its_gates(promotion: Promoti
     (wait,) = held["waiting"]
     assert wait["reason"] == "held: incident 42" and wait["opens_at"] is None
     assert held["git_writes"] == 0
+
+
+def test_a_rollback_restores_the_previous_digest_and_is_not_promoted_over(
+    promotion: Promotion,
+) -> None:
+    good, bad = (
+        f"{promotion.image}:1.1.0@sha256:{'1' * 64}",
+        f"{promotion.image}:1.1.0@sha256:{'2' * 64}",
+    )
+    for stage in ("dev", "staging", "prod"):  # 1.1.0 reached every stage by hand
+        promotion.remote.commit("main", {f"envs/{stage}/app.yaml": deployment(good)}, "up")
+    promotion.remote.commit("main", {"envs/prod/app.yaml": deployment(bad)}, "oops")
+
+    result = CliRunner().invoke(
+        cli,
+        ["rollback", "prod", "*" + promotion.name.rsplit("/", 1)[-1], "--json",
+         "--config", str(promotion.config), "--cache-dir", str(promotion.work / "cache")],
+        catch_exceptions=False,
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    (branch,) = json.loads(result.stdout)["repositories"][0]["branches"]
+    assert branch["action"] == "create" and branch["branch"].startswith("image-bot/rollback/prod/")
+    assert branch["title"] == f"Roll back {promotion.image} in prod to 1.1.0@sha256:111111111111"
+    assert promotion.file("prod", branch["branch"]) == deployment(good)
+
+    report = promotion.run(timedelta(hours=50))  # a pass leaves the rollback alone
+    assert actions(report)[branch["branch"]] == "keep"
+    promotion.merge(branch["branch"], timedelta(hours=51))
+    promotion.remote.commit("main", {"envs/staging/app.yaml": deployment(bad)}, "staging too")
+    report = promotion.run(timedelta(hours=52))
+    (wait,) = [w for w in report["waiting"] if w["stage"] == "prod"]
+    assert "prod was rolled back from 1.1.0@sha256:222222222222" in wait["reason"]
+    assert not [b for b in promotion.remote.branches() if b.startswith("image-bot/promote/")]
