@@ -88,4 +88,7 @@ def repository_status(
         images=tuple(images.values()),
         pull_requests=tuple(pulls),
         errors=tuple(errors),
+        stages=report.stages,
+        environments=report.environments,
+        waiting=report.waiting,
     )
