@@ -24,6 +24,7 @@ from image_bot.errors import (
 from image_bot.model import (
     BranchReport,
     Change,
+    CheckState,
     Decision,
     Edit,
     Fact,
@@ -33,6 +34,7 @@ from image_bot.model import (
     Occurrence,
     OccurrenceKind,
     Part,
+    Promotion,
     PullRequest,
     PullRequestState,
     RepositoryReport,
@@ -41,9 +43,11 @@ from image_bot.model import (
     ScanResult,
     Skipped,
     Span,
+    StageVersion,
     TagFacts,
     TagList,
     UpdatePlan,
+    Waiting,
 )
 from image_bot.publish.forge import Forge, PullRequestDraft
 from image_bot.scan.registry import Registry
@@ -53,6 +57,7 @@ __version__ = "0.1.0"
 __all__ = [
     "BranchReport",
     "Change",
+    "CheckState",
     "ConfigError",
     "Decision",
     "Edit",
@@ -73,6 +78,7 @@ __all__ = [
     "OccurrenceKind",
     "Part",
     "Policy",
+    "Promotion",
     "PullRequest",
     "PullRequestConflict",
     "PullRequestDraft",
@@ -89,8 +95,10 @@ __all__ = [
     "ScanResult",
     "Skipped",
     "Span",
+    "StageVersion",
     "TagFacts",
     "TagList",
     "UpdatePlan",
+    "Waiting",
     "__version__",
 ]

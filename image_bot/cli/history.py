@@ -140,7 +140,7 @@ def history(
     since = _since(since_text, datetime.now(UTC))
     timeline = repository_timeline(repo, git, rev, by_file=path_only)
     by_file = path_only or not repo.stages
-    order = {name: index for index, name in enumerate(stage.name for stage in repo.stages)}
+    order = {name: index for index, name in enumerate(s.name for s in repo.stages)}
     entries = [
         e
         for e in timeline.entries

@@ -24,7 +24,7 @@ from image_bot.pipeline.repository import Context
 from image_bot.pipeline.rollback import RollbackRequest, rollback
 from image_bot.publish.git import Git
 from image_bot.wiring.forges import Forges
-from image_bot.wiring.passes import default_cache_dir
+from image_bot.wiring.passes import config_option, default_cache_dir
 
 __all__ = ["rollback_command"]
 
@@ -35,15 +35,7 @@ __all__ = ["rollback_command"]
 @click.option(
     "--to", "to", metavar="VERSION", help="Roll back to this version (default: the previous one)."
 )
-@click.option(
-    "--config",
-    "-c",
-    "config_path",
-    type=click.Path(path_type=Path, dir_okay=False),
-    default=Path("image-bot.yaml"),
-    show_default=True,
-    envvar="IMAGE_BOT_CONFIG",
-)
+@config_option("The config file.")
 @click.option("--repository", help="Which repository of the config (URL or project).")
 @click.option("--dry-run", is_flag=True, help="Print the pull request and the diff; write nothing.")
 @click.option("--json", "as_json", is_flag=True, help="Print a machine-readable report.")

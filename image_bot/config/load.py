@@ -43,13 +43,16 @@ def load_config(path: Path, *, require_env: bool = True) -> Config:
     unset `${VAR}` or unreadable `${file:}` stays as written (for checking shape without
     secrets). Secrets are registered for redaction. Raises ConfigError.
     """
-    source = str(path)
+    text = _read(path, "config file")
+    return parse_config(text, source=str(path), base_dir=path.parent, require_env=require_env)
+
+
+def _read(path: Path, what: str) -> str:
     try:
-        text = path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
         reason = error.strerror if isinstance(error, OSError) else "not UTF-8 text"
-        raise ConfigError(f"cannot read config file: {reason}", file=source) from None
-    return parse_config(text, source=source, base_dir=path.parent, require_env=require_env)
+        raise ConfigError(f"cannot read {what}: {reason}", file=str(path)) from None
 
 
 def parse_config(
@@ -152,13 +155,8 @@ def load_repository_settings(path: Path, *, url: str) -> RepositorySpec:
     """A repository's settings file (GitHub App mode's `.github/image-bot.yml`: one repository
     entry without `url`, `project` and `forge`), as the RepositorySpec of `url`; never
     interpolated. For commands that read a repository on disk (`history`, `envs`)."""
-    source = str(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        reason = error.strerror if isinstance(error, OSError) else "not UTF-8 text"
-        raise ConfigError(f"cannot read settings file: {reason}", file=source) from None
-    document = read_yaml(text, source=source, base_dir=path.parent, interpolate=False)
+    text = _read(path, "settings file")
+    document = read_yaml(text, source=str(path), base_dir=path.parent, interpolate=False)
     data = {} if document.data is None else document.data
     if not isinstance(data, dict):
         raise document.error("the settings file is a mapping (key: value)", ())

@@ -22,6 +22,7 @@ from image_bot.state import StateError, StateStore
 from image_bot.wiring.registries import registry_settings
 
 __all__ = [
+    "config_option",
     "default_cache_dir",
     "open_state",
     "pass_options",
@@ -46,16 +47,7 @@ def pass_settings(config_help: str) -> Callable[[F], F]:
 
     def decorate(command: F) -> F:
         options = (
-            click.option(
-                "--config",
-                "-c",
-                "config_path",
-                type=click.Path(path_type=Path, dir_okay=False),
-                default=Path("image-bot.yaml"),
-                show_default=True,
-                envvar="IMAGE_BOT_CONFIG",
-                help=config_help,
-            ),
+            config_option(config_help),
             click.option(
                 "--state-dir",
                 type=click.Path(path_type=Path, file_okay=False),
@@ -85,6 +77,20 @@ def pass_settings(config_help: str) -> Callable[[F], F]:
         return command
 
     return decorate
+
+
+def config_option(config_help: str) -> Callable[[F], F]:
+    """`--config/-c FILE` (default `image-bot.yaml`, or `$IMAGE_BOT_CONFIG`) as `config_path`."""
+    return click.option(
+        "--config",
+        "-c",
+        "config_path",
+        type=click.Path(path_type=Path, dir_okay=False),
+        default=Path("image-bot.yaml"),
+        show_default=True,
+        envvar="IMAGE_BOT_CONFIG",
+        help=config_help,
+    )
 
 
 def pass_options(*, cache_dir: Path | None, dry_run: bool, tag_cache_ttl: str) -> PassOptions:

@@ -175,6 +175,13 @@ def test_a_version_travels_dev_staging_prod_through_its_gates(promotion: Promoti
     (wait,) = held["waiting"]
     assert wait["reason"] == "held: incident 42" and wait["opens_at"] is None
     assert held["git_writes"] == 0
+    text = CliRunner().invoke(
+        cli,
+        ["run", "--once", "--dry-run", "--no-state", "--config", str(promotion.config),
+         "--cache-dir", str(promotion.work / "cache")],
+        catch_exceptions=False,
+    )  # fmt: skip
+    assert f"  prod: held: incident 42  [{promotion.image} 1.1.0@" in text.stdout
 
 
 def test_a_rollback_restores_the_previous_digest_and_is_not_promoted_over(
