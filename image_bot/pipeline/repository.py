@@ -20,7 +20,6 @@ from image_bot.history.matrix import environments
 from image_bot.model import (
     BranchReport,
     Change,
-    CheckState,
     Occurrence,
     PullRequest,
     PullRequestState,
@@ -101,15 +100,6 @@ def _grouping(repo: RepositorySpec) -> Grouping:
     return Grouping(Strategy(repo.grouping.strategy), groups)
 
 
-@runtime_checkable
-class ChecksReader(Protocol):
-    """A forge that reports a commit's checks (for `checks: success`)."""
-
-    def checks(self, repo: str, sha: str) -> CheckState:
-        """The commit's checks, all taken together."""
-        ...
-
-
 Routed = list[tuple[DecisionSource, list[Occurrence]]]
 
 
@@ -124,12 +114,7 @@ def _sources(
         only = RegistrySource(context.config, context.decided, grouping)
         return [(only, list(checkout.found.occurrences))], None
     timeline = repository_timeline(repo, checkout.git, checkout.base_sha)
-    reader = forge if isinstance(forge, ChecksReader) else None
-
-    def read(sha: str) -> CheckState:
-        return reader.checks(repo_id, sha) if reader is not None else CheckState.NONE
-
-    checks = CachedChecks(read)
+    checks = CachedChecks(lambda sha: forge.checks(repo_id, sha))
     routed: dict[str | None, list[Occurrence]] = {}
     for occurrence in checkout.found.occurrences:
         stage = graph.stage_of(occurrence.path)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from image_bot.model import PullRequest
+from image_bot.model import CheckState, PullRequest
 
 __all__ = ["Forge", "PullRequestDraft"]
 
@@ -50,6 +50,11 @@ class Forge(Protocol):
 
     def close(self, repo: str, pr: PullRequest, comment: str | None = None) -> None:
         """Close without merging, after an optional comment."""
+        ...
+
+    def checks(self, repo: str, sha: str) -> CheckState:
+        """What CI reported on commit `sha`, all taken together (GitHub check runs and the
+        combined status; GitLab's newest pipeline and the commit statuses)."""
         ...
 
     def enable_automerge(self, repo: str, pr: PullRequest) -> None:

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from image_bot.errors import ForgeAuthError, PullRequestConflict, RateLimited
-from image_bot.model import PullRequest, PullRequestState
+from image_bot.model import CheckState, PullRequest, PullRequestState
 from image_bot.publish.forge import Forge, PullRequestDraft
 from image_bot.publish.forges.github.forge import GitHubForge
 from image_bot.publish.forges.gitlab.forge import GitLabForge
@@ -257,6 +257,27 @@ def test_github_merges_at_once_when_the_pr_is_already_clean(fake_forge: FakeForg
     created = forge.create(REPO, "image-bot/nginx", BASE, _draft())
     forge.enable_automerge(REPO, created)
     assert fake_forge.pull(REPO, created.number).merged
+
+
+def test_a_commits_checks_are_read_together(harness: Harness) -> None:
+    sha = harness.fake.branch_sha(REPO, BASE)
+    assert sha is not None
+    forge = harness.forge
+    assert forge.checks(REPO, sha) is CheckState.NONE
+    if harness.api == "github":
+        harness.fake.report_status(REPO, sha, "ci/deploy", "pending")
+        assert forge.checks(REPO, sha) is CheckState.PENDING
+        harness.fake.report_status(REPO, sha, "ci/deploy", "success")
+        harness.fake.report_check(REPO, sha, "build", conclusion="success")
+        harness.fake.report_check(REPO, sha, "lint", conclusion="skipped")
+    else:
+        harness.fake.report_pipeline(REPO, sha, "running")
+        assert forge.checks(REPO, sha) is CheckState.PENDING
+        harness.fake.report_pipeline(REPO, sha, "success")
+    harness.fake.report_status(REPO, sha, "external/scan", "success")
+    assert forge.checks(REPO, sha) is CheckState.SUCCESS
+    harness.fake.report_status(REPO, sha, "external/scan", "failure")
+    assert forge.checks(REPO, sha) is CheckState.FAILURE
 
 
 def test_rate_limit_429_becomes_rate_limited_with_retry_after(harness: Harness) -> None:

@@ -20,8 +20,9 @@ from gitlab.exceptions import GitlabError
 from gitlab.v4.objects import Project, ProjectMergeRequest
 
 from image_bot.errors import ForgeError, RateLimited, register_secret
-from image_bot.model import PullRequest, PullRequestState
+from image_bot.model import CheckState, PullRequest, PullRequestState
 from image_bot.publish.forge import PullRequestDraft
+from image_bot.publish.forges.gitlab.checks import commit_checks
 from image_bot.publish.forges.gitlab.errors import map_gitlab_error
 from image_bot.publish.listing import (
     Json,
@@ -162,6 +163,11 @@ class GitLabForge:
         with self._errors(repo):
             manager = self._project(repo).mergerequests
             manager.update(pr.number, {"state_event": "close"}, **_NO_SLEEP)
+
+    def checks(self, repo: str, sha: str) -> CheckState:
+        """The checks of commit `sha`, all taken together (for promotion gates)."""
+        with self._errors(repo):
+            return commit_checks(self._project(repo), sha)
 
     def enable_automerge(self, repo: str, pr: PullRequest) -> None:
         """Merge when the pipeline succeeds, and only the commit the bot pushed (`sha`)."""
