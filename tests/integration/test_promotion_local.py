@@ -6,23 +6,18 @@ never with sleeps."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-
-import json
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
 
 from image_bot.cli import cli
-
-from image_bot.cli.report import report_dict
-from image_bot.config.load import load_config
-from image_bot.pipeline import PassOptions, run_pass
-from image_bot.wiring.forges import Forges
-from image_bot.wiring.passes import registry_opener
 from tests.support.gitrepo import GitRemote, MakeRemote, git_cmd
 from tests.support.registry import RunningRegistry
+from tests.support.runs import pass_at
 
 pytestmark = pytest.mark.integration
 
@@ -62,20 +57,9 @@ class Promotion:
             "        window: {days: mon-fri, hours: '09:00-16:00', timezone: UTC}\n" + prod_extra
         )
 
-    def run(self, at: timedelta) -> dict:  # type: ignore[type-arg]
+    def run(self, at: timedelta) -> dict[str, Any]:
         """One pass at MONDAY + `at`; the repository's part of the JSON report."""
-        config = load_config(self.config)
-        report = run_pass(
-            config,
-            open_registry=registry_opener(config),
-            forge_for=Forges(),
-            options=PassOptions(cache_dir=self.work / "cache"),
-            now=MONDAY + at,
-        )
-        data = report_dict(report)
-        assert data["exit_code"] == 0, data
-        (repository,) = data["repositories"]  # type: ignore[misc]
-        return repository  # type: ignore[no-any-return]
+        return pass_at(self.config, self.work / "cache", MONDAY + at)
 
     def merge(self, branch: str, at: timedelta) -> None:
         """A human merges the bot's branch into main at MONDAY + `at` (the committer date)."""

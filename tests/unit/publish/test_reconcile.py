@@ -64,7 +64,9 @@ def test_a_branch_with_a_human_commit_is_held_never_updated_or_closed() -> None:
 
 def test_pull_requests_without_a_plan_are_closed_unless_undecided() -> None:
     gone, unknown = pr("image-bot/gone", "f1"), pr("image-bot/unknown", "f2")
-    actions = reconcile([], [gone, unknown], kept={"image-bot/unknown": "its images could not be scanned this pass"})
+    actions = reconcile(
+        [], [gone, unknown], kept={"image-bot/unknown": "its images could not be scanned this pass"}
+    )
     assert actions == [
         Close(gone, "no change is needed any more"),
         Keep(unknown, None, "its images could not be scanned this pass"),
