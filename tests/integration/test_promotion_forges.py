@@ -46,7 +46,7 @@ def deployment(image: str) -> str:
 def at_hour(after: datetime, hour: int, *, weekday: bool = False) -> datetime:
     """The first `hour`:00 UTC at or after `after` (on a weekday, if asked)."""
     moment = after.replace(minute=0, second=0, microsecond=0)
-    while moment < after or moment.hour != hour or (weekday and moment.weekday() >= 5):  # noqa: PLR2004
+    while moment < after or moment.hour != hour or (weekday and moment.weekday() >= 5):
         moment += timedelta(hours=1)
     return moment
 
