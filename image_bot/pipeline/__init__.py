@@ -11,12 +11,13 @@ import asyncio
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-from image_bot.config import Config, RepositorySpec
+from image_bot.config import Config
 from image_bot.errors import redact
-from image_bot.model import Occurrence, RunReport
+from image_bot.model import RunReport
 from image_bot.pipeline.checkout import Checkout, checkout_or_error
 from image_bot.pipeline.decisions import FactsUnavailable, OpenRegistry, decide, scan_and_decide
 from image_bot.pipeline.repository import Context, ForgeFactory, PassOptions, publish_repository
+from image_bot.pipeline.sources import registry_governed
 from image_bot.publish.git import Git
 from image_bot.state import StateStore
 
@@ -87,16 +88,6 @@ def run_pass(
         dry_run=options.dry_run,
         images=len({o.ref.name for o in occurrences}),
     )
-
-
-def registry_governed(repo: RepositorySpec, checkout: Checkout) -> list[Occurrence]:
-    """The references whose versions come from the registry: all but those of promoted stages
-    (they take their upstream's exact versions, never looked up in a registry)."""
-    graph = repo.stage_graph()
-    found = checkout.found.occurrences
-    if not any(stage.promoted for stage in graph.stages):
-        return list(found)
-    return [o for o in found if (stage := graph.stage_of(o.path)) is None or not stage.promoted]
 
 
 def lost_precision(config: Config, options: PassOptions) -> tuple[str, ...]:

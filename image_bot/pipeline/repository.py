@@ -20,7 +20,6 @@ from image_bot.history.matrix import environments
 from image_bot.model import (
     BranchReport,
     Change,
-    Occurrence,
     PullRequest,
     PullRequestState,
     RepositoryReport,
@@ -30,10 +29,8 @@ from image_bot.model import (
     Waiting,
 )
 from image_bot.pipeline.checkout import Checkout, refresh
-from image_bot.pipeline.decisions import Decided, DecisionSource, PlanBasis, RegistrySource
-from image_bot.pipeline.history import repository_timeline
-from image_bot.pipeline.promotion import CachedChecks, PromotionSource
-from image_bot.plan import Grouping, NamedGroup, Strategy
+from image_bot.pipeline.decisions import Decided, PlanBasis
+from image_bot.pipeline.sources import route
 from image_bot.publish.apply import PlanContent, Publisher
 from image_bot.publish.committer import BranchCommitter
 from image_bot.publish.forge import Forge
@@ -95,43 +92,6 @@ class Context:
 # --- plan, rewrite, publish ----------------------------------------------------------------
 
 
-def _grouping(repo: RepositorySpec) -> Grouping:
-    groups = tuple(NamedGroup(g.name, g.images) for g in repo.grouping.groups)
-    return Grouping(Strategy(repo.grouping.strategy), groups)
-
-
-Routed = list[tuple[DecisionSource, list[Occurrence]]]
-
-
-def _sources(
-    context: Context, repo: RepositorySpec, checkout: Checkout, forge: Forge, repo_id: str
-) -> tuple[Routed, Timeline | None]:
-    """Each decision source of the repository with the references it governs; the timeline
-    (read when the repository has stages)."""
-    grouping = Grouping(Strategy.ALL) if repo.direct_commit else _grouping(repo)
-    graph = repo.stage_graph()
-    if not graph:
-        only = RegistrySource(context.config, context.decided, grouping)
-        return [(only, list(checkout.found.occurrences))], None
-    timeline = repository_timeline(repo, checkout.git, checkout.base_sha)
-    checks = CachedChecks(lambda sha: forge.checks(repo_id, sha))
-    routed: dict[str | None, list[Occurrence]] = {}
-    for occurrence in checkout.found.occurrences:
-        stage = graph.stage_of(occurrence.path)
-        routed.setdefault(stage.name if stage else None, []).append(occurrence)
-    sources: Routed = []
-    for name, occurrences in routed.items():
-        if name is None:
-            source: DecisionSource = RegistrySource(context.config, context.decided, grouping)
-        elif graph.get(name).promoted:
-            source = PromotionSource(graph.get(name), graph, timeline, checks, context.now)
-        else:
-            automerge = graph.get(name).automerge
-            source = RegistrySource(context.config, context.decided, grouping, name, automerge)
-        sources.append((source, occurrences))
-    return sources, timeline
-
-
 def publish_repository(
     context: Context, repo: RepositorySpec, checkout: Checkout | str
 ) -> RepositoryReport:
@@ -187,7 +147,10 @@ def _plan(
     context: Context, repo: RepositorySpec, checkout: Checkout, forge: Forge, repo_id: str
 ) -> _Planned:
     root = checkout.git.workdir
-    sources, timeline = _sources(context, repo, checkout, forge, repo_id)
+    sources, timeline = route(
+        repo, checkout, forge, repo_id,
+        config=context.config, decided=context.decided, now=context.now,
+    )  # fmt: skip
     proposed = [(source, found, source.propose(found)) for source, found in sources]
     every = [change for _, _, proposals in proposed for change in proposals.changes]
     _, unsafe = rewrite_tree(root, every)  # files that cannot take their edits: left alone
