@@ -120,10 +120,14 @@ class _Reader:
         self.parsed = 0
         self.skipped: list[str] = []
         self._contents: dict[str, bytes] = {}
+        self._located: dict[str, tuple[_Tree, str] | None] = {}
 
     def located(self, change: TreeChange) -> tuple[_Tree, str] | None:
-        where = self.scope.locate(change.path)
-        return (self.trees[where[0]], where[1]) if where else None
+        """The scope directory reading `change`'s file and its path there (None: not read)."""
+        if change.path not in self._located:
+            where = self.scope.locate(change.path)
+            self._located[change.path] = (self.trees[where[0]], where[1]) if where else None
+        return self._located[change.path]
 
     def load(self, commits: Sequence[LogCommit]) -> None:
         """Read the blobs of `commits` that the scope reads (none over `max_bytes`)."""
