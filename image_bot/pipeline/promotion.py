@@ -13,12 +13,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
-from image_bot.history.entries import Entry, Timeline
+from image_bot.history.entries import Entry, Timeline, Version
 from image_bot.model import (
     Change,
     CheckState,
     ImageName,
     Occurrence,
+    Part,
     Promotion,
     UpdatePlan,
     Waiting,
@@ -46,6 +47,24 @@ class CachedChecks:
         return self.seen[sha]
 
 
+def _holds_digest(occurrence: Occurrence) -> bool:
+    """Whether the reference can be written with a digest (a whole reference, or a digest
+    field); a tag field alone (Helm `tag:`, kustomize `newTag:`) takes the tag only."""
+    return Part.WHOLE in occurrence.spans or Part.DIGEST in occurrence.spans
+
+
+def _runs(occurrence: Occurrence, version: Version) -> bool:
+    """Whether `occurrence` already says `version` (its tag, where it holds no digest)."""
+    tag, digest = version
+    written = digest if _holds_digest(occurrence) else occurrence.ref.digest
+    return (occurrence.ref.tag, occurrence.ref.digest) == (tag, written)
+
+
+def _running(found: Sequence[Occurrence]) -> Callable[[Version], bool]:
+    """Does the stage (these references) already run a version, as far as each can say?"""
+    return lambda version: all(_runs(o, version) for o in found)
+
+
 @dataclass
 class PromotionSource:
     """Targets of one promoted stage's references, from its upstreams' entries in `timeline`."""
@@ -64,9 +83,8 @@ class PromotionSource:
             by_image.setdefault(occurrence.ref.name, []).append(occurrence)
         made = []
         for image, found in sorted(by_image.items()):
-            current = {(o.ref.tag, o.ref.digest) for o in found}
             offered = offer(
-                self.stage, self.graph, self.timeline, image, current,
+                self.stage, self.graph, self.timeline, image, _running(found),
                 now=self.now, checks=self.checks,
             )  # fmt: skip
             if offered is not None:
@@ -87,9 +105,9 @@ class PromotionSource:
                 continue
             tag, digest = offered.version
             changes += [
-                Change(o, o.ref, with_tag(o.ref, tag, digest))
+                Change(o, o.ref, with_tag(o.ref, tag, digest if _holds_digest(o) else None))
                 for o in by_image[offered.image]
-                if (o.ref.tag, o.ref.digest) != offered.version
+                if not _runs(o, offered.version)
             ]
         return Proposals(tuple(changes), (), tuple(waiting))
 

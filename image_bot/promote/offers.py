@@ -10,7 +10,7 @@ each other, so they travel in one pull request.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -19,9 +19,10 @@ from image_bot.model import CheckState, ImageName
 from image_bot.promote.gates import Verdict, all_of, gate, short_sha
 from image_bot.promote.stages import Bundle, Require, Stage, StageGraph
 
-__all__ = ["Offer", "bundle_offers", "offer", "rolled_back", "version_text"]
+__all__ = ["Offer", "Runs", "bundle_offers", "offer", "rolled_back", "version_text"]
 
 Checks = Callable[[str], CheckState | None]  # commit sha -> its checks (None: not asked)
+Runs = Callable[[Version], bool]  # does the stage already run this version (as far as it can)?
 
 
 def version_text(version: Version) -> str:
@@ -84,13 +85,13 @@ def offer(
     graph: StageGraph,
     timeline: Timeline,
     image: ImageName,
-    current: Collection[Version],
+    runs: Runs,
     *,
     now: datetime,
     checks: Checks,
 ) -> Offer | None:
-    """What `stage` (running `current` versions of `image`) is offered; None: nothing to do
-    (no upstream runs the image, or the stage already runs what it would be offered)."""
+    """What `stage` is offered for `image`; None: nothing to do (no upstream runs the image,
+    or the stage already `runs` what it would be offered)."""
     running: dict[str, Entry] = {}
     problems: list[str] = []
     for upstream in graph.upstreams(stage):
@@ -106,7 +107,7 @@ def offer(
         for name, entry in running.items()
     }
     if stage.require is Require.ANY:
-        return _any(stage, image, current, (running, verdicts), problems)
+        return _any(stage, image, runs, (running, verdicts), problems)
     missing = [u for u in stage.promote_from if u not in running and not _mentions(problems, u)]
     problems += [f"{name} does not run it" for name in missing]
     versions = {entry.version for entry in running.values()}
@@ -120,7 +121,7 @@ def offer(
     sources = tuple(running.values())
     if problems:
         return Offer(stage.name, image, sources, Verdict(ready=False, reason="; ".join(problems)))
-    if set(current) == versions:
+    if runs(next(iter(versions))):
         return None
     made = Offer(stage.name, image, sources, all_of(list(verdicts.values())))
     return _not_rolled_back(made, timeline)
@@ -133,7 +134,7 @@ def _mentions(problems: Sequence[str], upstream: str) -> bool:
 def _any(
     stage: Stage,
     image: ImageName,
-    current: Collection[Version],
+    runs: Runs,
     judged: tuple[Mapping[str, Entry], Mapping[str, Verdict]],
     problems: Sequence[str],
 ) -> Offer | None:
@@ -143,7 +144,7 @@ def _any(
     ready = [name for name in running if verdicts[name].ready]
     pool = ready or list(running)
     best = max(pool, key=lambda name: running[name].order)
-    if set(current) == {running[best].version}:
+    if runs(running[best].version):
         return None
     return Offer(stage.name, image, (running[best],), verdicts[best])
 

@@ -199,3 +199,34 @@ def test_a_rollback_restores_the_previous_digest_and_is_not_promoted_over(
     (wait,) = [w for w in report["waiting"] if w["stage"] == "prod"]
     assert "prod was rolled back from 1.1.0@sha256:222222222222" in wait["reason"]
     assert not [b for b in promotion.remote.branches() if b.startswith("image-bot/promote/")]
+
+
+def test_a_tag_field_takes_the_tag_alone_and_then_settles(
+    registry: RunningRegistry, git_remote: MakeRemote, repo_name: str, tmp_path: Path
+) -> None:
+    digest = registry.push_image(repo_name, "1.1.0", created=datetime(2025, 1, 1, tzinfo=UTC))
+    image = f"{registry.host}/{repo_name}"
+    values = f"image:\n  repository: {image}\n  tag: 1.0.0\n"  # Helm values: no digest field
+    remote = git_remote(
+        files={
+            "envs/dev/app.yaml": deployment(f"{image}:1.1.0@{digest}"),
+            "envs/staging/values.yaml": values,
+            "envs/prod/app.yaml": deployment(f"{image}:1.0.0"),
+        }
+    )
+    promotion = Promotion(registry, remote, repo_name, tmp_path)
+    later = timedelta(days=400)  # long after every commit: soak and window are no matter
+    later += timedelta(hours=(9 - (MONDAY + later).hour) % 24)  # 09:00, a weekday below
+    while (MONDAY + later).weekday() >= 5:
+        later += timedelta(days=1)
+    report = promotion.run(later)
+    assert report["waiting"] == []
+    assert promotion.remote.show("image-bot/promote/staging", "envs/staging/values.yaml") == (
+        values.replace("1.0.0", "1.1.0")
+    )
+    promotion.merge("image-bot/promote/staging", later)
+    settled = promotion.run(later + timedelta(minutes=1))
+    assert settled["waiting"] == []
+    assert actions(settled) == {"image-bot/promote/prod": "create"}  # staging is not again
+    prod = promotion.file("prod", "image-bot/promote/prod")
+    assert f"{image}:1.1.0\n" in prod  # what staging runs: the tag, no digest to copy

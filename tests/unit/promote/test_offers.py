@@ -9,7 +9,7 @@ from image_bot.history.entries import Commit, Timeline
 from image_bot.history.timeline import FileRef, TimelineBuilder
 from image_bot.model import CheckState, ImageName
 from image_bot.promote.calendar import Calendar, Window, parse_days, parse_hours
-from image_bot.promote.offers import bundle_offers, offer
+from image_bot.promote.offers import Runs, bundle_offers, offer
 from image_bot.promote.stages import Bundle, Require, Stage, StageGraph
 
 T0 = datetime(2026, 12, 7, 10, 0, tzinfo=UTC)  # a Monday
@@ -26,6 +26,11 @@ def timeline(commits: Sequence[tuple[timedelta, Mapping[str, Sequence[FileRef]]]
     return builder.finish()
 
 
+def runs(*versions: tuple[str | None, str | None]) -> Runs:
+    """What the stage runs now: these versions."""
+    return lambda version: version in versions
+
+
 def green(_: str) -> CheckState:
     return CheckState.SUCCESS
 
@@ -40,7 +45,9 @@ BUMP = (timedelta(hours=1), {"dev/api": [(API, "1.1", "sha256:b")]})
 def test_nothing_is_offered_when_the_stage_runs_what_its_upstream_runs() -> None:
     graph = StageGraph((DEV, STAGING))
     assert (
-        offer(STAGING, graph, timeline([START]), API, {("1.0", "sha256:a")}, now=T0, checks=green)
+        offer(
+            STAGING, graph, timeline([START]), API, runs(("1.0", "sha256:a")), now=T0, checks=green
+        )
         is None
     )
 
@@ -49,7 +56,7 @@ def test_soak_counts_from_the_commit_that_put_the_version_upstream() -> None:
     soaking = Stage("staging", ("staging",), promote_from=("dev",), soak=timedelta(hours=24))
     graph = StageGraph((DEV, soaking))
     history = timeline([START, BUMP])
-    current = {("1.0", "sha256:a")}
+    current = runs(("1.0", "sha256:a"))
     early = offer(
         soaking,
         graph,
@@ -75,7 +82,7 @@ def test_checks_and_hold_block_without_a_time() -> None:
         StageGraph((DEV, checked)),
         history,
         API,
-        set(),
+        runs(),
         now=T0 + timedelta(hours=2),
         checks=lambda _: CheckState.FAILURE,
     )
@@ -87,7 +94,7 @@ def test_checks_and_hold_block_without_a_time() -> None:
         StageGraph((DEV, held)),
         history,
         API,
-        set(),
+        runs(),
         now=T0 + timedelta(hours=2),
         checks=green,
     )
@@ -109,7 +116,7 @@ def test_a_window_says_when_it_opens() -> None:
         StageGraph((DEV, prod)),
         timeline([START, BUMP]),
         API,
-        set(),
+        runs(),
         now=evening,
         checks=green,
     )
@@ -134,7 +141,7 @@ def test_a_version_the_stage_was_rolled_back_from_is_not_offered_again() -> None
         StageGraph((DEV, STAGING)),
         history,
         API,
-        {("1.0", "sha256:a")},
+        runs(("1.0", "sha256:a")),
         now=T0 + timedelta(hours=4),
         checks=green,
     )
@@ -147,8 +154,8 @@ def test_images_of_one_upstream_merge_wait_for_each_other() -> None:
     history = timeline([START, (timedelta(0), {"staging/web": [(WEB, "2.0", None)]}), both])
     graph = StageGraph((DEV, STAGING))
     now = T0 + timedelta(hours=2)
-    api = offer(STAGING, graph, history, API, {("1.0", "sha256:a")}, now=now, checks=green)
-    web = offer(STAGING, graph, history, WEB, {("2.0", None)}, now=now, checks=green)
+    api = offer(STAGING, graph, history, API, runs(("1.0", "sha256:a")), now=now, checks=green)
+    web = offer(STAGING, graph, history, WEB, runs(("2.0", None)), now=now, checks=green)
     assert api is not None and web is not None
     blocked_web = type(web)(
         web.stage, web.image, web.sources, type(web.verdict)(ready=False, reason="x")
@@ -182,7 +189,7 @@ def test_several_upstreams_all_must_agree_any_takes_the_newest_ready() -> None:
     every = Stage("prod", ("prod",), promote_from=("eu", "us"))
     graph = StageGraph((eu, us, every))
     made = offer(
-        every, graph, history, API, {("0.9", None)}, now=T0 + timedelta(hours=5), checks=green
+        every, graph, history, API, runs(("0.9", None)), now=T0 + timedelta(hours=5), checks=green
     )
     assert made is not None and "upstreams disagree" in made.verdict.reason
     anyone = Stage("prod", ("prod",), promote_from=("eu", "us"), require=Require.ANY)
@@ -191,7 +198,7 @@ def test_several_upstreams_all_must_agree_any_takes_the_newest_ready() -> None:
         StageGraph((eu, us, anyone)),
         history,
         API,
-        {("0.9", None)},
+        runs(("0.9", None)),
         now=T0 + timedelta(hours=5),
         checks=green,
     )
