@@ -52,27 +52,48 @@ _REDACTED = "***"
 _known_secrets: set[str] = set()
 
 _USERINFO = re.compile(r"[a-zA-Z][a-zA-Z0-9+.-]*://[^/\s:@]+:(?P<secret>[^/\s@]+)@")
-_PATTERNS = (
-    # tokens with a well-known prefix (GitHub, GitLab), wherever they appear
-    (
-        re.compile(
-            r"\b(?:gh[pousr]_[A-Za-z0-9]{8,}|github_pat_[A-Za-z0-9_]{8,}|glpat-[A-Za-z0-9_-]{8,})"
-        ),
-        "***",
-    ),
-    # scheme://user:password@host -> scheme://***@host
-    (re.compile(r"(?P<pre>[a-zA-Z][a-zA-Z0-9+.-]*://)[^/\s:@]+(?::[^/\s@]*)?@"), r"\g<pre>***@"),
-    # Authorization: Bearer xyz / Basic xyz, and bare "Bearer xyz"
-    (re.compile(r"(?i)\b(?P<pre>bearer|basic|token)\s+[A-Za-z0-9._~+/=-]{8,}"), r"\g<pre> ***"),
-    # key=value / "key": "value" for obviously secret keys
-    (
-        re.compile(
-            r"(?i)(?P<pre>[\"']?(?:password|passwd|secret|token|access_token|private_token"
-            r"|api_key|apikey)[\"']?\s*[:=]\s*[\"']?)[^\"'\s&,}]+"
-        ),
-        r"\g<pre>***",
-    ),
+# tokens with a well-known prefix (GitHub, GitLab), wherever they appear
+_PREFIXED_TOKEN = re.compile(
+    r"\b(?:gh[pousr]_[A-Za-z0-9]{8,}|github_pat_[A-Za-z0-9_]{8,}|glpat-[A-Za-z0-9_-]{8,})"
 )
+# scheme://user:password@host -> scheme://***@host
+_URL_CREDENTIALS = re.compile(r"(?P<pre>[a-zA-Z][a-zA-Z0-9+.-]*://)[^/\s:@]+(?::[^/\s@]*)?@")
+# Authorization: Bearer xyz / Basic xyz, and a bare "Bearer xyz"
+_SCHEME_CREDENTIAL = re.compile(
+    r"(?i)\b(?P<pre>bearer|basic|token)\s+(?P<value>[A-Za-z0-9._~+/=-]{6,})"
+)
+# key=value, key: value, "key": "value" for obviously secret keys
+_KEY_VALUE = re.compile(
+    r"(?i)(?P<key>[\"']?(?:password|passwd|secret|token|access_token|private_token"
+    r"|api_key|apikey)[\"']?)(?P<sep>\s*[:=]\s*)(?P<quote>[\"']?)(?P<value>[^\"'\s&,}]+)"
+)
+_SECRET_MARKS = frozenset("0123456789+/=_~")
+
+
+def _looks_secret(value: str) -> bool:
+    """Whether an unquoted word after `key:` or `Bearer` is a credential, not prose.
+
+    Credentials (tokens, base64, passwords) carry digits, symbols or inner capitals;
+    words do not: `token: No such file` keeps its `No`, `basic authentication` its word.
+    """
+    if len(value) < 6:
+        return False
+    return any(c in _SECRET_MARKS for c in value) or any(c.isupper() for c in value[1:])
+
+
+def _mask_scheme_credential(match: re.Match[str]) -> str:
+    if not _looks_secret(match["value"]):
+        return match[0]
+    return f"{match['pre']} {_REDACTED}"
+
+
+def _mask_key_value(match: re.Match[str]) -> str:
+    # `key=value` (query strings, env) and quoted values are values; after `key: ` an
+    # unquoted word is masked only when it looks like a credential
+    assigned = match["sep"].strip() == "="
+    if not (assigned or match["quote"] or _looks_secret(match["value"])):
+        return match[0]
+    return f"{match['key']}{match['sep']}{match['quote']}{_REDACTED}"
 
 
 def register_secret(value: str | None) -> None:
@@ -84,17 +105,20 @@ def register_secret(value: str | None) -> None:
 def redact(text: str) -> str:
     """Return `text` with registered secrets and credential-looking substrings masked.
 
-    A password seen in a URL (`https://user:secret@host`) is remembered as a secret, so the
-    same value is masked where it shows up again without its URL (a stderr line, say).
+    Known secrets (registered, or seen as the password of a URL) are masked wherever they
+    appear. Patterns mask only a value that follows its key or scheme (`password=`,
+    `"token": "..."`, `Bearer ...`, `user:pass@`), or a token with a well-known prefix
+    (`ghp_`, `glpat-`); ordinary words after such keys are left alone.
     """
     for match in _USERINFO.finditer(text):
         register_secret(match.group("secret"))
     for secret in sorted(_known_secrets, key=len, reverse=True):
         if secret in text:
             text = text.replace(secret, _REDACTED)
-    for pattern, replacement in _PATTERNS:
-        text = pattern.sub(replacement, text)
-    return text
+    text = _PREFIXED_TOKEN.sub(_REDACTED, text)
+    text = _URL_CREDENTIALS.sub(rf"\g<pre>{_REDACTED}@", text)
+    text = _SCHEME_CREDENTIAL.sub(_mask_scheme_credential, text)
+    return _KEY_VALUE.sub(_mask_key_value, text)
 
 
 class ImageBotError(Exception):

@@ -367,6 +367,23 @@ class BranchReport:
 
 
 @dataclass(frozen=True, slots=True)
+class ImageFailure:
+    """An image reference of a repository whose update could not be decided this pass."""
+
+    reference: str  # as written in the manifests (`ghcr.io/acme/api:1.4`)
+    current: str  # its tag (or digest)
+    error: str  # redacted: the registry's or the decision's failure
+
+
+class Outcome(StrEnum):
+    """How a pass (or one repository's part of it) went."""
+
+    OK = "ok"
+    PARTIAL = "partial"  # something failed (an image, a branch, a repository); the rest was done
+    FAILED = "failed"  # nothing got through
+
+
+@dataclass(frozen=True, slots=True)
 class RepositoryReport:
     """One repository's part of a pass: what was found, planned and pushed, and what failed."""
 
@@ -385,10 +402,20 @@ class RepositoryReport:
     stages: tuple[str, ...] = ()  # the repository's stages, in order
     environments: tuple[StageVersion, ...] = ()  # what each stage runs (with stages)
     waiting: tuple[Waiting, ...] = ()  # promotions a gate holds back
+    image_failures: tuple[ImageFailure, ...] = ()  # its images the pass could not decide
 
     @property
     def failed(self) -> bool:
         return bool(self.errors) or any(branch.error for branch in self.branches)
+
+    @property
+    def outcome(self) -> Outcome:
+        """`failed`: the repository itself failed; `partial`: an image or a branch did."""
+        if self.errors:
+            return Outcome.FAILED
+        if self.image_failures or any(branch.error for branch in self.branches):
+            return Outcome.PARTIAL
+        return Outcome.OK
 
 
 @dataclass(frozen=True, slots=True)
@@ -399,6 +426,7 @@ class RunReport:
     scan_failures: tuple[ScanFailure, ...] = ()
     errors: tuple[str, ...] = ()
     caveats: tuple[str, ...] = ()  # what lost precision (no state file, say)
+    warnings: tuple[str, ...] = ()  # what was dropped on the way (invalid tags); not failures
     dry_run: bool = False
     images: int = 0
 
@@ -406,6 +434,16 @@ class RunReport:
     def exit_code(self) -> int:
         failed = self.scan_failures or self.errors
         return 1 if failed or any(repo.failed for repo in self.repositories) else 0
+
+    @property
+    def outcome(self) -> Outcome:
+        """`ok`; `partial` when something failed but some repository got through (one
+        missing image does not fail the pass); `failed` when none did."""
+        if self.exit_code == 0 and all(repo.outcome is Outcome.OK for repo in self.repositories):
+            return Outcome.OK
+        if any(repo.outcome is not Outcome.FAILED for repo in self.repositories):
+            return Outcome.PARTIAL
+        return Outcome.FAILED
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,6 +28,8 @@ __all__ = [
 ]
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+_DOTS = re.compile(r"\.{2,}")  # `..` may not appear in a ref
+_MAX_SLUG = 128  # well under the 255 bytes of a file name (a loose ref, its `.lock`)
 
 
 class Strategy(StrEnum):
@@ -80,9 +82,19 @@ def _group_of(change: Change, grouping: Grouping) -> str:
 
 
 def _slug(group: str) -> str:
+    """One branch-name component for `group` that `git check-ref-format` accepts, whatever
+    the group (a directory named `x.lock`, `a..b`, a newline, 300 characters): characters
+    git or shells mind become `-`, and a long tail is cut and replaced by a hash of it.
+    """
     if group == ".":
         return "root"
-    return _UNSAFE.sub("-", group).strip("-.").lower() or "group"
+    slug = _DOTS.sub(".", _UNSAFE.sub("-", group)).strip("-.").lower()
+    if len(slug) > _MAX_SLUG:
+        digest = hashlib.sha256(group.encode("utf-8")).hexdigest()[:8]
+        slug = f"{slug[: _MAX_SLUG - len(digest) - 1].rstrip('-.')}-{digest}"
+    if slug.endswith(".lock"):
+        slug = slug.removesuffix(".lock") + "-lock"
+    return slug or "group"
 
 
 def fingerprint(

@@ -16,6 +16,7 @@ from image_bot.model import ImageName, ImageRef
 
 __all__ = [
     "DOCKER_HUB",
+    "is_valid_digest",
     "is_valid_tag",
     "name_matches",
     "parse_name",
@@ -41,6 +42,11 @@ _DOMAIN = re.compile(
 def is_valid_tag(tag: str) -> bool:
     """True when `tag` matches `[A-Za-z0-9_][A-Za-z0-9._-]{0,127}`."""
     return _TAG.fullmatch(tag) is not None
+
+
+def is_valid_digest(digest: str) -> bool:
+    """True when `digest` reads `algorithm:hex` (`sha256:` and 32 or more hex digits)."""
+    return _DIGEST.fullmatch(digest) is not None
 
 
 def validate_tag(tag: str) -> str:

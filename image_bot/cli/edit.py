@@ -21,11 +21,12 @@ __all__ = ["refs", "set_command"]
 
 
 @click.command()
-@click.argument("path", type=click.Path(path_type=Path, exists=True, file_okay=False))
+@click.argument("path", type=click.Path(path_type=Path, exists=True))
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON inventory.")
 @exits_on_errors
 def refs(path: Path, as_json: bool) -> None:
-    """The inventory of image references under PATH, then the files skipped and why."""
+    """The inventory of image references under PATH (a directory or one file), then the files
+    skipped and why."""
     # A big tree is parsed in one process per core (a small one stays in this process).
     result = find_references(path, workers=os.cpu_count() or 1)
     click.echo(render.refs_json(result) if as_json else render.refs_text(result))
@@ -45,13 +46,14 @@ def _parse_assignment(text: str) -> tuple[ImageName, str]:
 @click.option("--dry-run", is_flag=True, help="Print the diff, change nothing.")
 @exits_on_errors
 def set_command(assignments: Sequence[str], dry_run: bool) -> None:
-    """Set every reference to IMAGE (matched by normalized name) to TAG, printing the diff."""
+    """Set every reference to IMAGE (matched by normalized name) to TAG under PATH (a directory
+    or one file), printing the diff. Exits 1 when an IMAGE has no reference there."""
     if len(assignments) < 2:
         raise click.UsageError("give at least one IMAGE=TAG and a PATH")
     *pairs, root_text = assignments
     root = Path(root_text)
-    if not root.is_dir():
-        raise click.UsageError(f"PATH {root_text!r} is not a directory")
+    if not root.exists():
+        raise click.UsageError(f"PATH {root_text!r} does not exist")
     wanted = dict(_parse_assignment(pair) for pair in pairs)
     result = set_tags(root, wanted, dry_run=dry_run)
     if result.diff:
@@ -63,4 +65,7 @@ def set_command(assignments: Sequence[str], dry_run: bool) -> None:
         click.echo(f"no reference to {name} under {root_text}", err=True)
     if result.refused:
         click.echo(f"error: {len(result.refused)} file(s) not rewritten, see above", err=True)
+    if result.unmatched:
+        click.echo(f"error: {len(result.unmatched)} image(s) not found, see above", err=True)
+    if result.refused or result.unmatched:
         sys.exit(1)

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
+from image_bot.cli.json_output import versioned_json, versioned_rows
 from image_bot.history.entries import Entry
 from image_bot.model import ImageName, StageVersion
 from image_bot.promote.gates import short_duration
@@ -26,8 +26,9 @@ def _day(moment: datetime | None) -> str:
 
 
 def history_json(entries: Sequence[Entry], *, by_file: bool) -> str:
-    """`{"entries": [...]}`; keyed by file (`"stage": null` and a `"file"`) without stages."""
-    rows: list[str] = []
+    """`{"kind": "history", "schema_version", "entries": [...]}`; keyed by file (`"stage": null`
+    and a `"file"`) without stages."""
+    rows: list[dict[str, object]] = []
     for entry in entries:
         row: dict[str, object] = {
             "stage": entry.stage,
@@ -43,8 +44,8 @@ def history_json(entries: Sequence[Entry], *, by_file: bool) -> str:
         }
         if by_file:
             row["file"] = entry.file
-        rows.append(json.dumps(row))  # one entry per line: thousands encode fast, read well
-    return '{"entries": [\n' + ",\n".join(rows) + "\n]}" if rows else '{"entries": []}'
+        rows.append(row)
+    return versioned_rows("history", "entries", rows)
 
 
 def history_text(entries: Sequence[Entry]) -> str:
@@ -66,8 +67,9 @@ def _images(cells: Sequence[StageVersion]) -> list[ImageName]:
 
 
 def envs_json(order: Sequence[str], cells: Sequence[StageVersion]) -> str:
-    """`{"stages": [...], "images": [{"image", "stages": {...}, "behind": {...}}]}`."""
-    return json.dumps({"stages": list(order), "images": envs_images(order, cells)}, indent=2)
+    """`{"kind": "envs", "schema_version", "stages": [...], "images": [{"image", "stages":
+    {...}, "behind": {...}}]}`."""
+    return versioned_json("envs", {"stages": list(order), "images": envs_images(order, cells)})
 
 
 def envs_images(order: Sequence[str], cells: Sequence[StageVersion]) -> list[dict[str, object]]:

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import json
-
+from image_bot.cli.json_output import versioned_json
 from image_bot.edit.find import FindResult
 from image_bot.yaml_path import format_yaml_path
 
@@ -37,7 +36,8 @@ def refs_json(result: FindResult) -> str:
 
     `managed` lists container images a kustomization `images:` entry sets (`managed_by`).
     """
-    return json.dumps(
+    return versioned_json(
+        "refs",
         {
             "refs": [
                 {
@@ -71,5 +71,4 @@ def refs_json(result: FindResult) -> str:
                 for item in result.managed
             ],
         },
-        indent=2,
     )

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from datetime import UTC
 
 from image_bot.cli.history_output import envs_images, rfc3339
+from image_bot.cli.json_output import versioned_json
 from image_bot.model import BranchReport, Change, RepositoryReport, RunReport, Waiting
 
 __all__ = ["report_dict", "report_json", "report_text"]
@@ -69,6 +69,11 @@ def _repository(repo: RepositoryReport) -> dict[str, object]:
         "stages": list(repo.stages),
         "waiting": [_waiting(wait) for wait in repo.waiting],
         "environments": envs_images(repo.stages, repo.environments),
+        "outcome": str(repo.outcome),
+        "image_failures": [
+            {"reference": f.reference, "current": f.current, "error": f.error}
+            for f in repo.image_failures
+        ],
     }
 
 
@@ -76,9 +81,11 @@ def report_dict(report: RunReport) -> dict[str, object]:
     """The report as plain JSON-able data."""
     return {
         "exit_code": report.exit_code,
+        "outcome": str(report.outcome),
         "dry_run": report.dry_run,
         "images": report.images,
         "caveats": list(report.caveats),
+        "warnings": list(report.warnings),
         "errors": list(report.errors),
         "scan_failures": [
             {"image": str(failure.image), "error": failure.error.message}
@@ -89,8 +96,8 @@ def report_dict(report: RunReport) -> dict[str, object]:
 
 
 def report_json(report: RunReport) -> str:
-    """The report as indented JSON."""
-    return json.dumps(report_dict(report), indent=2)
+    """The report as indented JSON (`"kind": "run-report"`, with the schema version)."""
+    return versioned_json("run-report", report_dict(report))
 
 
 def _where(skipped_line: int | None) -> str:
@@ -141,9 +148,10 @@ def report_text(report: RunReport) -> str:
         out += [f"  error: {error}" for error in repo.errors]
     out += [f"scan failed: {f.image}: {f.error.message}" for f in report.scan_failures]
     out += [f"error: {error}" for error in report.errors]
+    out += [f"warning: {warning}" for warning in report.warnings]
     out += [f"note: {caveat}" for caveat in report.caveats]
     done = ", ".join(f"{count} {action}" for action, count in sorted(actions.items()))
-    status = "ok" if report.exit_code == 0 else "failed"
+    status = str(report.outcome)
     dry = " (dry run: nothing written)" if report.dry_run else ""
     out.append(f"{status}: {report.images} images, branches: {done or 'none'}{dry}")
     return "\n".join(out)

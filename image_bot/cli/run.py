@@ -5,6 +5,7 @@ Exit codes: 0 done, 1 something failed (the rest was still done), 2 bad config o
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import sys
 from collections.abc import Iterator
@@ -15,8 +16,9 @@ from typing import Literal
 import click
 
 from image_bot.cli.exit_codes import exits_on_errors
-from image_bot.cli.logs import setup_logging
+from image_bot.cli.logs import chosen_level, setup_logging
 from image_bot.cli.report import report_json, report_text
+from image_bot.cli.report_markdown import report_markdown
 from image_bot.config.load import load_config
 from image_bot.pipeline import Progress, run_pass
 from image_bot.wiring.forges import Forges
@@ -48,6 +50,14 @@ def _progress(enabled: bool) -> Iterator[Progress | None]:
 @click.option("--once", is_flag=True, help="Run one pass and exit (`serve` runs a service).")
 @click.option("--dry-run", is_flag=True, help="Print the plan and the diff; write nothing.")
 @click.option("--json", "as_json", is_flag=True, help="Print a machine-readable report.")
+@click.option(
+    "--report",
+    "report_format",
+    type=click.Choice(["text", "json", "markdown"]),
+    default=None,
+    help="How to print the report: text (default), json (= --json), or markdown for a CI "
+    "job summary ($GITHUB_STEP_SUMMARY, a merge-request note).",
+)
 @pass_settings("The config file.")
 @exits_on_errors
 def run(
@@ -56,29 +66,38 @@ def run(
     config_path: Path,
     dry_run: bool,
     as_json: bool,
+    report_format: Literal["text", "json", "markdown"] | None,
     state_dir: Path | None,
     no_state: bool,
     cache_dir: Path | None,
     tag_cache_ttl: str,
     log_format: Literal["text", "json"],
+    log_level: str | None,
 ) -> None:
     """Scan registries, decide, edit each repository and push the bot's branches, once."""
     if not once:
         raise click.UsageError("run needs --once (for a long-running service use `serve`)")
+    if as_json and report_format not in (None, "json"):
+        raise click.UsageError(f"--json and --report {report_format} ask for two reports")
+    report_format = "json" if as_json else report_format or "text"
     options = pass_options(cache_dir=cache_dir, dry_run=dry_run, tag_cache_ttl=tag_cache_ttl)
     # The text report already tells each branch's story; text logs add only the trouble.
-    setup_logging(log_format, level=logging.INFO if log_format == "json" else logging.WARNING)
+    default_level = logging.INFO if log_format == "json" else logging.WARNING
+    setup_logging(log_format, level=chosen_level(log_level, default_level))
     config = load_config(config_path)
     state_dir = state_path(config, state_dir=state_dir, no_state=no_state)
-    interactive = sys.stderr.isatty() and log_format == "text" and not as_json
+    interactive = sys.stderr.isatty() and log_format == "text" and report_format == "text"
+    warnings: list[str] = []
     with open_state(state_dir, read_only=dry_run) as state, _progress(interactive) as progress:
         report = run_pass(
             config,
-            open_registry=registry_opener(config),
+            open_registry=registry_opener(config, warnings=warnings),
             forge_for=Forges(),
             options=options,
             state=state,
             progress=progress,
         )
-    click.echo(report_json(report) if as_json else report_text(report))
+    report = dataclasses.replace(report, warnings=(*report.warnings, *warnings))
+    render = {"text": report_text, "json": report_json, "markdown": report_markdown}
+    click.echo(render[report_format](report), nl=report_format != "markdown")
     sys.exit(report.exit_code)

@@ -129,7 +129,7 @@ def tags(  # click passes options as keywords
     password_env: str | None,
     docker_config: Path | None,
 ) -> None:
-    """List IMAGE's tags and mark the one the policy selects.
+    """List IMAGE's tags, newest first by the policy's ordering, and mark the one it selects.
 
     IMAGE may carry the current tag (nginx:1.25.3-alpine): the variant and no-downgrade
     rules then apply relative to it. The last line of plain output is the selected tag,
@@ -153,7 +153,11 @@ def tags(  # click passes options as keywords
         async def scan_and_decide() -> tuple[TagList, Decision]:
             async with OCIRegistry(settings, docker_config=docker_config) as registry:
                 found = await registry.list_tags(current.name)
+                for warning in registry.warnings:
+                    click.echo(f"warning: {warning}", err=True)
                 return found, await decide(policy, current, found, registry, now=now)
 
         taglist, decision = asyncio.run(scan_and_decide())
-    click.echo(tags_json(taglist, decision) if as_json else tags_text(taglist, decision))
+    order = policy.newest_first(current, taglist)
+    render = tags_json if as_json else tags_text
+    click.echo(render(taglist, order, decision))

@@ -1,20 +1,23 @@
-"""Text and JSON renderings of `image-bot tags`: every tag with its verdict, the selected last."""
+"""Text and JSON renderings of `image-bot tags`: every tag with its verdict, newest first by
+the policy's ordering, the selected tag on the last line."""
 
 from __future__ import annotations
 
-import json
+from collections.abc import Sequence
 
+from image_bot.cli.json_output import versioned_json
 from image_bot.model import Decision, TagList
 
 __all__ = ["tags_json", "tags_text"]
 
 
-def _tag_rows(taglist: TagList, decision: Decision) -> list[tuple[str, str, str]]:
-    """(tag, status, detail) per tag; status is selected, current, rejected or candidate."""
+def _tag_rows(order: Sequence[str], decision: Decision) -> list[tuple[str, str, str]]:
+    """(tag, status, detail) per tag in `order`; status is selected, current, rejected or
+    candidate."""
     rejected = dict(decision.rejected)
     selected = decision.target.tag if decision.target else None
     rows = []
-    for tag in taglist.tags:
+    for tag in order:
         if tag == selected:
             rows.append((tag, "selected", ""))
         elif tag == decision.current.tag:
@@ -26,10 +29,10 @@ def _tag_rows(taglist: TagList, decision: Decision) -> list[tuple[str, str, str]
     return rows
 
 
-def tags_text(taglist: TagList, decision: Decision) -> str:
-    """One line per tag (`*` marks the selected one), the reason, then the selected tag or
-    `none` as the last line, so scripts can read it with `tail -n1`."""
-    rows = _tag_rows(taglist, decision)
+def tags_text(taglist: TagList, order: Sequence[str], decision: Decision) -> str:
+    """One line per tag in `order` (`*` marks the selected one), the reason, then the
+    selected tag or `none` as the last line, so scripts can read it with `tail -n1`."""
+    rows = _tag_rows(order, decision)
     width = max((len(tag) for tag, _, _ in rows), default=0)
     lines = [f"{taglist.image}: {len(rows)} tags"]
     for tag, status, detail in rows:
@@ -43,10 +46,11 @@ def tags_text(taglist: TagList, decision: Decision) -> str:
     return "\n".join(lines)
 
 
-def tags_json(taglist: TagList, decision: Decision) -> str:
+def tags_json(taglist: TagList, order: Sequence[str], decision: Decision) -> str:
     """The same as `tags_text`, as one JSON object (rejected tags carry their reason)."""
     target = decision.target
-    return json.dumps(
+    return versioned_json(
+        "tags",
         {
             "image": str(taglist.image),
             "current": decision.current.tag,
@@ -57,8 +61,7 @@ def tags_json(taglist: TagList, decision: Decision) -> str:
             "reason": decision.reason,
             "tags": [
                 {"tag": tag, "status": status, "reason": detail or None}
-                for tag, status, detail in _tag_rows(taglist, decision)
+                for tag, status, detail in _tag_rows(order, decision)
             ],
         },
-        indent=2,
     )

@@ -48,8 +48,18 @@ def _check_template(text: str) -> str:
 
 
 def _check_branch_safe(text: str) -> str:
-    if not _BRANCH_SAFE.fullmatch(text) or ".." in text or text.startswith(("/", "-", ".")):
-        msg = "use letters, digits and . _ / - (a git branch name part)"
+    parts = text.split("/")
+    if (
+        not _BRANCH_SAFE.fullmatch(text)
+        or ".." in text
+        or text.startswith(("/", "-"))
+        or "" in parts[:-1]  # `a//b`
+        or any(part.startswith(".") or part.endswith((".lock", ".")) for part in parts)
+    ):
+        msg = (
+            "use letters, digits and . _ / - (a git branch name part: no part starting with"
+            " . or ending with . or .lock)"
+        )
         raise ValueError(msg)
     return text
 

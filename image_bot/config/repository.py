@@ -49,7 +49,8 @@ class GitHubAppSpec(Section):
     """Installation to act as; default: looked up from the repository."""
 
 
-ForgeKind = Literal["local", "github", "gitlab"]
+ForgeType = Literal["local", "github", "gitlab"]
+"""The forge types: the keys of `publish.forges.FORGE_KINDS` (a test keeps them equal)."""
 
 
 def _forge_shorthand(value: object) -> object:
@@ -59,7 +60,7 @@ def _forge_shorthand(value: object) -> object:
 class ForgeSpec(Section):
     """Where pull requests go: `local` (branches only), `github` or `gitlab`."""
 
-    type: ForgeKind = "local"
+    type: ForgeType = "local"
     """`local` pushes branches only (no pull requests); `github` or `gitlab` open them."""
     url: str | None = None
     """Web base URL for self-hosted forges: `https://github.example.com`, `https://gitlab.example.com`."""
@@ -83,20 +84,9 @@ class ForgeSpec(Section):
             raise ValueError(msg)
         return self
 
-    @property
-    def api_base(self) -> str | None:
-        """The API base URL to talk to (None for `local`)."""
-        if self.type == "local":
-            return None
-        if self.api_url:
-            return self.api_url.rstrip("/")
-        if self.type == "github":
-            return f"{self.url.rstrip('/')}/api/v3" if self.url else "https://api.github.com"
-        return (self.url or "https://gitlab.com").rstrip("/")
-
 
 ForgeField = Annotated[
-    ForgeSpec, BeforeValidator(_forge_shorthand, json_schema_input_type=ForgeSpec | ForgeKind)
+    ForgeSpec, BeforeValidator(_forge_shorthand, json_schema_input_type=ForgeSpec | ForgeType)
 ]
 
 
@@ -241,7 +231,8 @@ class RepositorySpec(Section):
     branch_prefix: BranchSafe = "image-bot/"
     """Prefix of the bot's branches; the bot only ever touches branches under it."""
     paths: tuple[RepoPath, ...] = (".",)
-    """Directories to scan, relative to the repository root."""
+    """Directories (or files) to scan, relative to the repository root. Each must exist: one
+    that does not fails the repository (exit 1) and nothing is published for it."""
     include: tuple[str, ...] = ()
     """Globs of files to read (default: every `*.yaml`/`*.yml` and the `extra_names`)."""
     exclude: tuple[str, ...] = ()
@@ -250,6 +241,10 @@ class RepositorySpec(Section):
     """More file names to read besides the YAML ones (`Chart.lock`, `compose.override`)."""
     max_file_bytes: Positive = 1_048_576
     """Skip (and report) files larger than this."""
+    update: Literal["all", "configured"] = "all"
+    """`all`: every image reference found; `configured`: only references that a Flux
+    `$imagepolicy` marker, an `images` entry or a `targets` entry names (the rest are neither
+    read from registries nor changed), as Flux and Argo CD Image Updater do."""
     targets: tuple[TargetSpec, ...] = ()
     """Values no finder knows about, by file glob and YAML path."""
     commit: CommitSpec = CommitSpec()

@@ -3,20 +3,31 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Discriminator, Field, Tag, model_validator
 
 from image_bot.config.fields import OptionalSecret, Section
 from image_bot.config.github_app import GitHubAppServiceSpec
-from image_bot.config.policy import PolicySpec
+from image_bot.config.policy import Duration, PolicySpec
 from image_bot.config.repository import RepositorySpec
 from image_bot.config.service import ServiceSpec
 from image_bot.model import ImageName
 from image_bot.reference import name_matches
+from image_bot.scan.cloud.kinds import CloudAuth, detect
 
-__all__ = ["Config", "ImageSpec", "RegistrySpec"]
+__all__ = ["AwsSpec", "Config", "ImageSpec", "RegistrySpec"]
+
+
+class AwsSpec(Section):
+    """ECR: which AWS identity reads the registry (default: botocore's standard chain)."""
+
+    profile: str | None = None
+    """A profile of the AWS config files, instead of `AWS_PROFILE` or the default."""
+    role_arn: str | None = Field(default=None, pattern=r"^arn:aws[a-z-]*:iam::[0-9]{12}:role/.+$")
+    """A role to assume first, e.g. in the account that owns the registry."""
 
 
 class RegistrySpec(Section):
@@ -36,6 +47,22 @@ class RegistrySpec(Section):
     """At most this many requests in flight to this host."""
     token_realms: tuple[str, ...] = ()
     """Extra hosts whose token endpoint may receive these credentials (besides the host)."""
+    timeout: Duration = Field(default=timedelta(seconds=60), gt=timedelta(0))
+    """At most this long for one request to this host, its whole answer included (`30s`)."""
+    auth: Literal["ecr", "gcr", "acr", "none"] | None = None
+    """Native cloud auth: `ecr` (AWS), `gcr` (Google Artifact/Container Registry), `acr`
+    (Azure), each with its extra installed (`image-bot[aws]`, `[gcp]`, `[azure]`). Unset:
+    chosen by the host's name; `none`: never (username/password or docker config only)."""
+    aws: AwsSpec | None = None
+    """ECR only: the AWS profile, or a role to assume."""
+
+    @model_validator(mode="after")
+    def _aws_only_for_ecr(self) -> RegistrySpec:
+        kind = self.auth or detect(self.host)
+        if self.aws is not None and kind != CloudAuth.ECR:
+            msg = "aws applies to ECR registries only (auth: ecr)"
+            raise ValueError(msg)
+        return self
 
     @model_validator(mode="after")
     def _password_needs_user(self) -> RegistrySpec:

@@ -14,7 +14,7 @@ from typing import Annotated, Literal
 from pydantic import Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
-from image_bot.config.fields import RepoPath, Section
+from image_bot.config.fields import BranchSafe, RepoPath, Section
 from image_bot.config.policy import Duration
 from image_bot.promote.calendar import (
     Calendar,
@@ -34,6 +34,7 @@ from image_bot.promote.stages import (
 )
 
 __all__ = [
+    "FORGES_WITH_CHECKS",
     "FreezeSpec",
     "StageSpec",
     "WindowSpec",
@@ -42,7 +43,14 @@ __all__ = [
     "stage_graph",
 ]
 
-StageName = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$", max_length=63)]
+FORGES_WITH_CHECKS = frozenset({"github", "gitlab"})
+"""The forge types whose kind `reports_checks` (config cannot import the plug-in table; a
+contract test keeps the two equal)."""
+
+StageName = Annotated[
+    BranchSafe,  # it names branches: `<prefix>promote/<stage>`, `<prefix><stage>/<image>`
+    Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$", max_length=63),
+]
 
 
 def located(message: str, at: tuple[str | int, ...]) -> PydanticCustomError:
@@ -173,8 +181,9 @@ def check_stages(
     """Raise a located error for the first problem of `stages` (below the repository)."""
     problems = graph_problems([stage.settings() for stage in stages])
     for index, stage in enumerate(stages):
-        if stage.checks and forge not in ("github", "gitlab"):
-            problems.append(((index, "checks"), "checks needs forge type github or gitlab"))
+        if stage.checks and forge not in FORGES_WITH_CHECKS:
+            able = " or ".join(sorted(FORGES_WITH_CHECKS))
+            problems.append(((index, "checks"), f"checks needs a forge that reports them: {able}"))
         for position, pattern in enumerate(stage.paths):
             if not any(paths_overlap(pattern, root) for root in repository_paths):
                 roots = ", ".join(repository_paths)

@@ -153,6 +153,23 @@ class TagPolicy:
         """The candidates the tag list (and known facts) allow, best first; no fact gates."""
         return tuple(c.tag for c in self._ranking(current, tags).best_first())
 
+    def newest_first(self, current: ImageRef, tags: TagList) -> tuple[str, ...]:
+        """Every tag, newest first by the ordering (whatever range, variant, ignore list or
+        gates say of it); the tags it cannot rank (not a version, filtered out, no facts
+        yet) follow in name order."""
+        current_value = self._value(current.tag) if current.tag is not None else None
+        ranked: list[tuple[Key, Key, str]] = []
+        unranked: list[str] = []
+        for tag in sorted_distinct(tags.tags):
+            value = self._value(tag)
+            rank = self.ordering.rank(value, tags.facts.get(tag), current_value) if value else None
+            if isinstance(rank, Ranked):
+                ranked.append((rank.key, rank.tiebreak, tag))
+            else:
+                unranked.append(tag)
+        ranked.sort(reverse=True)
+        return (*(tag for _, _, tag in ranked), *unranked)
+
     # --- election ------------------------------------------------------------------------
 
     def _value(self, tag: str) -> str | None:

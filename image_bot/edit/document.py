@@ -11,6 +11,7 @@ from ruamel.yaml.error import YAMLError
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from image_bot.edit.spans import compose
+from image_bot.edit.yaml_limits import YamlTooComplex
 from image_bot.model import Span
 from image_bot.yaml_path import YamlPath
 
@@ -151,7 +152,10 @@ def is_templated(value: str) -> bool:
 def embedded_documents(
     document: YamlDocument, node: ScalarNode, path: YamlPath
 ) -> list[YamlDocument]:
-    """The YAML held in a literal block scalar (`values: |`), as documents of the same file."""
+    """The YAML held in a literal block scalar (`values: |`), as documents of the same file.
+
+    A block that is not YAML holds none; one over the parse bounds raises YamlTooComplex.
+    """
     if node.style != "|" or document.inner is not None or "image" not in node.value:
         return []
     text = document.text
@@ -171,6 +175,8 @@ def embedded_documents(
         return []
     try:
         roots = compose(node.value)
+    except YamlTooComplex:
+        raise  # over the bound: the whole file is skipped, not just this block
     except YAMLError:
         return []
     return [

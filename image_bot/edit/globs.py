@@ -28,7 +28,7 @@ def _compile(pattern: str) -> re.Pattern[str]:
         else:
             out.append(re.escape(pattern[i]))
             i += 1
-    return re.compile("".join(out))
+    return re.compile("".join(out), re.DOTALL)  # a newline is a character of a name like any
 
 
 def glob_match(path: str, pattern: str) -> bool:

@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from image_bot.edit.files import read_file
 from image_bot.edit.find import CustomTarget, find_references
 from image_bot.edit.rewrite import rewrite_tree, write_changes
 from image_bot.model import Change, FileChange, ImageName, ImageRef, Skipped
@@ -33,23 +34,25 @@ def set_tags(
     dry_run: bool,
     targets: Sequence[CustomTarget] = (),
 ) -> SetResult:
-    """Set every reference under `root` whose normalized name is a key to that key's tag.
+    """Set every reference under `root` (a directory, or one file) whose normalized name is a
+    key to that key's tag.
 
     A digest that pinned the old tag is dropped (`nginx:1.25@sha256:...` becomes `nginx:1.27`,
     a separate `digest:` key becomes `""`): it would pin the old image. Nothing is written
-    when `dry_run`; the unified diff (`a/`, `b/`, paths relative to `root`) is returned
-    either way. `targets` are config-declared fields to look in too. Raises InvalidReference
-    for a tag that is not valid.
+    when `dry_run`; the unified diff (`a/`, `b/`, paths relative to `root`, or to a file
+    root's directory) is returned either way. `targets` are config-declared fields to look in
+    too. Raises InvalidReference for a tag that is not valid.
     """
     for tag in assignments.values():
         validate_tag(tag)
     found = find_references(root, targets=targets)
+    root = root if root.is_dir() else root.parent  # a file named as the root: paths are beside it
     changes = [
         Change(occurrence, occurrence.ref, ImageRef(occurrence.ref.name, new_tag))
         for occurrence in found.occurrences
         if (new_tag := assignments.get(occurrence.ref.name)) is not None
     ]
-    befores = {c.occurrence.path: (root / c.occurrence.path).read_bytes() for c in changes}
+    befores = {path: read_file(root, path) for path in {c.occurrence.path for c in changes}}
     file_changes, refused = rewrite_tree(root, changes)
     diff = "".join(
         unified_diff(fc.path, befores[fc.path].decode("utf-8"), fc.after) for fc in file_changes

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import itertools
-import os
-import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from functools import partial
@@ -13,6 +11,7 @@ from pathlib import Path
 
 from ruamel.yaml.error import YAMLError
 
+from image_bot.edit.files import read_file, write_file
 from image_bot.edit.parallel import map_chunks
 from image_bot.edit.scalars import EMBEDDED, difference, needs_quotes, quote, render
 from image_bot.edit.spans import Scalar, Style, Tree, compose, index_text
@@ -114,7 +113,7 @@ def _rewrite_files(
     skipped: list[Skipped] = []
     for path, group in groups:
         try:
-            text = (root / path).read_bytes().decode("utf-8")  # as the finder reads it
+            text = read_file(root, path).decode("utf-8")  # as the finder reads it
             file_change = rewrite_text(path, text, group)
         except ManifestError as exc:
             skipped.append(Skipped(path, exc.reason, exc.line))
@@ -128,22 +127,16 @@ def _rewrite_files(
 
 
 def write_changes(root: Path, changes: Sequence[FileChange]) -> None:
-    """Write each `after` as UTF-8 bytes; refuse all if any file changed since it was read."""
+    """Write each `after` as UTF-8 bytes; refuse all if any file changed since it was read.
+
+    Paths are those finding reported (links resolved): a link is never replaced by a file.
+    """
     for change in changes:
-        current = (root / change.path).read_bytes()
+        current = read_file(root, change.path)
         if hashlib.sha256(current).hexdigest() != change.before_sha256:
             raise ManifestError(change.path, "changed on disk since it was read; not written")
     for change in changes:
-        target = root / change.path
-        fd, temp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(change.after.encode("utf-8"))
-            Path(temp).chmod(target.stat().st_mode & 0o7777)
-            Path(temp).replace(target)
-        except BaseException:
-            Path(temp).unlink(missing_ok=True)
-            raise
+        write_file(root, change.path, change.after.encode("utf-8"))
 
 
 # --- what to write at each span ------------------------------------------------------------

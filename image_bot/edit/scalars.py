@@ -9,6 +9,7 @@ from ruamel.yaml.error import YAMLError
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from image_bot.edit.spans import STR_TAG, Style, compose, same_tag
+from image_bot.edit.yaml_limits import YamlTooComplex
 
 __all__ = ["EMBEDDED", "difference", "needs_quotes", "quote", "render"]
 
@@ -22,6 +23,7 @@ _NON_STRING = re.compile(
     r"""
     (?: [-+]? [0-9][0-9_]* (?:\.[0-9_]*)? (?:[eE][-+]?[0-9]+)?     # 10, 1.10, 1_000, 2e5, 1.
       | [-+]? \.[0-9_]+ (?:[eE][-+]?[0-9]+)?                        # .5, ._ (1.1)
+      | [-+] _ [0-9_]*                                              # +_ (ruamel's 1.2 int)
       | [-+]? 0[xX][0-9a-fA-F_]+ | [-+]? 0[oO][0-7_]+ | [-+]? 0[bB][01_]+
       | [-+]? [0-9][0-9_]* (?::[0-5]?[0-9])+ (?:\.[0-9_]*)?         # sexagesimal 1:20 (1.1)
       | [-+]? \.(?:inf|nan)                                         # .inf, .NaN
@@ -133,6 +135,8 @@ def _embedded_difference(old: str, new: str, line: int) -> str:
     """YAML held in a block scalar must still parse the same, bar scalars that became strings."""
     try:
         old_documents = compose(old)
+    except YamlTooComplex as exc:
+        return f"line {line}: the block scalar is {exc.reason}"
     except YAMLError:
         return ""  # it was never YAML to a parser; the outer document is what counts
     try:

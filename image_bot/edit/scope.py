@@ -1,8 +1,10 @@
-"""Which files of a repository are read, and how: the scanned directories with their globs,
-extra file names, custom targets and size limit (from a repository's config).
+"""Which files of a repository are read, and how: the scanned entries (directories with their
+globs, or single files), extra file names, custom targets and size limit (from a repository's
+config).
 
-`find` reads a checked-out tree (what a pass and `refs` see); `locate` answers the same
-question for one path of a commit, so `history` parses exactly the files a pass would.
+`find` reads a checked-out tree (what a pass sees); `locate` answers the same question for one
+path of a commit, so `history` parses the files a pass would (regular files: git history holds
+a symbolic link as a link, which history does not follow).
 """
 
 from __future__ import annotations
@@ -12,8 +14,8 @@ import posixpath
 from dataclasses import dataclass
 from pathlib import Path
 
+from image_bot.edit.files import inside, real_root
 from image_bot.edit.find import (
-    ALWAYS_EXCLUDED_DIRS,
     DEFAULT_INCLUDE,
     CustomTarget,
     FindResult,
@@ -44,7 +46,7 @@ class Scope:
 
     @property
     def roots(self) -> tuple[str, ...]:
-        """The directories, normalised and without repeats."""
+        """The entries (directories or files), normalised and without repeats."""
         return tuple(dict.fromkeys(posixpath.normpath(d) for d in self.directories))
 
     def targets_in(self, directory: str) -> tuple[CustomTarget, ...]:
@@ -52,43 +54,64 @@ class Scope:
         return tuple(dataclasses.replace(t, files=_under(t.files, directory)) for t in self.targets)
 
     def locate(self, path: str) -> tuple[str, str] | None:
-        """(directory, path relative to it) when the repository file `path` is read."""
-        parts = path.split("/")
-        if any(part in ALWAYS_EXCLUDED_DIRS for part in parts[:-1]):
-            return None
-        for directory in self.roots:
-            if directory == ".":
+        """(directory, path relative to it) when the repository file `path` is read: under a
+        directory entry by the globs, or named by a file entry whatever its name."""
+        for entry in self.roots:
+            if path == entry:  # a file entry: read as the walk reads it, from its directory
+                directory = posixpath.dirname(entry) or "."
+                return directory, posixpath.basename(entry)
+            if entry == ".":
                 relative = path
-            elif path.startswith(f"{directory}/"):
-                relative = path[len(directory) + 1 :]
+            elif path.startswith(f"{entry}/"):
+                relative = path[len(entry) + 1 :]
             else:
                 continue
-            exclude = [_under(glob, directory) for glob in self.exclude]
+            exclude = [_under(glob, entry) for glob in self.exclude]
             if reads(relative, self.include or DEFAULT_INCLUDE, exclude, self.extra_names):
-                return directory, relative
+                return entry, relative
         return None
 
     def find(self, root: Path) -> FindResult:
-        """The references in the checked-out tree at `root` (paths relative to `root`)."""
-        occurrences: list[Occurrence] = []
+        """The references in the checked-out tree at `root` (paths relative to `root`), each
+        file once; nothing outside `root` is read (see `find_references`)."""
+        occurrences: dict[tuple[str, int], Occurrence] = {}
         skipped: list[Skipped] = []
         managed: list[Managed] = []
-        for directory in self.roots:
+        files: set[str] = set()
+        real = real_root(root)
+        for entry in self.roots:
+            directory = entry if (root / entry).is_dir() else posixpath.dirname(entry) or "."
+            where = inside(real, root / directory) or directory  # a linked entry: at its target
             found = find_references(
-                root / directory,
+                root / entry,
                 include=self.include or DEFAULT_INCLUDE,
                 exclude=[_under(glob, directory) for glob in self.exclude],
                 extra_names=self.extra_names,
                 targets=self.targets_in(directory),
                 max_bytes=self.max_bytes,
+                boundary=root,
             )
-            prefix = "" if directory == "." else f"{directory}/"
-            occurrences += [dataclasses.replace(o, path=prefix + o.path) for o in found.occurrences]
-            skipped += [dataclasses.replace(s, path=prefix + s.path) for s in found.skipped]
-            managed += [
+
+            def at(path: str, where: str = where) -> str:
+                return posixpath.normpath(posixpath.join(where, path))
+
+            for o in found.occurrences:  # two entries (or links) may lead to one file: once
+                moved = dataclasses.replace(o, path=at(o.path))
+                occurrences.setdefault((moved.path, min(s.start for s in o.spans.values())), moved)
+            skipped.extend(
+                dataclasses.replace(s, path=entry if s.path == "." else at(s.path))
+                for s in found.skipped
+            )
+            managed.extend(
                 dataclasses.replace(
-                    m, occurrence=dataclasses.replace(m.occurrence, path=prefix + m.occurrence.path)
+                    m, occurrence=dataclasses.replace(m.occurrence, path=at(m.occurrence.path))
                 )
                 for m in found.managed
-            ]
-        return FindResult(tuple(occurrences), tuple(skipped), managed=tuple(managed))
+            )
+            files.update(at(path) for path in found.files)
+        return FindResult(
+            tuple(occurrences.values()),
+            tuple(skipped),
+            managed=tuple(managed),
+            files=tuple(sorted(files)),
+        )

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 import threading
+import time
 import warnings
 from dataclasses import dataclass
 from enum import StrEnum
@@ -14,6 +16,8 @@ from ruamel.yaml.error import YAMLError
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from ruamel.yaml.resolver import VersionedResolver
 from ruamel.yaml.tag import Tag
+
+from image_bot.edit.yaml_limits import MANIFEST_LIMITS, YamlLimits, YamlTooComplex, check_limits
 
 __all__ = [
     "MERGE_TAG",
@@ -143,7 +147,7 @@ def _descend(node: Node, start: int, end: int) -> tuple[ScalarNode, bool] | None
         node = best
 
 
-def compose(text: str) -> list[Node | None]:
+def compose(text: str, limits: YamlLimits = MANIFEST_LIMITS) -> list[Node | None]:
     """The documents of `text` as ruamel nodes (raises ruamel's YAMLError).
 
     ruamel's C parser (libyaml) is used when installed: it is an order of magnitude faster and
@@ -151,15 +155,24 @@ def compose(text: str) -> list[Node | None]:
     plain scalars) or offsets would differ (a BOM), the pure-Python parser decides. Both put an
     empty value at a different place (after the `:` or at the next token); callers allow both.
     ruamel warns about anchors defined twice (valid YAML 1.2); that is not our concern here.
+    YamlTooComplex (a YAMLError) when the documents exceed `limits`: every parse of file
+    content goes through here, so no caller walks an alias bomb or a 10,000-level nesting.
     """
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        if not text.startswith("\ufeff"):
-            try:
-                return _compose_with(_yaml(pure=False), text)
-            except YAMLError:
-                pass
-        return _compose_with(_yaml(pure=True), text)
+    started = time.monotonic()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            roots = None
+            if not text.startswith("\ufeff"):
+                with contextlib.suppress(YAMLError):
+                    roots = _compose_with(_yaml(pure=False), text)
+            if roots is None:
+                roots = _compose_with(_yaml(pure=True), text)
+    except RecursionError:  # the pure-Python composer recurses per level
+        _LOCAL.__dict__.clear()  # a loader stopped anywhere in its stack is not reused
+        raise YamlTooComplex(f"nested deeper than {limits.depth} levels") from None
+    check_limits(roots, limits, started)
+    return roots
 
 
 def _compose_with(yaml: YAML, text: str) -> list[Node | None]:

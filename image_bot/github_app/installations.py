@@ -32,6 +32,7 @@ from image_bot.config.errors import validation_error
 from image_bot.config.located import read_yaml
 from image_bot.errors import ConfigError, ImageBotError, register_secret
 from image_bot.github_app.config_issues import ConfigIssues
+from image_bot.publish.forges.github.auth import app_client
 from image_bot.publish.forges.github.errors import map_github_error
 
 __all__ = ["GitHubAppRepositories", "InstalledRepository", "repository_settings"]
@@ -89,7 +90,7 @@ class GitHubAppRepositories:
 
     def authorize(self, config: Config) -> Config:
         """`config` with a current installation token as `forge.token` of App repositories
-        (next to `forge.app`; for git over HTTPS, see `pipeline.repository.git_credentials`)."""
+        (next to `forge.app`; git sends it over HTTPS: `publish.forges.github.kind`)."""
         repositories = tuple(self._with_token(repo) for repo in config.repositories)
         return config.model_copy(update={"repositories": repositories})
 
@@ -181,14 +182,7 @@ class GitHubAppRepositories:
         if installation_id not in self._clients:
             auth = self._app.get_installation_auth(installation_id)
             self._installation_auth[installation_id] = auth
-            self._clients[installation_id] = Github(
-                auth=auth,
-                base_url=self._api_url,
-                retry=2,
-                lazy=True,
-                seconds_between_requests=None,
-                seconds_between_writes=None,
-            )
+            self._clients[installation_id] = app_client(auth, self._api_url)
         return self._clients[installation_id]
 
     def _with_token(self, repo: RepositorySpec) -> RepositorySpec:

@@ -18,7 +18,6 @@ needed to tell ours from others.
 
 from __future__ import annotations
 
-import json
 import re
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
@@ -26,6 +25,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from image_bot.errors import ImageBotError, WebhookPayloadError
+from image_bot.json_input import load_json
 from image_bot.model import Trigger
 from image_bot.publish.pr_marker import decode_pr_marker
 from image_bot.reference import parse_name, split_reference
@@ -295,9 +295,9 @@ def parse_github_event(
     WebhookPayloadError when the body is not JSON or lacks a field the event needs.
     """
     try:
-        payload = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        raise WebhookPayloadError(_SOURCE, "body is not JSON") from None
+        payload = load_json(body)
+    except ValueError as exc:
+        raise WebhookPayloadError(_SOURCE, f"body is not JSON we read ({exc})"[:200]) from None
     if not isinstance(payload, dict):
         raise WebhookPayloadError(_SOURCE, "body is not a JSON object")
     match event:

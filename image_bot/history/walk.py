@@ -113,7 +113,7 @@ class _Reader:
     """Reads a chunk's blobs together, then parses each file version as its commit comes: a
     bump of the file's previous version is respliced (`edit.reparse`), the rest parsed."""
 
-    def __init__(self, git: Git, scope: Scope, trees: Mapping[str, _Tree]) -> None:
+    def __init__(self, git: Git, scope: Scope, trees: dict[str, _Tree]) -> None:
         self.git = git
         self.scope = scope
         self.trees = trees
@@ -126,7 +126,13 @@ class _Reader:
         """The scope directory reading `change`'s file and its path there (None: not read)."""
         if change.path not in self._located:
             where = self.scope.locate(change.path)
-            self._located[change.path] = (self.trees[where[0]], where[1]) if where else None
+            if where is None:
+                self._located[change.path] = None
+            else:
+                directory, relative = where
+                if directory not in self.trees:
+                    self.trees[directory] = _Tree(directory, self.scope.targets_in(directory))
+                self._located[change.path] = (self.trees[directory], relative)
         return self._located[change.path]
 
     def load(self, commits: Sequence[LogCommit]) -> None:
@@ -192,7 +198,7 @@ def read_timeline(
     With `place_of` (a file -> its stage, or None), entries are per stage; without, per file.
     """
     commits = git.first_parent_log(rev, scope.roots)
-    trees = {d: _Tree(d, scope.targets_in(d)) for d in scope.roots}
+    trees: dict[str, _Tree] = {}  # by scope directory, as the commits reach them
     builder = TimelineBuilder(
         place_of or (lambda path: path), by_file=place_of is None, upstreams=upstreams
     )

@@ -8,14 +8,21 @@ entries: one registry, repository or branch failing never stops the rest of the 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+import dataclasses
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 
 from image_bot.config import Config
 from image_bot.errors import redact
-from image_bot.model import RunReport
+from image_bot.model import ImageFailure, Occurrence, RunReport
 from image_bot.pipeline.checkout import Checkout, checkout_or_error
-from image_bot.pipeline.decisions import FactsUnavailable, OpenRegistry, decide, scan_and_decide
+from image_bot.pipeline.decisions import (
+    Decided,
+    FactsUnavailable,
+    OpenRegistry,
+    decide,
+    scan_and_decide,
+)
 from image_bot.pipeline.repository import Context, ForgeFactory, PassOptions, publish_repository
 from image_bot.pipeline.sources import registry_governed
 from image_bot.publish.git import Git
@@ -28,6 +35,7 @@ __all__ = [
     "PassOptions",
     "Progress",
     "decide",
+    "image_failures",
     "lost_precision",
     "run_pass",
 ]
@@ -53,7 +61,10 @@ def run_pass(
     try:
         for index, repo in enumerate(config.repositories):
             say(f"fetching {redact(repo.url)}")
-            checkouts[index] = checkout_or_error(repo, git, options.cache_dir)
+            credentials = forge_for(repo).git_credentials()
+            checkouts[index] = checkout_or_error(
+                repo, git, options.cache_dir, credentials=credentials, images=config.images
+            )
         occurrences = [
             occurrence
             for index, checkout in checkouts.items()
@@ -75,7 +86,13 @@ def run_pass(
         reports = []
         for index, repo in enumerate(config.repositories):
             say(f"updating {redact(repo.url)}")
-            reports.append(publish_repository(context, repo, checkouts[index]))
+            report = publish_repository(context, repo, checkouts[index])
+            checkout = checkouts[index]
+            if isinstance(checkout, Checkout):
+                governed = registry_governed(repo, checkout)  # promoted stages scan nothing
+                failures = image_failures(governed, decided)
+                report = dataclasses.replace(report, image_failures=failures)
+            reports.append(report)
     finally:  # clones stay locked while a pass uses them, and not a moment longer
         for checkout in checkouts.values():
             if isinstance(checkout, Checkout):
@@ -88,6 +105,18 @@ def run_pass(
         dry_run=options.dry_run,
         images=len({o.ref.name for o in occurrences}),
     )
+
+
+def image_failures(occurrences: Sequence[Occurrence], decided: Decided) -> tuple[ImageFailure, ...]:
+    """The references among `occurrences` that could not be decided, once per spelling."""
+    failed: dict[str, ImageFailure] = {}
+    for occurrence in occurrences:
+        ref = occurrence.ref
+        error = decided.failure_of(ref)
+        if error is not None:
+            written = ref.text or ref.canonical
+            failed.setdefault(written, ImageFailure(written, ref.tag or ref.digest or "", error))
+    return tuple(failed.values())
 
 
 def lost_precision(config: Config, options: PassOptions) -> tuple[str, ...]:

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from image_bot.config import RepositorySpec
+from image_bot.config import ImageSpec, RepositorySpec
 from image_bot.edit.find import FindResult
-from image_bot.errors import GitError, redact
+from image_bot.errors import GitError, ImageBotError, redact
+from image_bot.model import Occurrence, OccurrenceKind
 from image_bot.publish.git import Git, HttpCredentials
 
-__all__ = ["Checkout", "checkout_or_error", "git_credentials", "refresh"]
+__all__ = ["Checkout", "PathsMissing", "checkout_or_error", "configured_only", "refresh"]
 
 log = logging.getLogger("image_bot.pipeline")
 
@@ -25,35 +29,73 @@ class Checkout:
     found: FindResult
 
 
-def checkout_or_error(repo: RepositorySpec, git: type[Git], cache_dir: Path) -> Checkout | str:
-    """The repository's cached clone at the base's head with its references, or why not."""
+def checkout_or_error(
+    repo: RepositorySpec,
+    git: type[Git],
+    cache_dir: Path,
+    *,
+    credentials: HttpCredentials | None = None,
+    images: Sequence[ImageSpec] = (),
+) -> Checkout | str:
+    """The repository's cached clone at the base's head with its references, or why not.
+
+    `credentials`: what git sends beyond the URL (the forge's `git_credentials`), per
+    command, never stored in the clone. `images` are the config's image rules (for
+    `update: configured`).
+    """
     try:
         variant = f"{repo.base}\n{repo.paths}"  # entries sharing a URL get their own worktree
-        clone = git.open(repo.url, cache_dir, variant=variant, credentials=git_credentials(repo))
-        return refresh(repo, clone)
-    except GitError as error:
+        clone = git.open(repo.url, cache_dir, variant=variant, credentials=credentials)
+        return refresh(repo, clone, images)
+    except (GitError, PathsMissing) as error:
         log.warning("checkout failed", extra={"repository": redact(repo.url), "error": str(error)})
         return error.message
 
 
-def git_credentials(repo: RepositorySpec) -> HttpCredentials | None:
-    """What git authenticates with beyond the URL: a GitHub App's installation token.
+class PathsMissing(ImageBotError):
+    """A `paths` entry names nothing in the repository: a typo or a renamed directory.
 
-    App mode hands the current token over as `forge.token` next to `forge.app` (see
-    `app.github_app.authorize`); git sends it per command, never stored in the clone.
+    Publishing on what the other entries found would close every pull request the missing
+    one accounts for, so the repository is not published at all.
     """
-    forge = repo.forge
-    if forge.type != "github" or forge.app is None or forge.token is None:
-        return None
-    return HttpCredentials("x-access-token", forge.token.get_secret_value())
 
 
-def refresh(repo: RepositorySpec, git: Git) -> Checkout:
-    """Fetch, check out the base and find its references (again, after a lost race)."""
+def refresh(repo: RepositorySpec, git: Git, images: Sequence[ImageSpec] = ()) -> Checkout:
+    """Fetch, check out the base and find its references (again, after a lost race).
+
+    PathsMissing when a `paths` entry does not exist at the base's head; `images` are the
+    config's image rules (for `update: configured`).
+    """
     try:
         base_sha = git.fetch(repo.base, repo.branch_prefix)
         git.checkout_detached(base_sha)
     except GitError:
         git.close()
         raise
-    return Checkout(git, base_sha, repo.scope().find(git.workdir))
+    scope = repo.scope()
+    missing = [p for p in scope.roots if not os.path.lexists(git.workdir / p)]
+    if missing:
+        git.close()
+        names = ", ".join(repr(p) for p in missing)
+        verb = "does" if len(missing) == 1 else "do"
+        raise PathsMissing(
+            f"paths: {names} {verb} not exist in {repo.base} ({base_sha[:12]}); nothing is"
+            " published until the path exists or the entry is removed"
+        )
+    found = scope.find(git.workdir)
+    if repo.update == "configured":
+        found = configured_only(found, images)
+    return Checkout(git, base_sha, found)
+
+
+def configured_only(found: FindResult, images: Sequence[ImageSpec]) -> FindResult:
+    """The references a setter marker, an image rule or a target names (`update: configured`)."""
+
+    def named(occurrence: Occurrence) -> bool:
+        return (
+            occurrence.policy is not None
+            or occurrence.kind is OccurrenceKind.CUSTOM
+            or any(rule.matches(occurrence.ref.name) for rule in images)
+        )
+
+    return dataclasses.replace(found, occurrences=tuple(filter(named, found.occurrences)))

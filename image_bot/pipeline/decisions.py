@@ -117,6 +117,12 @@ class Decided:
     decisions: dict[DecisionKey, Decision] = field(default_factory=dict)
     failures: dict[ImageName, ScanFailure] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
+    failed_refs: dict[str, str] = field(default_factory=dict)  # canonical ref -> why undecided
+
+    def failure_of(self, ref: ImageRef) -> str | None:
+        """Why `ref` could not be decided this pass (its registry, or its decision), if so."""
+        scan = self.failures.get(ref.name)
+        return scan.error.message if scan is not None else self.failed_refs.get(ref.canonical)
 
 
 def policy_settings(config: Config, occurrence: Occurrence) -> PolicySettings:
@@ -174,6 +180,7 @@ async def scan_and_decide(
         elif isinstance(outcome, ImageBotError):
             log.warning("decision failed", extra={"image": key[1], "error": outcome.message})
             decided.errors.append(f"{key[1]}: {outcome.message}")
+            decided.failed_refs[key[1]] = outcome.message
         else:
             raise outcome
     return decided

@@ -5,13 +5,14 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import logging
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Protocol, runtime_checkable
 
 from image_bot.config import Config, RepositorySpec
+from image_bot.edit.files import read_file
 from image_bot.edit.manual import unified_diff
 from image_bot.edit.rewrite import rewrite_tree
 from image_bot.errors import ForgeError, GitError, PushRejected, redact
@@ -20,6 +21,7 @@ from image_bot.history.matrix import environments
 from image_bot.model import (
     BranchReport,
     Change,
+    ImageName,
     PullRequest,
     PullRequestState,
     RepositoryReport,
@@ -28,12 +30,14 @@ from image_bot.model import (
     UpdatePlan,
     Waiting,
 )
-from image_bot.pipeline.checkout import Checkout, refresh
+from image_bot.pipeline.checkout import Checkout, PathsMissing, refresh
 from image_bot.pipeline.decisions import Decided, PlanBasis
+from image_bot.pipeline.obsolete import PassFacts, obsolete_evidence
 from image_bot.pipeline.sources import route
 from image_bot.publish.apply import PlanContent, Publisher
 from image_bot.publish.committer import BranchCommitter
 from image_bot.publish.forge import Forge
+from image_bot.publish.forge_kind import RepositoryForge
 from image_bot.publish.git import BranchHead, Git
 from image_bot.publish.limits import PullRequestLimits
 from image_bot.publish.pr_marker import PrMarker
@@ -52,16 +56,8 @@ __all__ = [
 
 log = logging.getLogger("image_bot.pipeline")
 
-ForgeFactory = Callable[[RepositorySpec, Git], Forge]
-
-
-@runtime_checkable
-class CommitterSource(Protocol):
-    """A forge factory that can also make commits through the forge (for `commit.signed`)."""
-
-    def committer(self, repository: RepositorySpec, git: Git) -> BranchCommitter | None:
-        """The committer for `repository` (its clone is `git`), or None if it has none."""
-        ...
+ForgeFactory = Callable[[RepositorySpec], RepositoryForge]
+"""A repository's forge: its kind bound to frozen settings (`wiring.forges.Forges`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,8 +105,8 @@ def publish_repository(
             log.info("push rejected; retrying from fresh state", extra={"error": error.message})
             if attempt < attempts:
                 try:
-                    checkout = refresh(repo, git)
-                except GitError as fetch_error:
+                    checkout = refresh(repo, git, context.config.images)
+                except (GitError, PathsMissing) as fetch_error:
                     checkout = fetch_error.message
                 continue
             done = dataclasses.replace(
@@ -134,13 +130,15 @@ def publish_repository(
 @dataclass(frozen=True, slots=True)
 class _Planned:
     """A repository's plans, the branches held as they are (why, and what their sources'
-    references run now), the promotions held back, and the files left alone."""
+    references run now), the promotions held back, the files left alone, and the
+    references whose outcome is unknown this pass (path, image)."""
 
     plans: list[UpdatePlan]
     held: dict[str, tuple[str, frozenset[str]]]
     waiting: list[Waiting]
     unsafe: list[Skipped]
     timeline: Timeline | None
+    undecided: set[tuple[str, ImageName]]
 
 
 def _plan(
@@ -156,11 +154,11 @@ def _plan(
     _, unsafe = rewrite_tree(root, every)  # files that cannot take their edits: left alone
     unsafe_paths = {s.path for s in unsafe}
     hashes = {
-        path: hashlib.sha256((root / path).read_bytes()).hexdigest()
+        path: hashlib.sha256(read_file(root, path)).hexdigest()
         for path in {c.occurrence.path for c in every} - unsafe_paths
     }
     basis = PlanBasis(repo_id, repo.base, repo.branch_prefix, hashes)
-    planned = _Planned([], {}, [], unsafe, timeline)
+    planned = _Planned([], {}, [], unsafe, timeline, set())
     for source, found, proposals in proposed:
         safe = [c for c in proposals.changes if c.occurrence.path not in unsafe_paths]
         planned.plans.extend(source.plans(safe, basis))
@@ -169,6 +167,7 @@ def _plan(
             (branch, (reason, running)) for branch, reason in source.kept(proposals, basis).items()
         )
         planned.waiting.extend(proposals.waiting)
+        planned.undecided.update((o.path, o.ref.name) for o in proposals.unknown)
     planned.plans.sort(key=lambda plan: plan.branch)
     return planned
 
@@ -196,16 +195,18 @@ def _kept(
 def _publish(
     context: Context, repo: RepositorySpec, checkout: Checkout, written: dict[str, BranchReport]
 ) -> RepositoryReport:
-    repo_id = repo.url if repo.forge.type == "local" else repo.project_name
-    forge = context.forge_for(repo, checkout.git)
+    root = checkout.git.workdir
+    repository_forge = context.forge_for(repo)
+    repo_id = repository_forge.repository_id
+    forge = repository_forge.open(checkout.git)
     planned = _plan(context, repo, checkout, forge, repo_id)
     plans = planned.plans
-    contents = {plan.branch: plan_content(checkout.git.workdir, plan.changes) for plan in plans}
+    contents = {plan.branch: plan_content(root, plan.changes) for plan in plans}
     heads = {head.branch: head for head in checkout.git.branch_heads(repo.branch_prefix)}
     publisher = Publisher(
         checkout.git, forge, repo.publish_settings(), repo_id, checkout.base_sha, context.now,
         dry_run=context.options.dry_run, heads=heads, written=written,
-        committer=committer_for(context, repo, checkout.git),
+        committer=committer_for(repository_forge, repo, checkout.git),
     )  # fmt: skip
     if repo.direct_commit:
         branches = [publisher.direct(plan, contents[plan.branch]) for plan in plans]
@@ -214,6 +215,16 @@ def _publish(
             as_fetched(pr, heads.get(pr.branch), publisher.marker_of)
             for pr in forge.bot_pull_requests(repo_id)
         ]
+        facts = PassFacts(
+            found=checkout.found,
+            base=repo.base,
+            unread={s.path: s.reason for s in reversed(checkout.found.skipped)},
+            unsafe={s.path: s.reason for s in reversed(planned.unsafe)},
+            undecided=planned.undecided,
+            exists=lambda path: os.path.lexists(root / path),
+            changed_files=lambda sha: _changed_files(checkout.git, sha),
+        )
+        evidence = obsolete_evidence(existing, {plan.branch for plan in plans}, facts)
         limits = PullRequestLimits(
             repo.limits.max_open_pull_requests, repo.limits.max_pull_requests_per_hour
         )
@@ -222,7 +233,7 @@ def _publish(
         publisher.rebuild = rebuild - set(written)  # an earlier attempt already rebuilt it
         kept = _kept(repo, planned, existing)
         actions = limit_creates(
-            reconcile(plans, existing, kept=kept, rebuild=publisher.rebuild),
+            reconcile(plans, existing, kept=kept, rebuild=publisher.rebuild, evidence=evidence),
             limits.remaining(existing, context.now),
         )
         branches = [publisher.apply(action, contents) for action in actions]
@@ -284,18 +295,26 @@ def plan_content(root: Path, changes: Sequence[Change]) -> PlanContent:
     file_changes, _ = rewrite_tree(root, changes)
     files = {fc.path: fc.after for fc in file_changes}
     diff = "".join(
-        unified_diff(fc.path, (root / fc.path).read_bytes().decode("utf-8"), fc.after)
+        unified_diff(fc.path, read_file(root, fc.path).decode("utf-8"), fc.after)
         for fc in file_changes
     )
     return PlanContent(files, diff)
 
 
-def committer_for(context: Context, repo: RepositorySpec, git: Git) -> BranchCommitter | None:
+def _changed_files(git: Git, sha: str) -> list[str]:
+    """The files bot commit `sha` changes; none when git cannot say (the image decides then)."""
+    try:
+        return git.changed_files(sha)
+    except GitError as error:
+        log.warning("cannot list a bot commit's files", extra={"sha": sha, "error": error.message})
+        return []
+
+
+def committer_for(forge: RepositoryForge, repo: RepositorySpec, git: Git) -> BranchCommitter | None:
     """The forge's committer for a `commit.signed` repository (None: git commits and pushes)."""
     if not repo.commit.signed:
         return None
-    source: object = context.forge_for  # a ForgeFactory that may also be a CommitterSource
-    committer = source.committer(repo, git) if isinstance(source, CommitterSource) else None
+    committer = forge.committer(git)
     if committer is None:
         log.warning(
             "commit.signed: this forge cannot make commits; pushing unsigned commits with git",

@@ -14,6 +14,7 @@ import hashlib
 from dataclasses import dataclass
 
 from image_bot.config import RepositorySpec
+from image_bot.edit.files import read_file
 from image_bot.errors import ForgeError, GitError, ImageBotError, redact
 from image_bot.history.entries import Entry, Timeline
 from image_bot.model import Change, ImageName, Promotion, RepositoryReport, UpdatePlan
@@ -84,7 +85,11 @@ def _image(timeline: Timeline, stage: str, pattern: str) -> ImageName:
 
 
 def _plan(
-    repo: RepositorySpec, checkout: Checkout, timeline: Timeline, request: RollbackRequest
+    repo: RepositorySpec,
+    repo_id: str,
+    checkout: Checkout,
+    timeline: Timeline,
+    request: RollbackRequest,
 ) -> UpdatePlan:
     graph = repo.stage_graph()
     if request.stage not in graph.names:
@@ -102,10 +107,9 @@ def _plan(
     ]
     root = checkout.git.workdir
     hashes = {
-        path: hashlib.sha256((root / path).read_bytes()).hexdigest()
+        path: hashlib.sha256(read_file(root, path)).hexdigest()
         for path in {c.occurrence.path for c in changes}
     }
-    repo_id = repo.url if repo.forge.type == "local" else repo.project_name
     (plan,) = make_plans(
         repo_id, repo.base, changes, grouping=Grouping(Strategy.PER_IMAGE),
         branch_prefix=f"{rollback_prefix(repo)}{request.stage}/", file_hashes=hashes,
@@ -125,21 +129,28 @@ def _plan(
 def rollback(context: Context, repo: RepositorySpec, request: RollbackRequest) -> RepositoryReport:
     """Open (or bring up to date) the rollback pull request; the report says what was done."""
     report = RepositoryReport(repository=redact(repo.url), base=repo.base)
-    checkout = checkout_or_error(repo, context.git, context.options.cache_dir)
+    repository_forge = context.forge_for(repo)
+    checkout = checkout_or_error(
+        repo,
+        context.git,
+        context.options.cache_dir,
+        credentials=repository_forge.git_credentials(),
+        images=context.config.images,
+    )
     if isinstance(checkout, str):
         return dataclasses.replace(report, errors=(checkout,))
     git = checkout.git
     try:
         timeline = repository_timeline(repo, git, checkout.base_sha)
-        plan = _plan(repo, checkout, timeline, request)
+        plan = _plan(repo, repository_forge.repository_id, checkout, timeline, request)
         if not plan.changes:
             raise RollbackError(f"{request.stage} already runs that version")
-        forge = context.forge_for(repo, git)
+        forge = repository_forge.open(git)
         heads = {head.branch: head for head in git.branch_heads(repo.branch_prefix)}
         publisher = Publisher(
             git, forge, repo.publish_settings(), plan.repo, checkout.base_sha, context.now,
             dry_run=context.options.dry_run, heads=heads,
-            committer=committer_for(context, repo, git),
+            committer=committer_for(repository_forge, repo, git),
         )  # fmt: skip
         existing = [
             as_fetched(pr, heads.get(pr.branch), publisher.marker_of)

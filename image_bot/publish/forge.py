@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from image_bot.model import CheckState, PullRequest
 
-__all__ = ["Forge", "PullRequestDraft"]
+__all__ = ["Forge", "PullRequestDraft", "RateLimitReporter"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,4 +59,15 @@ class Forge(Protocol):
 
     def enable_automerge(self, repo: str, pr: PullRequest) -> None:
         """Merge once the checks pass (GitHub auto-merge, GitLab merge when pipeline succeeds)."""
+        ...
+
+
+@runtime_checkable
+class RateLimitReporter(Protocol):
+    """A forge that knows how many API calls its credentials have left (for the metrics)."""
+
+    def rate_limit_remaining(self) -> int | None:
+        """What the last response said was left of the rate-limit window; None: not known.
+
+        Never sends a request of its own."""
         ...

@@ -47,6 +47,7 @@ _ENV = {
 }
 _WRITES = frozenset({"push", "fast-import"})  # commands that write commits or remote refs
 _REJECTED = re.compile(r"\[(?:rejected|remote rejected)\]|stale info|non-fast-forward|fetch first")
+_TREE, _LINK = "040000", "120000"  # git modes of a directory and a symbolic link
 _SLUG = re.compile(r"[^A-Za-z0-9._-]+")
 _RECORD = "\x01\x02IMAGE-BOT-COMMIT\x02\x01"  # starts each commit of a log walk
 _LOG_FORMAT = "%x01%x02IMAGE-BOT-COMMIT%x02%x01%H%x00%ct%x00%an%x00%ae%x00%B%x00"
@@ -294,6 +295,13 @@ class Git:
             blobs.update(_batch_objects(out))
         return blobs
 
+    def changed_files(self, sha: str) -> list[str]:
+        """The paths commit `sha` changes against its first parent (a bot commit's files)."""
+        out = self.run(
+            "diff-tree", "--no-commit-id", "--name-only", "--no-renames", "-r", "-z", sha
+        )
+        return [path for path in out.split("\x00") if path]
+
     # --- writing --------------------------------------------------------------------------
 
     def commit(
@@ -349,16 +357,36 @@ class Git:
     # --- plumbing -------------------------------------------------------------------------
 
     def file_modes(self, commit: str, files: Iterable[str]) -> dict[str, str]:
-        """The git mode (`100644`, `100755`) of each of `files` that exists in `commit`."""
+        """The git mode (`100644`, `100755`) of each of `files` that exists in `commit`.
+
+        These are the files a commit is about to write: GitError when one of them, or a
+        directory above it, is a symbolic link (or a file) in `commit`, since writing it would
+        replace that link with a file (or the file with a directory).
+        """
         files = sorted(files)
         if not files:
             return {}
-        out = self.run("ls-tree", "-r", "-z", commit, "--", *files)
-        modes = {}
+        out = self.run("ls-tree", "-r", "-t", "-z", commit, "--", *files)
+        modes, trees = {}, set()
         for entry in out.split("\x00"):
             if entry:
                 meta, path = entry.split("\t", 1)
-                modes[path] = meta.split(" ", 1)[0]
+                mode = meta.split(" ", 1)[0]
+                if mode == _TREE:
+                    trees.add(path)
+                else:
+                    modes[path] = mode
+        for path, mode in modes.items():
+            if mode == _LINK:
+                raise GitError("commit", f"refusing to write {path}: a symbolic link in {commit}")
+        unseen = {d for path in files if (d := _first_missing(path, trees)) is not None}
+        if unseen:  # a directory missing above a file: new, or something else in its place
+            for entry in self.run("ls-tree", "-z", commit, "--", *sorted(unseen)).split("\x00"):
+                if entry and entry.split(" ", 1)[0] != _TREE:
+                    name = entry.split("\t", 1)[1]
+                    raise GitError(
+                        "commit", f"refusing to write below {name}: not a directory in {commit}"
+                    )
         return modes
 
     def _environment(self) -> dict[str, str]:
@@ -445,6 +473,16 @@ def _batch_objects(out: bytes) -> dict[str, bytes]:
         objects[header[0]] = out[position : position + size]
         position += size + 1
     return objects
+
+
+def _first_missing(path: str, trees: set[str]) -> str | None:
+    """The first directory above `path` that is not among `trees` (None: all are)."""
+    parts = path.split("/")[:-1]
+    for end in range(1, len(parts) + 1):
+        directory = "/".join(parts[:end])
+        if directory not in trees:
+            return directory
+    return None
 
 
 def _data(payload: bytes) -> bytes:

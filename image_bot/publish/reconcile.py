@@ -6,6 +6,9 @@ A pull request closed without merging is `Acknowledge`d once (a comment; the mar
 it) and its leftover branch, like a merged one's, is `Prune`d. Notices already recorded in a
 PR's marker (`PullRequest.notices`) are never repeated, so a no-op pass writes nothing.
 A branch in `rebuild` (someone asked `/image-bot rebase`) is `Update`d even when up to date.
+An open PR that no plan wants is `Close`d only on positive `Evidence` that it is obsolete
+(the pipeline's `obsolete` module gathers it); without, it is kept: a pass that found nothing
+never closes anything.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ __all__ = [
     "Close",
     "Create",
     "Defer",
+    "Evidence",
     "Hold",
     "Keep",
     "Prune",
@@ -96,6 +100,17 @@ class Prune:
 
 Action = Create | Update | Keep | Close | Hold | Defer | Acknowledge | Prune
 
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """Whether an open bot PR that no plan wants is proven obsolete, and why (or why not)."""
+
+    obsolete: bool
+    reason: str
+
+
+_NO_EVIDENCE = Evidence(obsolete=False, reason="nothing shows it is obsolete; left open")
+
 _FOREIGN = "its head is not the bot's commit (someone pushed to it); not overwritten"
 
 
@@ -105,14 +120,16 @@ def reconcile(
     *,
     kept: Mapping[str, str] | None = None,
     rebuild: Collection[str] = (),
+    evidence: Mapping[str, Evidence] | None = None,
 ) -> list[Action]:
     """The actions that bring `prs` in line with `plans`, in plan order, then closes.
 
     Open pull requests on branches in `kept` are kept even without a plan, for the reason
     given (groups whose images could not be scanned this pass: their outcome is unknown; a
-    promotion a gate holds back: it is still wanted). Those on
-    branches in `rebuild` are rebuilt from the base even when up to date (never a branch
-    someone else committed on: that stays held).
+    promotion a gate holds back: it is still wanted; a rollback). Others without a plan are
+    closed only when `evidence` (by branch) proves them obsolete. Those on branches in
+    `rebuild` are rebuilt from the base even when up to date (never a branch someone else
+    committed on: that stays held).
     """
     open_prs = {pr.branch: pr for pr in prs if pr.state is PullRequestState.OPEN}
     closed_prs = {pr.branch: pr for pr in prs if pr.state is PullRequestState.CLOSED}
@@ -136,8 +153,10 @@ def reconcile(
             actions.append(Hold(pr, None, _FOREIGN))
         elif kept and branch in kept:
             actions.append(Keep(pr, None, kept[branch]))
+        elif (proof := (evidence or {}).get(branch, _NO_EVIDENCE)).obsolete:
+            actions.append(Close(pr, proof.reason))
         else:
-            actions.append(Close(pr, "no change is needed any more"))
+            actions.append(Keep(pr, None, proof.reason))
     pushed = {a.plan.branch for a in actions if isinstance(a, Create | Update)}
     return [*_retire(prs, pushed), *actions]
 

@@ -27,6 +27,7 @@ __all__ = [
     "version_text",
 ]
 
+_LISTED = 3  # versions a title names before "and N more"
 _INTRO = "image-bot updates the container images below to the versions their policies allow."
 
 
@@ -43,6 +44,9 @@ def _location(change: Change) -> str:
 
 
 def _summary(plan: UpdatePlan) -> str:
+    """`Update nginx to 1.27`; one image to several tags lists them (a group named after the
+    image would only repeat it); several images: their count and the group. Promotions and
+    rollbacks say so: `Promote nginx 1.27 from staging to prod`, `Roll back nginx in prod to`."""
     images = sorted({str(change.old.name) for change in plan.changes})
     targets = sorted({version_text(change.new) for change in plan.changes})
     if plan.promotion is not None and plan.promotion.rollback:
@@ -52,10 +56,10 @@ def _summary(plan: UpdatePlan) -> str:
         if len(images) == 1 and len(targets) == 1:
             return f"Promote {images[0]} {targets[0]} from {hop}"
         return f"Promote {len(images)} images from {hop}"
-    if len(images) == 1 and len(targets) == 1:
-        return f"Update {images[0]} to {targets[0]}"
     if len(images) == 1:
-        return f"Update {images[0]} ({plan.group})"
+        shown = ", ".join(targets[:_LISTED])
+        more = f" and {len(targets) - _LISTED} more" if len(targets) > _LISTED else ""
+        return f"Update {images[0]} to {shown}{more}"
     return f"Update {len(images)} images ({plan.group})"
 
 

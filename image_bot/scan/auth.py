@@ -36,7 +36,9 @@ _SCHEME_OR_NAME = re.compile(_TCHARS)
 _QUOTED = re.compile(r'"((?:[^"\\]|\\.)*)"')
 _ESCAPE = re.compile(r"\\(.)")
 _TOKEN68 = re.compile(r"[A-Za-z0-9._~+/-]+=*")
+_HEADER_SAFE = re.compile(r"[!-~]{1,16384}")  # visible ASCII, no space: fits in a header
 _DEFAULT_EXPIRES_IN = 60  # the token spec's default when a server omits expires_in
+_MAX_EXPIRES_IN = 24 * 3600  # a longer (or infinite) lifetime is read as a day
 _MARGIN = 10.0  # refresh this many seconds before a token expires
 
 
@@ -142,7 +144,7 @@ def _parse_issued_at(text: object) -> float | None:
     cleaned = re.sub(r"(\.\d{6})\d+", r"\1", text.strip()).replace("Z", "+00:00")
     try:
         return datetime.fromisoformat(cleaned).timestamp()
-    except ValueError:
+    except (ValueError, OverflowError):
         return None
 
 
@@ -151,12 +153,14 @@ def parse_token_response(body: object, *, now: float) -> tuple[str, float] | Non
     if not isinstance(body, dict):
         return None
     token = body.get("token") or body.get("access_token")
-    if not isinstance(token, str) or not token:
-        return None
+    if not isinstance(token, str) or not _HEADER_SAFE.fullmatch(token):
+        return None  # none, or one that cannot go into an Authorization header
     expires_in = body.get("expires_in")
     lifetime = (
-        float(expires_in)
-        if isinstance(expires_in, int | float) and expires_in > 0
+        float(min(expires_in, _MAX_EXPIRES_IN))
+        if isinstance(expires_in, int | float)
+        and not isinstance(expires_in, bool)
+        and expires_in > 0
         else float(_DEFAULT_EXPIRES_IN)
     )
     issued = _parse_issued_at(body.get("issued_at"))

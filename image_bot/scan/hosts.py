@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 import httpx
 
 from image_bot.errors import ConfigError, register_secret
+from image_bot.scan.cloud.kinds import CloudAuth, detect
 
 __all__ = ["Endpoint", "RegistrySettings", "endpoint_for", "settings_by_host"]
 
@@ -39,11 +40,23 @@ class RegistrySettings:
     token_realms: tuple[
         str, ...
     ] = ()  # extra hosts allowed to receive credentials (token exchange)
+    timeout: float = 60.0  # seconds for one whole request: redirects, headers and body
+    auth: CloudAuth | None = None  # a cloud's token flow; None: by the host's name
+    aws_profile: str | None = None  # ECR: the botocore profile (else the standard chain)
+    aws_role_arn: str | None = None  # ECR: assume this role first (another account)
+
+    @property
+    def cloud(self) -> CloudAuth | None:
+        """The cloud token flow this registry uses: as set, else by its host's name."""
+        kind = self.auth if self.auth is not None else detect(self.host)
+        return None if kind is CloudAuth.NONE else kind
 
     def __post_init__(self) -> None:
         register_secret(self.password)
         if self.concurrency < 1:
             raise ConfigError("concurrency must be at least 1", field=f"registries.{self.host}")
+        if not self.timeout > 0:
+            raise ConfigError("timeout must be positive", field=f"registries.{self.host}.timeout")
         if self.mirror is not None and not self.mirror.startswith(("https://", "http://")):
             raise ConfigError(
                 f"mirror must be an http(s) URL, got {self.mirror!r}",
@@ -55,7 +68,8 @@ class RegistrySettings:
         return (
             f"RegistrySettings(host={self.host!r}, mirror={self.mirror!r}, "
             f"insecure={self.insecure}, username={self.username!r}, password={shown!r}, "
-            f"concurrency={self.concurrency}, token_realms={self.token_realms!r})"
+            f"concurrency={self.concurrency}, token_realms={self.token_realms!r}, "
+            f"timeout={self.timeout}, auth={self.auth!r})"
         )
 
 
@@ -79,9 +93,18 @@ class Endpoint:
 
     def may_receive_credentials(self, url: httpx.URL) -> bool:
         """True when `url` is on an allowed host and encrypted (or the registry is insecure)."""
-        if url.scheme != "https" and not (self.settings.insecure and url.scheme == "http"):
-            return False
-        return url.host in self.credential_hosts
+        return self.refusal(url) is None
+
+    def refusal(self, url: httpx.URL) -> str | None:
+        """Why credentials may not go to `url`, naming each rule that refuses it; or None."""
+        why = []
+        if url.host not in self.credential_hosts:
+            why.append(f"host {url.host} is not the registry's (add it to token_realms)")
+        if url.scheme == "http" and not self.settings.insecure:
+            why.append("plain http (allowed only for a registry marked insecure)")
+        elif url.scheme not in ("http", "https"):
+            why.append(f"scheme {url.scheme!r} is neither https nor http")
+        return "; ".join(why) or None
 
 
 def settings_by_host(settings: Sequence[RegistrySettings]) -> dict[str, RegistrySettings]:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+
+from image_bot.json_input import load_json
 
 __all__ = [
     "ACCEPT_MANIFESTS",
@@ -77,9 +78,9 @@ def content_digest(body: bytes) -> str:
 
 def _json_object(body: bytes, what: str) -> dict[str, object]:
     try:
-        data = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as error:
-        raise ManifestFormatError(f"{what} is not JSON: {error}") from None
+        data = load_json(body)
+    except ValueError as error:
+        raise ManifestFormatError(f"{what} is not JSON: {str(error)[:200]}") from None
     if not isinstance(data, dict):
         raise ManifestFormatError(f"{what} is not a JSON object")
     return data
@@ -135,13 +136,13 @@ def parse_timestamp(text: object) -> datetime | None:
         cleaned = cleaned[:-1] + "+00:00"
     try:
         parsed = datetime.fromisoformat(cleaned)
-    except ValueError:
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=UTC)
+        if parsed.year <= 1970:
+            return None  # reproducible builds stamp the epoch (or 0001-01-01): no real time
+        return parsed.astimezone(UTC)
+    except (ValueError, OverflowError):  # not a time, or beyond year 9999 in UTC
         return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    if parsed.year <= 1970:
-        return None  # reproducible builds stamp the epoch (or 0001-01-01): no real time
-    return parsed.astimezone(UTC)
 
 
 def parse_config(body: bytes) -> ImageConfig:
@@ -149,7 +150,12 @@ def parse_config(body: bytes) -> ImageConfig:
     data = _json_object(body, "image config")
     config = data.get("config")
     raw_labels = config.get("Labels") if isinstance(config, dict) else None
-    labels = {str(k): str(v) for k, v in raw_labels.items()} if isinstance(raw_labels, dict) else {}
+    # labels are strings by the image spec; other values are left out, not stringified
+    labels = (
+        {str(k): v for k, v in raw_labels.items() if isinstance(v, str)}
+        if isinstance(raw_labels, dict)
+        else {}
+    )
     return ImageConfig(
         platform=_platform(data), created=parse_timestamp(data.get("created")), labels=labels
     )

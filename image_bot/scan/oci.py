@@ -1,16 +1,18 @@
 """OCI Distribution over httpx.AsyncClient: paged tags, manifests, config blobs.
 
 One `RegistrySession` (connection pool, concurrency limit, auth, pacing, retries) per
-registry host, created on first use. Only RegistryError subclasses leave this module.
+registry host, created on first use. The boundary is total: only RegistryError subclasses
+leave `list_tags` and `facts`, whatever a registry sends. Tags that are not valid tag names
+(control characters, spaces, 129 characters...) are dropped and counted in `warnings`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import collections
-import json
 import ssl
-from collections.abc import Sequence, Set
+from collections.abc import AsyncIterator, Sequence, Set
+from contextlib import asynccontextmanager
 from pathlib import Path
 from types import TracebackType
 from typing import Self
@@ -18,8 +20,12 @@ from typing import Self
 import httpx
 
 from image_bot.errors import ImageNotFound, RegistryError
+from image_bot.json_input import load_json
 from image_bot.model import Fact, ImageName, TagFacts, TagList
+from image_bot.reference import is_valid_digest, is_valid_tag
 from image_bot.scan.auth import TokenCache
+from image_bot.scan.cloud.provider import CloudContext, CloudCredentials
+from image_bot.scan.credentials import CredentialResolver
 from image_bot.scan.dockerconfig import Credentials, DockerConfig, default_docker_config_path
 from image_bot.scan.hosts import RegistrySettings, endpoint_for, settings_by_host
 from image_bot.scan.manifests import (
@@ -32,7 +38,8 @@ from image_bot.scan.manifests import (
     parse_manifest,
 )
 from image_bot.scan.pacing import Sleep
-from image_bot.scan.session import RegistrySession
+from image_bot.scan.session import Bounds, RegistrySession
+from image_bot.scan.transport import describe
 
 __all__ = ["OCIRegistry"]
 
@@ -46,8 +53,12 @@ class OCIRegistry:
 
     Hosts without settings are read anonymously over https, with credentials from the docker
     config: `docker_config` if given, else `$DOCKER_CONFIG/config.json` or
-    `~/.docker/config.json` (`default_docker_config_path`). `requests` counts the HTTP
-    requests sent per registry host (token requests and retries included).
+    `~/.docker/config.json` (`default_docker_config_path`), or from their cloud's identity
+    (`scan.credentials` says in which order). `requests` counts the HTTP requests sent per
+    registry host (token requests and retries included); `warnings` says what was dropped.
+    `bounds` caps each answer's size; `cloud` keeps cloud credentials (share it across
+    passes to keep them longer than one).
+    Once closed, `rate_limits` holds the last quota each host reported (`ratelimit-remaining`).
     """
 
     def __init__(
@@ -61,9 +72,14 @@ class OCIRegistry:
         backoff: float = 0.5,
         max_retry_after: float = 60.0,
         sleep: Sleep = asyncio.sleep,
+        bounds: Bounds | None = None,
+        cloud: CloudCredentials | None = None,
     ) -> None:
         self._settings = settings_by_host(settings)
+        self.bounds = bounds or Bounds()
         self.docker_config = DockerConfig(docker_config or default_docker_config_path())
+        self.cloud = cloud or CloudCredentials()
+        self._resolver = CredentialResolver(self._settings, self.docker_config, self.cloud)
         self._timeout = timeout
         self._retries = retries
         self._transport = transport
@@ -71,11 +87,11 @@ class OCIRegistry:
         self._max_retry_after = max_retry_after
         self._sleep = sleep
         self._sessions: dict[str, RegistrySession] = {}
-        self._credentials: dict[str, Credentials | None] = {}
-        self._credential_lock = asyncio.Lock()
         self._tokens = TokenCache()
         self._tls: ssl.SSLContext | None = None  # built once (~0.1 s), shared by every pool
         self.requests: collections.Counter[str] = collections.Counter()
+        self.warnings: list[str] = []  # what was dropped on the way (invalid tags)
+        self.rate_limits: dict[str, int] = {}
 
     async def __aenter__(self) -> Self:
         return self
@@ -89,9 +105,11 @@ class OCIRegistry:
         await self.aclose()
 
     async def aclose(self) -> None:
-        """Close every connection pool."""
+        """Close every connection pool (keeping each host's last reported quota)."""
         sessions, self._sessions = list(self._sessions.values()), {}
         for session in sessions:
+            if session.pacer.remaining is not None:
+                self.rate_limits[session.host] = session.pacer.remaining
             await session.aclose()
 
     def _session(self, host: str) -> RegistrySession:
@@ -112,34 +130,32 @@ class OCIRegistry:
                 transport=self._transport,
                 sleep=self._sleep,
                 verify=self._tls,
+                bounds=self.bounds,
             )
             self._sessions[host] = session
         return session
 
     async def _credentials_for(self, host: str) -> Credentials | None:
-        """Settings first, then the docker config for the host actually contacted."""
-        if host in self._credentials:
-            return self._credentials[host]
-        async with self._credential_lock:
-            if host not in self._credentials:
-                settings = self._settings.get(host)
-                if settings is not None and settings.username is not None:
-                    found: Credentials | None = Credentials(settings.username, settings.password)
-                else:
-                    lookup_host = host
-                    if settings is not None and settings.mirror is not None:
-                        lookup_host = httpx.URL(settings.mirror).netloc.decode()
-                    # credential helpers are programs: keep them off the event loop
-                    found = await asyncio.to_thread(self.docker_config.lookup, lookup_host)
-                self._credentials[host] = found
-        return self._credentials[host]
+        def context(host: str) -> CloudContext:
+            session = self._session(host)
+            return CloudContext(
+                session.endpoint, session.auth_client, session.endpoint.settings.timeout
+            )
+
+        return await self._resolver.for_host(host, context)
 
     async def _get(
-        self, name: ImageName, path: str, *, method: str = "GET", accept: str | None = None
+        self,
+        name: ImageName,
+        path: str,
+        *,
+        max_bytes: int,
+        method: str = "GET",
+        accept: str | None = None,
     ) -> httpx.Response:
         headers = {"Accept": accept} if accept else {}
         response = await self._session(name.registry).request(
-            method, path, repository=name.repository, headers=headers
+            method, path, repository=name.repository, headers=headers, max_bytes=max_bytes
         )
         if response.status_code == 404:
             raise ImageNotFound(name.registry, _error_text(response, "not found"), image=str(name))
@@ -152,39 +168,61 @@ class OCIRegistry:
         return response
 
     async def list_tags(self, name: ImageName) -> TagList:
-        """Every tag, following `Link` pages; registries that ignore `n` answer in one page."""
+        """Every valid tag, following `Link` pages (registries that ignore `n` send one)."""
+        async with _boundary(name):
+            tags, dropped = await self._list_tags(name)
+        if dropped:
+            example = dropped[0] if len(dropped[0]) <= 40 else dropped[0][:40] + "..."
+            self.warnings.append(
+                f"{name}: dropped {len(dropped)} tag(s) that are not valid tag names"
+                f" (e.g. {example!r})"
+            )
+        return TagList(image=name, tags=tuple(tags))
+
+    async def _list_tags(self, name: ImageName) -> tuple[dict[str, None], list[str]]:
         session = self._session(name.registry)
         path: str | None = f"/v2/{name.repository}/tags/list?n={_PAGE_SIZE}"
         tags: dict[str, None] = {}
+        dropped: list[str] = []
         for _ in range(_MAX_PAGES):
             if path is None:
                 break
-            response = await self._get(name, path)
-            try:
-                page = response.json().get("tags") or []
-            except (ValueError, AttributeError):
-                raise RegistryError(
-                    name.registry, "tag list is not JSON", image=str(name)
-                ) from None
-            if not isinstance(page, list):
-                raise RegistryError(name.registry, "tag list has no tags array", image=str(name))
+            response = await self._get(name, path, max_bytes=self.bounds.tags)
+            page = _tags_page(name, response)
             before = len(tags)
-            tags.update(dict.fromkeys(str(tag) for tag in page))
-            path = _next_page(response, session.endpoint.base_url)
+            for tag in page:
+                if isinstance(tag, str) and is_valid_tag(tag):
+                    tags[tag] = None
+                else:
+                    dropped.append(tag if isinstance(tag, str) else repr(tag)[:40])
+            path = _next_page(name, response, session.endpoint.base_url)
             if path is not None and len(tags) == before:
                 break  # a page with nothing new: stop rather than loop
-        return TagList(image=name, tags=tuple(tags))
+        return tags, dropped
 
     async def facts(self, name: ImageName, tag: str, wanted: Set[Fact]) -> TagFacts:
         """HEAD for a digest alone; GET the manifest (and config blob) for anything more."""
+        async with _boundary(name):
+            if not is_valid_tag(tag):
+                raise RegistryError(
+                    name.registry, f"not a valid tag: {tag[:40]!r}", image=str(name)
+                )
+            return await self._facts(name, tag, wanted)
+
+    async def _facts(self, name: ImageName, tag: str, wanted: Set[Fact]) -> TagFacts:
         reference = f"/v2/{name.repository}/manifests/{tag}"
+        manifest_bytes = self.bounds.manifest
         if not (wanted - {Fact.DIGEST}):
-            response = await self._get(name, reference, method="HEAD", accept=ACCEPT_MANIFESTS)
-            digest = response.headers.get("docker-content-digest")
+            response = await self._get(
+                name, reference, method="HEAD", accept=ACCEPT_MANIFESTS, max_bytes=manifest_bytes
+            )
+            digest = _header_digest(name, response)
             if digest:
                 return TagFacts(digest=digest)
-        response = await self._get(name, reference, accept=ACCEPT_MANIFESTS)
-        digest = response.headers.get("docker-content-digest") or content_digest(response.content)
+        response = await self._get(
+            name, reference, accept=ACCEPT_MANIFESTS, max_bytes=manifest_bytes
+        )
+        digest = _header_digest(name, response) or content_digest(response.content)
         manifest = self._manifest(name, response)
         platforms = manifest.platforms if manifest.is_index else None
         config: ImageConfig | None = None
@@ -211,10 +249,17 @@ class OCIRegistry:
             if child is None:
                 return None
             path = f"/v2/{name.repository}/manifests/{child}"
-            manifest = self._manifest(name, await self._get(name, path, accept=ACCEPT_MANIFESTS))
+            child_manifest = await self._get(
+                name, path, accept=ACCEPT_MANIFESTS, max_bytes=self.bounds.manifest
+            )
+            manifest = self._manifest(name, child_manifest)
         if manifest.config_digest is None:
             return None
-        blob = await self._get(name, f"/v2/{name.repository}/blobs/{manifest.config_digest}")
+        blob = await self._get(
+            name,
+            f"/v2/{name.repository}/blobs/{manifest.config_digest}",
+            max_bytes=self.bounds.blob,
+        )
         if content_digest(blob.content) != manifest.config_digest:
             raise RegistryError(
                 name.registry,
@@ -227,21 +272,68 @@ class OCIRegistry:
             raise RegistryError(name.registry, str(error), image=str(name)) from None
 
 
+@asynccontextmanager
+async def _boundary(name: ImageName) -> AsyncIterator[None]:
+    """Whatever goes wrong inside fails this image only, as a RegistryError."""
+    try:
+        yield
+    except RegistryError:
+        raise
+    except Exception as error:
+        raise RegistryError(
+            name.registry, f"unexpected {describe(error)[:300]}", image=str(name)
+        ) from error
+
+
+def _header_digest(name: ImageName, response: httpx.Response) -> str | None:
+    """`Docker-Content-Digest`, if sent; a value that is no digest fails the image (it
+    would be written into manifests when a policy pins digests)."""
+    digest = response.headers.get("docker-content-digest")
+    if digest and not is_valid_digest(digest):
+        raise RegistryError(
+            name.registry, f"Docker-Content-Digest {digest[:80]!r} is not a digest", image=str(name)
+        )
+    return digest or None
+
+
+def _tags_page(name: ImageName, response: httpx.Response) -> list[object]:
+    """The `tags` array of one tag-list page (`null` is an empty list)."""
+    try:
+        body = load_json(response.content)
+    except ValueError as error:
+        raise RegistryError(
+            name.registry, f"tag list is not readable JSON: {error}"[:300], image=str(name)
+        ) from None
+    page = body.get("tags") if isinstance(body, dict) else None
+    if page is None and isinstance(body, dict):
+        return []
+    if not isinstance(page, list):
+        raise RegistryError(name.registry, "tag list has no tags array", image=str(name))
+    return page
+
+
 def _error_text(response: httpx.Response, fallback: str) -> str:
     """The first `errors[].code: message` of a distribution error body, else `fallback`."""
     try:
-        first = json.loads(response.content)["errors"][0]
-        return f"{first['code']}: {first.get('message', '')}".strip(": ")
-    except (ValueError, KeyError, IndexError, TypeError):
+        body = load_json(response.content)
+        first = body["errors"][0]  # type: ignore[index]
+        text = f"{first['code']}: {first.get('message', '')}".strip(": ")
+    except (ValueError, KeyError, IndexError, TypeError, AttributeError):
         return fallback
+    return text[:300] if text.isprintable() else repr(text[:300])
 
 
-def _next_page(response: httpx.Response, base: httpx.URL) -> str | None:
+def _next_page(name: ImageName, response: httpx.Response, base: httpx.URL) -> str | None:
     """The path+query of `Link: <...>; rel="next"` if it stays on the same origin."""
     link = response.links.get("next")
     if not link or "url" not in link:
         return None
-    target = response.request.url.join(link["url"])
+    try:
+        target = response.request.url.join(link["url"])
+    except httpx.InvalidURL:
+        raise RegistryError(
+            name.registry, f"the next-page Link {link['url'][:80]!r} is not a URL", image=str(name)
+        ) from None
     if (target.scheme, target.host, target.port) != (base.scheme, base.host, base.port):
         return None  # never follow pagination (and our credentials) to another origin
     return target.raw_path.decode("ascii")

@@ -15,7 +15,8 @@ from image_bot.errors import RegistryUnavailable
 
 __all__ = ["Pacer", "parse_rate_limit", "parse_retry_after"]
 
-_QUOTA = re.compile(r"\s*(\d+)\s*(?:;\s*w\s*=\s*(\d+))?")
+# At most 15 digits: a longer number is no quota (and int() refuses over 4300 digits).
+_QUOTA = re.compile(r"\s*([0-9]{1,15})\s*(?:;\s*w\s*=\s*([0-9]{1,15}))?(?![0-9])")
 
 Sleep = Callable[[float], Awaitable[None]]
 
@@ -26,11 +27,11 @@ def parse_retry_after(headers: httpx.Headers, *, now: datetime | None = None) ->
     if value is None:
         return None
     value = value.strip()
-    if value.isdigit():
+    if value.isascii() and value.isdigit():  # not "²": str.isdigit accepts more than 0-9
         return float(value)
     try:
         when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, IndexError, OverflowError):
         return None
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)

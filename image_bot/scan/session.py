@@ -1,7 +1,8 @@
 """One registry's HTTP session: connection pool, concurrency limit, auth, pacing, retries.
 
-Every httpx exception is mapped here (`_send` and `_transient`), so only RegistryError
-subclasses leave the scan adapter.
+Each request goes through `transport.exchange` (total deadline, body size cap, redirects
+by hand); its failures and the retryable statuses are retried here, the others become
+RegistryError subclasses at once. Only RegistryError subclasses leave the scan adapter.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import random
 import ssl
 from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
 
 import httpx
 
@@ -19,41 +21,32 @@ from image_bot.scan.auth import (
     Challenge,
     TokenCache,
     basic_header,
-    parse_token_response,
     pick_challenge,
     repository_scope,
-    token_request,
 )
 from image_bot.scan.dockerconfig import Credentials
 from image_bot.scan.hosts import Endpoint
 from image_bot.scan.pacing import Pacer, Sleep, parse_retry_after
+from image_bot.scan.tokens import RETRY_STATUS, BearerTokens
+from image_bot.scan.transport import ExchangeFailed, describe, exchange
 
-__all__ = ["RegistrySession"]
+__all__ = ["Bounds", "RegistrySession"]
 
-_RETRY_STATUS = frozenset({429, 500, 502, 503, 504})
-_TRANSIENT_ERRORS = (
-    httpx.TimeoutException,
-    httpx.NetworkError,
-    httpx.RemoteProtocolError,
-    httpx.ProxyError,
-)
 _USER_AGENT = "image-bot"
+_MiB = 1 << 20
 
 CredentialSource = Callable[[], Awaitable[Credentials | None]]
 
 
-class _Transient(Exception):
-    """A failure worth retrying: connection trouble, 5xx, 429."""
+@dataclass(frozen=True, slots=True)
+class Bounds:
+    """The largest answer read per kind of request (the time bound is the registry's
+    `timeout`); see docs/registries.md."""
 
-    def __init__(self, reason: str, retry_after: float | None = None) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.retry_after = retry_after
-
-
-def _describe(error: httpx.HTTPError | httpx.InvalidURL | httpx.StreamError) -> str:
-    detail = str(error) or type(error).__name__
-    return f"{type(error).__name__}: {detail}"
+    tags: int = 16 * _MiB  # one page of a tag list
+    manifest: int = 4 * _MiB  # distribution refuses manifests over 4 MiB too
+    blob: int = 8 * _MiB  # an image config blob
+    token: int = 1 * _MiB  # a token endpoint's answer
 
 
 class RegistrySession:
@@ -73,9 +66,11 @@ class RegistrySession:
         transport: httpx.AsyncBaseTransport | None,
         sleep: Sleep,
         verify: ssl.SSLContext | bool = True,
+        bounds: Bounds | None = None,
     ) -> None:
         self.endpoint = endpoint
         self.host = endpoint.host
+        self.bounds = bounds or Bounds()
         self._credentials = credentials
         self._requests = requests
         self._tokens = tokens
@@ -92,6 +87,9 @@ class RegistrySession:
             max_keepalive_connections=endpoint.settings.concurrency,
         )
         headers = {"User-Agent": _USER_AGENT}
+        # Redirects are followed by `transport.exchange`, which keeps Authorization on its
+        # origin and never reads a redirect's body.
+        timeout = min(timeout, endpoint.settings.timeout)  # per read, within the whole
         self._client = httpx.AsyncClient(
             base_url=endpoint.base_url,
             limits=limits,
@@ -99,7 +97,7 @@ class RegistrySession:
             transport=transport,
             verify=verify,
             headers=headers,
-            follow_redirects=True,  # httpx drops Authorization when leaving the origin
+            follow_redirects=False,
         )
         self._auth_client = httpx.AsyncClient(
             timeout=timeout,
@@ -109,7 +107,18 @@ class RegistrySession:
             follow_redirects=False,
         )
         self._challenge: Challenge | None = None
-        self._token_locks: dict[tuple[str, str, str, str], asyncio.Lock] = {}
+        self._bearer = BearerTokens(
+            self.host,
+            self._auth_client,
+            tokens,
+            send=self._send_token_request,
+            check_allowed=self._check_allowed,
+        )
+
+    @property
+    def auth_client(self) -> httpx.AsyncClient:
+        """The client for token endpoints (no base URL, no redirects)."""
+        return self._auth_client
 
     def _image(self, repository: str) -> str:
         return f"{self.host}/{repository}"
@@ -119,14 +128,25 @@ class RegistrySession:
         await self._auth_client.aclose()
 
     async def request(
-        self, method: str, path: str, *, repository: str, headers: Mapping[str, str] | None = None
+        self,
+        method: str,
+        path: str,
+        *,
+        repository: str,
+        max_bytes: int,
+        headers: Mapping[str, str] | None = None,
     ) -> httpx.Response:
-        """Send with auth, pacing and retries; 401/403 become RegistryAuthError."""
+        """Send with auth, pacing and retries; the answer's body is read, at most `max_bytes`.
+
+        401/403 become RegistryAuthError, failures that retrying cannot fix RegistryError.
+        """
         async with self._semaphore:
             for attempt in range(self._retries + 1):
                 try:
-                    response = await self._attempt(method, path, repository, headers or {})
-                except _Transient as failure:
+                    response = await self._attempt(
+                        method, path, repository, headers or {}, max_bytes
+                    )
+                except ExchangeFailed as failure:  # only the transient ones get here
                     if attempt == self._retries:
                         raise RegistryUnavailable(
                             self.host,
@@ -140,16 +160,25 @@ class RegistrySession:
         raise AssertionError("unreachable: the loop returns or raises")  # pragma: no cover
 
     async def _attempt(
-        self, method: str, path: str, repository: str, headers: Mapping[str, str]
+        self,
+        method: str,
+        path: str,
+        repository: str,
+        headers: Mapping[str, str],
+        max_bytes: int,
     ) -> httpx.Response:
         await self.pacer.wait(repository)
-        response = await self._authenticated(method, path, repository, headers)
-        if response.status_code in _RETRY_STATUS:
+        response = await self._authenticated(method, path, repository, headers, max_bytes)
+        if response.status_code in RETRY_STATUS:
             retry_after = parse_retry_after(response.headers)
-            raise _Transient(f"HTTP {response.status_code}", retry_after)
+            raise ExchangeFailed(
+                f"HTTP {response.status_code}", transient=True, retry_after=retry_after
+            )
         return response
 
-    async def _wait_before_retry(self, failure: _Transient, attempt: int, repository: str) -> None:
+    async def _wait_before_retry(
+        self, failure: ExchangeFailed, attempt: int, repository: str
+    ) -> None:
         if failure.retry_after is not None and failure.retry_after > self._max_retry_after:
             raise RegistryUnavailable(
                 self.host,
@@ -163,31 +192,74 @@ class RegistrySession:
             delay = self._backoff * 2**attempt * (0.5 + random.random() / 2)  # noqa: S311 (jitter)
         await self._sleep(delay)
 
+    def _failure(self, failure: ExchangeFailed, repository: str) -> RegistryError:
+        reason = failure.reason
+        if failure.plain_http:
+            reason += (
+                "; write the mirror as http://..."
+                if self.endpoint.settings.mirror is not None
+                else "; set `insecure: true` for this registry (or pass --insecure)"
+            )
+        return RegistryError(self.host, reason, image=self._image(repository))
+
     async def _send(
-        self, client: httpx.AsyncClient, request: httpx.Request, repository: str
+        self,
+        client: httpx.AsyncClient,
+        request: httpx.Request,
+        repository: str,
+        max_bytes: int,
+        *,
+        follow_redirects: bool = True,
     ) -> httpx.Response:
         self._requests[self.host] += 1
         try:
-            response = await client.send(request)
-        except _TRANSIENT_ERRORS as error:
-            raise _Transient(f"{request.url.netloc.decode()}: {_describe(error)}") from None
-        except (httpx.HTTPError, httpx.InvalidURL, httpx.StreamError) as error:
-            raise RegistryError(
-                self.host, _describe(error), image=self._image(repository)
-            ) from None
+            response = await exchange(
+                client,
+                request,
+                deadline=self.endpoint.settings.timeout,
+                max_bytes=max_bytes,
+                follow_redirects=follow_redirects,
+            )
+        except ExchangeFailed as failure:
+            if failure.transient:
+                raise
+            raise self._failure(failure, repository) from None
         self.pacer.observe(response.headers)
         return response
 
+    async def _send_token_request(self, request: httpx.Request, repository: str) -> httpx.Response:
+        return await self._send(
+            self._auth_client, request, repository, self.bounds.token, follow_redirects=False
+        )
+
+    def _build(
+        self,
+        client: httpx.AsyncClient,
+        method: str,
+        url: str | httpx.URL,
+        repository: str,
+        headers: Mapping[str, str],
+    ) -> httpx.Request:
+        try:
+            return client.build_request(method, url, headers=headers)
+        except httpx.InvalidURL as error:
+            raise RegistryError(self.host, describe(error), image=self._image(repository)) from None
+
     async def _authenticated(
-        self, method: str, path: str, repository: str, headers: Mapping[str, str]
+        self,
+        method: str,
+        path: str,
+        repository: str,
+        headers: Mapping[str, str],
+        max_bytes: int,
     ) -> httpx.Response:
-        request = self._client.build_request(method, path, headers=headers)
+        request = self._build(self._client, method, path, repository, headers)
         sent_auth = await self._authorization(self._challenge, repository, None)
         if sent_auth:
             request.headers["Authorization"] = sent_auth
-        response = await self._send(self._client, request, repository)
+        response = await self._send(self._client, request, repository, max_bytes)
         if response.status_code == 401:
-            challenge = self._pick(response)
+            challenge = self._pick(response, repository)
             if sent_auth and challenge.scheme == "basic":
                 raise RegistryAuthError(
                     self.host, "credentials rejected (HTTP 401)", image=self._image(repository)
@@ -204,13 +276,17 @@ class RegistrySession:
                     image=self._image(repository),
                 )
             request.headers["Authorization"] = retry_auth
-            response = await self._send(self._client, request, repository)
+            response = await self._send(self._client, request, repository, max_bytes)
             if response.status_code == 401:
-                error = self._pick(response).params.get("error") or "credentials rejected"
+                error = (
+                    self._pick(response, repository).params.get("error") or "credentials rejected"
+                )
                 if error == "insufficient_scope":
                     error += " (the repository does not exist, or these credentials cannot read it)"
                 raise RegistryAuthError(
-                    self.host, f"access denied: {error} (HTTP 401)", image=self._image(repository)
+                    self.host,
+                    f"access denied: {error[:200]} (HTTP 401)",
+                    image=self._image(repository),
                 )
         if response.status_code == 403:
             raise RegistryAuthError(
@@ -218,22 +294,24 @@ class RegistrySession:
             )
         return response
 
-    def _pick(self, response: httpx.Response) -> Challenge:
+    def _pick(self, response: httpx.Response, repository: str) -> Challenge:
         challenge = pick_challenge(response.headers.get_list("www-authenticate"))
         if challenge is None:
             raise RegistryAuthError(
-                self.host, "HTTP 401 without a challenge we support (Basic, Bearer)"
+                self.host,
+                "HTTP 401 without a challenge we support (Basic, Bearer)",
+                image=self._image(repository),
             )
         return challenge
 
-    def _check_allowed(self, url: httpx.URL, what: str) -> None:
-        if not self.endpoint.may_receive_credentials(url):
-            why = (
-                "plain http (mark the registry insecure to allow it)"
-                if url.scheme != "https"
-                else f"host {url.host} is not the registry's (add it to token_realms to allow it)"
+    def _check_allowed(self, url: httpx.URL, what: str, repository: str) -> None:
+        why = self.endpoint.refusal(url)
+        if why is not None:
+            raise RegistryAuthError(
+                self.host,
+                f"refusing to send credentials to {what}: {why}",
+                image=self._image(repository),
             )
-            raise RegistryAuthError(self.host, f"refusing to send credentials to {what}: {why}")
 
     async def _authorization(
         self,
@@ -250,66 +328,10 @@ class RegistrySession:
         if challenge.scheme == "basic":
             if credentials is None or credentials.password is None or credentials.username is None:
                 return None
-            self._check_allowed(self._client.base_url, "the registry")
+            self._check_allowed(self._client.base_url, "the registry", repository)
             return basic_header(credentials.username, credentials.password)
         scope = scope or repository_scope(repository)
-        token = await self._token(challenge, scope, credentials, repository, rejected=rejected)
+        token = await self._bearer.token(
+            challenge, scope, credentials, repository, rejected=rejected
+        )
         return f"Bearer {token}"
-
-    async def _token(
-        self,
-        challenge: Challenge,
-        scope: str,
-        credentials: Credentials | None,
-        repository: str,
-        *,
-        rejected: str | None,
-    ) -> str:
-        realm, service = challenge.params.get("realm"), challenge.params.get("service", "")
-        if not realm:
-            raise RegistryAuthError(self.host, "no realm in the Bearer (token) challenge")
-        identity = (credentials.username or credentials.identity_token or "") if credentials else ""
-        key = (realm, service, scope, identity)
-        async with self._token_locks.setdefault(key, asyncio.Lock()):
-            # one exchange per key at a time: concurrent requests wait and share its token
-            cached = self._tokens.get(key)
-            if cached is not None and f"Bearer {cached}" != rejected:
-                return cached
-            token, expires_at = await self._exchange(realm, service, scope, credentials, repository)
-            self._tokens.put(key, token, expires_at)
-            return token
-
-    async def _exchange(
-        self,
-        realm: str,
-        service: str,
-        scope: str,
-        credentials: Credentials | None,
-        repository: str,
-    ) -> tuple[str, float]:
-        url = httpx.URL(realm)
-        if credentials is not None:
-            self._check_allowed(url, f"token realm {url.host}")
-        request = token_request(self._auth_client, url, service, scope, credentials)
-        response = await self._send(self._auth_client, request, repository)
-        if response.status_code in _RETRY_STATUS:
-            raise _Transient(
-                f"token server HTTP {response.status_code}", parse_retry_after(response.headers)
-            )
-        if response.status_code in (400, 401, 403):
-            who = "the credentials" if credentials is not None else "anonymous access"
-            raise RegistryAuthError(
-                self.host,
-                f"the token server at {url.host} refused {who} (HTTP {response.status_code})",
-            )
-        now = self._tokens.clock()
-        try:
-            parsed = parse_token_response(response.json(), now=now) if response.is_success else None
-        except ValueError:
-            parsed = None
-        if parsed is None:
-            raise RegistryError(
-                self.host,
-                f"the token server at {url.host} sent no token (HTTP {response.status_code})",
-            )
-        return parsed

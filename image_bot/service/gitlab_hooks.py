@@ -12,10 +12,10 @@ receiver does not make.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping
 
 from image_bot.errors import WebhookPayloadError
+from image_bot.json_input import load_json
 from image_bot.model import Trigger
 
 __all__ = ["parse_gitlab_event"]
@@ -43,9 +43,9 @@ def parse_gitlab_event(
     if event != "Push Hook":
         return Trigger()
     try:
-        payload = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        raise WebhookPayloadError(_SOURCE, "body is not JSON") from None
+        payload = load_json(body)
+    except ValueError as exc:
+        raise WebhookPayloadError(_SOURCE, f"body is not JSON we read ({exc})"[:200]) from None
     if not isinstance(payload, dict):
         raise WebhookPayloadError(_SOURCE, "body is not a JSON object")
     project = _text(payload, "project", "path_with_namespace")

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, fields
 from enum import StrEnum
@@ -30,6 +29,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from image_bot.errors import ImageBotError, WebhookPayloadError, register_secret
+from image_bot.json_input import load_json
 from image_bot.model import ImageName, Trigger
 from image_bot.reference import parse_name, parse_reference, split_reference
 
@@ -171,9 +171,9 @@ def authenticate(
 
 def _load_object(source: str, body: bytes) -> dict[str, object]:
     try:
-        payload = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise WebhookPayloadError(source, f"body is not JSON ({exc.__class__.__name__})") from None
+        payload = load_json(body)
+    except ValueError as exc:
+        raise WebhookPayloadError(source, f"body is not JSON we read ({exc})"[:200]) from None
     if not isinstance(payload, dict):
         raise WebhookPayloadError(source, "body is not a JSON object")
     return payload

@@ -1,24 +1,50 @@
-"""Composition: the Forge (and pull-request limits) for one configured repository."""
+"""Config forges -> `publish.forge_kind.ForgeSettings`; the one place their secrets are revealed."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
-from image_bot.config import GitHubAppSpec, RepositorySpec
-from image_bot.errors import ConfigError
-from image_bot.publish.committer import BranchCommitter
-from image_bot.publish.forge import Forge
-from image_bot.publish.forges.local import LocalForge
-from image_bot.publish.git import Git
+from image_bot.config import RepositorySpec
+from image_bot.errors import register_secret
+from image_bot.publish.forge import Forge, RateLimitReporter
+from image_bot.publish.forge_kind import (
+    ForgeSettings,
+    GitHubAppSettings,
+    KeptCredentials,
+    RepositoryForge,
+)
+from image_bot.publish.forges import FORGE_KINDS
 
-if TYPE_CHECKING:
-    from github import Auth
+__all__ = ["Forges", "forge_settings"]
 
-__all__ = ["Forges"]
+
+def forge_settings(repository: RepositorySpec) -> ForgeSettings:
+    """The frozen settings of `repository`'s forge (API URL resolved, secrets registered)."""
+    forge = repository.forge
+    kind = FORGE_KINDS[forge.type]
+    token = forge.token.get_secret_value() if forge.token is not None else None
+    register_secret(token)
+    app = None
+    if forge.app is not None:
+        key = forge.app.private_key.get_secret_value()
+        register_secret(key)
+        app = GitHubAppSettings(forge.app.app_id, key, forge.app.installation_id)
+    return ForgeSettings(
+        type=forge.type,
+        repo_url=repository.url,
+        project=repository.project_name,
+        base=repository.base,
+        branch_prefix=repository.branch_prefix,
+        bot_email=repository.commit.author_email,
+        url=forge.url,
+        api_url=forge.api_url.rstrip("/") if forge.api_url else kind.default_api_url(forge.url),
+        token=token,
+        app=app,
+    )
 
 
 class Forges:
-    """Builds each repository's Forge (a `pipeline.ForgeFactory`); credentials revealed here only.
+    """Binds each repository to its forge kind (a `pipeline.ForgeFactory`).
 
     A long-running service keeps one instance: GitHub App installation credentials (and
     their hour-long tokens, renewed by PyGithub) are then reused across passes instead of
@@ -26,74 +52,27 @@ class Forges:
     """
 
     def __init__(self) -> None:
-        self._installations: dict[tuple[str, int, int | str], Auth.AppInstallationAuth] = {}
+        self._kept = KeptCredentials()
+        self._opened: list[tuple[str, str, RateLimitReporter]] = []  # (name, API host, forge)
 
-    def __call__(self, repository: RepositorySpec, git: Git) -> Forge:
-        """The forge `repository.forge` names; ConfigError when a credential is missing.
+    def __call__(self, repository: RepositorySpec) -> RepositoryForge:
+        """`repository`'s forge: its kind with its settings and this instance's credentials."""
+        settings = forge_settings(repository)
+        host = urlsplit(settings.api_url or "").netloc
 
-        `git` is the repository's clone; only the local forge (branches only) uses it.
-        """
-        forge = repository.forge
-        prefix = repository.branch_prefix
-        if forge.type == "local":
-            return LocalForge(
-                git=git,
-                base=repository.base,
-                branch_prefix=prefix,
-                bot_email=repository.commit.author_email,
-            )
-        # The API clients load only when a repository uses them (PyGithub alone takes ~0.2 s).
-        from image_bot.publish.forges.github.forge import GitHubForge  # noqa: PLC0415
-        from image_bot.publish.forges.gitlab.forge import GitLabForge  # noqa: PLC0415
+        def opened(forge: Forge) -> None:
+            if isinstance(forge, RateLimitReporter):
+                self._opened.append((settings.type, host, forge))
 
-        api_url = forge.api_base or ""
-        if forge.type == "github":
-            if forge.app is not None:
-                auth = self._installation(forge.app, api_url, repository.project_name)
-                return GitHubForge(auth, api_url=api_url, branch_prefix=prefix)
-            if forge.token is None:
-                raise ConfigError("a github forge needs token or app", field="forge.token")
-            return GitHubForge.with_token(
-                forge.token.get_secret_value(), api_url=api_url, branch_prefix=prefix
-            )
-        if forge.token is None:
-            raise ConfigError("a gitlab forge needs a token", field="forge.token")
-        return GitLabForge(forge.token.get_secret_value(), url=api_url, branch_prefix=prefix)
+        return RepositoryForge(FORGE_KINDS[settings.type], settings, self._kept, opened)
 
-    def committer(self, repository: RepositorySpec, git: Git) -> BranchCommitter | None:
-        """Commits made by GitHub through its API as the App (signed): a `commit.signed`
-        repository's BranchCommitter (None for a forge that is not a GitHub App)."""
-        forge = repository.forge
-        if forge.type != "github" or forge.app is None:
-            return None
-        from github import Github  # noqa: PLC0415
-
-        from image_bot.publish.forges.github.commits import ApiCommitter  # noqa: PLC0415
-
-        api_url = forge.api_base or ""
-        auth = self._installation(forge.app, api_url, repository.project_name)
-        client = Github(
-            auth=auth,
-            base_url=api_url.rstrip("/"),
-            retry=2,
-            lazy=True,
-            seconds_between_requests=None,
-            seconds_between_writes=None,
-        )
-        return ApiCommitter(client.get_repo(repository.project_name), git)
-
-    def _installation(
-        self, app: GitHubAppSpec, api_url: str, project: str
-    ) -> Auth.AppInstallationAuth:
-        from image_bot.publish.forges.github.auth import installation_auth  # noqa: PLC0415
-
-        key = (api_url, app.app_id, app.installation_id or project)
-        if key not in self._installations:
-            self._installations[key] = installation_auth(
-                app.app_id,
-                app.private_key.get_secret_value(),
-                installation_id=app.installation_id,
-                repo=project,
-                api_url=api_url,
-            )
-        return self._installations[key]
+    def rate_limits(self) -> dict[tuple[str, str], int]:
+        """(forge name, API host) -> the smallest remaining quota that the forges opened since
+        the last call saw in their last response (the metrics' gauge); then forgets them."""
+        quotas: dict[tuple[str, str], int] = {}
+        opened, self._opened = self._opened, []
+        for name, host, forge in opened:
+            remaining = forge.rate_limit_remaining()
+            if remaining is not None:
+                quotas[(name, host)] = min(remaining, quotas.get((name, host), remaining))
+        return quotas

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable, Iterator
-from contextlib import AbstractAsyncContextManager, contextmanager
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
 from datetime import timedelta
 from pathlib import Path
 from typing import TypeVar
@@ -16,6 +16,7 @@ from image_bot.config import Config, parse_duration
 from image_bot.config.load import default_state_dir
 from image_bot.errors import ConfigError
 from image_bot.pipeline import OpenRegistry, PassOptions
+from image_bot.scan.cloud.provider import CloudCredentials
 from image_bot.scan.oci import OCIRegistry
 from image_bot.scan.registry import Registry
 from image_bot.state import StateError, StateStore
@@ -70,6 +71,11 @@ def pass_settings(config_help: str) -> Callable[[F], F]:
                 type=click.Choice(["text", "json"]),
                 default="text",
                 show_default=True,
+            ),
+            click.option(
+                "--log-level",
+                type=click.Choice(("debug", "info", "warning", "error"), case_sensitive=False),
+                help="Log from this level up (overrides `image-bot --log-level`).",
             ),
         )
         for option in reversed(options):
@@ -129,12 +135,25 @@ def open_state(path: Path | None, *, read_only: bool = False) -> Iterator[StateS
 def registry_opener(
     config: Config,
     wrap: Callable[[OCIRegistry], AbstractAsyncContextManager[Registry]] | None = None,
+    *,
+    warnings: list[str] | None = None,
+    cloud: CloudCredentials | None = None,
 ) -> OpenRegistry:
-    """Opens one OCIRegistry per pass with the config's registry settings (optionally wrapped)."""
+    """Opens one OCIRegistry per pass with the config's registry settings (optionally
+    wrapped); what the registries warned about (tags dropped) is added to `warnings`.
+    `cloud` keeps cloud registry credentials from one pass to the next."""
     settings = registry_settings(config)
 
-    def open_registry() -> AbstractAsyncContextManager[Registry]:
-        registry = OCIRegistry(settings, docker_config=config.docker_config)
-        return registry if wrap is None else wrap(registry)
+    @asynccontextmanager
+    async def open_registry() -> AsyncIterator[Registry]:
+        registry = OCIRegistry(settings, docker_config=config.docker_config, cloud=cloud)
+        try:
+            async with registry if wrap is None else wrap(registry) as opened:
+                yield opened
+        finally:
+            for warning in registry.warnings:
+                log.warning("registry warning: %s", warning)
+            if warnings is not None:
+                warnings.extend(registry.warnings)
 
     return open_registry

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from image_bot.config import Config, RegistrySpec
 from image_bot.reference import DOCKER_HUB
+from image_bot.scan.cloud.kinds import CloudAuth
 from image_bot.scan.hosts import RegistrySettings
 
 __all__ = ["canonical_host", "registry_settings"]
@@ -26,6 +27,10 @@ def _settings(spec: RegistrySpec) -> RegistrySettings:
         password=spec.password.get_secret_value() if spec.password is not None else None,
         concurrency=spec.concurrency,
         token_realms=spec.token_realms,
+        timeout=spec.timeout.total_seconds(),
+        auth=CloudAuth(spec.auth) if spec.auth is not None else None,
+        aws_profile=spec.aws.profile if spec.aws is not None else None,
+        aws_role_arn=spec.aws.role_arn if spec.aws is not None else None,
     )
 
 

@@ -1,5 +1,6 @@
 """One conformance suite for every Forge with pull requests: the real PyGithub and
-python-gitlab clients against the fake forge (tests/fakeforge), through our adapters.
+python-gitlab clients against the fake forge (tests/fakeforge), through our adapters; then
+every forge (the local one too) and every forge kind (`publish.forges.FORGE_KINDS`).
 
 Each test reads the outcome twice: from what the adapter returns and from the fake's own
 state (what a person would see on the forge).
@@ -7,20 +8,26 @@ state (what a person would see on the forge).
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, get_args
 
 import pytest
 
+from image_bot.config.repository import ForgeType
+from image_bot.config.stages import FORGES_WITH_CHECKS
 from image_bot.errors import ForgeAuthError, PullRequestConflict, RateLimited
 from image_bot.model import CheckState, PullRequest, PullRequestState
-from image_bot.publish.forge import Forge, PullRequestDraft
+from image_bot.publish.forge import Forge, PullRequestDraft, RateLimitReporter
+from image_bot.publish.forge_kind import ForgeSettings, GitHubAppSettings, KeptCredentials
+from image_bot.publish.forges import FORGE_KINDS
 from image_bot.publish.forges.github.forge import GitHubForge
 from image_bot.publish.forges.gitlab.forge import GitLabForge
-from image_bot.publish.forges.local import LocalForge
-from image_bot.publish.git import Git
+from image_bot.publish.forges.local.forge import LocalForge
+from image_bot.publish.git import Git, HttpCredentials
 from image_bot.publish.pr_marker import PrMarker, encode_pr_marker
 from tests.fakeforge.control import FakeForge
 
@@ -506,3 +513,129 @@ def test_every_forge_lists_twenty_bot_branches_without_writing(any_forge: AnyFor
     assert sorted(pr.fingerprint or "" for pr in listed) == sorted(f"fp-{n}" for n in range(20))
     assert any_forge.fake.count_calls(writes=True) == 0
     assert any_forge.fake.count_calls(writes=False) <= 2
+
+
+# --- the kinds: what each forge tells the pipeline -----------------------------------------
+#
+# The pipeline asks a forge's kind (publish.forges.FORGE_KINDS) for the repository's id, what
+# git authenticates with, the API URL a web URL implies, the adapter and the committer.
+
+
+@dataclass(frozen=True)
+class KindCase:
+    """What one kind must answer."""
+
+    public_api: str | None  # default API URL without a web URL
+    self_hosted: tuple[str, str | None]  # a web URL (trailing slash) -> its API URL
+    repository_id: str  # for the settings below
+    app_credentials: HttpCredentials | None  # git credentials with an App + its token
+
+
+CLONE_URL = "https://forge.example/acme/deploy.git"
+KIND_CASES = {
+    "github": KindCase(
+        "https://api.github.com",
+        ("https://ghe.example.com/", "https://ghe.example.com/api/v3"),
+        REPO,
+        HttpCredentials("x-access-token", "ghs_installationtoken"),
+    ),
+    "gitlab": KindCase(
+        "https://gitlab.com",
+        ("https://gitlab.example.com/", "https://gitlab.example.com"),
+        REPO,
+        None,
+    ),
+    "local": KindCase(None, ("https://git.example.com/", None), CLONE_URL, None),
+}
+
+
+def _settings(kind: str, **changes: Any) -> ForgeSettings:
+    settings = ForgeSettings(
+        type=kind,
+        repo_url=CLONE_URL,
+        project=REPO,
+        base=BASE,
+        branch_prefix="image-bot/",
+        bot_email=BOT_EMAIL,
+        api_url=FORGE_KINDS[kind].default_api_url(None),
+    )
+    return dataclasses.replace(settings, **changes)
+
+
+def test_the_table_has_a_kind_for_every_forge_type_the_config_accepts() -> None:
+    assert set(FORGE_KINDS) == set(get_args(ForgeType)) == set(KIND_CASES)
+    reporting = {name for name, kind in FORGE_KINDS.items() if kind.reports_checks}
+    assert reporting == FORGES_WITH_CHECKS  # what `checks: success` is accepted with
+
+
+@pytest.mark.parametrize("kind", sorted(KIND_CASES))
+def test_every_kind_derives_the_api_url_from_the_web_url(kind: str) -> None:
+    case = KIND_CASES[kind]
+    web_url, api_url = case.self_hosted
+    assert FORGE_KINDS[kind].default_api_url(None) == case.public_api
+    assert FORGE_KINDS[kind].default_api_url(web_url) == api_url
+
+
+@pytest.mark.parametrize("kind", sorted(KIND_CASES))
+def test_every_kind_names_the_repository_and_git_credentials(kind: str) -> None:
+    case, forge_kind = KIND_CASES[kind], FORGE_KINDS[kind]
+    assert forge_kind.repository_id(_settings(kind)) == case.repository_id
+    assert forge_kind.git_credentials(_settings(kind, token="a-token-in-the-url")) is None
+    app = GitHubAppSettings(app_id=1, private_key="-----BEGIN KEY-----", installation_id=2)
+    with_app = _settings(kind, token="ghs_installationtoken", app=app)
+    assert forge_kind.git_credentials(with_app) == case.app_credentials
+
+
+@pytest.mark.parametrize("kind", sorted(KIND_CASES))
+def test_every_kind_opens_an_adapter_that_lists_the_bots_work(
+    kind: str, fake_forge: FakeForge, tmp_path: Path
+) -> None:
+    fake_forge.create_repo(REPO, {"deploy/app.yaml": "image: nginx:1.25.0\n"}, default_branch=BASE)
+    draft = _draft("fp-kind")
+    fake_forge.commit(
+        REPO, "image-bot/nginx", {"deploy/app.yaml": "image: nginx:1.27.1\n"},
+        message=f"{draft.title}\n\n{draft.body}", start=BASE, author=fake_forge.bot,
+    )  # fmt: skip
+    if kind != "local":
+        fake_forge.open_pull(REPO, "image-bot/nginx", body=draft.body)
+    api_url = {"github": fake_forge.github_api_url, "gitlab": fake_forge.gitlab_url}.get(kind)
+    settings = _settings(
+        kind,
+        repo_url=fake_forge.git_url(REPO),
+        api_url=api_url,
+        token=None if kind == "local" else fake_forge.bot_token,
+    )
+    git = Git.open(settings.repo_url, tmp_path / "clones")
+    git.fetch(BASE, "image-bot/")
+    forge_kind = FORGE_KINDS[kind]
+
+    forge = forge_kind.open(settings, git, KeptCredentials())
+    (listed,) = forge.bot_pull_requests(forge_kind.repository_id(settings))
+
+    assert (listed.branch, listed.fingerprint) == ("image-bot/nginx", "fp-kind")
+    assert forge_kind.committer(settings, git, KeptCredentials()) is None  # no App: git pushes
+    head = fake_forge.branch_sha(REPO, BASE)
+    assert head is not None
+    fake_forge.report_status(REPO, head, "ci/deploy", "failure")
+    assert forge_kind.reports_checks is (kind != "local")  # a plain remote has no CI results
+    reported = CheckState.FAILURE if forge_kind.reports_checks else CheckState.NONE
+    assert forge.checks(forge_kind.repository_id(settings), head) is reported
+    git.close()
+
+
+def test_the_quota_left_is_what_the_last_response_said_and_costs_no_request(
+    harness: Harness,
+) -> None:
+    forge = harness.forge
+    assert isinstance(forge, RateLimitReporter)
+    assert forge.rate_limit_remaining() is None  # nothing asked yet: unknown, and not asked
+    assert harness.fake.count_calls(harness.api) == 0
+    forge.bot_pull_requests(REPO)
+    calls = harness.fake.count_calls(harness.api)
+    if harness.api == "github":  # the fake GitHub sends x-ratelimit-* on every response
+        assert forge.rate_limit_remaining() == 5000 - harness.fake.state.rate_used
+    harness.fake.inject_fault(harness.api, 429, retry_after=7, primary=True)
+    with pytest.raises(RateLimited):
+        forge.bot_pull_requests(REPO)
+    assert forge.rate_limit_remaining() == 0  # both forges' headers on the refusal
+    assert harness.fake.count_calls(harness.api) == calls + 1

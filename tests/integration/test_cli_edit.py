@@ -123,11 +123,36 @@ def test_set_rejects_a_bad_tag_and_a_missing_path(tree: Path) -> None:
     assert missing.exit_code == 2
 
 
-def test_set_says_when_an_image_is_not_found(tree: Path) -> None:
-    result = _run("set", "redis=7.2", str(tree), "--dry-run")
-    assert result.exit_code == 0
-    assert result.stdout == ""
-    assert "no reference to docker.io/library/redis" in result.stderr
+def test_set_fails_when_an_image_is_not_found(tree: Path) -> None:
+    before = {path: path.read_bytes() for path in tree.rglob("*") if path.is_file()}
+    for extra in ((), ("--dry-run",)):
+        result = _run("set", "redis=7.2", str(tree), *extra)
+        assert result.exit_code == 1  # issue 14, item 16: it was 0, as if it had worked
+        assert result.stdout == ""
+        assert "no reference to docker.io/library/redis" in result.stderr
+    both = _run("set", "nginx=1.30", "redis=7.2", str(tree), "--dry-run")
+    assert both.exit_code == 1
+    assert "+          image: nginx:1.30" in both.stdout  # what was found is still shown
+    assert {path: path.read_bytes() for path in tree.rglob("*") if path.is_file()} == before
+
+
+def test_refs_and_set_take_a_single_file(tree: Path) -> None:
+    values = tree / "values.yaml"
+    listed = _run("refs", str(values), "--json")
+    assert listed.exit_code == 0, listed.stderr
+    assert [(r["file"], r["line"]) for r in json.loads(listed.stdout)["refs"]] == [
+        ("values.yaml", 2)
+    ]
+    result = _run("set", "nginx=1.30", str(values))
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.startswith("--- a/values.yaml\n+++ b/values.yaml\n")
+    assert values.read_text() == VALUES.replace("tag: 1.25", 'tag: "1.30"')
+    assert (tree / "apps" / "deploy.yaml").read_bytes() == DEPLOYMENT.replace(
+        "\n", "\r\n"
+    ).encode()  # only the named file
+    named_elsewhere = _run("set", "nginx=1.30", str(tree / "apps" / "deploy.yaml"), "--dry-run")
+    assert named_elsewhere.exit_code == 0, named_elsewhere.stderr
+    assert "--- a/deploy.yaml" in named_elsewhere.stdout
 
 
 def test_refs_json_names_references_inside_a_values_block(tmp_path: Path) -> None:

@@ -58,6 +58,8 @@ def run(*args: str, code: int = 0) -> Any:
 def test_envs_json_has_the_issue_shape_with_stages_from_the_settings_file(repo: Path) -> None:
     data = run("envs", str(repo), "--json")
     assert data == {
+        "kind": "envs",
+        "schema_version": 1,
         "stages": ["dev", "prod"],
         "images": [
             {
@@ -77,6 +79,7 @@ def test_envs_json_has_the_issue_shape_with_stages_from_the_settings_file(repo: 
 
 def test_history_filters_and_keys(repo: Path) -> None:
     entries = run("history", str(repo), "--json", "--stage", "dev", "--since", "2026-12-02T12:00")
+    assert (entries["kind"], entries["schema_version"]) == ("history", 1)
     assert [(e["tag"], e["digest"], e["pull_request"]) for e in entries["entries"]] == [
         ("1.1", DIGEST, "#3"),
         ("1.2", None, "#4"),

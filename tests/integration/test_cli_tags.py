@@ -61,6 +61,19 @@ def test_json_has_every_tag_with_a_status_and_the_rejection_reasons(
     assert statuses["2.0.0"]["reason"]
 
 
+def test_tags_are_listed_newest_first_by_the_policys_ordering(
+    registry: RunningRegistry, repo_name: str
+) -> None:
+    registry.push_tags(repo_name, ["9.0.0", "10.0.0", "10.0.0-rc.1", "9.1.0", "edge"])
+    image = f"{registry.host}/{repo_name}:9.0.0"
+    text = tags(image, "--insecure", "--policy", "semver: '*'")
+    assert text.exit_code == 0, text.output
+    listed = [line[2:].split()[0] for line in text.stdout.splitlines()[1:6]]
+    assert listed == ["10.0.0", "10.0.0-rc.1", "9.1.0", "9.0.0", "edge"]
+    as_json = tags(image, "--insecure", "--policy", "semver: '*'", "--json")
+    assert [entry["tag"] for entry in json.loads(as_json.stdout)["tags"]] == listed
+
+
 def test_nothing_newer_prints_none(registry: RunningRegistry, repo_name: str) -> None:
     registry.push_tags(repo_name, ["3.0.0"], distinct=True)
     result = tags(f"{registry.host}/{repo_name}:3.0.0", "--insecure", "--policy", "semver: ^3")
@@ -144,6 +157,17 @@ def test_unknown_repository_exits_1(registry: RunningRegistry) -> None:
     result = tags(f"{registry.host}/test/never-pushed:1.0", "--insecure")
     assert result.exit_code == 1
     assert "never-pushed" in result.stderr
+
+
+def test_a_plain_http_registry_without_insecure_fails_at_once_with_the_fix(
+    registry: RunningRegistry, repo_name: str
+) -> None:
+    image = seed(registry, repo_name)
+    result = tags(image, "--policy", "semver: ^1")
+    assert result.exit_code == 1
+    assert "answered the TLS handshake in plain http" in result.stderr
+    assert "set `insecure: true` for this registry (or pass --insecure)" in result.stderr
+    assert "attempts" not in result.stderr  # not retried: no retry turns http into https
 
 
 def test_unreachable_registry_exits_1() -> None:

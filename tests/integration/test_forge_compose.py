@@ -13,7 +13,7 @@ from image_bot.model import PullRequestState
 from image_bot.publish.forge import PullRequestDraft
 from image_bot.publish.forges.github.forge import GitHubForge
 from image_bot.publish.forges.gitlab.forge import GitLabForge
-from image_bot.publish.forges.local import LocalForge
+from image_bot.publish.forges.local.forge import LocalForge
 from image_bot.publish.git import Git
 from image_bot.publish.limits import PullRequestLimits
 from image_bot.publish.pr_marker import PrMarker, encode_pr_marker
@@ -45,7 +45,7 @@ def test_the_configured_forge_lists_the_bots_prs_with_its_prefix(
     url = fake_forge.github_api_url if kind == "github" else fake_forge.gitlab_url
     spec = _spec(fake_forge, {"type": kind, "api_url": url, "token": fake_forge.bot_token})
 
-    forge = Forges()(spec, Git(tmp_path, spec.url))
+    forge = Forges()(spec).open(Git(tmp_path, spec.url))
 
     assert isinstance(forge, GitHubForge if kind == "github" else GitLabForge)
     (pr,) = forge.bot_pull_requests(spec.project_name)
@@ -61,13 +61,13 @@ def test_a_wrong_token_in_the_config_is_an_auth_error(
         {"type": "github", "api_url": fake_forge.github_api_url, "token": "not-the-token"},
     )
     with pytest.raises(ForgeAuthError) as caught:
-        Forges()(spec, Git(tmp_path, spec.url)).bot_pull_requests(REPO)
+        Forges()(spec).open(Git(tmp_path, spec.url)).bot_pull_requests(REPO)
     assert "not-the-token" not in str(caught.value)
 
 
 def test_local_needs_no_server(fake_forge: FakeForge, tmp_path: Path) -> None:
     spec = RepositorySpec.model_validate({"url": str(tmp_path / "remote.git")})
-    forge = Forges()(spec, Git(tmp_path / "clone", spec.url))
+    forge = Forges()(spec).open(Git(tmp_path / "clone", spec.url))
     assert isinstance(forge, LocalForge)
     assert fake_forge.calls() == []
 
@@ -78,7 +78,7 @@ def test_a_forge_without_credentials_is_a_config_error(tmp_path: Path, kind: str
         {"url": "https://forge.example/acme/deploy.git", "forge": {"type": kind}}
     )
     with pytest.raises(ConfigError, match="token"):
-        Forges()(spec, Git(tmp_path, spec.url))
+        Forges()(spec).open(Git(tmp_path, spec.url))
 
 
 def test_the_hourly_limit_counts_the_prs_the_forge_lists_as_created_this_hour(
@@ -95,7 +95,7 @@ def test_the_hourly_limit_counts_the_prs_the_forge_lists_as_created_this_hour(
             },
         }
     )
-    forge = Forges()(spec, Git(tmp_path, spec.url))
+    forge = Forges()(spec).open(Git(tmp_path, spec.url))
     for n in range(2):
         branch = f"image-bot/img-{n}"
         fake_forge.commit(REPO, branch, {"a.yaml": str(n)}, start="main")
@@ -122,7 +122,7 @@ def test_a_service_reuses_the_app_installation_token_across_passes(
 
     forges = Forges()
     for _ in range(2):  # two passes
-        (pr,) = forges(spec, Git(tmp_path, spec.url)).bot_pull_requests(REPO)
+        (pr,) = forges(spec).open(Git(tmp_path, spec.url)).bot_pull_requests(REPO)
         assert pr.fingerprint == "fp-1"
 
     assert fake_forge.count_calls("github", path="/installation$") == 1

@@ -15,8 +15,9 @@ from image_bot.cli import cli
 from image_bot.config import Config, GitHubAppServiceSpec
 from image_bot.errors import GitError
 from image_bot.github_app.installations import GitHubAppRepositories
-from image_bot.pipeline.checkout import checkout_or_error, git_credentials
+from image_bot.pipeline.checkout import checkout_or_error
 from image_bot.publish.git import Author, Git, HttpCredentials
+from image_bot.wiring.forges import Forges
 from tests.fakeforge.control import FakeForge
 from tests.support.registry import RunningRegistry
 from tests.support.runs import github_repository
@@ -111,10 +112,10 @@ def test_app_mode_hands_git_the_installation_token_not_a_url(
     config = app.authorize(app.expand(Config.model_validate({"repositories": []})))
     (repo,) = config.repositories
     assert "@" not in repo.url  # the URL is the plain clone URL
-    credentials = git_credentials(repo)
+    credentials = Forges()(repo).git_credentials()
     assert credentials is not None
     assert isinstance(repo.forge.token, SecretStr)
-    checkout = checkout_or_error(repo, Git, tmp_path / "cache")
+    checkout = checkout_or_error(repo, Git, tmp_path / "cache", credentials=credentials)
     assert not isinstance(checkout, str), checkout
     checkout.git.close()
     assert credentials.password not in stored_config(tmp_path / "cache")

@@ -1,19 +1,26 @@
 """Retries, Retry-After, dropped connections and rate limits, injected by a small HTTP proxy
-in front of a real docker-registry."""
+in front of a real docker-registry; and the failures no retry can fix (plain http met with
+https, an untrusted certificate, a 4xx answer), which fail at once."""
 
 from __future__ import annotations
 
 import asyncio
 import http.client
 import http.server
+import ssl
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
-from image_bot.errors import RegistryUnavailable
+from image_bot.errors import RegistryError, RegistryUnavailable
 from image_bot.model import ImageName, ScanFailure, TagList
 from image_bot.scan.hosts import RegistrySettings
 from image_bot.scan.oci import OCIRegistry
@@ -106,6 +113,41 @@ def proxy(registry: RunningRegistry) -> Iterator[FaultProxy]:
     running.close()
 
 
+@pytest.fixture
+def https_server(tmp_path: Path) -> Iterator[str]:
+    """An https server whose self-signed certificate nobody trusts; its host:port."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.now(UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(days=1))
+        .not_valid_after(now + timedelta(days=1))
+        .sign(key, hashes.SHA256())
+    )
+    pem = tmp_path / "server.pem"
+    pem.write_bytes(
+        cert.public_bytes(serialization.Encoding.PEM)
+        + key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(pem)
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), http.server.BaseHTTPRequestHandler)
+    httpd.socket = context.wrap_socket(httpd.socket, server_side=True)
+    threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True).start()
+    yield f"127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+    httpd.server_close()
+
+
 class RealSleeps(list[float]):
     """Sleeps for real and remembers how long it was asked to."""
 
@@ -171,3 +213,32 @@ async def test_an_exhausted_rate_limit_stops_before_the_wall(
             await client.list_tags(image)
     assert proxy.requests == 1  # the second listing was never sent
     assert caught.value.retry_after == 21600
+
+
+async def test_plain_http_and_untrusted_certificates_are_not_retried(
+    registry: RunningRegistry, repo_name: str, tmp_path: Path, https_server: str
+) -> None:
+    registry.push_tags(repo_name, ["1.0"])
+    sleeps = RealSleeps()
+    plain, untrusted = ImageName(registry.host, repo_name), ImageName(https_server, "team/app")
+    async with OCIRegistry(docker_config=tmp_path / "none.json", sleep=sleeps) as client:
+        result = await scan(client, [plain, untrusted])
+        assert client.requests == {registry.host: 1, https_server: 1}
+    assert sleeps == []
+    errors = {name: failure.error.message for name, failure in result.items()
+              if isinstance(failure, ScanFailure)}  # fmt: skip
+    assert "plain http; set `insecure: true` for this registry" in errors[plain]
+    assert "TLS certificate not trusted" in errors[untrusted]
+
+
+async def test_answers_that_stay_are_not_retried_408_is(
+    proxy: FaultProxy, registry: RunningRegistry, repo_name: str, tmp_path: Path
+) -> None:
+    registry.push_tags(repo_name, ["1.0"])
+    proxy.faults = [(408, {}), (400, {})]
+    sleeps = RealSleeps()
+    async with _client(proxy.host, tmp=tmp_path, sleeps=sleeps) as client:
+        with pytest.raises(RegistryError, match="HTTP 400"):
+            await client.list_tags(ImageName(proxy.host, repo_name))
+    assert proxy.requests == 2  # 408 came back once; the 400 is the registry's answer
+    assert len(sleeps) == 1

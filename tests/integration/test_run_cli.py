@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -55,6 +56,26 @@ def test_an_unreachable_remote_fails_its_repository_without_leaking_the_password
     assert not list((tmp_path / "c").glob(f"*{secret}*"))
 
 
+@pytest.mark.parametrize(
+    ("before", "after", "shown"),
+    [
+        ((), (), True),  # run's default in text: warnings and errors
+        ((), ("--log-level", "error"), False),
+        (("--log-level", "error"), (), False),  # the group's option applies to run
+        (("--log-level", "error"), ("--log-level", "warning"), True),  # the command's wins
+    ],
+)
+def test_log_level_on_the_group_or_the_command(
+    tmp_path: Path, before: tuple[str, ...], after: tuple[str, ...], shown: bool
+) -> None:
+    config = tmp_path / "image-bot.yaml"
+    config.write_text(f"repositories:\n  - url: 'http://127.0.0.1:{free_port()}/deploy.git'\n")
+    args = ["--once", "--config", str(config), "--cache-dir", str(tmp_path / "c"), "--no-state"]
+    result = CliRunner().invoke(cli, [*before, "run", *args, *after], catch_exceptions=False)
+    assert result.exit_code == 1  # the repository cannot be fetched: a warning is logged
+    assert ("warning: checkout failed" in result.stderr) is shown
+
+
 @pytest.fixture
 def seeded(registry: RunningRegistry, repo_name: str, git_remote: MakeRemote, tmp_path: Path):  # type: ignore[no-untyped-def]
     image = f"{registry.host}/{repo_name}/app"
@@ -104,3 +125,60 @@ def test_with_state_min_age_counts_from_first_seen_not_from_created(
     code, out, _ = invoke(*args)
     assert code == 0, out
     assert len(remote.branches("image-bot/")) == 1
+
+
+def test_markdown_report_is_the_ci_job_summary(seeded) -> None:  # type: ignore[no-untyped-def]
+    config, remote, tmp = seeded
+    code, out, _ = invoke("--once", "--config", str(config), "--cache-dir", str(tmp / "c"),
+                          "--no-state", "--report", "markdown")  # fmt: skip
+    assert code == 0, out
+    (branch,) = remote.branches("image-bot/")
+    assert out.startswith("## image-bot: ✅ ok\n")
+    assert f"| create | `{branch}` |" in out
+    assert "`1.0.0` → `1.1.0` (`app.yaml:3`)" in out
+    assert "```diff\n" in out
+    code, _, err = invoke("--once", "--config", str(config), "--json", "--report", "markdown")
+    assert code == 2
+    assert "two reports" in err
+
+
+def first_seen(state_home: Path) -> dict[tuple[str, str], str]:
+    db = sqlite3.connect(state_home / "image-bot" / "state.sqlite3")
+    try:
+        rows = db.execute("SELECT image, digest, seen_at FROM first_seen").fetchall()
+    finally:
+        db.close()
+    return {(image, digest): seen for image, digest, seen in rows}
+
+
+def test_state_restored_from_a_ci_cache_keeps_first_seen_times(
+    seeded,  # type: ignore[no-untyped-def]
+) -> None:
+    """examples/github-actions.yml and gitlab-ci.yml keep XDG_STATE_HOME in the job's
+    workspace and save it to the CI cache (a tar archive) after the pass, restoring it before
+    the next: the next job, on another machine, must count min_age from the first job's
+    first-seen times, not start the clock again."""
+    config, remote, tmp = seeded
+    runner = CliRunner()
+
+    def job(workspace: Path) -> None:
+        workspace.mkdir(exist_ok=True)
+        env = {"XDG_STATE_HOME": str(workspace / ".image-bot-state")}
+        args = ["run", "--once", "--config", str(config), "--cache-dir", str(workspace / "c")]
+        result = runner.invoke(cli, args, env=env, catch_exceptions=False)
+        assert result.exit_code == 0, result.stdout
+
+    job(tmp / "job1")
+    seen = first_seen(tmp / "job1" / ".image-bot-state")
+    assert seen  # both tags' digests
+    archive = shutil.make_archive(str(tmp / "cache"), "gztar", tmp / "job1", ".image-bot-state")
+    shutil.unpack_archive(archive, tmp / "job2")  # the cache restore of the next job
+
+    job(tmp / "job2")
+    assert first_seen(tmp / "job2" / ".image-bot-state") == seen
+    assert remote.branches("image-bot/") == []  # 1.1.0 is still an hour from min_age
+
+    job(tmp / "job3")  # a job without the cache sees every digest for the first time again
+    later = first_seen(tmp / "job3" / ".image-bot-state")
+    assert later.keys() == seen.keys()
+    assert all(later[key] > seen[key] for key in seen)

@@ -104,3 +104,20 @@ def test_a_pull_request_that_failed_to_update_catches_up_without_a_new_push(setu
     assert forge.pulls(REPO)[0].title == f"Update {image} to 1.2.0"
     code, report = run_once(config, work)
     assert report["repositories"][0]["branches"][0]["action"] == "keep"
+
+
+def test_one_image_moving_to_two_tags_gets_a_title_that_names_both(  # issue 14, item 17
+    fake_forge: FakeForge, registry: RunningRegistry, repo_name: str, tmp_path: Path
+) -> None:
+    config = tmp_path / "image-bot.yaml"
+    image = github_repository(fake_forge, registry, repo_name, config, repository=REPO)
+    registry.push_tags(f"{repo_name}/app", ["1.0.0-alpine", "1.1.0-alpine"], distinct=True)
+    fake_forge.commit(REPO, "main", {"deploy/slim.yaml": f"image: {image}:1.0.0-alpine\n"})
+
+    code, report = run_once(config, tmp_path)
+
+    assert code == 0, report
+    (pull,) = fake_forge.pulls(REPO)
+    assert pull.title == f"Update {image} to 1.1.0, 1.1.0-alpine"  # was `Update X (X)`
+    slim = fake_forge.read_file(REPO, pull.head, "deploy/slim.yaml")
+    assert slim == f"image: {image}:1.1.0-alpine\n"

@@ -183,6 +183,12 @@ def test_with_one_registry_down_the_others_are_updated_and_the_exit_code_is_1(
     code, report = setup.run()
     assert code == 1
     assert [f["image"] for f in report["scan_failures"]] == [f"{down}/db/postgres"]  # type: ignore[index]
+    # the repository says which of its references could not be checked; the pass is partial
+    ((failure,), outcome) = repo_report(report)["image_failures"], report["outcome"]
+    assert (failure["reference"], failure["current"]) == (f"{down}/db/postgres:15.0", "15.0")
+    assert outcome == repo_report(report)["outcome"] == "partial"
+    assert report["kind"] == "run-report"
+    assert report["schema_version"] == 1
     assert sorted(branches(report)) == sorted([slug(setup.web), slug(setup.api)])
     assert setup.remote.branches("image-bot/") == sorted([slug(setup.web), slug(setup.api)])
 

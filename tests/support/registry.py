@@ -500,19 +500,23 @@ def start_registry(
     username: str = "bot",
     password: str = "s3cret-registry-pass",  # noqa: S107 (a throwaway test registry)
     anonymous_pull: bool = False,
+    token_server: TokenServer | None = None,
 ) -> Iterator[RunningRegistry]:
-    """Run a docker-registry with storage under `root` until the block ends."""
+    """Run a docker-registry with storage under `root` until the block ends.
+
+    With `auth="token"`, `token_server` (a TokenServer or a subclass speaking more flows) is
+    the realm; by default one is made with `username`/`password` as its user.
+    """
     if shutil.which("docker-registry") is None:
         raise FileNotFoundError(_NOT_INSTALLED)
     root.mkdir(parents=True, exist_ok=True)
-    token_server = None
     auth_config: dict[str, object] | None = None
     if auth == "basic":
         auth_config = {
             "htpasswd": {"realm": "image-bot", "path": str(_htpasswd(root, username, password))}
         }
     elif auth == "token":
-        token_server = TokenServer(
+        token_server = token_server or TokenServer(
             root / "token", users={username: password}, anonymous_pull=anonymous_pull
         )
         auth_config = {

@@ -1,17 +1,29 @@
 """Static facts about the container image that would otherwise only show when someone builds
-it (no Docker engine here): the build context holds what the Dockerfile copies, the
-entrypoint is our console script, the default command parses, and it does not run as root."""
+it (no Docker engine here): the base is pinned by digest, dependencies come from the hashed
+lock, the build context holds what the Dockerfile copies, the labels say what the image is,
+the health check works, the entrypoint is our console script, the default command parses, and
+it does not run as root. What only a build shows (apt, the wheel, multi-arch) is checked by
+the release workflow, which builds the image for linux/amd64 and linux/arm64."""
 
 from __future__ import annotations
 
+import http.server
 import json
 import re
 import shlex
+import subprocess  # noqa: TID251 (the test runs the image's real health check)
+import sys
+import threading
 import tomllib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from fnmatch import fnmatchcase
 from pathlib import Path, PurePosixPath
 
+import pytest
+
 from image_bot.cli import cli
+from image_bot.config.service import ServiceSpec
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCKERFILE = (ROOT / "Dockerfile").read_text(encoding="utf-8")
@@ -54,11 +66,111 @@ def ignored(path: str) -> bool:
     return result
 
 
-def test_multi_stage_build_on_python_slim() -> None:
-    froms = [args for name, args in instructions() if name == "FROM"]
+DIGEST_PINNED = re.compile(r"^python:3\.11-slim@sha256:[0-9a-f]{64}$")
+
+
+def labels() -> dict[str, str]:
+    pairs = [args for name, args in final_stage() if name == "LABEL"]
+    return dict(item.split("=", 1) for args in pairs for item in shlex.split(args))
+
+
+def test_multi_stage_build_on_python_slim_pinned_by_digest() -> None:
+    froms = [args.split()[0] for name, args in instructions() if name == "FROM"]
     assert len(froms) >= 2
-    assert froms[-1] == "python:3.11-slim"
+    assert all(DIGEST_PINNED.match(base) for base in froms), froms
+    assert len(set(froms)) == 1, "build and runtime stages share one base"
     assert any(args.startswith("--from=") for name, args in final_stage() if name == "COPY")
+    assert labels()["org.opencontainers.image.base.digest"] == froms[-1].split("@")[1]
+
+
+def test_dependencies_install_from_the_hashed_lock() -> None:
+    runs = " ".join(args for name, args in instructions() if name == "RUN")
+    assert "--require-hashes --no-deps -r requirements/runtime.txt" in runs
+    assert "pip install --no-deps /wheels/image_bot-" in runs
+    assert "pip check" in runs  # the lock holds every dependency the wheel declares
+
+
+def test_oci_labels_say_what_the_image_is() -> None:
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    found = labels()
+    assert found["org.opencontainers.image.licenses"] == pyproject["project"]["license"]
+    assert found["org.opencontainers.image.source"] == pyproject["project"]["urls"]["Source"]
+    assert found["org.opencontainers.image.version"] == "${VERSION}"
+    assert found["org.opencontainers.image.revision"] == "${REVISION}"
+    assert {"title", "description", "url", "documentation", "vendor"} <= {
+        key.removeprefix("org.opencontainers.image.") for key in found
+    }
+
+
+def healthcheck_command() -> list[str]:
+    (args,) = [args for name, args in final_stage() if name == "HEALTHCHECK"]
+    command: list[str] = json.loads(args[args.index("CMD") + 3 :])
+    return command
+
+
+class _Health(http.server.BaseHTTPRequestHandler):
+    status = 200
+
+    def do_GET(self) -> None:
+        self.send_response(self.status if self.path == "/healthz" else 404)
+        self.end_headers()
+
+    def log_message(self, *_: object) -> None:
+        pass
+
+
+@contextmanager
+def health_server(status: int) -> Iterator[str]:
+    handler = type("Handler", (_Health,), {"status": status})
+    server = http.server.HTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}/healthz"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def run_healthcheck(pid1: Path, url: str) -> int:
+    """The image's check as Docker runs it, with PID 1's command line read from `pid1`."""
+    _python, flag, code = healthcheck_command()
+    code = code.replace("/proc/1/cmdline", str(pid1))
+    env = {"IMAGE_BOT_HEALTH_URL": url}
+    return subprocess.run([sys.executable, flag, code], env=env, check=False).returncode
+
+
+def test_healthcheck_targets_the_served_health_route() -> None:
+    program, flag, code = healthcheck_command()
+    assert (program, flag) == ("python", "-c")
+    exposed = [int(args) for name, args in final_stage() if name == "EXPOSE"]
+    assert exposed == [ServiceSpec().port]
+    assert f"http://127.0.0.1:{exposed[0]}/healthz" in code
+
+
+@pytest.mark.parametrize(
+    ("pid1_args", "status", "healthy"),
+    [
+        ([b"image-bot", b"serve", b"--config", b"c.yaml"], 200, True),
+        ([b"image-bot", b"serve", b"--config", b"c.yaml"], 503, False),
+        ([b"image-bot", b"run", b"--once"], 503, True),  # no server to ask in one-shot mode
+    ],
+)
+def test_healthcheck_reports_what_serve_answers(
+    tmp_path: Path, pid1_args: list[bytes], status: int, healthy: bool
+) -> None:
+    pid1 = tmp_path / "cmdline"
+    pid1.write_bytes(b"\0".join([b"/opt/venv/bin/python", *pid1_args]) + b"\0")
+    with health_server(status) as url:
+        assert (run_healthcheck(pid1, url) == 0) is healthy
+
+
+def test_healthcheck_fails_when_serve_does_not_answer(tmp_path: Path) -> None:
+    pid1 = tmp_path / "cmdline"
+    pid1.write_bytes(b"image-bot\0serve\0")
+    with health_server(200) as url:
+        pass  # closed again: nothing listens on the port any more
+    assert run_healthcheck(pid1, url) != 0
 
 
 def test_every_copied_source_is_in_the_build_context() -> None:
@@ -73,6 +185,7 @@ def test_every_copied_source_is_in_the_build_context() -> None:
         assert (ROOT / source).exists(), source
         assert not ignored(source), f"{source} is excluded by .dockerignore"
     assert ignored("tests/conftest.py")
+    assert ignored("requirements/dev.txt")
     assert ignored(".venv/bin/python")
     assert ignored("image_bot/__pycache__/spec.cpython-311.pyc")
 

@@ -46,3 +46,37 @@ def test_git_error_redacts_command_and_stderr() -> None:
     )
     assert "ghs_abcdefghij" not in str(error)
     assert "ghs_abcdefghij" not in error.command
+
+
+def test_words_after_secret_keys_are_not_credentials() -> None:
+    prose = [
+        "cannot read secrets/dockerhub-token: No such file or directory",
+        "registry ghcr.io: basic authentication required",
+        "the token exchange failed; the token server at auth.example refused",
+        "Bearer token expired",
+        "password: must be set when username is",
+        "field forge.token: environment variable GH_TOKEN is not set",
+        "secret: missing",
+    ]
+    for text in prose:
+        assert redact(text) == text
+
+
+def test_values_after_secret_keys_are_masked() -> None:
+    cases = {
+        "Authorization: Basic dXNlcjpwYXNzd29yZA==": "Authorization: Basic ***",
+        "password: hunter22": "password: ***",
+        "X-Registry-Token: Abc123def456": "X-Registry-Token: ***",
+        "GET /v2/?access_token=lowercaseonly&n=1": "GET /v2/?access_token=***&n=1",
+        "token='plainletters'": "token='***'",
+        '{"secret": "no"}': '{"secret": "***"}',
+        "PRIVATE-TOKEN: glpat-abcdefghijk": "PRIVATE-TOKEN: ***",
+    }
+    for text, masked in cases.items():
+        assert redact(text) == masked
+
+
+def test_known_secrets_are_masked_even_when_they_look_like_words() -> None:
+    register_secret("correcthorsebattery")
+    assert redact("token: correcthorsebattery") == "token: ***"
+    assert redact("it said correcthorsebattery") == "it said ***"

@@ -7,7 +7,9 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from image_bot.cli import cli
 from image_bot.config.load import default_state_dir, load_config, load_policy, parse_config
 from image_bot.errors import ConfigError, redact
 
@@ -36,8 +38,15 @@ def test_a_minimal_file_gets_every_default(tmp_path: Path, monkeypatch: pytest.M
     assert config.service.schedule.interval == timedelta(minutes=10)
 
 
-def test_an_empty_file_is_a_valid_config_with_nothing_to_do(tmp_path: Path) -> None:
-    assert load_config(write(tmp_path, "")).repositories == ()
+@pytest.mark.parametrize("text", ["", "\n\n", "# nothing here yet\n", "---\n"])
+def test_an_empty_file_is_an_error_not_a_config_with_nothing_to_do(
+    tmp_path: Path, text: str
+) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_config(write(tmp_path, text))
+    assert caught.value.line == 1
+    assert "the config file is empty" in caught.value.message
+    assert "repositories" in caught.value.message
 
 
 def test_default_state_dir_without_xdg(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -384,6 +393,15 @@ def test_load_policy_errors_name_the_file_and_line(tmp_path: Path) -> None:
         ("targets: [{files: a.yaml, path: 'a[', image: nginx}]", "targets[0].path", "YAML path"),
         ("paths: [../outside]", "paths[0]", "relative, without .."),
         ("branch_prefix: '-bad'", "branch_prefix", "git branch name"),
+        ("branch_prefix: 'bots.lock/'", "branch_prefix", "no part starting with"),
+        ("branch_prefix: 'bots//x'", "branch_prefix", "git branch name"),
+        ("branch_prefix: 'bots/.hidden/'", "branch_prefix", "git branch name"),
+        ("branch_prefix: 'bots./'", "branch_prefix", "git branch name"),
+        (
+            "grouping: {strategy: named, groups: [{name: x.lock, images: ['*']}]}",
+            "grouping.groups[0].name",
+            "git branch name",
+        ),
         ("schedule: {cron: '* * *'}", "schedule.cron", "5 fields"),
         ("schedule: {interval: 5m, cron: '* * * * *'}", "schedule", "one of them"),
         ("limits: {max_open_pull_requests: 0}", "limits.max_open_pull_requests", "greater than"),
@@ -489,7 +507,13 @@ def test_alias_bombs_are_refused(tmp_path: Path) -> None:
     levels = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
     levels += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]" for i in range(1, 7)]
     error = load_error(tmp_path, "\n".join(levels) + "\n")
-    assert "more than 100000 values" in error.message
+    assert "more than 100000 YAML nodes with aliases expanded" in error.message
+
+
+def test_deep_nesting_is_refused_not_a_crash(tmp_path: Path) -> None:
+    for text in ("x: " + "[" * 10_000 + "]" * 10_000, "x: " + "{a: " * 10_000 + "1" + "}" * 10_000):
+        error = load_error(tmp_path, text + "\n")
+        assert "nested deeper than 64 levels" in error.message
 
 
 def test_a_bad_value_found_by_the_policy_builder_points_at_the_key_as_spelled(
@@ -530,3 +554,16 @@ def test_type_errors_speak_yaml_not_python(
     assert f"{field}: {message}" in error.message
     assert "tuple" not in error.message
     assert "dictionary" not in error.message
+
+
+def test_a_missing_secret_file_is_reported_in_plain_words(tmp_path: Path) -> None:
+    config = tmp_path / "bot.yaml"
+    config.write_text(
+        "registries:\n"
+        "  - host: docker.io\n"
+        "    username: acme\n"
+        "    password: ${file:secrets/dockerhub-token}\n"
+    )
+    result = CliRunner().invoke(cli, ["check-config", str(config)])
+    assert result.exit_code == 2
+    assert "secrets/dockerhub-token: No such file or directory" in result.stderr

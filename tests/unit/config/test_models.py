@@ -84,22 +84,6 @@ def test_project_overrides_the_url() -> None:
     assert RepositorySpec(url="https://h/x.git", project="team/y").project_name == "team/y"
 
 
-@pytest.mark.parametrize(
-    ("forge", "api_base"),
-    [
-        ("local", None),
-        ("github", "https://api.github.com"),
-        ({"type": "github", "url": "https://ghe.example.com/"}, "https://ghe.example.com/api/v3"),
-        ({"type": "github", "api_url": "https://ghe/api/v3/"}, "https://ghe/api/v3"),
-        ("gitlab", "https://gitlab.com"),
-        ({"type": "gitlab", "url": "https://gitlab.example.com"}, "https://gitlab.example.com"),
-    ],
-)
-def test_forge_api_base(forge: object, api_base: str | None) -> None:
-    repository = RepositorySpec.model_validate({"url": "x", "forge": forge})
-    assert repository.forge.api_base == api_base
-
-
 def test_yaml_paths() -> None:
     assert parse_yaml_path('spec.containers[*].env[0]["a.b/c"]') == (
         "spec",

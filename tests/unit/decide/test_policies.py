@@ -6,7 +6,8 @@ from datetime import timedelta
 
 import pytest
 
-from image_bot.model import Fact, TagFacts
+from image_bot.model import Fact, TagFacts, TagList
+from image_bot.reference import parse_reference
 from tests.unit.decide.helpers import NOW, digest, policy, run
 
 NGINX = ("1.25.3-alpine", "1.27.0-alpine", "1.27.0", "1.27.0-bookworm", "1.26.1-alpine", "latest")
@@ -253,3 +254,21 @@ def test_follow_without_a_followable_tag_proposes_nothing() -> None:
     gone = run(chosen, "x/app:edge", ("latest",))
     assert gone.target is None
     assert "no tag edge" in gone.decision.reason
+
+
+def test_newest_first_orders_every_tag_by_the_policys_ordering() -> None:
+    ref = parse_reference("nginx:1.25.3")
+    assert policy().newest_first(ref, TagList(ref.name, NGINX)) == (
+        "1.27.0-bookworm",  # other variants rank by version too (rejected, not unranked);
+        "1.27.0-alpine",  # equal versions go by name
+        "1.27.0",
+        "1.26.1-alpine",
+        "1.25.3-alpine",
+        "latest",  # not a version: after every version
+    )
+    numbers = TagList(ref.name, ("9", "10", "100", "x"))
+    assert policy(numerical="asc").newest_first(ref, numbers) == ("100", "10", "9", "x")
+    assert policy(numerical="desc").newest_first(ref, numbers) == ("9", "10", "100", "x")
+    builds = policy(filter={"pattern": r"^main-(?P<ts>\d+)$", "extract": "$ts"}, numerical="asc")
+    tagged = TagList(ref.name, ("main-9", "main-10", "pr-11", "latest"))
+    assert builds.newest_first(ref, tagged) == ("main-10", "main-9", "latest", "pr-11")

@@ -39,7 +39,7 @@ def test_the_settings_file_configures_the_installed_repository() -> None:
     assert repo.url == INSTALLED.clone_url
     assert repo.base == "trunk"  # the repository's default branch unless the file says
     assert repo.forge.type == "github"
-    assert repo.forge.api_base == "https://ghe.example/api/v3"
+    assert repo.forge.api_url == "https://ghe.example/api/v3"
     assert repo.forge.app is not None
     assert (repo.forge.app.app_id, repo.forge.app.installation_id) == (7, 42)
 

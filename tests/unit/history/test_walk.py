@@ -110,3 +110,24 @@ def test_blobs_are_read_in_batches_and_missing_ones_left_out(repo: Path) -> None
     missing = "0" * 40
     assert git.read_blobs([blob, missing]) == {blob: pod("0.1").encode()}
     assert git.object_sizes([blob, missing]) == {blob: len(pod("0.1"))}
+
+
+def test_history_reads_the_files_a_pass_reads_also_for_file_entries_and_excluded_dirs(
+    tmp_path: Path,
+) -> None:
+    root = tmp_path / "deploy"
+    git_cmd(tmp_path, "init", "--quiet", "-b", "main", str(root))
+    files = {
+        "envs/prod/app.yaml": pod("1.0"),
+        "envs/prod/values.txt": pod("1.0"),  # named by a file entry: read whatever its name
+        "envs/dev/app.yaml": pod("1.0"),
+        "envs/dev/old/app.yaml": pod("0.9"),  # in a directory an exclude glob leaves out
+    }
+    commit(root, files, "init", 1_800_000_000)
+    commit(root, {name: pod("1.1") for name in files}, "bump (#2)", 1_800_000_100)
+    scope = Scope(directories=("envs/dev", "envs/prod/values.txt"), exclude=("envs/dev/old/",))
+    found = {o.path for o in scope.find(root).occurrences}
+    timeline = read_timeline(Git.at(root), "HEAD", scope)
+    assert found == {"envs/dev/app.yaml", "envs/prod/values.txt"}
+    assert {e.place for e in timeline.entries} == found
+    assert [e.tag for e in timeline.of("envs/prod/values.txt", APP)] == ["1.0", "1.1"]

@@ -10,7 +10,7 @@ import pytest
 from image_bot.errors import PushRejected
 from image_bot.model import PullRequestState
 from image_bot.plan import Grouping, make_plans
-from image_bot.publish.forges.local import LocalForge, Recorded
+from image_bot.publish.forges.local.forge import LocalForge, Recorded
 from image_bot.publish.git import Author, Git
 from image_bot.publish.settings import CommitSettings, PullRequestSettings
 from image_bot.publish.text import commit_message, draft_for

@@ -40,3 +40,8 @@ def test_with_marker_replaces_only_the_marker_and_keeps_the_human_text() -> None
     appended = with_pr_marker("no marker", PrMarker("web", "f1"))
     assert decode_pr_marker(appended) == PrMarker("web", "f1")
     assert appended.startswith("no marker\n\n")
+
+
+def test_a_marker_nested_past_the_json_parsers_depth_is_unrecognised_not_a_crash() -> None:
+    nested = "[" * 100_000 + "]" * 100_000
+    assert decode_pr_marker(f'<!-- image-bot: {{"v":1,"x":{nested}}} -->') is None

@@ -12,6 +12,7 @@ from image_bot.publish.reconcile import (
     Close,
     Create,
     Defer,
+    Evidence,
     Hold,
     Keep,
     Prune,
@@ -62,14 +63,25 @@ def test_a_branch_with_a_human_commit_is_held_never_updated_or_closed() -> None:
     assert actions[0] == Hold(foreign, NGINX, actions[0].reason)  # type: ignore[union-attr]
 
 
-def test_pull_requests_without_a_plan_are_closed_unless_undecided() -> None:
+def test_pull_requests_without_a_plan_are_closed_on_evidence_unless_undecided() -> None:
     gone, unknown = pr("image-bot/gone", "f1"), pr("image-bot/unknown", "f2")
-    actions = reconcile(
-        [], [gone, unknown], kept={"image-bot/unknown": "its images could not be scanned this pass"}
-    )
+    proof = Evidence(obsolete=True, reason="no change is needed any more: a.yaml is gone")
+    evidence = {gone.branch: proof, unknown.branch: proof}
+    kept = {"image-bot/unknown": "its images could not be scanned this pass"}
+    actions = reconcile([], [gone, unknown], kept=kept, evidence=evidence)
     assert actions == [
-        Close(gone, "no change is needed any more"),
+        Close(gone, "no change is needed any more: a.yaml is gone"),
         Keep(unknown, None, "its images could not be scanned this pass"),
+    ]
+
+
+def test_a_pull_request_without_a_plan_is_kept_without_evidence() -> None:
+    found_nothing, doubtful = pr("image-bot/a", "f1"), pr("image-bot/b", "f2")
+    unread = Evidence(obsolete=False, reason="a.yaml could not be read this pass; left open")
+    actions = reconcile([], [found_nothing, doubtful], evidence={doubtful.branch: unread})
+    assert actions == [
+        Keep(found_nothing, None, "nothing shows it is obsolete; left open"),
+        Keep(doubtful, None, "a.yaml could not be read this pass; left open"),
     ]
 
 

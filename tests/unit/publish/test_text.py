@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from image_bot.model import Change, UpdatePlan
 from image_bot.plan import Grouping, make_plans
 from image_bot.publish.pr_marker import decode_pr_marker
 from image_bot.publish.settings import CommitSettings, PullRequestSettings
@@ -16,15 +17,20 @@ from image_bot.publish.text import (
 from image_bot.reference import parse_reference
 from tests.unit.publish.factory import change
 
-PLAN = make_plans(
-    "acme/deploy",
-    "main",
-    [change("nginx:1.25", "1.27", "apps/web/deploy.yaml", 3),
-     change("nginx:1.25", "1.27", "envs/dev/web.yaml", 9)],
-    grouping=Grouping(),
-    branch_prefix="image-bot/",
-    file_hashes={},
-)[0]  # fmt: skip
+
+def plan_of(*changes: Change) -> UpdatePlan:
+    """The one per-image plan of `changes` (all of one image)."""
+    (plan,) = make_plans(
+        "acme/deploy", "main", changes, grouping=Grouping(), branch_prefix="image-bot/",
+        file_hashes={},
+    )  # fmt: skip
+    return plan
+
+
+PLAN = plan_of(
+    change("nginx:1.25", "1.27", "apps/web/deploy.yaml", 3),
+    change("nginx:1.25", "1.27", "envs/dev/web.yaml", 9),
+)
 
 
 def test_the_default_title_names_the_image_and_version() -> None:
@@ -83,4 +89,19 @@ def test_lifecycle_comments_say_what_happens_next() -> None:
     assert "never force-pushes" in held_comment("image-bot/nginx")
     assert obsolete_comment("no change is needed any more").startswith(
         "image-bot closes this pull request: no change is needed any more."
+    )
+
+
+def test_one_image_moving_to_two_tags_names_both_without_repeating_itself() -> None:
+    plan = plan_of(
+        change("ghcr.io/acme/app:1.0.0", "1.1.0", "a.yaml", 1),
+        change("ghcr.io/acme/app:1.0.0-alpine", "1.1.0-alpine", "b.yaml", 1),
+    )
+    title = draft_for(plan, PullRequestSettings()).title
+    assert title == "Update ghcr.io/acme/app to 1.1.0, 1.1.0-alpine"  # was `... (ghcr.io/acme/app)`
+    many = plan_of(
+        *(change(f"ghcr.io/acme/app:1.{i}.0", f"1.{i}.1", f"{i}.yaml", 1) for i in range(5))
+    )
+    assert draft_for(many, PullRequestSettings()).title == (
+        "Update ghcr.io/acme/app to 1.0.1, 1.1.1, 1.2.1 and 2 more"
     )

@@ -30,6 +30,21 @@ def test_token_realm_on_the_same_host_with_another_port_is_allowed() -> None:
     assert endpoint.may_receive_credentials(httpx.URL("https://reg.example:8443/token"))
 
 
+def test_a_refusal_names_every_rule_that_applies_and_only_those() -> None:
+    insecure = endpoint_for(RegistrySettings("127.0.0.1:5000", insecure=True))
+    elsewhere = insecure.refusal(httpx.URL("http://auth.example/token"))
+    assert elsewhere == "host auth.example is not the registry's (add it to token_realms)"
+    secure = endpoint_for(RegistrySettings("reg.example"))
+    both = secure.refusal(httpx.URL("http://auth.example/token"))
+    assert both is not None
+    assert "token_realms" in both
+    assert "plain http (allowed only for a registry marked insecure)" in both
+    assert secure.refusal(httpx.URL("http://reg.example/token")) == (
+        "plain http (allowed only for a registry marked insecure)"
+    )
+    assert secure.refusal(httpx.URL("https://reg.example:8443/token")) is None
+
+
 def test_mirror_replaces_the_base_url() -> None:
     endpoint = endpoint_for(RegistrySettings("docker.io", mirror="https://mirror.internal:5000/x/"))
     assert endpoint.origin == "https://mirror.internal:5000"

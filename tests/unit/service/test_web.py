@@ -556,9 +556,10 @@ def load_yaml(path: Path) -> dict[str, Any]:
 
 def test_every_kustomization_resource_exists() -> None:
     kustomizations = sorted(DEPLOY.rglob("kustomization.yaml"))
-    assert len(kustomizations) == 4
+    assert len(kustomizations) == 6  # root, base, service, cronjob and two components
     for kustomization in kustomizations:
-        for resource in load_yaml(kustomization)["resources"]:
+        loaded = load_yaml(kustomization)
+        for resource in [*loaded["resources"], *loaded.get("components", [])]:
             target = kustomization.parent / resource
             assert target.is_file() or (target / "kustomization.yaml").is_file(), target
 
@@ -632,3 +633,30 @@ def test_put_if_absent_never_overwrites_a_pass_result() -> None:
         ("acme/gitops", NOW),
         ("acme/new", None),
     ]
+
+
+NESTED = b'{"image": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+SHALLOW_BUT_DEEP = b'{"image": "nginx", "x": ' + b"[" * 500 + b"]" * 500 + b"}"
+
+
+@pytest.mark.parametrize("body", [NESTED, SHALLOW_BUT_DEEP], ids=["recursion", "depth"])
+async def test_deeply_nested_json_is_a_400_on_every_route(
+    client: Client, recorder: Recorder, body: bytes
+) -> None:
+    answers = [
+        await client.post(f"/webhooks/{source}", content=body, headers=headers)
+        for source, headers in (
+            ("generic", {"X-Signature-256": sign("generic-secret-key", body)}),
+            ("dockerhub", {"Authorization": "Bearer hub-secret-token"}),
+            ("quay", {"Authorization": "Bearer quay-secret-token"}),
+            ("harbor", {"Authorization": "harbor-secret-token"}),
+            ("gitlab", {"X-Gitlab-Token": "gitlab-secret-token"}),
+            ("gitlab", {"X-Gitlab-Token": "gitlab-secret-token", "X-Gitlab-Event": "Push Hook"}),
+            ("github", github_headers(body, "push", "nested-1")),
+        )
+    ]
+    assert [(a.status_code, a.json()["status"]) for a in answers] == [(400, "invalid")] * 7
+    assert all("nested more than 64 levels" in a.json()["error"] for a in answers)
+    assert recorder.triggers == []
+    assert recorder.github == []
+    assert (await client.get("/healthz")).status_code == 200

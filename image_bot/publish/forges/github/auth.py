@@ -1,15 +1,16 @@
-"""GitHub App credentials: an installation's auth, its id looked up from a repository if need be."""
+"""GitHub App credentials: an installation's auth (its id looked up from a repository if need
+be) and a plain API client acting as it."""
 
 from __future__ import annotations
 
 import requests
-from github import Auth, GithubException, GithubIntegration
+from github import Auth, Github, GithubException, GithubIntegration
 from github.GithubException import BadAttributeException
 
 from image_bot.errors import register_secret
 from image_bot.publish.forges.github.errors import map_github_error
 
-__all__ = ["installation_auth"]
+__all__ = ["app_client", "installation_auth"]
 
 
 def installation_auth(
@@ -31,6 +32,18 @@ def installation_auth(
             raise ValueError("give installation_id or the repo to look it up from")
         installation_id = _installation_on(app, repo, api_url)
     return app.get_installation_auth(installation_id)
+
+
+def app_client(auth: Auth.AppInstallationAuth, api_url: str) -> Github:
+    """A lazy API client acting as the installation: two retries, no request spacing."""
+    return Github(
+        auth=auth,
+        base_url=api_url.rstrip("/"),
+        retry=2,
+        lazy=True,
+        seconds_between_requests=None,
+        seconds_between_writes=None,
+    )
 
 
 def _installation_on(app: Auth.AppAuth, repo: str, api_url: str) -> int:

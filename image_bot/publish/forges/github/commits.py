@@ -10,7 +10,7 @@ from the changed files' new text (no clone needed for the write) and moves a bra
     move_branch(repo, "image-bot/nginx", commit.sha, expected=old_head_or_None)
 
 `ApiCommitter` wires them in as the pipeline's BranchCommitter for a GitHub App repository
-with `commit.signed` (`app.forges.Forges.committer` builds it), in place of `Git.commit` +
+with `commit.signed` (`GitHubKind.committer` builds it), in place of `Git.commit` +
 `Git.push`.
 
 The Git Data API has no compare-and-swap on refs: `move_branch` reads the ref and refuses

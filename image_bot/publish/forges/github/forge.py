@@ -39,6 +39,7 @@ from image_bot.model import CheckState, PullRequest, PullRequestState
 from image_bot.publish.forge import PullRequestDraft
 from image_bot.publish.forges.github.checks import commit_checks
 from image_bot.publish.forges.github.errors import map_github_error
+from image_bot.publish.forges.github.kind import DEFAULT_API_URL
 from image_bot.publish.listing import (
     Json,
     UnexpectedResponse,
@@ -58,7 +59,6 @@ __all__ = [
     "MergeMethod",
 ]
 
-DEFAULT_API_URL = "https://api.github.com"
 _PER_PAGE = 100
 _log = logging.getLogger(__name__)
 MergeMethod = Literal["MERGE", "SQUASH", "REBASE"]
@@ -128,6 +128,11 @@ class GitHubForge:
         return cls(Auth.Token(token), **options)
 
     # --- reads -----------------------------------------------------------------------------
+
+    def rate_limit_remaining(self) -> int | None:
+        """`x-ratelimit-remaining` of the last response (PyGithub keeps it); None before one."""
+        remaining, _limit = self._gh.requester.rate_limiting
+        return remaining if remaining >= 0 else None
 
     def bot_pull_requests(self, repo: str) -> list[PullRequest]:
         """Open bot PRs and the latest closed one per bot branch: one listing, two at most."""

@@ -24,6 +24,7 @@ from image_bot.model import CheckState, PullRequest, PullRequestState
 from image_bot.publish.forge import PullRequestDraft
 from image_bot.publish.forges.gitlab.checks import commit_checks
 from image_bot.publish.forges.gitlab.errors import map_gitlab_error
+from image_bot.publish.forges.gitlab.kind import DEFAULT_URL
 from image_bot.publish.listing import (
     Json,
     UnexpectedResponse,
@@ -39,7 +40,6 @@ from image_bot.publish.pr_marker import decode_pr_marker
 
 __all__ = ["DEFAULT_URL", "AuthKind", "GitLabForge"]
 
-DEFAULT_URL = "https://gitlab.com"
 DRAFT_PREFIX = "Draft: "
 _PER_PAGE = 100
 
@@ -228,6 +228,12 @@ class GitLabForge:
         self, response: requests.Response, *_args: object, **_kwargs: object
     ) -> None:
         self._last_headers = dict(response.headers)
+
+    def rate_limit_remaining(self) -> int | None:
+        """`RateLimit-Remaining` of the last response; None before one (or without it)."""
+        headers = {key.lower(): value for key, value in self._last_headers.items()}
+        text = headers.get("ratelimit-remaining", "")
+        return int(text) if text.isdigit() else None
 
     def _check_budget(self, repo: str) -> None:
         """Refuse to write once the last response said the rate-limit budget is spent."""

@@ -1,0 +1,1 @@
+"""The branch-only forge for a plain git remote: bot branches, no pull requests."""
