@@ -175,6 +175,11 @@ class OccurrenceKind(StrEnum):
     MARKER = "marker"
     CUSTOM = "custom"
     IMAGE_FIELD = "image-field"  # an `image`/`*Image` field of any other object (CRs, values)
+    HELM_TEMPLATE = "helm-template"  # a literal `image:` in a chart's templates/ (line-level)
+    GITHUB_ACTIONS = "github-actions"  # job/service containers and docker:// steps
+    GITLAB_CI = "gitlab-ci"  # image and services of .gitlab-ci.yml jobs
+    WOODPECKER = "woodpecker"  # steps and services of .woodpecker pipelines
+    DRONE = "drone"  # steps and services of .drone.yml pipelines
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,13 +205,26 @@ class Occurrence:
     policy: str | None = None
 
     @property
+    def primary(self) -> Span:
+        """The span of the scalar an update changes: the tag, else the digest, else the whole
+        reference or its name (what `file:line` in refs, reports and pull requests names).
+        """
+        for part in _PRIMARY_PARTS:
+            span = self.spans.get(part)
+            if span is not None:
+                return span
+        return min(self.spans.values(), key=lambda span: span.start)
+
+    @property
     def line(self) -> int:
-        return min(span.line for span in self.spans.values())
+        return self.primary.line
 
     @property
     def column(self) -> int:
-        first = min(self.spans.values(), key=lambda span: span.start)
-        return first.column
+        return self.primary.column
+
+
+_PRIMARY_PARTS = (Part.TAG, Part.DIGEST, Part.WHOLE, Part.NAME, Part.REGISTRY)
 
 
 @dataclass(frozen=True, slots=True)

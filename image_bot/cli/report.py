@@ -19,6 +19,7 @@ def _change(change: Change) -> dict[str, object]:
         "new": change.new.canonical,
         "path": change.occurrence.path,
         "line": change.occurrence.line,
+        "column": change.occurrence.column,
         "kind": str(change.occurrence.kind),
     }
 

@@ -241,6 +241,8 @@ class RepositorySpec(Section):
     """More file names to read besides the YAML ones (`Chart.lock`, `compose.override`)."""
     max_file_bytes: Positive = 1_048_576
     """Skip (and report) files larger than this."""
+    ci_files: bool = True
+    """Update images in CI files (GitHub Actions, GitLab CI, Woodpecker, Drone) too."""
     update: Literal["all", "configured"] = "all"
     """`all`: every image reference found; `configured`: only references that a Flux
     `$imagepolicy` marker, an `images` entry or a `targets` entry names (the rest are neither
@@ -299,6 +301,7 @@ class RepositorySpec(Section):
                 for t in self.targets
             ),
             max_bytes=self.max_file_bytes,
+            ci_files=self.ci_files,
         )
 
     def publish_settings(self) -> PublishSettings:

@@ -15,14 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from image_bot.edit.files import inside, real_root
-from image_bot.edit.find import (
-    DEFAULT_INCLUDE,
-    CustomTarget,
-    FindResult,
-    find_references,
-    reads,
-)
+from image_bot.edit.find import DEFAULT_INCLUDE, CustomTarget, FindResult, find_references
+from image_bot.edit.finders import Finder, finders_for
 from image_bot.edit.managed import Managed
+from image_bot.edit.walk import reads
 from image_bot.model import Occurrence, Skipped
 
 __all__ = ["Scope"]
@@ -43,6 +39,12 @@ class Scope:
     extra_names: tuple[str, ...] = ()
     targets: tuple[CustomTarget, ...] = ()
     max_bytes: int = 1_048_576
+    ci_files: bool = True  # CI pipeline files are read too
+
+    @property
+    def finders(self) -> tuple[Finder, ...]:
+        """The finders run over each document (without CI finders unless `ci_files`)."""
+        return finders_for(ci_files=self.ci_files)
 
     @property
     def roots(self) -> tuple[str, ...]:
@@ -89,6 +91,7 @@ class Scope:
                 extra_names=self.extra_names,
                 targets=self.targets_in(directory),
                 max_bytes=self.max_bytes,
+                ci_files=self.ci_files,
                 boundary=root,
             )
 

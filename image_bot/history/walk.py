@@ -166,7 +166,7 @@ class _Reader:
                 tree.texts[relative] = text
                 return _Parsed(again.occurrences, again.kustomizations, again.skipped)
         self.parsed += 1
-        result = find_in_text(text, relative, targets=tree.targets)
+        result = find_in_text(text, relative, targets=tree.targets, finders=self.scope.finders)
         if result.skipped and not result.occurrences:
             self.skipped.append(tree.path(relative))
         if result.occurrences:

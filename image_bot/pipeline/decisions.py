@@ -22,6 +22,7 @@ from typing import Protocol
 from image_bot.config import Config
 from image_bot.decide.build import PolicySettings, build_policy
 from image_bot.decide.policies import Policy
+from image_bot.edit.written import written_ref
 from image_bot.errors import ImageBotError
 from image_bot.model import (
     Change,
@@ -37,7 +38,6 @@ from image_bot.model import (
     Waiting,
 )
 from image_bot.plan import Grouping, make_plans
-from image_bot.reference import with_tag
 from image_bot.scan.registry import Registry
 from image_bot.scan.scanner import OncePerPass, fetch_facts, scan
 from image_bot.state import CachingRegistry, StateStore
@@ -259,8 +259,9 @@ class RegistrySource:
                 unknown.append(occurrence)
             elif decision.changes and decision.target is not None:
                 target = decision.target
-                new = with_tag(occurrence.ref, target.tag, target.digest)
-                changes.append(Change(occurrence, occurrence.ref, new))
+                new = written_ref(occurrence, target.tag, target.digest)
+                if (new.tag, new.digest) != (occurrence.ref.tag, occurrence.ref.digest):
+                    changes.append(Change(occurrence, occurrence.ref, new))
         return Proposals(tuple(changes), tuple(unknown))
 
     def plans(self, changes: Sequence[Change], basis: PlanBasis) -> list[UpdatePlan]:

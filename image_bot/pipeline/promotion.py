@@ -13,13 +13,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
+from image_bot.edit.written import written_ref
 from image_bot.history.entries import Entry, Timeline, Version
 from image_bot.model import (
     Change,
     CheckState,
     ImageName,
     Occurrence,
-    Part,
     Promotion,
     UpdatePlan,
     Waiting,
@@ -29,7 +29,6 @@ from image_bot.plan import Grouping, Strategy, make_plans, plan_for
 from image_bot.promote.gates import short_duration, short_sha
 from image_bot.promote.offers import Offer, bundle_offers, offer, version_text
 from image_bot.promote.stages import Bundle, Stage, StageGraph
-from image_bot.reference import with_tag
 
 __all__ = ["CachedChecks", "PromotionSource"]
 
@@ -47,17 +46,11 @@ class CachedChecks:
         return self.seen[sha]
 
 
-def _holds_digest(occurrence: Occurrence) -> bool:
-    """Whether the reference can be written with a digest (a whole reference, or a digest
-    field); a tag field alone (Helm `tag:`, kustomize `newTag:`) takes the tag only."""
-    return Part.WHOLE in occurrence.spans or Part.DIGEST in occurrence.spans
-
-
 def _runs(occurrence: Occurrence, version: Version) -> bool:
-    """Whether `occurrence` already says `version` (its tag, where it holds no digest)."""
-    tag, digest = version
-    written = digest if _holds_digest(occurrence) else occurrence.ref.digest
-    return (occurrence.ref.tag, occurrence.ref.digest) == (tag, written)
+    """Whether `occurrence` already says `version` as its shape writes it (`edit.written`:
+    `tag@digest` where it can keep a digest, the tag alone where it cannot)."""
+    new = written_ref(occurrence, *version)
+    return (occurrence.ref.tag, occurrence.ref.digest) == (new.tag, new.digest)
 
 
 def _running(found: Sequence[Occurrence]) -> Callable[[Version], bool]:
@@ -105,7 +98,7 @@ class PromotionSource:
                 continue
             tag, digest = offered.version
             changes += [
-                Change(o, o.ref, with_tag(o.ref, tag, digest if _holds_digest(o) else None))
+                Change(o, o.ref, written_ref(o, tag, digest))
                 for o in by_image[offered.image]
                 if not _runs(o, offered.version)
             ]

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from image_bot.config import RepositorySpec
 from image_bot.edit.files import read_file
+from image_bot.edit.written import written_ref
 from image_bot.errors import ForgeError, GitError, ImageBotError, redact
 from image_bot.history.entries import Entry, Timeline
 from image_bot.model import Change, ImageName, Promotion, RepositoryReport, UpdatePlan
@@ -32,7 +33,7 @@ from image_bot.promote.gates import short_sha
 from image_bot.promote.offers import version_text
 from image_bot.publish.apply import Publisher
 from image_bot.publish.reconcile import reconcile
-from image_bot.reference import name_matches, with_tag
+from image_bot.reference import name_matches
 
 __all__ = ["RollbackError", "RollbackRequest", "rollback"]
 
@@ -97,14 +98,14 @@ def _plan(
         raise RollbackError(f"no stage {request.stage!r} (stages: {known})")
     image = _image(timeline, request.stage, request.image)
     target = _target(timeline, request.stage, image, request.to)
-    changes = [
-        Change(o, o.ref, with_tag(o.ref, target.tag, target.digest))
+    written = [
+        Change(o, o.ref, written_ref(o, target.tag, target.digest))
         for o in checkout.found.occurrences
         if o.ref.name == image
         and (stage := graph.stage_of(o.path)) is not None
         and stage.name == request.stage
-        and (o.ref.tag, o.ref.digest) != target.version
     ]
+    changes = [c for c in written if (c.new.tag, c.new.digest) != (c.old.tag, c.old.digest)]
     root = checkout.git.workdir
     hashes = {
         path: hashlib.sha256(read_file(root, path)).hexdigest()

@@ -201,32 +201,41 @@ def test_a_rollback_restores_the_previous_digest_and_is_not_promoted_over(
     assert not [b for b in promotion.remote.branches() if b.startswith("image-bot/promote/")]
 
 
-def test_a_tag_field_takes_the_tag_alone_and_then_settles(
+def test_each_shape_takes_what_it_can_hold_of_the_exact_artifact_and_then_settles(
     registry: RunningRegistry, git_remote: MakeRemote, repo_name: str, tmp_path: Path
 ) -> None:
     digest = registry.push_image(repo_name, "1.1.0", created=datetime(2025, 1, 1, tzinfo=UTC))
     image = f"{registry.host}/{repo_name}"
     values = f"image:\n  repository: {image}\n  tag: 1.0.0\n"  # Helm values: no digest field
+    version = "spec:\n  version: 1.0.0\n"  # a target that holds the tag alone
     remote = git_remote(
         files={
             "envs/dev/app.yaml": deployment(f"{image}:1.1.0@{digest}"),
             "envs/staging/values.yaml": values,
-            "envs/prod/app.yaml": deployment(f"{image}:1.0.0"),
+            "envs/prod/db.yaml": version,
         }
     )
     promotion = Promotion(registry, remote, repo_name, tmp_path)
+    target = f"{{files: envs/prod/db.yaml, path: spec.version, image: '{image}', part: tag}}"
+    config = promotion.config.read_text()
+    promotion.config.write_text(
+        config.replace("    stages:", f"    targets: [{target}]\n    stages:")
+    )
     later = timedelta(days=400)  # long after every commit: soak and window are no matter
     later += timedelta(hours=(9 - (MONDAY + later).hour) % 24)  # 09:00, a weekday below
     while (MONDAY + later).weekday() >= 5:
         later += timedelta(days=1)
     report = promotion.run(later)
     assert report["waiting"] == []
-    assert promotion.remote.show("image-bot/promote/staging", "envs/staging/values.yaml") == (
-        values.replace("1.0.0", "1.1.0")
-    )
+    # a Helm tag holds `tag@digest` (edit.written): the digest dev runs, never re-resolved
+    staging = promotion.remote.show("image-bot/promote/staging", "envs/staging/values.yaml")
+    assert staging == values.replace("1.0.0", f"1.1.0@{digest}")
     promotion.merge("image-bot/promote/staging", later)
     settled = promotion.run(later + timedelta(minutes=1))
     assert settled["waiting"] == []
     assert actions(settled) == {"image-bot/promote/prod": "create"}  # staging is not again
-    prod = promotion.file("prod", "image-bot/promote/prod")
-    assert f"{image}:1.1.0\n" in prod  # what staging runs: the tag, no digest to copy
+    prod = promotion.remote.show("image-bot/promote/prod", "envs/prod/db.yaml")
+    assert prod == version.replace("1.0.0", "1.1.0")  # no room for the digest: the tag alone
+    promotion.merge("image-bot/promote/prod", later + timedelta(minutes=2))
+    done = promotion.run(later + timedelta(minutes=3))
+    assert (done["waiting"], actions(done), done["git_writes"]) == ([], {}, 0)  # it settles
