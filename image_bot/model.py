@@ -136,7 +136,9 @@ class Decision:
 
     `target` is None when nothing should change. `rejected` lists (tag, why) for every
     tag that lost, which is what `image-bot tags` prints. When `missing` is not empty the
-    policy could not decide yet: it needs `needs` facts for those tags (elect, then resolve).
+    policy could not decide yet: it needs `needs` facts for those tags (elect, then resolve),
+    and `rejected` stays empty until the verdict (listing 100,000 reasons per fact round
+    would cost more than the election).
     """
 
     current: ImageRef

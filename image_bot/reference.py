@@ -19,6 +19,7 @@ __all__ = [
     "is_valid_digest",
     "is_valid_tag",
     "name_matches",
+    "name_spellings",
     "parse_name",
     "parse_reference",
     "split_reference",
@@ -123,12 +124,17 @@ def with_tag(ref: ImageRef, tag: str | None, digest: str | None = None) -> Image
     return ImageRef(name=ref.name, tag=tag, digest=digest, text=text)
 
 
-def name_matches(name: ImageName, pattern: str) -> bool:
-    """Whether the glob `pattern` matches any spelling of `name`: `docker.io/library/nginx`,
-    `library/nginx`, `nginx` (Docker Hub), `ghcr.io/acme/api` (elsewhere)."""
+def name_spellings(name: ImageName) -> tuple[str, ...]:
+    """The ways a config may spell `name`: `docker.io/library/nginx`, `library/nginx`, `nginx`
+    (Docker Hub), `ghcr.io/acme/api` (elsewhere)."""
     spellings = [str(name)]
     if name.registry == DOCKER_HUB:
         spellings.append(name.repository)
         if name.repository.startswith("library/"):
             spellings.append(name.repository.removeprefix("library/"))
-    return any(fnmatchcase(spelling, pattern) for spelling in spellings)
+    return tuple(spellings)
+
+
+def name_matches(name: ImageName, pattern: str) -> bool:
+    """Whether the glob `pattern` matches any spelling of `name` (`name_spellings`)."""
+    return any(fnmatchcase(spelling, pattern) for spelling in name_spellings(name))

@@ -16,6 +16,7 @@ from typing import Literal, TextIO
 
 import click
 
+from image_bot.cli import LOG_LEVELS, LogLevelChoice
 from image_bot.errors import redact
 
 __all__ = [
@@ -29,8 +30,6 @@ __all__ = [
 ]
 
 LogFormat = Literal["text", "json"]
-LOG_LEVELS = ("debug", "info", "warning", "error")
-LogLevelChoice = click.Choice(LOG_LEVELS, case_sensitive=False)
 UVICORN = ("uvicorn", "uvicorn.error")
 _ACCESS = "uvicorn.access"
 

@@ -71,6 +71,7 @@ def run(
     no_state: bool,
     cache_dir: Path | None,
     tag_cache_ttl: str,
+    digest_ttl: str,
     log_format: Literal["text", "json"],
     log_level: str | None,
 ) -> None:
@@ -80,7 +81,9 @@ def run(
     if as_json and report_format not in (None, "json"):
         raise click.UsageError(f"--json and --report {report_format} ask for two reports")
     report_format = "json" if as_json else report_format or "text"
-    options = pass_options(cache_dir=cache_dir, dry_run=dry_run, tag_cache_ttl=tag_cache_ttl)
+    options = pass_options(
+        cache_dir=cache_dir, dry_run=dry_run, tag_cache_ttl=tag_cache_ttl, digest_ttl=digest_ttl
+    )
     # The text report already tells each branch's story; text logs add only the trouble.
     default_level = logging.INFO if log_format == "json" else logging.WARNING
     setup_logging(log_format, level=chosen_level(log_level, default_level))

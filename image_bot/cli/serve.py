@@ -163,11 +163,14 @@ def serve(
     cache_dir: Path | None,
     dry_run: bool,
     tag_cache_ttl: str,
+    digest_ttl: str,
     log_format: Literal["text", "json"],
     log_level: str | None,
 ) -> None:
     """Run passes on a schedule and on webhooks; serve probes, metrics and a status page."""
-    options = pass_options(cache_dir=cache_dir, dry_run=dry_run, tag_cache_ttl=tag_cache_ttl)
+    options = pass_options(
+        cache_dir=cache_dir, dry_run=dry_run, tag_cache_ttl=tag_cache_ttl, digest_ttl=digest_ttl
+    )
     # uvicorn through the same redacting handler and format: URLs may carry tokens
     setup_logging(log_format, level=chosen_level(log_level, logging.INFO), libraries=UVICORN)
     first = load_config(config_path)  # fail fast (exit 2) before anything starts

@@ -48,8 +48,14 @@ def plan_edits(text: str, change: Change) -> list[Edit]:
     return [edit for edit in _planned(text, change) if edit.new != edit.old]
 
 
-def rewrite_text(path: str, text: str, changes: Sequence[Change]) -> FileChange:
-    """Splice `changes` into `text`; ManifestError if that is unsafe (nothing is written)."""
+def rewrite_text(
+    path: str, text: str, changes: Sequence[Change], *, verify: bool = True
+) -> FileChange:
+    """Splice `changes` into `text`; ManifestError if that is unsafe (nothing is written).
+
+    `verify=False` skips re-parsing the result (the check that nothing else moved): for
+    asking whether the edits can be made at all, when the result will not be written.
+    """
     before = sha256_text(text)
     planned: dict[tuple[int, int], Edit] = {}
     for change in changes:
@@ -88,24 +94,26 @@ def rewrite_text(path: str, text: str, changes: Sequence[Change]) -> FileChange:
         expected[id(scalar.node)] = _expected_value(text, scalar, edits)
     rendered.sort(key=lambda e: e.span.start)
     after = _splice(text, rendered)
-    _verify(path, after, tree, rendered, expected)
+    if verify:
+        _verify(path, after, tree, rendered, expected)
     return FileChange(path, before, after, tuple(rendered))
 
 
 def rewrite_tree(
-    root: Path, changes: Sequence[Change], *, workers: int = 1
+    root: Path, changes: Sequence[Change], *, workers: int = 1, verify: bool = True
 ) -> tuple[list[FileChange], list[Skipped]]:
     """Read each file the changes touch and rewrite it; nothing is written.
 
     Returns the FileChanges that change something, and a Skipped per file that could not be
     rewritten safely (that file's changes are all dropped, the file is left as it is). With
     `workers` > 1 many files are rewritten in that many processes (the result is the same).
+    `verify=False`: see `rewrite_text`.
     """
     by_path: dict[str, list[Change]] = {}
     for change in changes:
         by_path.setdefault(change.occurrence.path, []).append(change)
     groups = sorted(by_path.items())
-    results = map_chunks(partial(_rewrite_files, root), groups, workers)
+    results = map_chunks(partial(_rewrite_files, root, verify=verify), groups, workers)
     return (
         [change for rewritten, _ in results for change in rewritten],
         [skip for _, skipped in results for skip in skipped],
@@ -113,14 +121,14 @@ def rewrite_tree(
 
 
 def _rewrite_files(
-    root: Path, groups: Sequence[tuple[str, list[Change]]]
+    root: Path, groups: Sequence[tuple[str, list[Change]]], *, verify: bool = True
 ) -> tuple[list[FileChange], list[Skipped]]:
     rewritten: list[FileChange] = []
     skipped: list[Skipped] = []
     for path, group in groups:
         try:
             text = read_file(root, path).decode("utf-8")  # as the finder reads it
-            file_change = rewrite_text(path, text, group)
+            file_change = rewrite_text(path, text, group, verify=verify)
         except ManifestError as exc:
             skipped.append(Skipped(path, exc.reason, exc.line))
             continue

@@ -80,6 +80,7 @@ def run_pass(
                 state=state,
                 tag_cache_ttl=options.tag_cache_ttl,
                 now=now,
+                digest_ttl=options.digest_ttl,
             )
         )
         context = Context(config, decided, forge_for, git, options, now)

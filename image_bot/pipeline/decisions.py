@@ -40,7 +40,7 @@ from image_bot.model import (
 from image_bot.plan import Grouping, make_plans
 from image_bot.scan.registry import Registry
 from image_bot.scan.scanner import OncePerPass, fetch_facts, scan
-from image_bot.state import CachingRegistry, StateStore
+from image_bot.state import CachingRegistry, RememberedFacts, StateStore
 
 __all__ = [
     "Decided",
@@ -138,26 +138,43 @@ async def scan_and_decide(
     state: StateStore | None,
     tag_cache_ttl: timedelta,
     now: datetime,
+    digest_ttl: timedelta = timedelta(0),
 ) -> Decided:
-    """List each image's tags once, then decide every distinct (policy, reference)."""
+    """List each image's tags once, then decide every distinct (policy, reference).
+
+    With state, tag facts the state file holds are used while they can be trusted (see
+    `state.RememberedFacts`; `digest_ttl` bounds their age), so a pass with nothing new
+    lists each image's tags and asks nothing else, unless it follows tags by digest.
+    """
     decided = Decided()
     if not occurrences:
         return decided
     stamp = _stamper(state, now) if state is not None else None
     policies: dict[PolicySettings, Policy] = {}
+    specs = [policy_settings(config, occurrence) for occurrence in occurrences]
+    remembered: RememberedFacts | None = None
     async with open_registry() as opened:
         registry: Registry = opened
         if state is not None and tag_cache_ttl > timedelta(0):
-            registry = CachingRegistry(opened, state, ttl=tag_cache_ttl, now=now)
+            registry = CachingRegistry(registry, state, ttl=tag_cache_ttl, now=now)
+        if state is not None:
+            followed = {
+                o.ref.name
+                for o, spec in zip(occurrences, specs, strict=True)
+                if o.ref.digest is not None or spec.digest != "never"
+            }
+            remembered = RememberedFacts(
+                registry, state, ttl=digest_ttl, now=now, followed=followed
+            )
+            registry = remembered
         registry = OncePerPass(registry)
         scanned = await scan(registry, [o.ref.name for o in occurrences])
         pending: dict[DecisionKey, tuple[Policy, ImageRef, TagList]] = {}
-        for occurrence in occurrences:
+        for occurrence, spec in zip(occurrences, specs, strict=True):
             result = scanned[occurrence.ref.name]
             if isinstance(result, ScanFailure):
                 decided.failures[occurrence.ref.name] = result
                 continue
-            spec = policy_settings(config, occurrence)
             if spec not in policies:
                 policies[spec] = build_policy(spec)  # ConfigError: a bad policy stops the pass
             pending.setdefault(
@@ -174,6 +191,8 @@ async def scan_and_decide(
             ),
             return_exceptions=True,
         )
+        if remembered is not None:
+            remembered.save()  # the state file learns what this pass was told
     for key, outcome in zip(pending, outcomes, strict=True):
         if isinstance(outcome, Decision):
             decided.decisions[key] = outcome

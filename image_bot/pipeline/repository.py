@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import logging
 import os
 from collections.abc import Callable, Sequence
@@ -21,7 +20,6 @@ from image_bot.history.matrix import environments
 from image_bot.model import (
     BranchReport,
     Change,
-    ImageName,
     PullRequest,
     PullRequestState,
     RepositoryReport,
@@ -31,9 +29,9 @@ from image_bot.model import (
     Waiting,
 )
 from image_bot.pipeline.checkout import Checkout, PathsMissing, refresh
-from image_bot.pipeline.decisions import Decided, PlanBasis
+from image_bot.pipeline.decisions import Decided
 from image_bot.pipeline.obsolete import PassFacts, obsolete_evidence
-from image_bot.pipeline.sources import route
+from image_bot.pipeline.sources import Proposed, propose
 from image_bot.publish.apply import PlanContent, Publisher
 from image_bot.publish.committer import BranchCommitter
 from image_bot.publish.forge import Forge
@@ -41,7 +39,7 @@ from image_bot.publish.forge_kind import RepositoryForge
 from image_bot.publish.git import BranchHead, Git
 from image_bot.publish.limits import PullRequestLimits
 from image_bot.publish.pr_marker import PrMarker
-from image_bot.publish.reconcile import limit_creates, reconcile
+from image_bot.publish.reconcile import Action, Create, Update, limit_creates, reconcile
 
 __all__ = [
     "Context",
@@ -49,7 +47,7 @@ __all__ = [
     "PassOptions",
     "as_fetched",
     "committer_for",
-    "plan_content",
+    "plan_contents",
     "publish_repository",
     "rollback_prefix",
 ]
@@ -62,14 +60,16 @@ ForgeFactory = Callable[[RepositorySpec], RepositoryForge]
 
 @dataclass(frozen=True, slots=True)
 class PassOptions:
-    """How a pass runs: where clones live, dry run, retries, tag cache lifetime, and the pull
-    requests someone asked to rebuild from the current base (`/image-bot rebase`): pairs of
-    (project, pull request number), rebuilt even when up to date."""
+    """How a pass runs: where clones live, dry run, retries, tag cache lifetime, how long a
+    remembered digest is trusted (`state.RememberedFacts`), and the pull requests someone
+    asked to rebuild from the current base (`/image-bot rebase`): pairs of (project, pull
+    request number), rebuilt even when up to date."""
 
     cache_dir: Path
     dry_run: bool = False
     max_attempts: int = 3
     tag_cache_ttl: timedelta = timedelta(0)
+    digest_ttl: timedelta = timedelta(hours=6)
     rebuild: frozenset[tuple[str, int]] = frozenset()
 
 
@@ -127,60 +127,15 @@ def publish_repository(
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-@dataclass(frozen=True, slots=True)
-class _Planned:
-    """A repository's plans, the branches held as they are (why, and what their sources'
-    references run now), the promotions held back, the files left alone, and the
-    references whose outcome is unknown this pass (path, image)."""
-
-    plans: list[UpdatePlan]
-    held: dict[str, tuple[str, frozenset[str]]]
-    waiting: list[Waiting]
-    unsafe: list[Skipped]
-    timeline: Timeline | None
-    undecided: set[tuple[str, ImageName]]
-
-
-def _plan(
-    context: Context, repo: RepositorySpec, checkout: Checkout, forge: Forge, repo_id: str
-) -> _Planned:
-    root = checkout.git.workdir
-    sources, timeline = route(
-        repo, checkout, forge, repo_id,
-        config=context.config, decided=context.decided, now=context.now,
-    )  # fmt: skip
-    proposed = [(source, found, source.propose(found)) for source, found in sources]
-    every = [change for _, _, proposals in proposed for change in proposals.changes]
-    _, unsafe = rewrite_tree(root, every)  # files that cannot take their edits: left alone
-    unsafe_paths = {s.path for s in unsafe}
-    hashes = {
-        path: hashlib.sha256(read_file(root, path)).hexdigest()
-        for path in {c.occurrence.path for c in every} - unsafe_paths
-    }
-    basis = PlanBasis(repo_id, repo.base, repo.branch_prefix, hashes)
-    planned = _Planned([], {}, [], unsafe, timeline, set())
-    for source, found, proposals in proposed:
-        safe = [c for c in proposals.changes if c.occurrence.path not in unsafe_paths]
-        planned.plans.extend(source.plans(safe, basis))
-        running = frozenset(o.ref.canonical for o in found)
-        planned.held.update(
-            (branch, (reason, running)) for branch, reason in source.kept(proposals, basis).items()
-        )
-        planned.waiting.extend(proposals.waiting)
-        planned.undecided.update((o.path, o.ref.name) for o in proposals.unknown)
-    planned.plans.sort(key=lambda plan: plan.branch)
-    return planned
-
-
 def _kept(
-    repo: RepositorySpec, planned: _Planned, existing: Sequence[PullRequest]
+    repo: RepositorySpec, proposed: Proposed, existing: Sequence[PullRequest]
 ) -> dict[str, str]:
     """The open pull requests to leave as they are: those their source holds (unless all they
     propose already runs: then they are obsolete) and `image-bot rollback`'s."""
     open_prs = {pr.branch: pr for pr in existing if pr.state is PullRequestState.OPEN}
     kept = {
         branch: reason
-        for branch, (reason, running) in planned.held.items()
+        for branch, (reason, running) in proposed.held.items()
         if not ((pr := open_prs.get(branch)) and pr.proposals and set(pr.proposals) <= running)
     }
     rollbacks = rollback_prefix(repo)
@@ -198,58 +153,109 @@ def _publish(
     root = checkout.git.workdir
     repository_forge = context.forge_for(repo)
     repo_id = repository_forge.repository_id
-    forge = repository_forge.open(checkout.git)
-    planned = _plan(context, repo, checkout, forge, repo_id)
-    plans = planned.plans
-    contents = {plan.branch: plan_content(root, plan.changes) for plan in plans}
+    forge = repository_forge.open(checkout.git)  # before planning: promotion asks its checks
+    proposed = propose(
+        repo, checkout, forge, repo_id,
+        config=context.config, decided=context.decided, now=context.now,
+    )  # fmt: skip
+    # Files that cannot take their edits are left alone. Only the plans that are written (or
+    # shown by a dry run) are rewritten in full and re-parsed; when one of their files fails
+    # that check, it is left alone too and the plans are made again without it.
+    _, refused = rewrite_tree(root, proposed.changes, verify=False)
     heads = {head.branch: head for head in checkout.git.branch_heads(repo.branch_prefix)}
     publisher = Publisher(
         checkout.git, forge, repo.publish_settings(), repo_id, checkout.base_sha, context.now,
         dry_run=context.options.dry_run, heads=heads, written=written,
         committer=committer_for(repository_forge, repo, checkout.git),
     )  # fmt: skip
+    if not repo.direct_commit:
+        choose = _reconciler(
+            context, repo, checkout, repo_id=repo_id, forge=forge, publisher=publisher,
+            proposed=proposed,
+        )  # fmt: skip
+    while True:
+        plans = proposed.plans({skip.path for skip in refused})
+        if repo.direct_commit:
+            writes = plans
+        else:
+            actions = choose(plans, refused)
+            writes = [a.plan for a in actions if isinstance(a, Create | Update)]
+        contents, failed = plan_contents(root, writes)
+        if not failed:
+            break
+        refused = [*refused, *failed]
     if repo.direct_commit:
         branches = [publisher.direct(plan, contents[plan.branch]) for plan in plans]
     else:
-        existing = [
-            as_fetched(pr, heads.get(pr.branch), publisher.marker_of)
-            for pr in forge.bot_pull_requests(repo_id)
-        ]
-        facts = PassFacts(
-            found=checkout.found,
-            base=repo.base,
-            unread={s.path: s.reason for s in reversed(checkout.found.skipped)},
-            unsafe={s.path: s.reason for s in reversed(planned.unsafe)},
-            undecided=planned.undecided,
-            exists=lambda path: os.path.lexists(root / path),
-            changed_files=lambda sha: _changed_files(checkout.git, sha),
-        )
-        evidence = obsolete_evidence(existing, {plan.branch for plan in plans}, facts)
-        limits = PullRequestLimits(
-            repo.limits.max_open_pull_requests, repo.limits.max_pull_requests_per_hour
-        )
-        wanted = context.options.rebuild
-        rebuild = {pr.branch for pr in existing if (repo_id, pr.number) in wanted}
-        publisher.rebuild = rebuild - set(written)  # an earlier attempt already rebuilt it
-        kept = _kept(repo, planned, existing)
-        actions = limit_creates(
-            reconcile(plans, existing, kept=kept, rebuild=publisher.rebuild, evidence=evidence),
-            limits.remaining(existing, context.now),
-        )
         branches = [publisher.apply(action, contents) for action in actions]
-    _log(context, repo, branches, planned.waiting)
+    _log(context, repo, branches, proposed.waiting)
     return RepositoryReport(
         repository=redact(repo.url),
         base=repo.base,
         base_sha=checkout.base_sha,
         occurrences=len(checkout.found.occurrences),
         managed=len(checkout.found.managed),
-        skipped=(*checkout.found.skipped, *planned.unsafe),
+        skipped=(*checkout.found.skipped, *refused),
         branches=tuple(branches),
         stages=tuple(stage.name for stage in repo.stages),
-        environments=_environments(repo, planned.timeline),
-        waiting=tuple(planned.waiting),
+        environments=_environments(repo, proposed.timeline),
+        waiting=proposed.waiting,
     )
+
+
+def _reconciler(
+    context: Context,
+    repo: RepositorySpec,
+    checkout: Checkout,
+    *,
+    repo_id: str,
+    forge: Forge,
+    publisher: Publisher,
+    proposed: Proposed,
+) -> Callable[[list[UpdatePlan], Sequence[Skipped]], list[Action]]:
+    """Reconcile plans with the bot's pull requests, listed once however often it is asked.
+
+    Open pull requests their source holds (images not scanned this pass, promotions a gate
+    holds back) and rollbacks are kept; one no plan wants is closed only on evidence
+    (`obsolete_evidence`), which counts the files `refused` this time as unsafe. A bot
+    commit's files are asked of git once.
+    """
+    root = checkout.git.workdir
+    existing = [
+        as_fetched(pr, publisher.heads.get(pr.branch), publisher.marker_of)
+        for pr in forge.bot_pull_requests(repo_id)
+    ]
+    kept = _kept(repo, proposed, existing)
+    limits = PullRequestLimits(
+        repo.limits.max_open_pull_requests, repo.limits.max_pull_requests_per_hour
+    )
+    wanted = context.options.rebuild
+    rebuild = {pr.branch for pr in existing if (repo_id, pr.number) in wanted}
+    publisher.rebuild = rebuild - set(publisher.written)  # an earlier attempt rebuilt it
+    changed: dict[str, list[str]] = {}
+
+    def changed_files(sha: str) -> list[str]:
+        if sha not in changed:
+            changed[sha] = _changed_files(checkout.git, sha)
+        return changed[sha]
+
+    def choose(plans: list[UpdatePlan], refused: Sequence[Skipped]) -> list[Action]:
+        facts = PassFacts(
+            found=checkout.found,
+            base=repo.base,
+            unread={s.path: s.reason for s in reversed(checkout.found.skipped)},
+            unsafe={s.path: s.reason for s in reversed(refused)},
+            undecided=proposed.undecided,
+            exists=lambda path: os.path.lexists(root / path),
+            changed_files=changed_files,
+        )
+        evidence = obsolete_evidence(existing, {plan.branch for plan in plans}, facts)
+        return limit_creates(
+            reconcile(plans, existing, kept=kept, rebuild=publisher.rebuild, evidence=evidence),
+            limits.remaining(existing, context.now),
+        )
+
+    return choose
 
 
 def rollback_prefix(repo: RepositorySpec) -> str:
@@ -291,14 +297,32 @@ def _log(
         )
 
 
-def plan_content(root: Path, changes: Sequence[Change]) -> PlanContent:
-    file_changes, _ = rewrite_tree(root, changes)
-    files = {fc.path: fc.after for fc in file_changes}
-    diff = "".join(
-        unified_diff(fc.path, read_file(root, fc.path).decode("utf-8"), fc.after)
-        for fc in file_changes
-    )
-    return PlanContent(files, diff)
+def plan_contents(
+    root: Path, plans: Sequence[UpdatePlan]
+) -> tuple[dict[str, PlanContent], list[Skipped]]:
+    """Each plan's files rewritten from the base and checked, with their diff; and the files
+    that failed the check. File by file, so a file touched by many plans is parsed once."""
+    by_path: dict[str, dict[str, list[Change]]] = {}
+    for plan in plans:
+        for change in plan.changes:
+            by_path.setdefault(change.occurrence.path, {}).setdefault(plan.branch, []).append(
+                change
+            )
+    files: dict[str, dict[str, str]] = {plan.branch: {} for plan in plans}
+    diffs: dict[str, list[str]] = {plan.branch: [] for plan in plans}
+    failed: list[Skipped] = []
+    for path in sorted(by_path):
+        for branch, changes in by_path[path].items():
+            rewritten, refused = rewrite_tree(root, changes)
+            if refused:
+                failed.extend(refused)
+                break
+            for file_change in rewritten:
+                before = read_file(root, path).decode("utf-8")
+                files[branch][path] = file_change.after
+                diffs[branch].append(unified_diff(path, before, file_change.after))
+    contents = {branch: PlanContent(files[branch], "".join(diffs[branch])) for branch in files}
+    return contents, failed
 
 
 def _changed_files(git: Git, sha: str) -> list[str]:

@@ -25,7 +25,7 @@ from image_bot.pipeline.repository import (
     Context,
     as_fetched,
     committer_for,
-    plan_content,
+    plan_contents,
     rollback_prefix,
 )
 from image_bot.plan import Grouping, Strategy, make_plans
@@ -158,7 +158,10 @@ def rollback(context: Context, repo: RepositorySpec, request: RollbackRequest) -
             for pr in forge.bot_pull_requests(plan.repo)
             if pr.branch == plan.branch
         ]
-        content = {plan.branch: plan_content(git.workdir, plan.changes)}
+        content, refused = plan_contents(git.workdir, [plan])
+        if refused:
+            where = "; ".join(f"{skip.path}: {skip.reason}" for skip in refused)
+            raise RollbackError(f"the rollback cannot be written ({where})")
         branches = [publisher.apply(action, content) for action in reconcile([plan], existing)]
     except (GitError, ForgeError) as error:
         return dataclasses.replace(report, errors=(error.message,))

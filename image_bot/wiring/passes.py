@@ -44,7 +44,8 @@ def default_cache_dir() -> Path:
 
 
 def pass_settings(config_help: str) -> Callable[[F], F]:
-    """The click options of a command that runs passes: config, state, cache, tag cache, logs."""
+    """The click options of a command that runs passes: config, state, cache, tag cache,
+    digest trust, logs."""
 
     def decorate(command: F) -> F:
         options = (
@@ -65,6 +66,13 @@ def pass_settings(config_help: str) -> Callable[[F], F]:
                 default="0s",
                 show_default=True,
                 help="Reuse tag listings younger than this (`5m`); needs state.",
+            ),
+            click.option(
+                "--digest-ttl",
+                default="6h",
+                show_default=True,
+                help="Trust a tag's digest the state file holds this long, while its image's"
+                " tags are unchanged; `0s`: ask every pass (see docs/registries.md).",
             ),
             click.option(
                 "--log-format",
@@ -99,14 +107,23 @@ def config_option(config_help: str) -> Callable[[F], F]:
     )
 
 
-def pass_options(*, cache_dir: Path | None, dry_run: bool, tag_cache_ttl: str) -> PassOptions:
-    """PassOptions from the command line; a bad `--tag-cache-ttl` is a ConfigError (exit 2)."""
-    ttl = parse_duration(tag_cache_ttl)
-    if not isinstance(ttl, timedelta):
-        raise ConfigError(f"not a duration: {tag_cache_ttl!r}", field="--tag-cache-ttl")
+def pass_options(
+    *, cache_dir: Path | None, dry_run: bool, tag_cache_ttl: str, digest_ttl: str = "6h"
+) -> PassOptions:
+    """PassOptions from the command line; a bad duration is a ConfigError (exit 2)."""
     return PassOptions(
-        cache_dir=cache_dir or default_cache_dir(), dry_run=dry_run, tag_cache_ttl=ttl
+        cache_dir=cache_dir or default_cache_dir(),
+        dry_run=dry_run,
+        tag_cache_ttl=_duration(tag_cache_ttl, "--tag-cache-ttl"),
+        digest_ttl=_duration(digest_ttl, "--digest-ttl"),
     )
+
+
+def _duration(text: str, option: str) -> timedelta:
+    ttl = parse_duration(text)
+    if not isinstance(ttl, timedelta):
+        raise ConfigError(f"not a duration: {text!r}", field=option)
+    return ttl
 
 
 def state_path(config: Config, *, state_dir: Path | None, no_state: bool) -> Path | None:

@@ -310,6 +310,22 @@ def test_new_branches_beyond_the_open_limit_wait_for_a_later_pass(setup: Setup) 
     assert len(setup.remote.branches("image-bot/")) == 1
 
 
+def test_only_branches_that_are_written_or_shown_carry_a_diff(setup: Setup) -> None:
+    """Deferred and kept branches are not rewritten: their report entries hold no diff."""
+    limits = "    limits:\n      max_open_pull_requests: 1\n"
+    write_config(setup.config, setup.remote.url, [setup.registry.host], limits)
+    for extra in (("--dry-run",), ()):
+        code, report = setup.run(*extra)
+        assert code == 0, report
+        diffs = {b["action"]: b["diff"] for b in repo_report(report)["branches"]}
+        assert sorted(diffs) == ["create", "defer"]
+        assert diffs["create"].startswith("--- a/")
+        assert diffs["defer"] == ""
+    code, report = setup.run()  # the created branch is up to date; the other still waits
+    diffs = {b["action"]: b["diff"] for b in repo_report(report)["branches"]}
+    assert diffs == {"keep": "", "defer": ""}
+
+
 def test_without_a_branch_prefix_nothing_is_force_pushed(setup: Setup) -> None:
     write_config(setup.config, setup.remote.url, [setup.registry.host], "    branch_prefix: ''\n")
     refs = setup.remote.refs()
