@@ -31,7 +31,6 @@ import os
 import shutil
 import statistics
 import subprocess  # noqa: TID251  (runs the real command, git and Renovate)
-import sys
 import tempfile
 import time
 from collections import Counter
@@ -41,6 +40,7 @@ from pathlib import Path
 
 from benchmarks.bytecode import ensure_bytecode
 from benchmarks.pass_fixture import Fixture, build
+from tests.support.peak import image_bot_command, peak_mib
 from tests.support.registry import RunningRegistry, start_registry
 
 SCENARIOS = ("cold-dry-run", "first", "no-op", "new-tag")
@@ -104,12 +104,13 @@ def image_bot(
         config.write_text(fixture.config_text(registry.host).replace(
             f"'{fixture.remote}'", f"'{remote}'"
         ))  # fmt: skip
-    command = [
-        str(Path(sys.executable).parent / "image-bot"), "run", "--once", "--json",
-        "--config", str(config), "--cache-dir", str(work / "cache"),
+    peak = work / "peak-rss"
+    command = image_bot_command([
+        "run", "--once", "--json", "--config", str(config), "--cache-dir", str(work / "cache"),
         "--state-dir", str(work / "state"), *extra,
-    ]  # fmt: skip
+    ], peak)  # fmt: skip
     measured, stdout = run_measured(label, command, registry)
+    measured.rss_mib = peak_mib(peak)  # its own: wait4's ru_maxrss carries this process's
     report = json.loads(stdout)
     actions: Counter[str] = Counter()
     changes = diff_bytes = 0
