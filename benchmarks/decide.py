@@ -4,7 +4,9 @@
 
 First one `choose()` for one image (default policy, current 1.20.1) that elects a winner:
 cold (the first call in the process: empty parse caches, no ranking memo), the same call
-again (warm: the fact round reuses the ranking), and a fresh policy (parse caches warm).
+again (warm: the fact round reuses the ranking), and a fresh policy (parse caches warm);
+then the second round that reaches the verdict with the digests it asked for (listing why
+every other tag lost: reasons are built only for a verdict).
 Then every image through the elect-then-resolve loop (its "cold" means new policies; the
 version-part caches already saw image 0's tags in the single choose). Prints wall and CPU
 time per phase, fact requests the policies asked for, and peak RSS.
@@ -13,6 +15,7 @@ time per phase, fact requests the policies asked for, and peak RSS.
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import resource
 import time
@@ -62,9 +65,14 @@ def time_one_choose(tags: tuple[str, ...], now: datetime) -> None:
         elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
         timings.append(f"{label} {elapsed:.3f} s (cpu {cpu:.3f} s)")
     print(f"choose among {len(tags)} tags: " + ", ".join(timings))
+    print(f"  elected: {decision.reason}; asks digests of {', '.join(decision.missing)}")
+    digests = {tag: TagFacts(digest=f"sha256:{tag}") for tag in decision.missing}
+    start, cpu = time.perf_counter(), time.process_time()
+    verdict = policy.choose(ref, TagList(ref.name, tags, digests), now=now)
+    elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
     print(
-        f"  elected: {decision.reason}; asks digests of {', '.join(decision.missing)};"
-        f" {len(decision.rejected)} tags listed as rejected"
+        f"  then the verdict with those digests: {elapsed:.3f} s (cpu {cpu:.3f} s):"
+        f" {verdict.reason}; {len(verdict.rejected)} tags listed as rejected"
     )
 
 
@@ -102,7 +110,8 @@ def main() -> None:
             f" tags whose facts were asked {asked}"
         )
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"peak RSS: {peak:.0f} MiB")
+    load = os.getloadavg()
+    print(f"peak RSS: {peak:.0f} MiB; load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
 
 
 if __name__ == "__main__":

@@ -1,58 +1,81 @@
 """image-bot: the GitOps deployment automator (scan -> decide -> edit -> publish).
 
 The public surface: the values that cross stages, the plug-in protocols and the errors.
+Each name is imported on first use (PEP 562), so `import image_bot` (and the command line's
+start-up) does not load every stage.
 """
 
-from image_bot.decide.policies import Policy
-from image_bot.edit.finders import Finder
-from image_bot.errors import (
-    ConfigError,
-    ForgeAuthError,
-    ForgeError,
-    GitError,
-    ImageBotError,
-    ImageNotFound,
-    InvalidReference,
-    ManifestError,
-    PullRequestConflict,
-    PushRejected,
-    RateLimited,
-    RegistryAuthError,
-    RegistryError,
-    RegistryUnavailable,
-)
-from image_bot.model import (
-    BranchReport,
-    Change,
-    Decision,
-    Edit,
-    Fact,
-    FileChange,
-    ImageName,
-    ImageRef,
-    Occurrence,
-    OccurrenceKind,
-    Part,
-    PullRequest,
-    PullRequestState,
-    RepositoryReport,
-    RunReport,
-    ScanFailure,
-    ScanResult,
-    Skipped,
-    Span,
-    TagFacts,
-    TagList,
-    UpdatePlan,
-)
-from image_bot.publish.forge import Forge, PullRequestDraft
-from image_bot.scan.registry import Registry
+from __future__ import annotations
+
+import importlib
+import typing
+
+if typing.TYPE_CHECKING:
+    from image_bot.decide.policies import Policy
+    from image_bot.edit.finders import Finder
+    from image_bot.errors import (
+        ConfigError,
+        ForgeAuthError,
+        ForgeError,
+        GitError,
+        ImageBotError,
+        ImageNotFound,
+        InvalidReference,
+        ManifestError,
+        PullRequestConflict,
+        PushRejected,
+        RateLimited,
+        RegistryAuthError,
+        RegistryError,
+        RegistryUnavailable,
+    )
+    from image_bot.model import (
+        BranchReport,
+        Change,
+        ChangeDetails,
+        CheckState,
+        Comment,
+        Decision,
+        Edit,
+        Fact,
+        FileChange,
+        ImageFailure,
+        ImageName,
+        ImageRef,
+        Issue,
+        Occurrence,
+        OccurrenceKind,
+        Outcome,
+        Part,
+        Promotion,
+        PullRequest,
+        PullRequestState,
+        ReleaseNote,
+        ReleaseNotes,
+        RepositoryReport,
+        RunReport,
+        ScanFailure,
+        ScanResult,
+        Skipped,
+        Span,
+        StageVersion,
+        TagFacts,
+        TagList,
+        UpdatePlan,
+        UpdateType,
+        Waiting,
+    )
+    from image_bot.publish.forge import Forge, PullRequestDraft
+    from image_bot.scan.registry import Registry
 
 __version__ = "0.1.0"
 
 __all__ = [
     "BranchReport",
     "Change",
+    "ChangeDetails",
+    "CheckState",
+    "Comment",
     "ConfigError",
     "Decision",
     "Edit",
@@ -64,15 +87,19 @@ __all__ = [
     "ForgeError",
     "GitError",
     "ImageBotError",
+    "ImageFailure",
     "ImageName",
     "ImageNotFound",
     "ImageRef",
     "InvalidReference",
+    "Issue",
     "ManifestError",
     "Occurrence",
     "OccurrenceKind",
+    "Outcome",
     "Part",
     "Policy",
+    "Promotion",
     "PullRequest",
     "PullRequestConflict",
     "PullRequestDraft",
@@ -83,14 +110,56 @@ __all__ = [
     "RegistryAuthError",
     "RegistryError",
     "RegistryUnavailable",
+    "ReleaseNote",
+    "ReleaseNotes",
     "RepositoryReport",
     "RunReport",
     "ScanFailure",
     "ScanResult",
     "Skipped",
     "Span",
+    "StageVersion",
     "TagFacts",
     "TagList",
     "UpdatePlan",
+    "UpdateType",
+    "Waiting",
     "__version__",
 ]
+
+# Where each public name lives: imported on first use.
+_HOMES = {
+    "image_bot.decide.policies": ("Policy",),
+    "image_bot.edit.finders": ("Finder",),
+    "image_bot.errors": (
+        "ConfigError", "ForgeAuthError", "ForgeError", "GitError", "ImageBotError",
+        "ImageNotFound", "InvalidReference", "ManifestError", "PullRequestConflict",
+        "PushRejected", "RateLimited", "RegistryAuthError", "RegistryError",
+        "RegistryUnavailable",
+    ),
+    "image_bot.model": (
+        "BranchReport", "Change", "ChangeDetails", "CheckState", "Comment", "Decision", "Edit",
+        "Fact", "FileChange", "ImageFailure", "ImageName", "ImageRef", "Issue", "Occurrence",
+        "OccurrenceKind", "Outcome", "Part", "Promotion", "PullRequest", "PullRequestState",
+        "ReleaseNote", "ReleaseNotes", "RepositoryReport", "RunReport", "ScanFailure",
+        "ScanResult", "Skipped", "Span", "StageVersion", "TagFacts", "TagList", "UpdatePlan",
+        "UpdateType", "Waiting",
+    ),
+    "image_bot.publish.forge": ("Forge", "PullRequestDraft"),
+    "image_bot.scan.registry": ("Registry",),
+}  # fmt: skip
+_MODULE_OF = {name: module for module, names in _HOMES.items() for name in names}
+
+
+def __getattr__(name: str) -> object:
+    """Import a public name's module on first use, and keep the name here."""
+    module = _MODULE_OF.get(name)
+    if module is None:
+        raise AttributeError(f"module 'image_bot' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

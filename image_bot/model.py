@@ -16,6 +16,7 @@ __all__ = [
     "BranchReport",
     "Change",
     "ChangeDetails",
+    "CheckState",
     "Comment",
     "Decision",
     "Edit",
@@ -27,6 +28,7 @@ __all__ = [
     "Occurrence",
     "OccurrenceKind",
     "Part",
+    "Promotion",
     "PullRequest",
     "PullRequestState",
     "ReleaseNote",
@@ -37,11 +39,13 @@ __all__ = [
     "ScanResult",
     "Skipped",
     "Span",
+    "StageVersion",
     "TagFacts",
     "TagList",
     "Trigger",
     "UpdatePlan",
     "UpdateType",
+    "Waiting",
 ]
 
 
@@ -138,7 +142,9 @@ class Decision:
 
     `target` is None when nothing should change. `rejected` lists (tag, why) for every
     tag that lost, which is what `image-bot tags` prints. When `missing` is not empty the
-    policy could not decide yet: it needs `needs` facts for those tags (elect, then resolve).
+    policy could not decide yet: it needs `needs` facts for those tags (elect, then resolve),
+    and `rejected` stays empty until the verdict (listing 100,000 reasons per fact round
+    would cost more than the election).
     """
 
     current: ImageRef
@@ -178,6 +184,11 @@ class OccurrenceKind(StrEnum):
     MARKER = "marker"
     CUSTOM = "custom"
     IMAGE_FIELD = "image-field"  # an `image`/`*Image` field of any other object (CRs, values)
+    HELM_TEMPLATE = "helm-template"  # a literal `image:` in a chart's templates/ (line-level)
+    GITHUB_ACTIONS = "github-actions"  # job/service containers and docker:// steps
+    GITLAB_CI = "gitlab-ci"  # image and services of .gitlab-ci.yml jobs
+    WOODPECKER = "woodpecker"  # steps and services of .woodpecker pipelines
+    DRONE = "drone"  # steps and services of .drone.yml pipelines
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,13 +214,26 @@ class Occurrence:
     policy: str | None = None
 
     @property
+    def primary(self) -> Span:
+        """The span of the scalar an update changes: the tag, else the digest, else the whole
+        reference or its name (what `file:line` in refs, reports and pull requests names).
+        """
+        for part in _PRIMARY_PARTS:
+            span = self.spans.get(part)
+            if span is not None:
+                return span
+        return min(self.spans.values(), key=lambda span: span.start)
+
+    @property
     def line(self) -> int:
-        return min(span.line for span in self.spans.values())
+        return self.primary.line
 
     @property
     def column(self) -> int:
-        first = min(self.spans.values(), key=lambda span: span.start)
-        return first.column
+        return self.primary.column
+
+
+_PRIMARY_PARTS = (Part.TAG, Part.DIGEST, Part.WHOLE, Part.NAME, Part.REGISTRY)
 
 
 @dataclass(frozen=True, slots=True)
@@ -253,6 +277,17 @@ class FileChange:
 
 
 @dataclass(frozen=True, slots=True)
+class Promotion:
+    """What a promotion (or rollback) plan tells its pull request: the hop, and one line of
+    trail per version (the commit and pull request that introduced it, when, soak, checks)."""
+
+    stage: str
+    upstream: tuple[str, ...]  # the stages the versions come from (none for a rollback)
+    trail: tuple[str, ...] = ()
+    rollback: bool = False  # back to a version the stage ran before (`image-bot rollback`)
+
+
+@dataclass(frozen=True, slots=True)
 class UpdatePlan:
     """The changes that go on one bot branch of one repository (one pull request)."""
 
@@ -262,6 +297,17 @@ class UpdatePlan:
     group: str
     changes: tuple[Change, ...]
     fingerprint: str  # hash of the intended changes; equal to an open PR's marker = nothing to do
+    promotion: Promotion | None = None  # set when the versions come from an upstream stage
+    automerge: bool | None = None  # None: the repository's pull_request.automerge
+
+
+class CheckState(StrEnum):
+    """What a forge says about a commit's checks (CI runs and statuses), all taken together."""
+
+    SUCCESS = "success"  # every check and status finished green
+    PENDING = "pending"  # some still running or queued
+    FAILURE = "failure"  # one failed, errored, timed out or was cancelled
+    NONE = "none"  # nothing reported for the commit
 
 
 class UpdateType(StrEnum):
@@ -375,6 +421,38 @@ class Comment:
     bot: bool = False  # an App or a bot account: never obeyed
 
 
+# --- stages -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class StageVersion:
+    """What one stage runs of one image (a cell of `image-bot envs`) and how far it is behind
+    its upstream: how many versions the upstream ran since, from when (None: first stage)."""
+
+    stage: str
+    image: ImageName
+    tag: str | None
+    digest: str | None
+    since: datetime
+    behind_versions: int | None = None
+    behind_since: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Waiting:
+    """A promotion that is wanted but not allowed yet: why, and when it will be (None: when
+    someone acts, a hold lifted or checks turned green)."""
+
+    stage: str
+    image: ImageName
+    version: str  # what it would move to: `1.2.0@sha256:0123456789ab`
+    reason: str
+    opens_at: datetime | None = None
+
+    def __str__(self) -> str:
+        return f"{self.stage}: {self.image} {self.version}: {self.reason}"
+
+
 # --- run report -------------------------------------------------------------------------------
 
 
@@ -398,6 +476,23 @@ class BranchReport:
 
 
 @dataclass(frozen=True, slots=True)
+class ImageFailure:
+    """An image reference of a repository whose update could not be decided this pass."""
+
+    reference: str  # as written in the manifests (`ghcr.io/acme/api:1.4`)
+    current: str  # its tag (or digest)
+    error: str  # redacted: the registry's or the decision's failure
+
+
+class Outcome(StrEnum):
+    """How a pass (or one repository's part of it) went."""
+
+    OK = "ok"
+    PARTIAL = "partial"  # something failed (an image, a branch, a repository); the rest was done
+    FAILED = "failed"  # nothing got through
+
+
+@dataclass(frozen=True, slots=True)
 class RepositoryReport:
     """One repository's part of a pass: what was found, planned and pushed, and what failed."""
 
@@ -413,10 +508,23 @@ class RepositoryReport:
     git_commands: int = 0
     git_writes: int = 0  # commits built and pushes made: 0 on a pass with nothing new
     git_calls: Mapping[str, int] = field(default_factory=dict)  # per git subcommand
+    stages: tuple[str, ...] = ()  # the repository's stages, in order
+    environments: tuple[StageVersion, ...] = ()  # what each stage runs (with stages)
+    waiting: tuple[Waiting, ...] = ()  # promotions a gate holds back
+    image_failures: tuple[ImageFailure, ...] = ()  # its images the pass could not decide
 
     @property
     def failed(self) -> bool:
         return bool(self.errors) or any(branch.error for branch in self.branches)
+
+    @property
+    def outcome(self) -> Outcome:
+        """`failed`: the repository itself failed; `partial`: an image or a branch did."""
+        if self.errors:
+            return Outcome.FAILED
+        if self.image_failures or any(branch.error for branch in self.branches):
+            return Outcome.PARTIAL
+        return Outcome.OK
 
 
 @dataclass(frozen=True, slots=True)
@@ -435,6 +543,16 @@ class RunReport:
     def exit_code(self) -> int:
         failed = self.scan_failures or self.errors
         return 1 if failed or any(repo.failed for repo in self.repositories) else 0
+
+    @property
+    def outcome(self) -> Outcome:
+        """`ok`; `partial` when something failed but some repository got through (one
+        missing image does not fail the pass); `failed` when none did."""
+        if self.exit_code == 0 and all(repo.outcome is Outcome.OK for repo in self.repositories):
+            return Outcome.OK
+        if any(repo.outcome is not Outcome.FAILED for repo in self.repositories):
+            return Outcome.PARTIAL
+        return Outcome.FAILED
 
 
 @dataclass(frozen=True, slots=True)

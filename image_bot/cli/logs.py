@@ -1,24 +1,44 @@
-"""Logging setup: plain text or one JSON object per line, always through a redaction filter."""
+"""Logging setup: plain text or one JSON object per line, always through a redaction filter.
+
+`--log-level` is an option of the `image-bot` group and of `run`/`serve` (theirs wins);
+`chosen_level` finds it. uvicorn's loggers go through the same handler (`setup_logging(...,
+libraries=UVICORN)`): its access lines (one per HTTP request, probes included) only at debug.
+"""
 
 from __future__ import annotations
 
 import json
 import logging
 import sys
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Literal, TextIO
 
+import click
+
+from image_bot.cli import LOG_LEVELS, LogLevelChoice
 from image_bot.errors import redact
 
-__all__ = ["JsonFormatter", "RedactingFilter", "setup_logging"]
+__all__ = [
+    "LOG_LEVELS",
+    "UVICORN",
+    "JsonFormatter",
+    "LogLevelChoice",
+    "RedactingFilter",
+    "chosen_level",
+    "setup_logging",
+]
 
 LogFormat = Literal["text", "json"]
+UVICORN = ("uvicorn", "uvicorn.error")
+_ACCESS = "uvicorn.access"
 
 # Attributes every LogRecord has; anything else on a record came from `extra=`.
 _STANDARD = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {
     "message",
     "asctime",
     "taskName",
+    "color_message",  # uvicorn's ANSI-coloured copy of the message
 }
 
 
@@ -74,18 +94,36 @@ class _CurrentStderr(logging.StreamHandler):  # type: ignore[type-arg]
 
 
 def setup_logging(
-    log_format: LogFormat = "text", *, level: int = logging.INFO, stream: TextIO | None = None
+    log_format: LogFormat = "text",
+    *,
+    level: int = logging.INFO,
+    stream: TextIO | None = None,
+    libraries: Sequence[str] = (),
 ) -> logging.Handler:
-    """Send image-bot's logs to `stream` (stderr) in `log_format`; returns the handler."""
+    """Send image-bot's logs (and those of the `libraries` loggers, such as `UVICORN`) to
+    `stream` (stderr) in `log_format`, at `level`; returns the handler."""
     handler: logging.Handler = (
         logging.StreamHandler(stream) if stream is not None else _CurrentStderr(sys.stderr)
     )
-    handler.addFilter(RedactingFilter())
+    handler.addFilter(RedactingFilter())  # on the handler: library records are redacted too
     handler.setFormatter(JsonFormatter() if log_format == "json" else _TextFormatter())
-    root = logging.getLogger("image_bot")
-    for old in list(root.handlers):
-        root.removeHandler(old)
-    root.addHandler(handler)
-    root.setLevel(level)
-    root.propagate = False
+    for name in ("image_bot", *libraries):
+        logger = logging.getLogger(name)
+        logger.handlers = [handler]
+        logger.setLevel(level)
+        logger.propagate = False
+    if "uvicorn" in libraries:  # a line per request: only when debugging
+        access = logging.getLogger(_ACCESS)
+        access.handlers = [handler]
+        access.setLevel(level if level <= logging.DEBUG else logging.WARNING)
+        access.propagate = False
     return handler
+
+
+def chosen_level(own: str | None, default: int) -> int:
+    """The command's `--log-level`, else the group's (`image-bot --log-level ...`), else
+    `default`, as a logging level number."""
+    context = click.get_current_context(silent=True)
+    group = context.find_root().params.get("log_level") if context is not None else None
+    name = own or (group if isinstance(group, str) else None)
+    return logging.getLevelNamesMapping()[name.upper()] if name else default

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import json
-
+from image_bot.cli.json_output import versioned_json
 from image_bot.edit.find import FindResult
 from image_bot.yaml_path import format_yaml_path
 
@@ -11,13 +10,14 @@ __all__ = ["refs_json", "refs_text"]
 
 
 def refs_text(result: FindResult) -> str:
-    """One line per reference (file:line kind image tag digest), then managed, then skipped."""
+    """One line per reference (file:line:column kind image tag digest; the place is that of the
+    scalar an update changes), then managed, then skipped.
+    """
     lines = []
     for occ in result.occurrences:
         ref = occ.ref
-        lines.append(
-            f"{occ.path}:{occ.line}\t{occ.kind}\t{ref.name}\t{ref.tag or '-'}\t{ref.digest or '-'}"
-        )
+        where = f"{occ.path}:{occ.line}:{occ.column}"
+        lines.append(f"{where}\t{occ.kind}\t{ref.name}\t{ref.tag or '-'}\t{ref.digest or '-'}")
     lines.append(f"{len(result.occurrences)} references")
     if result.managed:
         lines.append(f"managed {len(result.managed)}:")
@@ -37,7 +37,8 @@ def refs_json(result: FindResult) -> str:
 
     `managed` lists container images a kustomization `images:` entry sets (`managed_by`).
     """
-    return json.dumps(
+    return versioned_json(
+        "refs",
         {
             "refs": [
                 {
@@ -71,5 +72,4 @@ def refs_json(result: FindResult) -> str:
                 for item in result.managed
             ],
         },
-        indent=2,
     )

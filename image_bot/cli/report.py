@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from collections import Counter
+from datetime import UTC
 
+from image_bot.cli.history_output import envs_images, rfc3339
+from image_bot.cli.json_output import versioned_json
 from image_bot.model import (
     BranchReport,
     Change,
@@ -12,6 +14,7 @@ from image_bot.model import (
     ReleaseNotes,
     RepositoryReport,
     RunReport,
+    Waiting,
 )
 
 __all__ = ["report_dict", "report_json", "report_text"]
@@ -24,6 +27,7 @@ def _change(change: Change) -> dict[str, object]:
         "new": change.new.canonical,
         "path": change.occurrence.path,
         "line": change.occurrence.line,
+        "column": change.occurrence.column,
         "kind": str(change.occurrence.kind),
     }
 
@@ -84,6 +88,16 @@ def _branch(branch: BranchReport) -> dict[str, object]:
     }
 
 
+def _waiting(wait: Waiting) -> dict[str, object]:
+    return {
+        "stage": wait.stage,
+        "image": str(wait.image),
+        "version": wait.version,
+        "reason": wait.reason,
+        "opens_at": rfc3339(wait.opens_at),
+    }
+
+
 def _repository(repo: RepositoryReport) -> dict[str, object]:
     return {
         "repository": repo.repository,
@@ -101,6 +115,14 @@ def _repository(repo: RepositoryReport) -> dict[str, object]:
         "git_commands": repo.git_commands,
         "git_writes": repo.git_writes,
         "git_calls": dict(repo.git_calls),
+        "stages": list(repo.stages),
+        "waiting": [_waiting(wait) for wait in repo.waiting],
+        "environments": envs_images(repo.stages, repo.environments),
+        "outcome": str(repo.outcome),
+        "image_failures": [
+            {"reference": f.reference, "current": f.current, "error": f.error}
+            for f in repo.image_failures
+        ],
     }
 
 
@@ -108,6 +130,7 @@ def report_dict(report: RunReport) -> dict[str, object]:
     """The report as plain JSON-able data."""
     return {
         "exit_code": report.exit_code,
+        "outcome": str(report.outcome),
         "dry_run": report.dry_run,
         "images": report.images,
         "caveats": list(report.caveats),
@@ -122,8 +145,8 @@ def report_dict(report: RunReport) -> dict[str, object]:
 
 
 def report_json(report: RunReport) -> str:
-    """The report as indented JSON."""
-    return json.dumps(report_dict(report), indent=2)
+    """The report as indented JSON (`"kind": "run-report"`, with the schema version)."""
+    return versioned_json("run-report", report_dict(report))
 
 
 def _where(skipped_line: int | None) -> str:
@@ -165,7 +188,11 @@ def report_text(report: RunReport) -> str:
         for branch in repo.branches:
             actions[branch.action] += 1
             out += _branch_text(branch, dry_run=report.dry_run)
-        if not repo.branches and not repo.errors:
+        for wait in repo.waiting:
+            when = wait.opens_at.astimezone(UTC) if wait.opens_at else None
+            opens = when.strftime(" (opens %Y-%m-%d %H:%M UTC)") if when else ""
+            out.append(f"  {wait.stage}: {wait.reason}{opens}  [{wait.image} {wait.version}]")
+        if not repo.branches and not repo.errors and not repo.waiting:
             out.append("  nothing to update")
         out += [f"  error: {error}" for error in repo.errors]
     out += [f"scan failed: {f.image}: {f.error.message}" for f in report.scan_failures]
@@ -173,7 +200,7 @@ def report_text(report: RunReport) -> str:
     out += [f"warning: {warning}" for warning in report.warnings]
     out += [f"note: {caveat}" for caveat in report.caveats]
     done = ", ".join(f"{count} {action}" for action, count in sorted(actions.items()))
-    status = "ok" if report.exit_code == 0 else "failed"
+    status = str(report.outcome)
     dry = " (dry run: nothing written)" if report.dry_run else ""
     out.append(f"{status}: {report.images} images, branches: {done or 'none'}{dry}")
     return "\n".join(out)

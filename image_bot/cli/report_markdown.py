@@ -12,8 +12,9 @@ from __future__ import annotations
 import html
 import re
 from collections import Counter
+from datetime import UTC
 
-from image_bot.model import BranchReport, Change, RepositoryReport, RunReport
+from image_bot.model import BranchReport, Change, RepositoryReport, RunReport, Waiting
 
 __all__ = ["DIFF_LINES", "report_markdown"]
 
@@ -97,6 +98,15 @@ def _diff(branch: BranchReport) -> list[str]:
     return [*out, "", "</details>", ""]
 
 
+def _waiting(wait: Waiting) -> str:
+    opens = ""
+    if wait.opens_at is not None:
+        opens = wait.opens_at.astimezone(UTC).strftime(" (opens %Y-%m-%d %H:%M UTC)")
+    version = f" {_code(wait.version, cell=False)}" if wait.version else ""
+    image = _code(str(wait.image), cell=False)
+    return f"- {_text(wait.stage)}: {_text(wait.reason)}{opens} ({image}{version})"
+
+
 def _repository(repo: RepositoryReport, *, dry_run: bool) -> list[str]:
     base = f"{repo.base} @ {repo.base_sha[:12]}" if repo.base_sha else repo.base
     managed = f" (+{repo.managed} set by kustomizations)" if repo.managed else ""
@@ -111,8 +121,10 @@ def _repository(repo: RepositoryReport, *, dry_run: bool) -> list[str]:
         out += ["| action | branch | pull request | changes |", "|---|---|---|---|"]
         out += [_branch_row(branch, dry_run=dry_run) for branch in repo.branches]
         out.append("")
-    elif not repo.errors:
+    elif not repo.errors and not repo.waiting:
         out += ["Nothing to update.", ""]
+    if repo.waiting:
+        out += ["Promotions waiting:", "", *(_waiting(wait) for wait in repo.waiting), ""]
     errors = [*repo.errors, *(f"{b.branch}: {b.error}" for b in repo.branches if b.error)]
     out += [f"- **error**: {_text(error)}" for error in errors]
     if errors:

@@ -16,7 +16,7 @@ from typing import Literal
 import click
 
 from image_bot.cli.exit_codes import exits_on_errors
-from image_bot.cli.logs import setup_logging
+from image_bot.cli.logs import chosen_level, setup_logging
 from image_bot.cli.report import report_json, report_text
 from image_bot.cli.report_markdown import report_markdown
 from image_bot.config.load import load_config
@@ -71,7 +71,9 @@ def run(
     no_state: bool,
     cache_dir: Path | None,
     tag_cache_ttl: str,
+    digest_ttl: str,
     log_format: Literal["text", "json"],
+    log_level: str | None,
 ) -> None:
     """Scan registries, decide, edit each repository and push the bot's branches, once."""
     if not once:
@@ -79,9 +81,12 @@ def run(
     if as_json and report_format not in (None, "json"):
         raise click.UsageError(f"--json and --report {report_format} ask for two reports")
     report_format = "json" if as_json else report_format or "text"
-    options = pass_options(cache_dir=cache_dir, dry_run=dry_run, tag_cache_ttl=tag_cache_ttl)
+    options = pass_options(
+        cache_dir=cache_dir, dry_run=dry_run, tag_cache_ttl=tag_cache_ttl, digest_ttl=digest_ttl
+    )
     # The text report already tells each branch's story; text logs add only the trouble.
-    setup_logging(log_format, level=logging.INFO if log_format == "json" else logging.WARNING)
+    default_level = logging.INFO if log_format == "json" else logging.WARNING
+    setup_logging(log_format, level=chosen_level(log_level, default_level))
     config = load_config(config_path)
     state_dir = state_path(config, state_dir=state_dir, no_state=no_state)
     interactive = sys.stderr.isatty() and log_format == "text" and report_format == "text"

@@ -15,14 +15,16 @@ import signal
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
+from contextlib import AbstractAsyncContextManager
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import click
 import uvicorn
 
+from image_bot import __version__
 from image_bot.cli.exit_codes import exits_on_errors
-from image_bot.cli.logs import setup_logging
+from image_bot.cli.logs import UVICORN, chosen_level, setup_logging
 from image_bot.config import Config
 from image_bot.config.load import load_config
 from image_bot.github_app.installations import GitHubAppRepositories
@@ -44,6 +46,10 @@ from image_bot.wiring.passes import (
     registry_opener,
     state_path,
 )
+
+if TYPE_CHECKING:
+    from image_bot.scan.oci import OCIRegistry
+    from image_bot.scan.registry import Registry
 
 __all__ = ["serve"]
 
@@ -72,22 +78,28 @@ def _runner(
             config = app.authorize(config)
         tags_fetched: Counter[str] = Counter()
         warnings: list[str] = []
-        opener = registry_opener(
-            config,
-            lambda registry: counting(registry, tags_fetched),
-            warnings=warnings,
-            cloud=cloud,
-        )
+        opened: list[OCIRegistry] = []
+
+        def wrap(registry: OCIRegistry) -> AbstractAsyncContextManager[Registry]:
+            opened.append(registry)
+            return counting(registry, tags_fetched)
+
         with open_state(state_dir) as store:
             report = run_pass(
                 config,
-                open_registry=opener,
+                open_registry=registry_opener(config, wrap, warnings=warnings, cloud=cloud),
                 forge_for=forges,
                 options=dataclasses.replace(options, rebuild=rebuild),
                 state=store,
             )
         report = dataclasses.replace(report, warnings=(*report.warnings, *warnings))
-        return PassOutcome(report, tags_fetched=dict(tags_fetched))
+        quotas = {
+            ("registry", host): remaining
+            for registry in opened
+            for host, remaining in registry.rate_limits.items()
+        }
+        quotas |= forges.rate_limits()
+        return PassOutcome(report, tags_fetched=dict(tags_fetched), rate_limits=quotas)
 
     return run
 
@@ -149,18 +161,19 @@ def serve(
     cache_dir: Path | None,
     dry_run: bool,
     tag_cache_ttl: str,
+    digest_ttl: str,
     log_format: Literal["text", "json"],
+    log_level: str | None,
 ) -> None:
     """Run passes on a schedule and on webhooks; serve probes, metrics and a status page."""
-    options = pass_options(cache_dir=cache_dir, dry_run=dry_run, tag_cache_ttl=tag_cache_ttl)
-    handler = setup_logging(log_format)
-    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
-        logger = logging.getLogger(name)
-        logger.handlers = [handler]  # the same redacting handler: URLs may carry tokens
-        logger.propagate = False
+    options = pass_options(
+        cache_dir=cache_dir, dry_run=dry_run, tag_cache_ttl=tag_cache_ttl, digest_ttl=digest_ttl
+    )
+    # uvicorn through the same redacting handler and format: URLs may carry tokens
+    setup_logging(log_format, level=chosen_level(log_level, logging.INFO), libraries=UVICORN)
     first = load_config(config_path)  # fail fast (exit 2) before anything starts
     state_dir = state_path(first, state_dir=state_dir, no_state=no_state)
-    state, metrics = ServiceState(), Metrics()
+    state, metrics = ServiceState(), Metrics(version=__version__)
     github_app = first.github_app
     installed = GitHubAppRepositories(github_app) if github_app is not None else None
 
@@ -183,16 +196,25 @@ def serve(
         on_github=_on_github(service, installed),
         base_branch=_base_branch(service),
     )
+    listen_host, listen_port = host or first.service.host, port or first.service.port
     server = _Server(
         uvicorn.Config(
-            app,
-            host=host or first.service.host,
-            port=port or first.service.port,
-            log_config=None,
-            server_header=False,
+            app, host=listen_host, port=listen_port, log_config=None, server_header=False
         )
     )
     service.start()
+    log.info(
+        "image-bot %s serving",
+        __version__,
+        extra={
+            "version": __version__,
+            "listen": f"{listen_host}:{listen_port}",
+            "repositories": len(service.config.repositories),
+            "github_app": installed is not None,
+            "state_dir": str(state_dir) if state_dir is not None else "none",
+            "dry_run": dry_run,
+        },
+    )
     # reload in a thread: the handler interrupts the main thread, which may hold state locks
     signal.signal(
         signal.SIGHUP,

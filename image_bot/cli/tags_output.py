@@ -3,9 +3,9 @@ the policy's ordering, the selected tag on the last line."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 
+from image_bot.cli.json_output import versioned_json
 from image_bot.model import Decision, TagList
 
 __all__ = ["tags_json", "tags_text"]
@@ -49,7 +49,8 @@ def tags_text(taglist: TagList, order: Sequence[str], decision: Decision) -> str
 def tags_json(taglist: TagList, order: Sequence[str], decision: Decision) -> str:
     """The same as `tags_text`, as one JSON object (rejected tags carry their reason)."""
     target = decision.target
-    return json.dumps(
+    return versioned_json(
+        "tags",
         {
             "image": str(taglist.image),
             "current": decision.current.tag,
@@ -63,5 +64,4 @@ def tags_json(taglist: TagList, order: Sequence[str], decision: Decision) -> str
                 for tag, status, detail in _tag_rows(order, decision)
             ],
         },
-        indent=2,
     )

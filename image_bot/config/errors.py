@@ -1,4 +1,4 @@
-"""pydantic's ValidationError -> one ConfigError naming file, line and field (and the rest)."""
+"""pydantic's ValidationError -> Problems (and one ConfigError) naming file, line and field."""
 
 from __future__ import annotations
 
@@ -10,15 +10,13 @@ from typing import get_args, get_origin
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
-from image_bot.config.located import LocatedYaml, Location, key_spellings
+from image_bot.config.located import LocatedYaml, Location, Problem, combined_error, key_spellings
 from image_bot.errors import ConfigError
-from image_bot.yaml_path import format_yaml_path
 
-__all__ = ["models_in", "validation_error"]
+__all__ = ["models_in", "validation_error", "validation_problems"]
 
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
 _UNION_TAGS = frozenset({"policy-mapping", "policy-name"})
-_MORE_ERRORS = 10
 # pydantic's words for Python types, in the YAML user's words
 _PLAIN_MESSAGES = {
     "tuple_type": "should be a list (items on lines starting with -)",
@@ -99,22 +97,20 @@ def _message(error: ErrorDetails, root: type[BaseModel], location: Location) -> 
     return error["msg"].removeprefix("Value error, ")
 
 
+def validation_problems(
+    error: ValidationError, data: object, root: type[BaseModel], document: LocatedYaml
+) -> list[Problem]:
+    """Every problem pydantic found, each at the line and location the user wrote."""
+    problems = []
+    for details in error.errors(include_url=False, include_input=False):
+        at = details.get("ctx", {}).get("at", ())  # a model naming its field (stages.located)
+        location = _data_location(data, (*details["loc"], *at))
+        problems.append(document.problem(_message(details, root, location), location))
+    return problems
+
+
 def validation_error(
     error: ValidationError, data: object, root: type[BaseModel], document: LocatedYaml
 ) -> ConfigError:
-    found = []
-    for details in error.errors(include_url=False, include_input=False):
-        location = _data_location(data, details["loc"])
-        found.append((document.line_of(location), location, _message(details, root, location)))
-    found.sort(key=lambda item: item[0])
-    line, location, message = found[0]
-    more = [
-        f"{document.source}:{line_}: {format_yaml_path(location_)}: {message_}"
-        for line_, location_, message_ in found[1 : 1 + _MORE_ERRORS]
-    ]
-    if len(found) > 1 + _MORE_ERRORS:
-        more.append(f"... and {len(found) - 1 - _MORE_ERRORS} more")
-    text = "\n".join([message, *more])
-    return ConfigError(
-        text, file=document.source, line=line, field=format_yaml_path(location) or None
-    )
+    """pydantic's ValidationError as one ConfigError listing every problem (line order)."""
+    return combined_error(validation_problems(error, data, root, document), document)

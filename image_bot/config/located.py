@@ -8,19 +8,21 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.error import YAMLError
 
 from image_bot.edit.spans import compose
 from image_bot.edit.yaml_limits import YamlLimits, YamlTooComplex
 from image_bot.errors import ConfigError
+from image_bot.yaml_errors import describe_yaml_error
 from image_bot.yaml_path import format_yaml_path
 
-__all__ = ["LocatedYaml", "Location", "key_spellings", "read_yaml"]
+__all__ = ["LocatedYaml", "Location", "Problem", "combined_error", "key_spellings", "read_yaml"]
 
 Location = tuple[str | int, ...]
 
@@ -31,9 +33,19 @@ _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _LIMITS = YamlLimits(nodes=100_000, depth=64, seconds=10.0)
 
 
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One thing wrong with the file: the line, the location of the value and why."""
+
+    line: int
+    location: Location
+    message: str
+
+
 @dataclass
 class LocatedYaml:
-    """Plain data (dicts, lists, scalars) and the line of every key and list item."""
+    """Plain data (dicts, lists, scalars), the line of every key and list item, and the
+    interpolation problems met while reading (`problems`)."""
 
     source: str
     base_dir: Path
@@ -41,6 +53,7 @@ class LocatedYaml:
     interpolate: bool = True
     lines: dict[Location, int] = field(default_factory=lambda: {(): 1})
     data: object = None
+    problems: list[Problem] = field(default_factory=list)
 
     def line_of(self, location: Location) -> int:
         """The line of `location`, or of its nearest parent that has one."""
@@ -51,6 +64,10 @@ class LocatedYaml:
                 if line is not None:
                     return line
         return 1
+
+    def problem(self, message: str, location: Location) -> Problem:
+        """A Problem about the value at `location`, with its line."""
+        return Problem(self.line_of(location), location, message)
 
     def error(self, message: str, location: Location) -> ConfigError:
         """A ConfigError about the value at `location`: file, line and field filled in."""
@@ -76,18 +93,45 @@ def read_yaml(
     base_dir: Path,
     require_env: bool = True,
     interpolate: bool = True,
+    collect: bool = False,
 ) -> LocatedYaml:
     """Parse one YAML document into plain data with lines; errors name `source` and the line.
 
     `base_dir` anchors relative `${file:...}` paths. With `require_env=False` an unset
     `${VAR}` or unreadable `${file:}` stays as written; with `interpolate=False` every
     string is taken as written (text from elsewhere must not read our environment or files).
+    Interpolation problems (all of them) raise one ConfigError, unless `collect` leaves them
+    in `problems` (the value stays as written) for the caller to report with its own.
     """
     document = LocatedYaml(
         source=source, base_dir=base_dir, require_env=require_env, interpolate=interpolate
     )
     document.data = _plain(_parse_yaml(text, source), (), document)
+    if document.problems and not collect:
+        raise combined_error(document.problems, document)
     return document
+
+
+_MORE_ERRORS = 10
+
+
+def combined_error(problems: Sequence[Problem], document: LocatedYaml) -> ConfigError:
+    """One ConfigError for every problem, in line order: the first as the error's own
+    file:line: field, the others (up to ten, then a count) as `file:line: field: why` lines."""
+    found = sorted(problems, key=lambda problem: problem.line)
+    first = found[0]
+    more = [
+        f"{document.source}:{p.line}: {format_yaml_path(p.location) or '(top)'}: {p.message}"
+        for p in found[1 : 1 + _MORE_ERRORS]
+    ]
+    if len(found) > 1 + _MORE_ERRORS:
+        more.append(f"... and {len(found) - 1 - _MORE_ERRORS} more")
+    return ConfigError(
+        "\n".join([first.message, *more]),
+        file=document.source,
+        line=first.line,
+        field=format_yaml_path(first.location) or None,
+    )
 
 
 def _parse_yaml(text: str, source: str) -> object:
@@ -96,13 +140,9 @@ def _parse_yaml(text: str, source: str) -> object:
         return YAML(typ="rt", pure=True).load(text)
     except YamlTooComplex as error:
         raise ConfigError(f"invalid YAML: {error.reason}", file=source) from None
-    except MarkedYAMLError as error:
-        mark = error.problem_mark or error.context_mark
-        line = mark.line + 1 if mark is not None else None
-        problem = error.problem or error.context or "syntax error"
-        raise ConfigError(f"invalid YAML: {problem}", file=source, line=line) from None
     except YAMLError as error:
-        raise ConfigError(f"invalid YAML: {error}", file=source) from None
+        where = describe_yaml_error(error)
+        raise ConfigError(f"invalid YAML: {where.reason}", file=source, line=where.line) from None
 
 
 def _plain(node: object, location: Location, document: LocatedYaml) -> object:
@@ -143,22 +183,28 @@ def _interpolate(text: str, location: Location, document: LocatedYaml) -> str:
             return "${"
         body = match.group("body")
         if match.group("close") is None:
-            raise document.error("unclosed ${ (write $${ for a literal ${)", location)
+            document.problems.append(
+                document.problem("unclosed ${ (write $${ for a literal ${)", location)
+            )
+            return match.group(0)
         if body.startswith("file:"):
             return _read_secret_file(body.removeprefix("file:"), match.group(0), location, document)
         name, has_default, default = body.partition(":-")
         if not _ENV_NAME.fullmatch(name):
-            raise document.error(f"bad interpolation ${{{body}}}: not a variable name", location)
+            message = f"bad interpolation ${{{body}}}: not a variable name"
+            document.problems.append(document.problem(message, location))
+            return match.group(0)
         value = os.environ.get(name)
         if value is None or (has_default and not value):
             if has_default:
                 return default
             if not document.require_env:
                 return match.group(0)
-            raise document.error(
-                f"environment variable {name} is not set (a literal ${{{name}}} is $${{{name}}})",
-                location,
+            message = (
+                f"environment variable {name} is not set (a literal ${{{name}}} is $${{{name}}})"
             )
+            document.problems.append(document.problem(message, location))
+            return match.group(0)
         return value
 
     return _INTERPOLATION.sub(substitute, text)
@@ -171,6 +217,8 @@ def _read_secret_file(name: str, spelled: str, location: Location, document: Loc
     try:
         return path.read_text(encoding="utf-8").rstrip("\r\n")
     except OSError as error:
-        if not document.require_env:
-            return spelled
-        raise document.error(f"cannot read {path}: {error.strerror}", location) from None
+        if document.require_env:
+            document.problems.append(
+                document.problem(f"cannot read {path}: {error.strerror}", location)
+            )
+        return spelled

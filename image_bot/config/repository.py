@@ -16,7 +16,12 @@ from image_bot.config.fields import (
     parse_yaml_path,
 )
 from image_bot.config.service import ScheduleSpec
+from image_bot.config.stages import StageSpec, check_stages, located, stage_graph
+from image_bot.edit.find import CustomTarget
+from image_bot.edit.scope import Scope
 from image_bot.errors import InvalidReference
+from image_bot.model import Part
+from image_bot.promote.stages import StageGraph
 from image_bot.publish.settings import CommitSettings, PublishSettings, PullRequestSettings
 from image_bot.reference import parse_name
 
@@ -262,6 +267,12 @@ class RepositorySpec(Section):
     """More file names to read besides the YAML ones (`Chart.lock`, `compose.override`)."""
     max_file_bytes: Positive = 1_048_576
     """Skip (and report) files larger than this."""
+    ci_files: bool = True
+    """Update images in CI files (GitHub Actions, GitLab CI, Woodpecker, Drone) too."""
+    update: Literal["all", "configured"] = "all"
+    """`all`: every image reference found; `configured`: only references that a Flux
+    `$imagepolicy` marker, an `images` entry or a `targets` entry names (the rest are neither
+    read from registries nor changed), as Flux and Argo CD Image Updater do."""
     targets: tuple[TargetSpec, ...] = ()
     """Values no finder knows about, by file glob and YAML path."""
     commit: CommitSpec = CommitSpec()
@@ -276,6 +287,9 @@ class RepositorySpec(Section):
     """Caps on open pull requests."""
     schedule: ScheduleSpec | None = None
     """`image-bot serve` only: this repository's own schedule (default: `service.schedule`)."""
+    stages: tuple[StageSpec, ...] = ()
+    """Environments in order (`dev`, `staging`, `prod`): a later stage takes the exact versions
+    its upstream runs, once its gates pass (see docs/promotion.md)."""
     dashboard: DashboardSpec = DashboardSpec()
     """The dashboard issue (opt-in)."""
     commands: bool = True
@@ -295,6 +309,38 @@ class RepositorySpec(Section):
             msg = "commit.signed needs forge type github with app (GitHub signs App commits)"
             raise ValueError(msg)
         return self
+
+    @model_validator(mode="after")
+    def _stages_fit(self) -> RepositorySpec:
+        if self.stages:
+            check_stages(self.stages, repository_paths=self.paths, forge=self.forge.type)
+            if self.direct_commit and any(stage.promote_from for stage in self.stages):
+                raise located("promotions open pull requests; direct_commit cannot", ("stages",))
+        return self
+
+    def stage_graph(self) -> StageGraph:
+        """The repository's stages as frozen settings (empty without stages)."""
+        return stage_graph(self.stages)
+
+    def scope(self) -> Scope:
+        """The files this repository's references are read from (frozen, for `edit`)."""
+        return Scope(
+            directories=self.paths,
+            include=self.include,
+            exclude=self.exclude,
+            extra_names=self.extra_names,
+            targets=tuple(
+                CustomTarget(
+                    files=t.files,
+                    path=t.path,
+                    image=t.image,
+                    part=Part.TAG if t.part == "tag" else Part.WHOLE,
+                )
+                for t in self.targets
+            ),
+            max_bytes=self.max_file_bytes,
+            ci_files=self.ci_files,
+        )
 
     def publish_settings(self) -> PublishSettings:
         """The frozen settings publishing runs with for this repository."""

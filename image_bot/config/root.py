@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import timedelta
 from fnmatch import fnmatchcase
+from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -17,7 +19,7 @@ from image_bot.config.release_notes import ReleaseNotesSpec
 from image_bot.config.repository import RepositorySpec
 from image_bot.config.service import ServiceSpec
 from image_bot.model import ImageName
-from image_bot.reference import DOCKER_HUB
+from image_bot.reference import name_matches, name_spellings
 from image_bot.scan.cloud.kinds import CloudAuth, detect
 
 __all__ = ["AwsSpec", "Config", "ImageSpec", "RegistrySpec"]
@@ -94,16 +96,41 @@ class ImageSpec(Section):
 
     def matches(self, image: ImageName) -> bool:
         """True when `name` matches any spelling of `image` (`nginx`, `library/nginx`, ...)."""
-        return any(fnmatchcase(spelling, self.name) for spelling in _spellings(image))
+        return name_matches(image, self.name)
 
 
-def _spellings(image: ImageName) -> tuple[str, ...]:
-    spellings = [str(image)]
-    if image.registry == DOCKER_HUB:
-        spellings.append(image.repository)
-        if image.repository.startswith("library/"):
-            spellings.append(image.repository.removeprefix("library/"))
-    return tuple(spellings)
+_GLOB_CHARACTERS = frozenset("*?[")
+
+
+@dataclass(frozen=True)
+class _EntryIndex:
+    """`images` entries: names without glob characters (name -> first position), and the
+    globs in order. The first entry that matches wins, as a scan in order would find it."""
+
+    images: tuple[ImageSpec, ...]
+    exact: dict[str, int]
+    globs: tuple[tuple[int, str], ...]
+
+    @classmethod
+    def of(cls, images: tuple[ImageSpec, ...]) -> _EntryIndex:
+        exact: dict[str, int] = {}
+        globs: list[tuple[int, str]] = []
+        for position, entry in enumerate(images):
+            if _GLOB_CHARACTERS.isdisjoint(entry.name):
+                exact.setdefault(entry.name, position)
+            else:
+                globs.append((position, entry.name))
+        return cls(images, exact, tuple(globs))
+
+    def first(self, image: ImageName) -> ImageSpec | None:
+        spellings = name_spellings(image)
+        found = min((self.exact[s] for s in spellings if s in self.exact), default=None)
+        for position, pattern in self.globs:
+            if found is not None and position >= found:
+                break
+            if any(fnmatchcase(spelling, pattern) for spelling in spellings):
+                return self.images[position]
+        return None if found is None else self.images[found]
 
 
 class Config(Section):
@@ -148,12 +175,22 @@ class Config(Section):
             named = self.named_policy(marker)
             if named is not None:
                 return named
-        for entry in self.images:
-            if entry.matches(image):
-                if isinstance(entry.policy, str):
-                    return self.policies[entry.policy]
-                return entry.policy
-        return self.default_policy
+        entry = self.image_entry(image)
+        if entry is None:
+            return self.default_policy
+        return self.policies[entry.policy] if isinstance(entry.policy, str) else entry.policy
+
+    def image_entry(self, image: ImageName) -> ImageSpec | None:
+        """The first `images` entry whose name matches `image` (as `ImageSpec.matches`)."""
+        index = self.image_entry_index
+        if index.images is not self.images:  # a model_copy with other images keeps the cache
+            index = self.__dict__["image_entry_index"] = _EntryIndex.of(self.images)
+        return index.first(image)
+
+    @cached_property
+    def image_entry_index(self) -> _EntryIndex:
+        """`images` by name, so that a lookup per reference is not a match per entry."""
+        return _EntryIndex.of(self.images)
 
     def policy_source(self, image: ImageName, marker: str | None = None) -> str:
         """Where the policy `policy_for` picks is written: `policies.web` (named, by an

@@ -1,4 +1,9 @@
-"""The config file's JSON Schema (for editors) and the option reference rendered from it."""
+"""The config file's JSON Schema (for editors) and the option reference rendered from it.
+
+Any value may be written `${VAR}` (interpolated before validation), so the schema for
+editors also accepts such a string wherever the type is not already any text: numbers,
+booleans, choices and patterned strings (`port: ${PORT}`, `host: ${REGISTRY}`).
+"""
 
 from __future__ import annotations
 
@@ -13,8 +18,26 @@ SCHEMA_ID = "https://github.com/image-bot/image-bot/schema/config.schema.json"
 JsonObject = Mapping[str, object]
 
 
-def config_schema() -> dict[str, object]:
-    """The JSON Schema (2020-12) of the config file, as pydantic validates it."""
+INTERPOLATED = "Interpolated"
+_INTERPOLATED_REF = f"#/$defs/{INTERPOLATED}"
+_INTERPOLATED_SCHEMA: dict[str, object] = {
+    "type": "string",
+    "pattern": r"\$\{[^}]+\}",
+    "description": "A value taken from the environment or a file when the config is read:"
+    " `${VAR}`, `${VAR:-default}`, `${file:/path}`.",
+}
+# keywords that say what a value must be (moved into the typed branch); the rest (title,
+# description, default, examples...) stays on the property
+_TYPE_KEYWORDS = frozenset(
+    {
+        "type", "enum", "const", "pattern", "format", "minimum", "maximum", "exclusiveMinimum",
+        "exclusiveMaximum", "multipleOf", "minLength", "maxLength",
+    }
+)  # fmt: skip
+_NESTED = ("properties", "$defs", "patternProperties")
+
+
+def _model_schema() -> dict[str, object]:
     schema = Config.model_json_schema(mode="validation")
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
@@ -22,6 +45,73 @@ def config_schema() -> dict[str, object]:
         **schema,
         "title": "image-bot configuration",
     }
+
+
+def _typed(schema: Mapping[str, object]) -> bool:
+    """A value that `${VAR}` (a string) would not satisfy as it stands."""
+    kind = schema.get("type")
+    if kind in ("integer", "number", "boolean"):
+        return True
+    if "enum" in schema or "const" in schema:
+        return True
+    return kind == "string" and "pattern" in schema
+
+
+def _flat_variants(options: list[object]) -> Iterator[Mapping[str, object]]:
+    for option in options:
+        if isinstance(option, Mapping):
+            nested = option.get("anyOf") or option.get("oneOf")
+            if isinstance(nested, list):
+                yield from _flat_variants(nested)
+            else:
+                yield option
+
+
+def _plain_string(schema: Mapping[str, object]) -> bool:
+    return schema.get("type") == "string" and not _typed(schema)
+
+
+def _accept_interpolation(node: object, *, wrap: bool = True) -> object:
+    """`node` with `${VAR}` allowed wherever a typed value is (recursively). The variants of
+    an `anyOf` are not wrapped one by one: the `anyOf` gains one `${VAR}` variant."""
+    if isinstance(node, list):
+        return [_accept_interpolation(item, wrap=wrap) for item in node]
+    if not isinstance(node, Mapping):
+        return node
+    out: dict[str, object] = {}
+    for key, value in node.items():
+        if key in _NESTED and isinstance(value, Mapping):
+            out[key] = {name: _accept_interpolation(item) for name, item in value.items()}
+        elif key in ("anyOf", "oneOf"):
+            out[key] = _accept_interpolation(value, wrap=False)
+        elif key in ("items", "additionalProperties", "allOf", "prefixItems"):
+            out[key] = _accept_interpolation(value)
+        else:
+            out[key] = value
+    for key in ("anyOf", "oneOf"):
+        options = out.get(key)
+        if isinstance(options, list):
+            variants = list(_flat_variants(options))
+            needs = any(_typed(v) for v in variants) and not any(_plain_string(v) for v in variants)
+            if needs:
+                out[key] = [*options, {"$ref": _INTERPOLATED_REF}]
+            return out
+    if wrap and _typed(out):
+        typed = {key: value for key, value in out.items() if key in _TYPE_KEYWORDS}
+        rest = {key: value for key, value in out.items() if key not in _TYPE_KEYWORDS}
+        return {**rest, "anyOf": [typed, {"$ref": _INTERPOLATED_REF}]}
+    return out
+
+
+def config_schema() -> dict[str, object]:
+    """The JSON Schema (2020-12) of the config file, as pydantic validates it after
+    interpolation, plus `${VAR}` wherever a typed value is expected (for editors)."""
+    schema = _accept_interpolation(_model_schema())
+    assert isinstance(schema, dict)  # noqa: S101  (a mapping stays a mapping)
+    definitions = schema.setdefault("$defs", {})
+    if isinstance(definitions, dict):
+        definitions[INTERPOLATED] = _INTERPOLATED_SCHEMA
+    return schema
 
 
 def config_schema_text() -> str:
@@ -105,7 +195,7 @@ def _models(schema: JsonObject) -> Iterator[tuple[str, JsonObject]]:
 def reference_markdown() -> str:
     """One section per model with a row per option: key, type, default, description."""
     lines: list[str] = []
-    for name, model in _models(config_schema()):
+    for name, model in _models(_model_schema()):
         description = str(model.get("description", "")) if name != "Config" else ""
         lines += [f"### {name}", ""]
         if description:

@@ -15,6 +15,7 @@ from image_bot.decide.ranges import Range
 from image_bot.decide.semver import Comparable, PreKey, prerelease_key
 from image_bot.decide.versions import (
     TAG_LINES,
+    TagVersion,
     glued_prerelease,
     is_git_sha,
     key_of,
@@ -77,12 +78,12 @@ def judge_versions(
     (a filter's extract template may produce one).
     """
     text = "\n".join(values)
-    rows = TAG_LINES.findall(text)  # one per value: (tag, prefix, release, glued, suffix)
+    rows = TAG_LINES.findall(text)  # one per value: (prefix, release, glued, suffix)
     if len(rows) != len(values):  # a value spans lines
         return fallback(values, current)
     now = parse_tag(current) if current is not None else None
     variant = now.variant if now is not None else ""
-    suffixes = {suffix: split_suffix(suffix) for suffix in {r[4] for r in rows} if suffix}
+    suffixes = {suffix: split_suffix(suffix) for suffix in {r[3] for r in rows} if suffix}
     wrong_variant = {
         suffix: f"variant {variant_name(parts[1])}, current has {variant_name(variant)}"
         for suffix, parts in suffixes.items()
@@ -94,15 +95,39 @@ def judge_versions(
     # letters, so only a glued tag can be one) and versions of another variant.
     why: list[str | None] = [
         NOT_A_VERSION
-        if not r[0] or (r[3] and is_git_sha(r[0][len(r[1]) :]))
-        else wrong_variant.get(r[4])
-        for r in rows
+        if not r[1] or (r[2] and is_git_sha(value[len(r[0]) :]))
+        else wrong_variant.get(r[3])
+        for r, value in zip(rows, values, strict=True)
     ]
+    candidates = [n for n, reason in enumerate(why) if reason is None]
+    admitted = _admit(
+        candidates, rows, why, suffixes=suffixes, now=now, range_=range_, prerelease=prerelease
+    )
+    return Judged(why, admitted, [])
+
+
+def _admit(
+    candidates: list[int],
+    rows: list[tuple[str, ...]],
+    why: list[str | None],
+    *,
+    suffixes: dict[str, tuple[tuple[str, ...], str, int | None]],
+    now: TagVersion | None,
+    range_: Range,
+    prerelease: bool,
+) -> list[tuple[int, Key, Key]]:
+    """(index, key, spelling) of each candidate the range admits; `why` for the others.
+
+    Releases, range verdicts, keys and spellings are computed once per distinct value.
+    """
     releases: dict[str, tuple[int, ...]] = {}
     in_range: dict[tuple[tuple[int, ...], tuple[str, ...]], str | None] = {}
+    keys: dict[tuple[tuple[int, ...], tuple[str, ...], int | None], Key] = {}
+    spellings: dict[tuple[str, int], Key] = {}
     admitted: list[tuple[int, Key, Key]] = []
-    for n in [n for n, reason in enumerate(why) if reason is None]:
-        _, prefix, release_text, glued, suffix = rows[n]
+    every_stable = range_.accepts_every_stable
+    for n in candidates:
+        prefix, release_text, glued, suffix = rows[n]
         pre: tuple[str, ...] = ()
         revision = None
         if glued:
@@ -118,18 +143,29 @@ def judge_versions(
         if precision > 3:
             why[n] = TOO_PRECISE
             continue
-        checked = (release, pre)
-        if checked in in_range:
-            outside = in_range[checked]
-        else:
-            major, minor, patch = (*release, 0, 0)[:3]
-            probe = _Probe(major, minor, patch, pre, (major, minor, patch, prerelease_key(pre)))
-            outside = in_range[checked] = range_verdict(range_, probe, prerelease=prerelease)
+        outside = None
+        if pre or not every_stable:
+            checked = (release, pre)
+            if checked in in_range:
+                outside = in_range[checked]
+            else:
+                major, minor, patch = (*release, 0, 0)[:3]
+                precedence = (major, minor, patch, prerelease_key(pre))
+                probe = _Probe(major, minor, patch, pre, precedence)
+                outside = in_range[checked] = range_verdict(range_, probe, prerelease=prerelease)
         if outside is not None:
             why[n] = outside
-        elif now is None:
-            admitted.append((n, key_of(release, pre, revision), (False, False, precision)))
-        else:
-            spelling = (prefix == now.prefix, precision == now.precision, precision)
-            admitted.append((n, key_of(release, pre, revision), spelling))
-    return Judged(why, admitted, [])
+            continue
+        version = (release, pre, revision)
+        key = keys.get(version)
+        if key is None:
+            key = keys[version] = key_of(release, pre, revision)
+        spelling = spellings.get((prefix, precision))
+        if spelling is None:
+            spelling = spellings[prefix, precision] = (
+                (False, False, precision)
+                if now is None
+                else (prefix == now.prefix, precision == now.precision, precision)
+            )
+        admitted.append((n, key, spelling))
+    return admitted

@@ -54,7 +54,7 @@ def settle(
     missing = tuple(sorted({tag for tag in need if tag not in tags.facts}))
     if missing:
         why_missing = f"checking digests of {choice}"
-        return Election(None, None, why_missing, rejected.items(), missing)
+        return Election(None, None, why_missing, (), missing)  # reasons come with the verdict
     facts = tags.facts.get(choice, TagFacts())
     running = current.digest or (
         tags.facts.get(current.tag, TagFacts()).digest if current.tag is not None else None

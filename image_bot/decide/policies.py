@@ -153,7 +153,7 @@ class TagPolicy:
             rejected=rejected,
         )
         if pending:
-            return Election(None, None, "resolving the best candidates", rejected.items(), pending)
+            return Election(None, None, "resolving the best candidates", (), pending)
         kept = {current.tag, winner}
         lost = f"ranks below {winner}" if winner else stop
         for candidate in ranking.candidates:

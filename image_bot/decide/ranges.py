@@ -24,6 +24,7 @@ from image_bot.decide.semver import Comparable, SemVer, parse_semver
 
 __all__ = ["Op", "Range", "RangeError", "Term", "parse_range"]
 
+_ZERO = (0, 0, 0, (1, ()))  # the key of 0.0.0, the lowest stable version
 _PART = r"[0-9xX*]+"
 _IDENTS = r"[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*"
 _OPERAND = rf"v?{_PART}(?:\.{_PART})?(?:\.{_PART})?(?:-{_IDENTS})?(?:\+{_IDENTS})?"
@@ -186,6 +187,21 @@ class Range:
 
     groups: tuple[tuple[Term, ...], ...]
     text: str = ""
+
+    @property
+    def accepts_every_stable(self) -> bool:
+        """Whether every stable version is inside (`*`, `x`, `>=0`): no need to check each."""
+        return any(
+            all(
+                t.version.key == _ZERO
+                and (
+                    t.op is Op.GE
+                    or (t.op is Op.EQ and t.dirty and not (t.minor_dirty or t.patch_dirty))
+                )
+                for t in group
+            )
+            for group in self.groups
+        )
 
     def check(self, version: Comparable, *, include_prerelease: bool = False) -> bool:
         """True when some AND-group accepts `version` (see the pre-release rule above)."""

@@ -42,8 +42,9 @@ _VERSION = (
 )
 _TAG = re.compile(rf"{_VERSION}(?:\+(?P<build>[0-9A-Za-z.-]+))?")
 # The same grammar over many tags joined by newlines: `findall` yields one row per line,
-# (tag, prefix, release, glued, suffix), "" for absent parts and all "" for a non-version.
-TAG_LINES = re.compile(rf"^(?:(?P<tag>{_VERSION}(?:\+[0-9A-Za-z.-]+)?)|.*)$", re.MULTILINE)
+# (prefix, release, glued, suffix), "" for absent parts and all "" for a non-version (a
+# version has a release). Four groups, not five: the tuples are most of the work.
+TAG_LINES = re.compile(rf"^(?:{_VERSION}(?:\+[0-9A-Za-z.-]+)?|.*)$", re.MULTILINE)
 _GIT_SHA = re.compile(r"[0-9a-f]{7,40}")
 _PRE_WORD = re.compile(
     r"(?:alpha|beta|rc|pre|preview|dev|snapshot|nightly|canary|next|milestone|insiders|ea|a|b|c|m)"

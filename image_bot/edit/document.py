@@ -19,10 +19,12 @@ __all__ = [
     "NULL_TAG",
     "Lines",
     "YamlDocument",
+    "block_text",
     "child",
     "embedded_documents",
     "is_templated",
     "mapping_items",
+    "may_mention_image",
     "string_value",
     "walk",
 ]
@@ -82,9 +84,11 @@ class YamlDocument:
         return value if child(self.root, "apiVersion") is not None else None
 
     def content_span(self, node: ScalarNode) -> Span | None:
-        """The span of a scalar's characters inside its quotes, in the file's text.
+        """The span of a scalar's characters inside its quotes, in the file's text; for a
+        block scalar (`>-`, `|`) of one line, that line's text after its indentation.
 
-        None when the written characters are not the value (escapes, folding, block styles).
+        None when the written characters are not the value (escapes, folding, a block of
+        several lines): `unwritable` says why.
         """
         start, end = node.start_mark.index, node.end_mark.index
         if self.inner is not None:
@@ -92,6 +96,8 @@ class YamlDocument:
         style = node.style or ""
         if style in ("'", '"'):
             start, end = self.text.index(style, start) + 1, end - 1
+        elif style in ("|", ">"):
+            return self._block_line(node, start, end)
         elif style or (node.value == "" and node.tag == NULL_TAG):
             return None
         else:
@@ -99,6 +105,28 @@ class YamlDocument:
         if self.text[start:end] != node.value:
             return None
         return self.lines.span(start, end)
+
+    def unwritable(self, node: ScalarNode) -> str:
+        """Why `content_span` has no span for `node`: the reason a finder reports."""
+        if node.style not in ("|", ">"):
+            return "written with escapes or line breaks"
+        if not block_text(node):
+            return "an empty block scalar"
+        body = node.end_mark.line - node.start_mark.line - (node.end_mark.column == 0)
+        if "\n" in block_text(node) or body > 1:
+            return "a block scalar of several lines, not one reference"
+        return "a block scalar inside YAML held in a block scalar"
+
+    def _block_line(self, node: ScalarNode, start: int, end: int) -> Span | None:
+        """The one line of text of a block scalar, found after its header line."""
+        value = block_text(node)
+        if self.inner is not None or not value or "\n" in value:
+            return None
+        body = self.text.find("\n", start, end) + 1
+        position = self.text.find(value, body, end) if body > 0 else -1
+        if position < 0 or self.text[body:position].strip(" \r\n"):
+            return None
+        return self.lines.span(position, position + len(value))
 
     def empty_value_span(self, key: ScalarNode) -> Span | None:
         """The empty span right after `key:` whose value is empty (`tag:` and nothing else)."""
@@ -136,12 +164,29 @@ def mapping_items(node: Node | None) -> Iterator[tuple[ScalarNode, Node]]:
 def string_value(node: Node | None) -> str | None:
     """The text of a scalar read as a string (`10`, `1.10` stay as written); None otherwise.
 
-    Null-valued scalars (`~`, `null`, nothing) are None: they hold no value.
+    Null-valued scalars (`~`, `null`, nothing) are None: they hold no value. A block scalar
+    (`>-`, `|`) is its text without the final line breaks.
     """
     if not isinstance(node, ScalarNode) or node.tag == NULL_TAG:
         return None
+    if node.style in ("|", ">"):
+        return block_text(node)
     value: str = node.value
     return value
+
+
+def block_text(node: ScalarNode) -> str:
+    """A block scalar's value without its final line breaks (what `|`/`>` chomping adds)."""
+    value: str = node.value
+    return value.rstrip("\n")
+
+
+def may_mention_image(text: str) -> bool:
+    """A cheap first look: could `text` hold an image reference at all? Yes when it says
+    image (any case: `image:`, `sidecarImage:`, `IMAGE:`) or `repository:` (a split mapping,
+    whatever its key is called).
+    """
+    return "mage" in text or "MAGE" in text or "repository:" in text
 
 
 def is_templated(value: str) -> bool:
@@ -156,7 +201,7 @@ def embedded_documents(
 
     A block that is not YAML holds none; one over the parse bounds raises YamlTooComplex.
     """
-    if node.style != "|" or document.inner is not None or "image" not in node.value:
+    if node.style != "|" or document.inner is not None or not may_mention_image(node.value):
         return []
     text = document.text
     start = node.start_mark.index

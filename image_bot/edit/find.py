@@ -2,19 +2,33 @@
 
 from __future__ import annotations
 
-import os
 import posixpath
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
-from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.error import YAMLError
 from ruamel.yaml.nodes import ScalarNode
 
-from image_bot.edit.document import Lines, YamlDocument, embedded_documents, walk
+from image_bot.edit.charts import set_aside_registry_prefixes
+from image_bot.edit.document import (
+    Lines,
+    YamlDocument,
+    embedded_documents,
+    may_mention_image,
+    walk,
+)
 from image_bot.edit.files import LINK_OUT, inside, read_file, real_root
-from image_bot.edit.finders import FINDERS, Finder
+from image_bot.edit.finders import (
+    CI_KINDS,
+    FINDERS,
+    TEXT_FINDERS,
+    Finder,
+    TextFinder,
+    finders_for,
+)
+from image_bot.edit.finders.ci import ci_kind
 from image_bot.edit.finders.custom import CustomFinder, CustomTarget, parse_path
 from image_bot.edit.finders.kustomize import KUSTOMIZATION_NAMES
 from image_bot.edit.globs import glob_match
@@ -27,11 +41,14 @@ from image_bot.edit.managed import (
 )
 from image_bot.edit.parallel import map_chunks
 from image_bot.edit.spans import Tree, index_text
+from image_bot.edit.walk import Walk, relative_to
 from image_bot.edit.yaml_limits import YamlTooComplex
 from image_bot.errors import ManifestError
-from image_bot.model import Occurrence, Skipped
+from image_bot.model import Occurrence, OccurrenceKind, Skipped
+from image_bot.yaml_errors import describe_yaml_error
 
 __all__ = [
+    "DEFAULT_INCLUDE",
     "CustomTarget",
     "FindResult",
     "ImageOverride",
@@ -43,8 +60,11 @@ __all__ = [
 ]
 
 DEFAULT_INCLUDE = ("**/*.yaml", "**/*.yml")
-_ALWAYS_EXCLUDED_DIRS = frozenset({".git", ".hg", ".svn", "node_modules"})
-_NEEDLES = (b"image", b"Image", b"IMAGE")
+_ANY_FILE = frozenset({OccurrenceKind.MARKER, OccurrenceKind.CUSTOM})  # read in CI files too
+# What a file must contain to be parsed: what `may_mention_image` looks for (`mage` is image
+# and Image), or `jobs:` (a workflow's job `container: node:20` and `docker://` steps say no image).
+# Each needle is a scan of the whole file when absent, as in most files: keep them few.
+_NEEDLES = (b"mage", b"MAGE", b"repository:", b"jobs:")
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +92,7 @@ def find_references(
     targets: Sequence[CustomTarget] = (),
     max_bytes: int = 1_000_000,
     workers: int = 1,
+    ci_files: bool = True,
     boundary: Path | None = None,
 ) -> FindResult:
     """Every image reference in the YAML files under `root` (paths in results are relative).
@@ -81,8 +102,12 @@ def find_references(
     to its directory). A cheap bytes search decides which files are parsed at all. Files over
     `max_bytes`, not UTF-8, unparsable, or Helm templates are reported in `skipped`. With
     `workers` > 1 a big tree is read in that many processes (the result is the same).
+    Without `ci_files`, CI pipeline files (GitHub Actions, GitLab CI, Woodpecker, Drone) are
+    left alone.
     Container images that a kustomization's `images:` entry renames or retags (a placeholder
-    `image: api` in a base) are moved from `occurrences` to `managed` (see `edit/managed.py`).
+    `image: api` in a base) are moved from `occurrences` to `managed` (see `edit/managed.py`);
+    a chart's values key its templates use as a registry prefix is moved to `skipped` (see
+    `edit/charts.py`).
 
     Nothing outside `boundary` (default: `root`, or a file root's directory) is read: a
     symbolic link resolving outside it (or into `.git`) is skipped with a reason; one inside
@@ -97,17 +122,28 @@ def find_references(
     if root.is_file() or (root.is_symlink() and not root.is_dir()):
         paths, unread = _named_file(root, base, limit)
     else:
-        walk = _Walk(base, limit, include, exclude, frozenset(extra_names) | {"Kustomization"})
-        paths, unread = walk.files()
-    job = partial(_find_in_files, limit, _relative(limit, base), tuple(targets), max_bytes)
+        walker = Walk(base, limit, include, exclude, frozenset(extra_names) | {"Kustomization"})
+        paths, unread = walker.files()
+    finders = finders_for(ci_files=ci_files)
+    job = partial(
+        _find_in_files,
+        limit,
+        relative_to(limit, base),
+        targets=tuple(targets),
+        max_bytes=max_bytes,
+        finders=finders,
+    )
     results = map_chunks(job, paths, workers)
     kustomizations = tuple(k for result in results for k in result.kustomizations)
     occurrences, managed = set_aside_managed(
         (occ for result in results for occ in result.occurrences), kustomizations, paths
     )
+    occurrences, prefixes = set_aside_registry_prefixes(
+        limit, relative_to(limit, base), occurrences, max_bytes=max_bytes
+    )
     return FindResult(
         occurrences,
-        (*unread, *(skip for result in results for skip in result.skipped)),
+        (*unread, *(skip for result in results for skip in result.skipped), *prefixes),
         managed,
         kustomizations,
         tuple(paths),
@@ -117,9 +153,11 @@ def find_references(
 def _find_in_files(
     limit: Path,
     base: str,
+    paths: Sequence[str],
+    *,
     targets: Sequence[CustomTarget],
     max_bytes: int,
-    paths: Sequence[str],
+    finders: Sequence[Finder],
 ) -> FindResult:
     """Find in each of `paths` (relative to `base`, itself relative to `limit`)."""
     occurrences: list[Occurrence] = []
@@ -143,7 +181,7 @@ def _find_in_files(
         except UnicodeDecodeError:
             skipped.append(Skipped(path, "not UTF-8 text"))
             continue
-        result = find_in_text(text, path, targets=targets)
+        result = find_in_text(text, path, targets=targets, finders=finders)
         occurrences.extend(result.occurrences)
         skipped.extend(result.skipped)
         kustomizations.extend(result.kustomizations)
@@ -167,100 +205,7 @@ def _named_file(file: Path, base: Path, limit: Path) -> tuple[list[str], list[Sk
     target = inside(limit, file)
     if target is None:
         return [], [Skipped(file.name, LINK_OUT)]
-    return [posixpath.relpath(target, _relative(limit, base))], []
-
-
-def _relative(limit: Path, path: Path) -> str:
-    return path.relative_to(limit).as_posix() if path != limit else "."
-
-
-class _Walk:
-    """The files under a real directory `base` to read, links resolved inside `limit`."""
-
-    def __init__(
-        self,
-        base: Path,
-        limit: Path,
-        include: Sequence[str],
-        exclude: Sequence[str],
-        names: frozenset[str],
-    ) -> None:
-        self.base, self.limit = base, limit
-        self.include, self.exclude, self.names = include, exclude, names
-        self.base_in_limit = _relative(limit, base)
-        self.found: set[str] = set()
-        self.skipped: list[Skipped] = []
-
-    def files(self) -> tuple[list[str], list[Skipped]]:
-        """The relative paths (to `base`) of the files to read, sorted, and links skipped."""
-        seen: set[str] = set()
-        stack: list[tuple[str, str]] = [("", str(self.base))]
-        while stack:
-            walked, real = stack.pop()
-            if real in seen:
-                continue  # a link back up, or two links to one directory: once
-            seen.add(real)
-            stack.extend(reversed(self._directory(walked, real)))
-        return sorted(self.found), self.skipped
-
-    def _directory(self, walked: str, real: str) -> list[tuple[str, str]]:
-        """Note the files of one directory; its subdirectories to walk (walked, real path)."""
-        try:
-            entries = sorted(os.scandir(real), key=lambda entry: entry.name)
-        except OSError as exc:
-            self.skipped.append(Skipped(walked or ".", f"cannot list: {exc.strerror or exc}"))
-            return []
-        subdirs: list[tuple[str, str]] = []
-        for entry in entries:
-            path = f"{walked}/{entry.name}" if walked else entry.name
-            if entry.is_symlink():
-                self._link(path, entry, subdirs)
-            elif entry.is_dir(follow_symlinks=False):
-                if entry.name not in _ALWAYS_EXCLUDED_DIRS and not self._excluded(path, "/"):
-                    subdirs.append((path, entry.path))
-            elif self._selected(path, entry.name):
-                self._add(path, self._in_limit(real, entry.name))
-        return subdirs
-
-    def _link(self, path: str, entry: os.DirEntry[str], subdirs: list[tuple[str, str]]) -> None:
-        target = inside(self.limit, entry.path)
-        if entry.is_dir():
-            if entry.name in _ALWAYS_EXCLUDED_DIRS or self._excluded(path, "/"):
-                return
-            if target is None:
-                self.skipped.append(Skipped(path, LINK_OUT))
-            else:
-                subdirs.append((path, str(self.limit / target)))
-            return
-        if not self._selected(path, entry.name):
-            return
-        if target is None:
-            self.skipped.append(Skipped(path, LINK_OUT))
-        elif not Path(entry.path).exists():
-            self.skipped.append(Skipped(path, "a broken symbolic link"))
-        else:
-            self._add(path, target)
-
-    def _selected(self, path: str, name: str) -> bool:
-        if not (name in self.names or any(glob_match(path, p) for p in self.include)):
-            return False
-        return not self._excluded(path)
-
-    def _excluded(self, path: str, probe: str = "") -> bool:
-        """`path` (with `probe` appended: `/` tests a directory) matches an exclude glob."""
-        return any(glob_match(path + probe, pattern) for pattern in self.exclude)
-
-    def _in_limit(self, real_directory: str, name: str) -> str:
-        """The path relative to `limit` of `name` in a real (link-free) directory under it."""
-        below = real_directory[len(str(self.limit)) :].strip(os.sep).replace(os.sep, "/")
-        return f"{below}/{name}" if below else name
-
-    def _add(self, path: str, target: str) -> None:
-        """Read the file at `path` under its real path `target` (relative to `limit`), once."""
-        relative = posixpath.relpath(target, self.base_in_limit)
-        if relative != path and self._excluded(relative):
-            return
-        self.found.add(relative)
+    return [posixpath.relpath(target, relative_to(limit, base))], []
 
 
 def find_in_text(
@@ -269,21 +214,23 @@ def find_in_text(
     *,
     targets: Sequence[CustomTarget] = (),
     finders: Sequence[Finder] = FINDERS,
+    text_finders: Sequence[TextFinder] = TEXT_FINDERS,
 ) -> FindResult:
     """The references in one file's decoded text (`path` is only recorded, never opened).
 
     Kustomization documents are listed in `kustomizations`; nothing is set aside as
     `managed` here (that needs the whole tree: see `find_references`).
     """
-    templated = "{{" in text and ("templates/" in path or path.startswith("templates"))
-    if templated and not path.rsplit("/", 1)[-1].startswith("values"):
-        return FindResult((), (Skipped(path, "Helm template ({{ }}): not rendered YAML"),))
+    as_text = _read_as_text(text_finders, path, text, not_yaml=False)
+    if as_text is not None:
+        return as_text
     try:
         tree = index_text(text)
     except YamlTooComplex as exc:
         return FindResult((), (Skipped(path, f"not read: {exc.reason}"),))
     except YAMLError as exc:
-        return FindResult((), (_parse_skip(path, text, exc),))
+        as_text = _read_as_text(text_finders, path, text, not_yaml=True)
+        return as_text or FindResult((), (_parse_skip(path, text, exc),))
     if tree.problems:
         return FindResult((), (Skipped(path, f"not YAML we can edit safely: {tree.problems[0]}"),))
     all_finders: tuple[Finder, ...] = (*((CustomFinder(targets),) if targets else ()), *finders)
@@ -295,20 +242,24 @@ def find_in_text(
 
 def _find_in_tree(tree: Tree, path: str, all_finders: Sequence[Finder]) -> FindResult:
     text = tree.text
+    # a CI file is read by its own finders only (and by markers and targets); others never
+    for_ci = tuple(f for f in all_finders if f.kind in CI_KINDS or f.kind in _ANY_FILE)
+    not_ci = tuple(f for f in all_finders if f.kind not in CI_KINDS)
+    lines = Lines.of(text)
+    literals = [node for node in tree.literals if may_mention_image(node.value)]  # once a file
     occurrences: list[Occurrence] = []
     skipped: dict[tuple[int | None, str], Skipped] = {}
     claimed: set[int] = set()
     kustomizations: list[Kustomization] = []
     index = -1
-    lines = Lines.of(text)
     for region in tree.documents:
         index += region.count
         document = YamlDocument(path, index, region.root, text, lines)
-        documents = [document, *_embedded(document, tree.literals, region.start, region.end)]
+        documents = [document, *_embedded(document, literals, region.start, region.end)]
         if (kustomization := kustomization_of(document)) is not None:
             kustomizations.append(kustomization)
         found: list[Occurrence] = []
-        for finder in all_finders:
+        for finder in not_ci if ci_kind(document) is None else for_ci:
             for each in documents:
                 for item in finder.find(each):
                     if isinstance(item, Skipped):
@@ -326,15 +277,25 @@ def _find_in_tree(tree: Tree, path: str, all_finders: Sequence[Finder]) -> FindR
     )
 
 
+def _read_as_text(
+    text_finders: Sequence[TextFinder], path: str, text: str, *, not_yaml: bool
+) -> FindResult | None:
+    """The result of the first text finder that reads `path`, or None."""
+    for finder in text_finders:
+        if finder.applies(path, text, not_yaml=not_yaml):
+            items = list(finder.find_text(path, text))
+            return FindResult(
+                tuple(item for item in items if isinstance(item, Occurrence)),
+                tuple(item for item in items if isinstance(item, Skipped)),
+            )
+    return None
+
+
 def _embedded(
     document: YamlDocument, literals: Iterable[ScalarNode], start: int, end: int
 ) -> list[YamlDocument]:
-    """Documents held in literal block scalars of `document` that mention images."""
-    wanted = {
-        id(node)
-        for node in literals
-        if start <= node.start_mark.index < end and "image" in node.value
-    }
+    """Documents held in the `literals` (block scalars that mention images) of `document`."""
+    wanted = {id(node) for node in literals if start <= node.start_mark.index < end}
     if not wanted:
         return []
     out: list[YamlDocument] = []
@@ -345,10 +306,7 @@ def _embedded(
 
 
 def _parse_skip(path: str, text: str, exc: YAMLError) -> Skipped:
-    line = None
-    if isinstance(exc, MarkedYAMLError) and exc.problem_mark is not None:
-        line = exc.problem_mark.line + 1
+    where = describe_yaml_error(exc)
     if "{{" in text:
-        return Skipped(path, "Helm template ({{ }}): not YAML until rendered", line)
-    problem = exc.problem if isinstance(exc, MarkedYAMLError) and exc.problem else str(exc)
-    return Skipped(path, f"not valid YAML: {' '.join(str(problem).split())}", line)
+        return Skipped(path, "Helm template ({{ }}): not YAML until rendered", where.line)
+    return Skipped(path, f"not valid YAML: {where.reason}", where.line)

@@ -38,12 +38,14 @@ def whole_occurrence(
     if is_templated(value):
         return _skipped(document, node, f"templated or interpolated value {value!r}")
     span = document.content_span(node)
-    if span is None:
-        return None
+    if span is None and text:
+        return _skipped(document, node, f"{document.unwritable(node)}: {_shown(value)}")
     try:
         ref = parse_reference(text)
     except InvalidReference as exc:
-        return _skipped(document, node, exc.why + f": {value!r}") if report_invalid else None
+        return _skipped(document, node, exc.why + f": {_shown(value)}") if report_invalid else None
+    if span is None:
+        return None
     whole = Span(span.start + skip_prefix, span.end, span.line, span.column + skip_prefix)
     return Occurrence(
         document.path, document.index, document.prefix + path, kind, ref, {Part.WHOLE: whole}
@@ -104,12 +106,14 @@ def split_occurrence(
     for part, node in (
         (Part.REGISTRY, parts.registry),
         (Part.NAME, parts.name),
+        (Part.TAG, parts.tag),
         (Part.DIGEST, parts.digest),
     ):
         if isinstance(node, ScalarNode) and texts[part] is not None:
             span = document.content_span(node)
             if span is None:
-                return None
+                reason = f"the {part} is {document.unwritable(node)}: {_shown(texts[part] or '')}"
+                return _skipped(document, node, reason)
             spans[part] = span
     tag, digest = texts[Part.TAG] or image_tag, texts[Part.DIGEST]
     tag_span = _tag_span(document, parts)
@@ -137,6 +141,11 @@ def _tag_span(document: YamlDocument, parts: SplitParts) -> Span | None:
     if span is None and parts.tag_key is not None and parts.tag.value == "":
         return document.empty_value_span(parts.tag_key)
     return span
+
+
+def _shown(value: str, limit: int = 80) -> str:
+    """`value` for a message: repr'd, cut to `limit` characters."""
+    return repr(value if len(value) <= limit else value[:limit] + "...")
 
 
 def _skipped(document: YamlDocument, node: ScalarNode, reason: str) -> Skipped:

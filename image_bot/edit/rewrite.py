@@ -10,11 +10,15 @@ from functools import partial
 from pathlib import Path
 
 from ruamel.yaml.error import YAMLError
+from ruamel.yaml.nodes import ScalarNode
 
+from image_bot.edit.document import block_text
 from image_bot.edit.files import read_file, write_file
 from image_bot.edit.parallel import map_chunks
+from image_bot.edit.rewrite_templates import rewrite_template
 from image_bot.edit.scalars import EMBEDDED, difference, needs_quotes, quote, render
 from image_bot.edit.spans import Scalar, Style, Tree, compose, index_text
+from image_bot.edit.written import holds_digest
 from image_bot.errors import InvalidReference, ManifestError
 from image_bot.model import (
     Change,
@@ -44,8 +48,14 @@ def plan_edits(text: str, change: Change) -> list[Edit]:
     return [edit for edit in _planned(text, change) if edit.new != edit.old]
 
 
-def rewrite_text(path: str, text: str, changes: Sequence[Change]) -> FileChange:
-    """Splice `changes` into `text`; ManifestError if that is unsafe (nothing is written)."""
+def rewrite_text(
+    path: str, text: str, changes: Sequence[Change], *, verify: bool = True
+) -> FileChange:
+    """Splice `changes` into `text`; ManifestError if that is unsafe (nothing is written).
+
+    `verify=False` skips re-parsing the result (the check that nothing else moved): for
+    asking whether the edits can be made at all, when the result will not be written.
+    """
     before = sha256_text(text)
     planned: dict[tuple[int, int], Edit] = {}
     for change in changes:
@@ -61,6 +71,8 @@ def rewrite_text(path: str, text: str, changes: Sequence[Change]) -> FileChange:
     for left, right in itertools.pairwise(wanted):
         if right.span.start < left.span.end:
             raise ManifestError(path, "overlapping edits", line=right.span.line)
+    if any(change.occurrence.kind is OccurrenceKind.HELM_TEMPLATE for change in changes):
+        return rewrite_template(path, text, before, wanted)  # not YAML: read by lines
     try:
         tree = index_text(text)
     except YAMLError as exc:
@@ -82,24 +94,26 @@ def rewrite_text(path: str, text: str, changes: Sequence[Change]) -> FileChange:
         expected[id(scalar.node)] = _expected_value(text, scalar, edits)
     rendered.sort(key=lambda e: e.span.start)
     after = _splice(text, rendered)
-    _verify(path, after, tree, rendered, expected)
+    if verify:
+        _verify(path, after, tree, rendered, expected)
     return FileChange(path, before, after, tuple(rendered))
 
 
 def rewrite_tree(
-    root: Path, changes: Sequence[Change], *, workers: int = 1
+    root: Path, changes: Sequence[Change], *, workers: int = 1, verify: bool = True
 ) -> tuple[list[FileChange], list[Skipped]]:
     """Read each file the changes touch and rewrite it; nothing is written.
 
     Returns the FileChanges that change something, and a Skipped per file that could not be
     rewritten safely (that file's changes are all dropped, the file is left as it is). With
     `workers` > 1 many files are rewritten in that many processes (the result is the same).
+    `verify=False`: see `rewrite_text`.
     """
     by_path: dict[str, list[Change]] = {}
     for change in changes:
         by_path.setdefault(change.occurrence.path, []).append(change)
     groups = sorted(by_path.items())
-    results = map_chunks(partial(_rewrite_files, root), groups, workers)
+    results = map_chunks(partial(_rewrite_files, root, verify=verify), groups, workers)
     return (
         [change for rewritten, _ in results for change in rewritten],
         [skip for _, skipped in results for skip in skipped],
@@ -107,14 +121,14 @@ def rewrite_tree(
 
 
 def _rewrite_files(
-    root: Path, groups: Sequence[tuple[str, list[Change]]]
+    root: Path, groups: Sequence[tuple[str, list[Change]]], *, verify: bool = True
 ) -> tuple[list[FileChange], list[Skipped]]:
     rewritten: list[FileChange] = []
     skipped: list[Skipped] = []
     for path, group in groups:
         try:
             text = read_file(root, path).decode("utf-8")  # as the finder reads it
-            file_change = rewrite_text(path, text, group)
+            file_change = rewrite_text(path, text, group, verify=verify)
         except ManifestError as exc:
             skipped.append(Skipped(path, exc.reason, exc.line))
             continue
@@ -174,7 +188,7 @@ def _values(text: str, change: Change, spans: Mapping[Part, Span]) -> dict[Part,
         if old.text and current != old.text:
             raise fail(f"the span holds {current!r}, not the reference {old.text!r}")
         try:
-            return {Part.WHOLE: _whole(old, new, marker=marker)}
+            return {Part.WHOLE: _whole(old, new)}
         except InvalidReference as exc:
             raise fail(exc.message) from exc
     values: dict[Part, str] = {}
@@ -185,33 +199,30 @@ def _values(text: str, change: Change, spans: Mapping[Part, Span]) -> dict[Part,
             values[Part.NAME] = _name_text(new)
         elif not marker:
             raise fail("no name key to update")
-    in_one = False
+    digest_in_tag = Part.DIGEST not in spans and holds_digest(occurrence)
     if Part.TAG in spans and new.tag is not None:
         span = spans[Part.TAG]
         current = text[span.start : span.end]
-        in_one = "@" in current
         if old.tag is not None and current.partition("@")[0] != old.tag:
             raise fail(f"the tag span holds {current!r}, not the tag {old.tag!r}")
-        values[Part.TAG] = new.tag + (f"@{new.digest}" if in_one and new.digest else "")
+        pinned = digest_in_tag and new.digest is not None
+        values[Part.TAG] = new.tag + (f"@{new.digest}" if pinned else "")
     elif new.tag is not None and new.tag != old.tag and not marker:
         raise fail("no tag key to update")
+    written_with_tag = digest_in_tag and Part.TAG in values
     if Part.DIGEST in spans:
         if new.digest is not None or not marker:
             values[Part.DIGEST] = new.digest or ""  # a digest that pinned the old tag goes
-    elif new.digest not in (None, old.digest) and new.tag == old.tag and not (in_one or marker):
+    elif new.digest not in (None, old.digest) and not marker and not written_with_tag:
         raise fail("no digest key to update")
     return values
 
 
-def _whole(old: ImageRef, new: ImageRef, *, marker: bool) -> str:
-    """`nginx:1.25` -> `nginx:1.27`: the user's spelling, and their digest form."""
-    digest = new.digest
-    if digest is not None and not (marker or old.digest is not None or new.tag == old.tag):
-        digest = None
-    tag = new.tag
-    if not marker and old.tag is None and old.digest is not None and digest is not None:
-        tag = None
-    return with_tag(old if new.name == old.name and old.text else new, tag, digest).text
+def _whole(old: ImageRef, new: ImageRef) -> str:
+    """`nginx:1.25` -> `nginx:1.27[@digest]`: exactly `new`, in the user's spelling of the name
+    (a setter marker's policy may also rename it).
+    """
+    return with_tag(old if new.name == old.name and old.text else new, new.tag, new.digest).text
 
 
 def _name_text(ref: ImageRef) -> str:
@@ -225,6 +236,12 @@ def _render(path: str, text: str, scalar: Scalar, edits: list[Edit], prefer: Sty
     """Turn value edits into text edits: escape inside quotes, add quotes where plain fails."""
     if scalar.style in (Style.SINGLE, Style.DOUBLE):
         return [Edit(e.span, e.old, render(e.new, scalar.style)) for e in edits]
+    if _block_line(text, scalar) is not None:
+        start = _block_line(text, scalar) or 0
+        line = _splice(block_text(scalar.node), edits, offset=start)
+        if not line or line[0] in " \t#" or any(not ch.isprintable() for ch in line):
+            raise ManifestError(path, f"{line!r} cannot be one line of a block scalar")
+        return edits  # a block scalar's one line: no quotes, the indicator stays
     if scalar.style is Style.LITERAL:
         return [_render_embedded(text, edit, prefer) for edit in edits]
     if scalar.style is Style.FOLDED:
@@ -257,6 +274,27 @@ def _render_embedded(text: str, edit: Edit, prefer: Style) -> Edit:
     return edit
 
 
+def _block_line(text: str, scalar: Scalar) -> int | None:
+    """Where the one line of a block scalar (`>-`, `|`) starts when that line is the value
+    itself (not YAML held in a `|` block, which is edited as embedded YAML); else None.
+    """
+    if scalar.style not in (Style.LITERAL, Style.FOLDED):
+        return None
+    line = block_text(scalar.node)
+    if not line or "\n" in line:
+        return None
+    if scalar.style is Style.LITERAL:
+        try:
+            roots = compose(line)
+        except YAMLError:
+            roots = []
+        if any(root is not None and not isinstance(root, ScalarNode) for root in roots):
+            return None
+    body = text.find("\n", scalar.start, scalar.end) + 1
+    start = text.find(line, body, scalar.end) if body > 0 else -1
+    return None if start < 0 or text[body:start].strip(" \r\n") else start
+
+
 def _enclosing(text: str, tree: Tree, span: Span) -> Scalar | None:
     """The scalar holding `span`; an empty span after `key:` finds the empty (null) value."""
     found = tree.enclosing(span.start, span.end)
@@ -277,6 +315,10 @@ def _enclosing(text: str, tree: Tree, span: Span) -> Scalar | None:
 
 def _expected_value(text: str, scalar: Scalar, edits: list[Edit]) -> object:
     """What the edited scalar must load as: the old value with the new pieces, or a marker."""
+    start = _block_line(text, scalar)
+    if start is not None:
+        line = block_text(scalar.node)
+        return _splice(line, edits, offset=start) + scalar.node.value[len(line) :]
     if scalar.style is Style.LITERAL:
         return EMBEDDED
     raw = text[scalar.content_start : scalar.content_end]

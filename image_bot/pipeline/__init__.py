@@ -8,18 +8,26 @@ entries: one registry, repository or branch failing never stops the rest of the 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+import dataclasses
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 
 from image_bot.config import Config
 from image_bot.errors import ForgeError, redact
-from image_bot.model import RunReport
+from image_bot.model import ImageFailure, Occurrence, RunReport
 from image_bot.pipeline.checkout import Checkout, checkout_or_error
-from image_bot.pipeline.decisions import FactsUnavailable, OpenRegistry, decide, scan_and_decide
+from image_bot.pipeline.decisions import (
+    Decided,
+    FactsUnavailable,
+    OpenRegistry,
+    decide,
+    scan_and_decide,
+)
 from image_bot.pipeline.details import Describer
 from image_bot.pipeline.inbox import Inbox, InboxSettings, read_inbox
 from image_bot.pipeline.remembered import remembered_settings
 from image_bot.pipeline.repository import Context, ForgeFactory, PassOptions, publish_repository
+from image_bot.pipeline.sources import registry_governed
 from image_bot.publish.git import Git
 from image_bot.state import StateStore
 
@@ -30,6 +38,7 @@ __all__ = [
     "PassOptions",
     "Progress",
     "decide",
+    "image_failures",
     "lost_precision",
     "run_pass",
 ]
@@ -56,7 +65,9 @@ def run_pass(
         for index, repo in enumerate(config.repositories):
             say(f"fetching {redact(repo.url)}")
             credentials = forge_for(repo).git_credentials()
-            checkouts[index] = checkout_or_error(repo, git, options.cache_dir, credentials)
+            checkouts[index] = checkout_or_error(
+                repo, git, options.cache_dir, credentials=credentials, images=config.images
+            )
         inboxes = _inboxes(config, checkouts, forge_for, options)
         memories = {
             id(occurrence): inboxes[index].memory
@@ -66,9 +77,9 @@ def run_pass(
         }
         occurrences = [
             occurrence
-            for checkout in checkouts.values()
+            for index, checkout in checkouts.items()
             if isinstance(checkout, Checkout)
-            for occurrence in checkout.found.occurrences
+            for occurrence in registry_governed(config.repositories[index], checkout)
         ]
         say(f"scanning {len({o.ref.name for o in occurrences})} images")
         decided = asyncio.run(
@@ -79,18 +90,26 @@ def run_pass(
                 state=state,
                 tag_cache_ttl=options.tag_cache_ttl,
                 now=now,
+                digest_ttl=options.digest_ttl,
                 settings_of=lambda o: remembered_settings(config, o, memories.get(id(o))),
             )
         )
-        describer = Describer(config, open_registry, now, state)
+        describer = Describer(
+            config, open_registry, now, state,
+            digest_ttl=options.digest_ttl, settled=decided.settled,
+        )  # fmt: skip
         context = Context(config, decided, forge_for, git, options, now, describer)
         reports = []
         try:
             for index, repo in enumerate(config.repositories):
                 say(f"updating {redact(repo.url)}")
-                reports.append(
-                    publish_repository(context, repo, checkouts[index], inboxes.get(index))
-                )
+                checkout = checkouts[index]
+                report = publish_repository(context, repo, checkout, inboxes.get(index))
+                if isinstance(checkout, Checkout):
+                    governed = registry_governed(repo, checkout)  # promoted stages scan nothing
+                    failures = image_failures(governed, decided)
+                    report = dataclasses.replace(report, image_failures=failures)
+                reports.append(report)
         finally:
             describer.close()
     finally:  # clones stay locked while a pass uses them, and not a moment longer
@@ -113,8 +132,10 @@ def _inboxes(
     forge_for: ForgeFactory,
     options: PassOptions,
 ) -> dict[int, Inbox]:
-    """Each forge repository's inbox (listing, dashboard, commands acted on). A forge that
-    fails here fails its repository, as a failing listing always did."""
+    """Each forge repository's inbox: its forge opened, its pull requests listed, its
+    dashboard and new commands read and acted on, before anything is decided (an ignore, a
+    hold or a pin counts in this very pass). A forge that fails here fails its repository,
+    as a failing listing always did."""
     inboxes: dict[int, Inbox] = {}
     for index, repo in enumerate(config.repositories):
         checkout = checkouts.get(index)
@@ -132,6 +153,18 @@ def _inboxes(
             checkout.git.close()
             checkouts[index] = error.message
     return inboxes
+
+
+def image_failures(occurrences: Sequence[Occurrence], decided: Decided) -> tuple[ImageFailure, ...]:
+    """The references among `occurrences` that could not be decided, once per spelling."""
+    failed: dict[str, ImageFailure] = {}
+    for occurrence in occurrences:
+        ref = occurrence.ref
+        error = decided.failure_of(ref)
+        if error is not None:
+            written = ref.text or ref.canonical
+            failed.setdefault(written, ImageFailure(written, ref.tag or ref.digest or "", error))
+    return tuple(failed.values())
 
 
 def lost_precision(config: Config, options: PassOptions) -> tuple[str, ...]:

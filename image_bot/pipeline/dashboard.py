@@ -8,13 +8,21 @@ import logging
 from collections.abc import Callable, Iterable, Sequence
 
 from image_bot.errors import ForgeError
-from image_bot.model import BranchReport, Decision, Occurrence, ScanFailure, Skipped
+from image_bot.model import (
+    BranchReport,
+    Decision,
+    Occurrence,
+    RepositoryReport,
+    ScanFailure,
+    Skipped,
+)
 from image_bot.pipeline.inbox import Inbox
 from image_bot.publish.body import version_text
 from image_bot.publish.dashboard import (
     DashboardView,
     Deferred,
     OpenPull,
+    Stages,
     Waiting,
     render_dashboard,
 )
@@ -56,10 +64,11 @@ def explain_text(image: str, decisions: Iterable[tuple[Occurrence, Decision | No
 
 def _view(
     repository: str,
-    branches: Sequence[BranchReport],
+    report: RepositoryReport,
     decisions: Sequence[tuple[Occurrence, Decision | None, str]],
     problems: Sequence[str],
 ) -> DashboardView:
+    branches = report.branches
     open_pulls = tuple(
         OpenPull(b.branch, b.title or b.branch, b.url)
         for b in branches
@@ -80,7 +89,10 @@ def _view(
         if decision is not None
         for tag, when in decision.ready
     }
-    return DashboardView(repository, open_pulls, deferred, tuple(waiting.values()), tuple(problems))
+    stages = Stages(report.stages, report.environments, report.waiting) if report.stages else None
+    return DashboardView(
+        repository, open_pulls, deferred, tuple(waiting.values()), tuple(problems), stages
+    )
 
 
 def problems_of(
@@ -103,17 +115,20 @@ def finish_inbox(
     *,
     title: str,
     label: str,
-    branches: Sequence[BranchReport],
+    report: RepositoryReport,
     decisions: Sequence[tuple[Occurrence, Decision | None, str]],
     problems: Sequence[str],
     dry_run: bool,
     explain: Callable[[str], str] | None = None,
 ) -> None:
-    """Rewrite the dashboard if its text changed (opening it the first time), then reply."""
+    """Rewrite the dashboard if its text changed (opening it the first time), then reply.
+
+    `report` is the repository's pass so far: its branches and, with stages, the matrix and
+    the promotions waiting."""
     if dry_run:
         return
     if inbox.dashboard_enabled:
-        body = render_dashboard(_view(repo_id, branches, decisions, problems), inbox.memory)
+        body = render_dashboard(_view(repo_id, report, decisions, problems), inbox.memory)
         current = inbox.dashboard
         try:
             if current is None:

@@ -17,7 +17,7 @@ import dataclasses
 import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from image_bot.config import Config
 from image_bot.decide.semver import PreKey
@@ -27,6 +27,7 @@ from image_bot.errors import RegistryError, register_secret
 from image_bot.model import Change, ChangeDetails, Fact, ImageName, ReleaseNotes, TagFacts
 from image_bot.pipeline.decisions import OpenRegistry
 from image_bot.publish.body import details_key
+from image_bot.scan.registry import Registry
 from image_bot.sources.links import (
     LABEL_VERSION,
     SourceHost,
@@ -39,7 +40,7 @@ from image_bot.sources.links import (
 )
 from image_bot.sources.notes import RawRelease, trim_notes
 from image_bot.sources.releases import ReleaseFetcher, ReleasesUnavailable, releases_page
-from image_bot.state import StateError, StateStore
+from image_bot.state import CachedReleases, RememberedFacts, Settled, StateError, StateStore
 
 __all__ = ["Describer", "source_hosts"]
 
@@ -89,9 +90,11 @@ class Describer:
     now: datetime
     state: StateStore | None = None
     fetcher: ReleaseFetcher | None = None
+    digest_ttl: timedelta = timedelta(hours=6)  # `PassOptions.digest_ttl`
+    settled: Settled | None = None  # what the pass's scan settled (`Decided.settled`)
     hosts: Mapping[str, SourceHost] = field(default_factory=dict)
     _facts: dict[tuple[ImageName, str], TagFacts] = field(default_factory=dict)
-    _releases: dict[str, list[RawRelease] | str] = field(default_factory=dict)
+    _releases: CachedReleases | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
         if not self.hosts:
@@ -99,6 +102,10 @@ class Describer:
         notes = self.config.release_notes
         if self.fetcher is None and notes.enabled:
             self.fetcher = ReleaseFetcher(timeout=notes.timeout.total_seconds())
+        if self.fetcher is not None:
+            self._releases = CachedReleases(
+                self.fetcher, self.state, ttl=notes.cache_ttl, now=self.now
+            )
 
     def close(self) -> None:
         """Close the release fetcher's connections."""
@@ -130,12 +137,29 @@ class Describer:
     async def _ask(
         self, wanted: Mapping[tuple[ImageName, str], frozenset[Fact]]
     ) -> dict[tuple[ImageName, str], TagFacts]:
-        async with self.open_registry() as registry:
+        """Each (image, tag)'s facts. With state, through `RememberedFacts` from where the
+        scan left it (`settled`): a digest this pass settled is not asked again, and a
+        digest's labels, created time and platforms are asked once ever (the old version's
+        were often learnt when it was the new one)."""
+        async with self.open_registry() as opened:
+            registry: Registry = opened
+            remembered: RememberedFacts | None = None
+            if self.state is not None:
+                remembered = RememberedFacts(
+                    opened, self.state, ttl=self.digest_ttl, now=self.now, settled=self.settled
+                )
+                registry = remembered
             keys = list(wanted)
             found = await asyncio.gather(
                 *(registry.facts(name, tag, wanted[(name, tag)]) for name, tag in keys),
                 return_exceptions=True,
             )
+            if remembered is not None:
+                self.settled = remembered.settled()  # the next repository's start
+                try:
+                    remembered.save()
+                except StateError as error:
+                    log.warning("state file unwritable", extra={"error": error.message})
         facts: dict[tuple[ImageName, str], TagFacts] = {}
         for key, result in zip(keys, found, strict=True):
             if isinstance(result, TagFacts):
@@ -206,9 +230,14 @@ class Describer:
             return ReleaseNotes(
                 missing=f"{old_version} and {new_version} are not versions to compare"
             )
-        listed = self._listed(source, new_key)
-        if isinstance(listed, str):
-            return ReleaseNotes(missing=listed)
+        if self._releases is None:
+            return ReleaseNotes(missing="release notes are switched off")
+        try:
+            listed = self._releases.releases(
+                source, knows=lambda release: _version_key(release.tag) == new_key
+            )
+        except ReleasesUnavailable as error:
+            return ReleaseNotes(missing=str(error))
         between: list[tuple[Key, RawRelease]] = []
         for release in listed:
             key = _version_key(release.tag)
@@ -222,32 +251,3 @@ class Describer:
             max_releases=spec.max_releases,
             more=releases_page(source),
         )
-
-    def _listed(self, source: SourceRepository, new_key: Key) -> list[RawRelease] | str:
-        """The source's releases: this pass's, the state file's (fresh and knowing the new
-        version), else fetched now. A string says why there are none."""
-        if source.url in self._releases:
-            return self._releases[source.url]
-        spec = self.config.release_notes
-        cached = None
-        if self.state is not None:
-            try:
-                cached = self.state.cached_releases(source.url, ttl=spec.cache_ttl, now=self.now)
-            except StateError:
-                cached = None
-        if cached is not None and any(_version_key(r.tag) == new_key for r in cached):
-            self._releases[source.url] = cached
-            return cached
-        if self.fetcher is None:
-            return "release notes are switched off"
-        try:
-            fetched: list[RawRelease] | str = self.fetcher.releases(source)
-        except ReleasesUnavailable as error:
-            fetched = str(error)
-        if not isinstance(fetched, str) and self.state is not None:
-            try:
-                self.state.store_releases(source.url, fetched, now=self.now)
-            except StateError as error:
-                log.warning("state file unwritable", extra={"error": error.message})
-        self._releases[source.url] = fetched
-        return fetched

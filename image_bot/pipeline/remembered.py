@@ -4,7 +4,7 @@
 - a pin replaces the policy by one that allows exactly the pinned tag (a downgrade too,
   no age gate: a person chose it), keeping its digest mode and platforms;
 - a held image is decided as usual but changes nothing (`held`): its open pull requests
-  are kept as they are, and nothing new is opened for it.
+  are kept as they are, and nothing new is opened for it; its promotions wait too.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ import re
 from image_bot.config import Config
 from image_bot.decide.build import FilterSettings, PolicySettings
 from image_bot.model import Occurrence
-from image_bot.pipeline.decisions import policy_settings
 from image_bot.publish.memory import Memory
 
 __all__ = ["held", "remembered_settings"]
@@ -25,7 +24,7 @@ def remembered_settings(
     config: Config, occurrence: Occurrence, memory: Memory | None
 ) -> PolicySettings:
     """The policy of `occurrence` with its repository's `memory` applied."""
-    settings = policy_settings(config, occurrence)
+    settings = config.policy_for(occurrence.ref.name, occurrence.policy).settings()
     if memory is None:
         return settings
     image = str(occurrence.ref.name)

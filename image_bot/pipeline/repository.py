@@ -1,9 +1,9 @@
-"""One repository's part of a pass: checkout, find, plan, rewrite, publish (with retries)."""
+"""One repository's part of a pass: checkout, find, plan, rewrite, publish (with retries), and
+at the end the dashboard and the replies to this pass's commands (`pipeline.dashboard`)."""
 
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import logging
 import os
 from collections.abc import Callable, Mapping, Sequence
@@ -17,6 +17,8 @@ from image_bot.edit.find import FindResult
 from image_bot.edit.manual import unified_diff
 from image_bot.edit.rewrite import rewrite_tree
 from image_bot.errors import ForgeError, GitError, PushRejected, redact
+from image_bot.history.entries import Timeline
+from image_bot.history.matrix import environments
 from image_bot.model import (
     BranchReport,
     Change,
@@ -25,30 +27,36 @@ from image_bot.model import (
     PullRequestState,
     RepositoryReport,
     Skipped,
+    StageVersion,
     UpdatePlan,
+    Waiting,
 )
 from image_bot.pipeline.checkout import Checkout, PathsMissing, refresh
 from image_bot.pipeline.dashboard import finish_inbox, problems_of
 from image_bot.pipeline.decisions import Decided
 from image_bot.pipeline.inbox import Inbox
 from image_bot.pipeline.obsolete import PassFacts, obsolete_evidence
-from image_bot.pipeline.remembered import held, remembered_settings
-from image_bot.plan import Grouping, NamedGroup, Strategy, make_plans
+from image_bot.pipeline.remembered import remembered_settings
+from image_bot.pipeline.sources import Proposed, propose
 from image_bot.publish.apply import PlanContent, Publisher
 from image_bot.publish.committer import BranchCommitter
+from image_bot.publish.forge import Forge
 from image_bot.publish.forge_kind import RepositoryForge
 from image_bot.publish.git import BranchHead, Git
 from image_bot.publish.limits import PullRequestLimits
 from image_bot.publish.memory import Memory
 from image_bot.publish.pr_marker import PrMarker
-from image_bot.publish.reconcile import Create, Defer, Update, limit_creates, reconcile
-from image_bot.reference import with_tag
+from image_bot.publish.reconcile import Action, Create, Defer, Update, limit_creates, reconcile
 
 __all__ = [
     "Context",
     "ForgeFactory",
     "PassOptions",
+    "as_fetched",
+    "committer_for",
+    "plan_contents",
     "publish_repository",
+    "rollback_prefix",
 ]
 
 log = logging.getLogger("image_bot.pipeline")
@@ -65,14 +73,16 @@ to write and who names each one's policy."""
 
 @dataclass(frozen=True, slots=True)
 class PassOptions:
-    """How a pass runs: where clones live, dry run, retries, tag cache lifetime, and the pull
-    requests someone asked to rebuild from the current base (`/image-bot rebase`): pairs of
-    (project, pull request number), rebuilt even when up to date."""
+    """How a pass runs: where clones live, dry run, retries, tag cache lifetime, how long a
+    remembered digest is trusted (`state.RememberedFacts`), and the pull requests someone
+    asked to rebuild from the current base (`/image-bot rebase`): pairs of (project, pull
+    request number), rebuilt even when up to date."""
 
     cache_dir: Path
     dry_run: bool = False
     max_attempts: int = 3
     tag_cache_ttl: timedelta = timedelta(0)
+    digest_ttl: timedelta = timedelta(hours=6)
     rebuild: frozenset[tuple[str, int]] = frozenset()
 
 
@@ -92,37 +102,14 @@ class Context:
 # --- plan, rewrite, publish ----------------------------------------------------------------
 
 
-def _grouping(repo: RepositorySpec) -> Grouping:
-    groups = tuple(NamedGroup(g.name, g.images) for g in repo.grouping.groups)
-    return Grouping(Strategy(repo.grouping.strategy), groups)
-
-
-def _changes(
-    config: Config, found: FindResult, decided: Decided, memory: Memory | None
-) -> tuple[list[Change], list[Change]]:
-    """(changes to make, placeholders for references whose outcome is unknown this pass or
-    whose image is held: their pull requests stay as they are)."""
-    changes, unknown = [], []
-    for occurrence in found.occurrences:
-        decision = decided.decisions.get(
-            (remembered_settings(config, occurrence, memory), occurrence.ref.canonical)
-        )
-        if decision is None or held(occurrence, memory):
-            unknown.append(Change(occurrence, occurrence.ref, occurrence.ref))
-        elif decision.changes and decision.target is not None:
-            target = decision.target
-            new = with_tag(occurrence.ref, target.tag, target.digest)
-            changes.append(Change(occurrence, occurrence.ref, new))
-    return changes, unknown
-
-
 def publish_repository(
     context: Context, repo: RepositorySpec, checkout: Checkout | str, inbox: Inbox | None = None
 ) -> RepositoryReport:
     """Publish one repository; a moved remote (push rejected) restarts it from fresh state.
 
-    `inbox` is what the forge held at the start of the pass (its listing serves the first
-    attempt; a restart lists again); its dashboard is rewritten and its replies posted last.
+    `inbox` is what the forge held at the start of the pass (its opened forge; its listing
+    serves the first attempt, a restart lists again); its dashboard is rewritten and its
+    replies posted last.
     """
     report = RepositoryReport(repository=redact(repo.url), base=repo.base)
     written: dict[str, BranchReport] = {}  # survives restarts: what earlier attempts pushed
@@ -137,7 +124,7 @@ def publish_repository(
             log.info("push rejected; retrying from fresh state", extra={"error": error.message})
             if attempt < attempts:
                 try:
-                    checkout = refresh(repo, git)
+                    checkout = refresh(repo, git, context.config.images)
                 except (GitError, PathsMissing) as fetch_error:
                     checkout = fetch_error.message
                 continue
@@ -159,6 +146,26 @@ def publish_repository(
     raise AssertionError("unreachable")  # pragma: no cover
 
 
+def _kept(
+    repo: RepositorySpec, proposed: Proposed, existing: Sequence[PullRequest]
+) -> dict[str, str]:
+    """The open pull requests to leave as they are: those their source holds (unless all they
+    propose already runs: then they are obsolete) and `image-bot rollback`'s."""
+    open_prs = {pr.branch: pr for pr in existing if pr.state is PullRequestState.OPEN}
+    kept = {
+        branch: reason
+        for branch, (reason, running) in proposed.held.items()
+        if not ((pr := open_prs.get(branch)) and pr.proposals and set(pr.proposals) <= running)
+    }
+    rollbacks = rollback_prefix(repo)
+    kept |= {
+        branch: "a rollback (image-bot rollback): merge or close it"
+        for branch in open_prs
+        if branch.startswith(rollbacks)
+    }
+    return kept
+
+
 def _publish(
     context: Context,
     repo: RepositorySpec,
@@ -169,128 +176,159 @@ def _publish(
     first: bool,
 ) -> RepositoryReport:
     root = checkout.git.workdir
-    memory = inbox.memory if inbox is not None and inbox.dashboard_enabled else None
-    changes, unknown = _changes(context.config, checkout.found, context.decided, memory)
-    _, unsafe = rewrite_tree(root, changes)  # files that cannot take their edits: left alone
-    unsafe_paths = {s.path for s in unsafe}
-    changes = [c for c in changes if c.occurrence.path not in unsafe_paths]
-    hashes = {
-        path: hashlib.sha256(read_file(root, path)).hexdigest()
-        for path in {c.occurrence.path for c in changes}
-    }
     repository_forge = context.forge_for(repo)
     repo_id = repository_forge.repository_id
-    grouping = Grouping(Strategy.ALL) if repo.direct_commit else _grouping(repo)
-
-    def plans_of(planned: Sequence[Change]) -> list[UpdatePlan]:
-        return make_plans(
-            repo_id, repo.base, planned, grouping=grouping,
-            branch_prefix=repo.branch_prefix, file_hashes=hashes,
-        )  # fmt: skip
-
-    plans = plans_of(changes)
-    contents = {plan.branch: _content(root, plan.changes) for plan in plans}
+    # Opened before planning (promotion asks its checks); the inbox opened it for commands.
     forge = inbox.forge if inbox is not None else repository_forge.open(checkout.git)
+    memory = inbox.memory if inbox is not None and inbox.dashboard_enabled else None
+    proposed = propose(
+        repo, checkout, forge, repo_id,
+        config=context.config, decided=context.decided, now=context.now, memory=memory,
+    )  # fmt: skip
+    # Files that cannot take their edits are left alone. Only the plans that are written (or
+    # shown by a dry run) are rewritten in full and re-parsed; when one of their files fails
+    # that check, it is left alone too and the plans are made again without it.
+    _, refused = rewrite_tree(root, proposed.changes, verify=False)
     heads = {head.branch: head for head in checkout.git.branch_heads(repo.branch_prefix)}
     publisher = Publisher(
         checkout.git, forge, repo.publish_settings(), repo_id, checkout.base_sha, context.now,
         dry_run=context.options.dry_run, heads=heads, written=written,
-        committer=_committer(repository_forge, repo, checkout.git),
+        committer=committer_for(repository_forge, repo, checkout.git),
     )  # fmt: skip
+    if not repo.direct_commit:
+        choose = _reconciler(
+            context, repo, checkout, repo_id=repo_id, forge=forge, publisher=publisher,
+            proposed=proposed, inbox=inbox, first=first,
+        )  # fmt: skip
+    while True:
+        plans = proposed.plans({skip.path for skip in refused})
+        if repo.direct_commit:
+            writes = plans
+        else:
+            actions = choose(plans, refused)
+            writes = [a.plan for a in actions if isinstance(a, Create | Update)]
+        contents, failed = plan_contents(root, writes)
+        if not failed:
+            break
+        refused = [*refused, *failed]
     if repo.direct_commit:
         branches = [publisher.direct(plan, contents[plan.branch]) for plan in plans]
     else:
-        undecided = {plan.branch for plan in plans_of(unknown)}
-        listed = inbox.listing if inbox is not None and first else None
-        existing = [
-            _as_fetched(pr, heads.get(pr.branch), publisher.marker_of)
-            for pr in (listed if listed is not None else forge.bot_pull_requests(repo_id))
-        ]
-        facts = PassFacts(
-            found=checkout.found,
-            base=repo.base,
-            unread={s.path: s.reason for s in reversed(checkout.found.skipped)},
-            unsafe={s.path: s.reason for s in reversed(unsafe)},
-            undecided={(c.occurrence.path, c.occurrence.ref.name) for c in unknown},
-            exists=lambda path: os.path.lexists(root / path),
-            changed_files=lambda sha: _changed_files(checkout.git, sha),
-        )
-        evidence = obsolete_evidence(existing, {plan.branch for plan in plans}, facts)
-        limits = PullRequestLimits(
-            repo.limits.max_open_pull_requests, repo.limits.max_pull_requests_per_hour
-        )
-        wanted = context.options.rebuild
-        rebuild = {pr.branch for pr in existing if (repo_id, pr.number) in wanted}
-        if inbox is not None:
-            rebuild |= inbox.rebuild
-        publisher.rebuild = rebuild - set(written)  # an earlier attempt already rebuilt it
-        actions = limit_creates(
-            reconcile(
-                plans, existing, undecided=undecided, rebuild=publisher.rebuild, evidence=evidence
-            ),
-            limits.remaining(existing, context.now),
-        )
-        if inbox is not None and inbox.open_now:  # ticked "open now": limits do not apply
-            actions = [
-                Create(a.plan) if isinstance(a, Defer) and a.plan.branch in inbox.open_now else a
-                for a in actions
-            ]
         publisher.details = _details(
             context, [a for a in actions if isinstance(a, Create | Update)]
         )
         branches = [publisher.apply(action, contents) for action in actions]
-    for branch in branches:
-        log.info(
-            "branch %s",
-            branch.action,
-            extra={
-                "repository": redact(repo.url),
-                "branch": branch.branch,
-                "changes": len(branch.changes),
-                **({"error": branch.error} if branch.error else {}),
-                **({"dry_run": True} if context.options.dry_run else {}),
-            },
-        )
-    skipped = (*checkout.found.skipped, *unsafe)
-    if inbox is not None:
-        _finish(context, repo, (repo_id, inbox, memory), branches, (skipped, checkout.found))
-    return RepositoryReport(
+    _log(context, repo, branches, proposed.waiting)
+    report = RepositoryReport(
         repository=redact(repo.url),
         base=repo.base,
         base_sha=checkout.base_sha,
         occurrences=len(checkout.found.occurrences),
         managed=len(checkout.found.managed),
-        skipped=skipped,
+        skipped=(*checkout.found.skipped, *refused),
         branches=tuple(branches),
+        stages=tuple(stage.name for stage in repo.stages),
+        environments=_environments(repo, proposed.timeline),
+        waiting=proposed.waiting,
     )
+    if inbox is not None:
+        _finish(context, repo, (repo_id, inbox, memory), report, checkout.found)
+    return report
+
+
+def _reconciler(
+    context: Context,
+    repo: RepositorySpec,
+    checkout: Checkout,
+    *,
+    repo_id: str,
+    forge: Forge,
+    publisher: Publisher,
+    proposed: Proposed,
+    inbox: Inbox | None,
+    first: bool,
+) -> Callable[[list[UpdatePlan], Sequence[Skipped]], list[Action]]:
+    """Reconcile plans with the bot's pull requests, listed once however often it is asked
+    (the inbox's listing on the first attempt).
+
+    Open pull requests their source holds (images not scanned this pass or held, promotions
+    a gate holds back) and rollbacks are kept; one no plan wants is closed only on evidence
+    (`obsolete_evidence`), which counts the files `refused` this time as unsafe. A bot
+    commit's files are asked of git once. Commands: `rebase` rebuilds, a ticked "open now"
+    opens what a limit defers.
+    """
+    root = checkout.git.workdir
+    listed = inbox.listing if inbox is not None and first else forge.bot_pull_requests(repo_id)
+    existing = [
+        as_fetched(pr, publisher.heads.get(pr.branch), publisher.marker_of) for pr in listed
+    ]
+    kept = _kept(repo, proposed, existing)
+    limits = PullRequestLimits(
+        repo.limits.max_open_pull_requests, repo.limits.max_pull_requests_per_hour
+    )
+    wanted = context.options.rebuild
+    rebuild = {pr.branch for pr in existing if (repo_id, pr.number) in wanted}
+    open_now = inbox.open_now if inbox is not None else set()
+    if inbox is not None:
+        rebuild |= inbox.rebuild
+    publisher.rebuild = rebuild - set(publisher.written)  # an earlier attempt rebuilt it
+    changed: dict[str, list[str]] = {}
+
+    def changed_files(sha: str) -> list[str]:
+        if sha not in changed:
+            changed[sha] = _changed_files(checkout.git, sha)
+        return changed[sha]
+
+    def choose(plans: list[UpdatePlan], refused: Sequence[Skipped]) -> list[Action]:
+        facts = PassFacts(
+            found=checkout.found,
+            base=repo.base,
+            unread={s.path: s.reason for s in reversed(checkout.found.skipped)},
+            unsafe={s.path: s.reason for s in reversed(refused)},
+            undecided=proposed.undecided,
+            exists=lambda path: os.path.lexists(root / path),
+            changed_files=changed_files,
+        )
+        evidence = obsolete_evidence(existing, {plan.branch for plan in plans}, facts)
+        actions = limit_creates(
+            reconcile(plans, existing, kept=kept, rebuild=publisher.rebuild, evidence=evidence),
+            limits.remaining(existing, context.now),
+        )
+        return [  # a ticked "open now": limits do not apply
+            Create(a.plan) if isinstance(a, Defer) and a.plan.branch in open_now else a
+            for a in actions
+        ]
+
+    return choose
 
 
 def _finish(
     context: Context,
     repo: RepositorySpec,
     forge_state: tuple[str, Inbox, Memory | None],
-    branches: Sequence[BranchReport],
-    read: tuple[Sequence[Skipped], FindResult],
+    report: RepositoryReport,
+    found: FindResult,
 ) -> None:
     """The dashboard and the replies, with this repository's decisions."""
     repo_id, inbox, memory = forge_state
-    skipped, found = read
     config = context.config
-    decided = context.decided.decisions
+    decided = context.decided
     decisions = [
         (
             o,
-            decided.get((remembered_settings(config, o, memory), o.ref.canonical)),
+            decided.decisions.get((remembered_settings(config, o, memory), o.ref.canonical)),
             config.policy_source(o.ref.name, o.policy),
         )
         for o in found.occurrences
     ]
     images = {o.ref.name for o in found.occurrences}
-    failures = [f for name, f in context.decided.failures.items() if name in images]
-    problems = problems_of(skipped, failures, (), branches)
+    failures = [f for name, f in decided.failures.items() if name in images]
+    undecided = {o.ref.canonical for o in found.occurrences} & set(decided.failed_refs)
+    errors = [f"`{ref}`: {decided.failed_refs[ref]}" for ref in sorted(undecided)]
+    problems = problems_of(report.skipped, failures, errors, report.branches)
     finish_inbox(
         inbox, repo_id, title=repo.dashboard.title, label=repo.dashboard.label,
-        branches=branches, decisions=decisions, problems=problems,
+        report=report, decisions=decisions, problems=problems,
         dry_run=context.options.dry_run,
     )  # fmt: skip
 
@@ -304,19 +342,85 @@ def _details(
     if not changes or context.describe is None:
         return {}
     config = context.config
-    return context.describe(
-        changes, lambda c: config.policy_source(c.occurrence.ref.name, c.occurrence.policy)
-    )
+    promoted = {
+        id(change): f"promotion from {', '.join(plan.promotion.upstream) or 'a rollback'}"
+        for plan in (action.plan for action in writing)
+        if plan.promotion is not None
+        for change in plan.changes
+    }
+
+    def policy_of(change: Change) -> str:
+        ref = change.occurrence
+        return promoted.get(id(change)) or config.policy_source(ref.ref.name, ref.policy)
+
+    return context.describe(changes, policy_of)
 
 
-def _content(root: Path, changes: Sequence[Change]) -> PlanContent:
-    file_changes, _ = rewrite_tree(root, changes)
-    files = {fc.path: fc.after for fc in file_changes}
-    diff = "".join(
-        unified_diff(fc.path, read_file(root, fc.path).decode("utf-8"), fc.after)
-        for fc in file_changes
-    )
-    return PlanContent(files, diff)
+def rollback_prefix(repo: RepositorySpec) -> str:
+    """Where `image-bot rollback` puts its branches; passes keep their pull requests open."""
+    return f"{repo.branch_prefix}rollback/"
+
+
+def _environments(repo: RepositorySpec, timeline: Timeline | None) -> tuple[StageVersion, ...]:
+    if timeline is None:
+        return ()
+    return environments(timeline, {stage.name: stage.promote_from for stage in repo.stages})
+
+
+def _log(
+    context: Context,
+    repo: RepositorySpec,
+    branches: Sequence[BranchReport],
+    waiting: Sequence[Waiting],
+) -> None:
+    for branch in branches:
+        log.info(
+            "branch %s",
+            branch.action,
+            extra={
+                "repository": redact(repo.url),
+                "branch": branch.branch,
+                "changes": len(branch.changes),
+                **({"error": branch.error} if branch.error else {}),
+                **({"dry_run": True} if context.options.dry_run else {}),
+            },
+        )
+    for wait in waiting:
+        opens = {"opens_at": wait.opens_at.isoformat()} if wait.opens_at else {}
+        log.info(
+            "%s: %s",
+            wait.stage,
+            wait.reason,
+            extra={"repository": redact(repo.url), "image": str(wait.image), **opens},
+        )
+
+
+def plan_contents(
+    root: Path, plans: Sequence[UpdatePlan]
+) -> tuple[dict[str, PlanContent], list[Skipped]]:
+    """Each plan's files rewritten from the base and checked, with their diff; and the files
+    that failed the check. File by file, so a file touched by many plans is parsed once."""
+    by_path: dict[str, dict[str, list[Change]]] = {}
+    for plan in plans:
+        for change in plan.changes:
+            by_path.setdefault(change.occurrence.path, {}).setdefault(plan.branch, []).append(
+                change
+            )
+    files: dict[str, dict[str, str]] = {plan.branch: {} for plan in plans}
+    diffs: dict[str, list[str]] = {plan.branch: [] for plan in plans}
+    failed: list[Skipped] = []
+    for path in sorted(by_path):
+        for branch, changes in by_path[path].items():
+            rewritten, refused = rewrite_tree(root, changes)
+            if refused:
+                failed.extend(refused)
+                break
+            for file_change in rewritten:
+                before = read_file(root, path).decode("utf-8")
+                files[branch][path] = file_change.after
+                diffs[branch].append(unified_diff(path, before, file_change.after))
+    contents = {branch: PlanContent(files[branch], "".join(diffs[branch])) for branch in files}
+    return contents, failed
 
 
 def _changed_files(git: Git, sha: str) -> list[str]:
@@ -328,7 +432,7 @@ def _changed_files(git: Git, sha: str) -> list[str]:
         return []
 
 
-def _committer(forge: RepositoryForge, repo: RepositorySpec, git: Git) -> BranchCommitter | None:
+def committer_for(forge: RepositoryForge, repo: RepositorySpec, git: Git) -> BranchCommitter | None:
     """The forge's committer for a `commit.signed` repository (None: git commits and pushes)."""
     if not repo.commit.signed:
         return None
@@ -341,7 +445,7 @@ def _committer(forge: RepositoryForge, repo: RepositorySpec, git: Git) -> Branch
     return committer
 
 
-def _as_fetched(
+def as_fetched(
     pr: PullRequest, head: BranchHead | None, marker_of: Callable[[BranchHead], PrMarker | None]
 ) -> PullRequest:
     """`pr` as its branch really is: the fetched head (the push lease) and whether it is ours.

@@ -148,7 +148,10 @@ class Publisher:
                     return replace(report, action="hold", reason=_FOREIGN_BRANCH)
                 sha = self._push(plan, content, head)
                 pr = self.forge.create(self.repo_id, plan.branch, plan.base, draft)
-                if self.spec.pull_request.automerge:
+                automerge = plan.automerge
+                if automerge is None:
+                    automerge = self.spec.pull_request.automerge
+                if automerge:
                     self.forge.enable_automerge(self.repo_id, pr)
                 return replace(report, head_sha=sha, url=pr.url)
             case Update(pr, plan):

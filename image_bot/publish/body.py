@@ -19,6 +19,7 @@ __all__ = [
     "default_body",
     "details_key",
     "jinja_fields",
+    "promotion_trail",
     "version_text",
 ]
 
@@ -149,13 +150,36 @@ def _details(plan: UpdatePlan, details: DetailsByChange, now: datetime) -> str:
     return "\n\n".join("\n".join(section) for section in sections)
 
 
+def _intro(plan: UpdatePlan) -> str:
+    if plan.promotion is None:
+        return _INTRO
+    if plan.promotion.rollback:
+        return (
+            f"image-bot rolls `{plan.promotion.stage}` back to the exact versions (tag and digest)"
+            " it ran before, as its history on the base branch records them."
+        )
+    upstream = " and ".join(f"`{name}`" for name in plan.promotion.upstream)
+    return (
+        f"image-bot promotes the versions below from {upstream} to `{plan.promotion.stage}`:"
+        f" the exact tags and digests {upstream} runs on `{plan.base}`, never looked up again."
+    )
+
+
+def promotion_trail(plan: UpdatePlan) -> str:
+    """A promotion's trail (where each version ran, since when, soak, checks), or ""."""
+    if plan.promotion is None or not plan.promotion.trail:
+        return ""
+    return "\n\n### Trail\n\n" + "\n".join(f"- {line}" for line in plan.promotion.trail)
+
+
 def default_body(plan: UpdatePlan, details: DetailsByChange, now: datetime) -> str:
-    """The intro, a table of the changes, then a section per distinct change."""
-    parts = [_INTRO, _table(plan, details, now)]
+    """The intro (an update, a promotion or a rollback), a table of the changes, a section
+    per distinct change, then a promotion's trail."""
+    parts = [_intro(plan), _table(plan, details, now)]
     rendered = _details(plan, details, now)
     if rendered:
         parts.append(rendered)
-    return "\n\n".join(parts)
+    return "\n\n".join(parts) + promotion_trail(plan)
 
 
 def _change_fields(change: Change, item: ChangeDetails | None, now: datetime) -> dict[str, object]:

@@ -1,13 +1,14 @@
 """The dashboard issue's text, and the boxes people tick in it (pure).
 
 One issue per repository lists the bot's open pull requests (tick to rebase), what waits
-and until when (limits: tick to open now; `min_age`: the time it passes), ignored
-versions (tick to unignore), held and pinned images, and what failed. Each box carries a
+and until when (limits: tick to open now; `min_age`: the time it passes; promotion gates),
+ignored versions (tick to unignore), held and pinned images, what failed and, with stages,
+what each stage runs of each image and how far behind its upstream it is. Each box carries a
 hidden `<!-- image-bot-box: VERB ARG -->`; a ticked one is acted on once by the next pass
 (or at once, from the `issues` webhook) and written back unticked.
 
-The text depends only on the state it shows (dates, never "3 hours ago"), so a pass that
-changes nothing renders the same text and writes nothing.
+The text depends only on the state it shows (dates, never "3 hours ago" or "5h left"), so
+a pass that changes nothing renders the same text and writes nothing.
 """
 
 from __future__ import annotations
@@ -15,9 +16,11 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 
+from image_bot.model import StageVersion
+from image_bot.model import Waiting as WaitingPromotion
 from image_bot.publish.memory import Memory, encode_memory
 
 __all__ = [
@@ -26,12 +29,14 @@ __all__ = [
     "DashboardView",
     "Deferred",
     "OpenPull",
+    "Stages",
     "Waiting",
     "render_dashboard",
     "ticked",
     "untick",
 ]
 
+_LEFT = re.compile(r", (?:\d+[dhms])+ left")  # "waiting for soak, 5h12m left": opens_at says it
 _BOX = re.compile(
     r"^(?P<lead>[ \t]*[-*][ \t]+\[)(?P<mark>[ xX])(?P<rest>\][ \t]*<!-- image-bot-box: "
     r"(?P<verb>[a-z]+) (?P<arg>[A-Za-z0-9._/:@+-]{1,300}) -->)",
@@ -84,6 +89,15 @@ class Waiting:
 
 
 @dataclass(frozen=True, slots=True)
+class Stages:
+    """Promotion: the stages in order, what each runs of each image, the promotions waiting."""
+
+    names: tuple[str, ...]
+    environments: tuple[StageVersion, ...] = ()
+    waiting: tuple[WaitingPromotion, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class DashboardView:
     """Everything the dashboard shows."""
 
@@ -92,6 +106,7 @@ class DashboardView:
     deferred: tuple[Deferred, ...] = ()
     waiting: tuple[Waiting, ...] = ()
     problems: tuple[str, ...] = ()
+    stages: Stages | None = None
 
 
 def ticked(body: str) -> list[Box]:
@@ -127,6 +142,46 @@ def _section(title: str, lines: Sequence[str]) -> list[str]:
     return [f"## {title}", "", *(lines or ["None."]), ""]
 
 
+def _version(cell: StageVersion) -> str:
+    digest = cell.digest[: len("sha256:") + 12] if cell.digest else None
+    if cell.tag and digest:
+        return f"{cell.tag}@{digest}"
+    return cell.tag or digest or "latest"
+
+
+def _cell(cell: StageVersion | None) -> str:
+    if cell is None:
+        return "-"
+    behind = f" ({cell.behind_versions} behind)" if cell.behind_versions else ""
+    return f"{_code(_version(cell))}{behind}"
+
+
+def _matrix(stages: Stages) -> list[str]:
+    """The stage x image table (`image-bot envs`)."""
+    images = sorted({str(cell.image) for cell in stages.environments})
+    if not images:
+        return ["No image runs in any stage."]
+    cells = {(cell.stage, str(cell.image)): cell for cell in stages.environments}
+    names = [name.replace("|", "/") for name in stages.names]
+    return [
+        "| Image | " + " | ".join(names) + " |",
+        "|---" * (len(names) + 1) + "|",
+        *(
+            f"| {_code(image)} | "
+            + " | ".join(_cell(cells.get((stage, image))) for stage in stages.names)
+            + " |"
+            for image in images
+        ),
+    ]
+
+
+def _promotion(wait: WaitingPromotion) -> str:
+    reason = _LEFT.sub("", wait.reason) if wait.opens_at else wait.reason
+    line = f"- {_code(wait.stage)}: {_code(str(wait.image))} {_code(wait.version)}: {reason}"
+    opens = wait.opens_at.astimezone(UTC) if wait.opens_at else None
+    return line + (f", opens after {_date(opens)}" if opens else "")
+
+
 def render_dashboard(view: DashboardView, memory: Memory) -> str:
     """The dashboard body for `view`, the memory marker last."""
     pulls = [
@@ -142,6 +197,11 @@ def render_dashboard(view: DashboardView, memory: Memory) -> str:
         + (f", opens after {_date(w.opens_at)}" if w.opens_at else "")
         for w in sorted(view.waiting, key=lambda w: (w.image, w.tag))
     ]
+    if view.stages is not None:
+        waiting += [
+            _promotion(w)
+            for w in sorted(view.stages.waiting, key=lambda w: (w.stage, str(w.image)))
+        ]
     ignored = [
         _box(BoxVerb.UNIGNORE, image, f"Unignore {_code(image)}: {', '.join(map(_code, globs))}")
         for image, globs in memory.ignores
@@ -163,6 +223,7 @@ def render_dashboard(view: DashboardView, memory: Memory) -> str:
         *_section("Held images", held),
         *_section("Pinned images", pinned),
         *_section("Problems", problems),
+        *(_section("Stages", _matrix(view.stages)) if view.stages is not None else []),
         encode_memory(memory),
         "",
     ]

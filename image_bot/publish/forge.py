@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
-from image_bot.model import Comment, Issue, PullRequest
+from image_bot.model import CheckState, Comment, Issue, PullRequest
 
-__all__ = ["Forge", "PullRequestDraft"]
+__all__ = ["Forge", "PullRequestDraft", "RateLimitReporter"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +53,11 @@ class Forge(Protocol):
         """Close without merging, after an optional comment."""
         ...
 
+    def checks(self, repo: str, sha: str) -> CheckState:
+        """What CI reported on commit `sha`, all taken together (GitHub check runs and the
+        combined status; GitLab's newest pipeline and the commit statuses)."""
+        ...
+
     def enable_automerge(self, repo: str, pr: PullRequest) -> None:
         """Merge once the checks pass (GitHub auto-merge, GitLab merge when pipeline succeeds)."""
         ...
@@ -85,4 +90,15 @@ class Forge(Protocol):
 
     def can_write(self, repo: str, comment: Comment) -> bool:
         """Whether the comment's author may push to the repository (asked once per author)."""
+        ...
+
+
+@runtime_checkable
+class RateLimitReporter(Protocol):
+    """A forge that knows how many API calls its credentials have left (for the metrics)."""
+
+    def rate_limit_remaining(self) -> int | None:
+        """What the last response said was left of the rate-limit window; None: not known.
+
+        Never sends a request of its own."""
         ...

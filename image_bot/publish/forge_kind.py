@@ -79,6 +79,12 @@ class ForgeKind(Protocol):
     Its module must be cheap to import: the API client loads inside `open`/`committer`.
     """
 
+    @property
+    def reports_checks(self) -> bool:
+        """Whether its adapter's `checks` can report anything: CI results on commits, which
+        the promotion gate `checks: success` needs (a forge without them reports none)."""
+        ...
+
     def default_api_url(self, url: str | None) -> str | None:
         """The API base URL a web base URL implies (None: the public service's), or None
         for a forge without an API."""
@@ -111,6 +117,7 @@ class RepositoryForge:
     kind: ForgeKind
     settings: ForgeSettings
     kept: KeptCredentials
+    on_open: Callable[[Forge], None] | None = None  # told of every adapter opened
 
     @property
     def repository_id(self) -> str:
@@ -123,7 +130,10 @@ class RepositoryForge:
 
     def open(self, git: Git) -> Forge:
         """The Forge adapter for the repository cloned in `git`."""
-        return self.kind.open(self.settings, git, self.kept)
+        forge = self.kind.open(self.settings, git, self.kept)
+        if self.on_open is not None:
+            self.on_open(forge)
+        return forge
 
     def committer(self, git: Git) -> BranchCommitter | None:
         """The forge's own committer (for `commit.signed`), or None."""

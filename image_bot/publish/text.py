@@ -20,6 +20,7 @@ from image_bot.publish.body import (
     default_body,
     details_key,
     jinja_fields,
+    promotion_trail,
     version_text,
 )
 from image_bot.publish.forge import PullRequestDraft
@@ -52,9 +53,17 @@ def _location(change: Change) -> str:
 
 def _summary(plan: UpdatePlan) -> str:
     """`Update nginx to 1.27`; one image to several tags lists them (a group named after the
-    image would only repeat it); several images: their count and the group."""
+    image would only repeat it); several images: their count and the group. Promotions and
+    rollbacks say so: `Promote nginx 1.27 from staging to prod`, `Roll back nginx in prod to`."""
     images = sorted({str(change.old.name) for change in plan.changes})
     targets = sorted({version_text(change.new) for change in plan.changes})
+    if plan.promotion is not None and plan.promotion.rollback:
+        return f"Roll back {', '.join(images)} in {plan.promotion.stage} to {', '.join(targets)}"
+    if plan.promotion is not None:
+        hop = f"{', '.join(plan.promotion.upstream)} to {plan.promotion.stage}"
+        if len(images) == 1 and len(targets) == 1:
+            return f"Promote {images[0]} {targets[0]} from {hop}"
+        return f"Promote {len(images)} images from {hop}"
     if len(images) == 1:
         shown = ", ".join(targets[:_LISTED])
         more = f" and {len(targets) - _LISTED} more" if len(targets) > _LISTED else ""
@@ -117,11 +126,12 @@ def _body(
         return default_body(plan, details, now)
     fields = template_fields(plan)
     try:
-        return render(spec.body, fields, jinja_fields(plan, details, now, fields, labels)).strip()
+        body = render(spec.body, fields, jinja_fields(plan, details, now, fields, labels)).strip()
     except TemplateError as error:
         log.warning("pull_request.body failed; using the default body: %s", error)
         failed = f"*(The configured body template failed: {error}. This is the default body.)*"
         return f"{default_body(plan, details, now)}\n\n{failed}"
+    return body + promotion_trail(plan)
 
 
 def draft_for(

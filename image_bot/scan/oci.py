@@ -58,6 +58,7 @@ class OCIRegistry:
     registry host (token requests and retries included); `warnings` says what was dropped.
     `bounds` caps each answer's size; `cloud` keeps cloud credentials (share it across
     passes to keep them longer than one).
+    Once closed, `rate_limits` holds the last quota each host reported (`ratelimit-remaining`).
     """
 
     def __init__(
@@ -90,6 +91,7 @@ class OCIRegistry:
         self._tls: ssl.SSLContext | None = None  # built once (~0.1 s), shared by every pool
         self.requests: collections.Counter[str] = collections.Counter()
         self.warnings: list[str] = []  # what was dropped on the way (invalid tags)
+        self.rate_limits: dict[str, int] = {}
 
     async def __aenter__(self) -> Self:
         return self
@@ -103,9 +105,11 @@ class OCIRegistry:
         await self.aclose()
 
     async def aclose(self) -> None:
-        """Close every connection pool."""
+        """Close every connection pool (keeping each host's last reported quota)."""
         sessions, self._sessions = list(self._sessions.values()), {}
         for session in sessions:
+            if session.pacer.remaining is not None:
+                self.rate_limits[session.host] = session.pacer.remaining
             await session.aclose()
 
     def _session(self, host: str) -> RegistrySession:
@@ -197,9 +201,10 @@ class OCIRegistry:
         return tags, dropped
 
     async def facts(self, name: ImageName, tag: str, wanted: Set[Fact]) -> TagFacts:
-        """HEAD for a digest alone; GET the manifest (and config blob) for anything more."""
+        """HEAD for a digest alone; GET the manifest (and config blob) for anything more.
+        `tag` may be a digest (`sha256:...`): the facts of that manifest."""
         async with _boundary(name):
-            if not is_valid_tag(tag):
+            if not (is_valid_tag(tag) or is_valid_digest(tag)):
                 raise RegistryError(
                     name.registry, f"not a valid tag: {tag[:40]!r}", image=str(name)
                 )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from asyncio import Task
 from collections import defaultdict
 from collections.abc import Iterable, Sequence, Set
 
@@ -58,30 +59,52 @@ async def fetch_facts(
 
 
 class OncePerPass:
-    """A Registry that asks each (image, tag, facts) once, however many decisions want it.
+    """A Registry that asks each (image, tag) once per pass, however many decisions want it.
 
     References of one image at several tags (staging on 1.1, prod on 1.0) elect the same
-    candidates, and each decision would otherwise fetch their digests again. Concurrent
-    askers share the one request (and its error). Listings pass through: `scan` dedupes them.
+    candidates, and each decision would otherwise fetch their digests again. An ask is
+    answered by an earlier one for the same or more facts (a manifest GET answers a later
+    digest-only ask, so no HEAD follows it); concurrent askers share the one request. If a
+    shared request for more facts failed, a smaller ask is tried on its own. Listings pass
+    through: `scan` dedupes them.
     """
 
     def __init__(self, inner: Registry) -> None:
         self.inner = inner
-        self._asked: dict[tuple[ImageName, str, frozenset[Fact]], asyncio.Task[TagFacts]] = {}
+        self._asked: dict[tuple[ImageName, str], list[tuple[frozenset[Fact], Task[TagFacts]]]]
+        self._asked = {}
 
     async def list_tags(self, name: ImageName) -> TagList:
         """The inner registry's listing."""
         return await self.inner.list_tags(name)
 
     async def facts(self, name: ImageName, tag: str, wanted: Set[Fact]) -> TagFacts:
-        """The inner registry's facts, fetched on the first ask only."""
-        key = (name, tag, frozenset(wanted))
-        task = self._asked.get(key)
-        if task is None:
-            task = self._asked[key] = asyncio.create_task(self.inner.facts(name, tag, wanted))
-        # shield: one asker being cancelled must not cancel the request the others await
+        """The inner registry's facts, fetched on the first ask for them only."""
+        want = frozenset(wanted)
+        asked = self._asked.setdefault((name, tag), [])
+        for facts, task in reversed(asked):  # the latest first: it replaced a failed one
+            if want <= facts:
+                try:
+                    # shield: one asker being cancelled must not cancel what others await
+                    return _only(await asyncio.shield(task), want)
+                except RegistryError:
+                    if facts == want:
+                        raise
+                    break
+        task = asyncio.create_task(self.inner.facts(name, tag, want))
+        asked.append((want, task))
         return await asyncio.shield(task)
 
     async def aclose(self) -> None:
         """Close the wrapped registry."""
         await self.inner.aclose()
+
+
+def _only(facts: TagFacts, wanted: frozenset[Fact]) -> TagFacts:
+    """`facts` with only the `wanted` ones (as an ask for those alone would return)."""
+    return TagFacts(
+        digest=facts.digest,
+        created=facts.created if Fact.CREATED in wanted else None,
+        platforms=facts.platforms if Fact.PLATFORMS in wanted else None,
+        labels=facts.labels if Fact.LABELS in wanted else {},
+    )

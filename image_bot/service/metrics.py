@@ -7,10 +7,11 @@ services or two tests never see each other's numbers. The pipeline's RunReport i
 
 from __future__ import annotations
 
+import platform
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Info, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 __all__ = ["CONTENT_TYPE", "Metrics", "PassSummary"]
@@ -25,28 +26,35 @@ class PassSummary:
     """What the metrics need from one pass (a RunReport, reduced).
 
     `tags_fetched` and `registry_errors` are keyed by registry host; `pull_requests` by
-    action (`opened`, `updated`, `closed`); `rate_limit_remaining` by forge (`github`,
-    `gitlab`), the last value the forge reported.
+    action (`opened`, `updated`, `closed`); `rate_limit_remaining` by (source, host): source
+    `registry` (a registry's `ratelimit-remaining`) or the forge (`github`, `gitlab`: its
+    API's rate-limit headers), the last value reported in the pass.
     """
 
     duration_seconds: float
-    failed: bool = False
+    outcome: str = "ok"  # ok | partial (something failed, the rest was done) | failed
     targeted: bool = False  # a webhook-triggered pass for some images, not the full schedule
     tags_fetched: Mapping[str, int] = field(default_factory=dict)
     registry_errors: Mapping[str, int] = field(default_factory=dict)
     pull_requests: Mapping[str, int] = field(default_factory=dict)
-    rate_limit_remaining: Mapping[str, int] = field(default_factory=dict)
+    rate_limit_remaining: Mapping[tuple[str, str], int] = field(default_factory=dict)
     finished_at: float | None = None  # unix time; None: not recorded
 
 
 class Metrics:
     """The service's collectors; `observe_pass` and `observe_webhook` feed them."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, version: str = "unknown") -> None:
         self.registry = CollectorRegistry(auto_describe=True)
+        self.build = Info(
+            "image_bot_build",
+            "The running image-bot: its version and Python's (the value is always 1).",
+            registry=self.registry,
+        )
+        self.build.info({"version": version, "python": platform.python_version()})
         self.passes = Counter(
             "image_bot_passes",
-            "Passes run, by kind (scheduled or targeted) and outcome (ok or failed).",
+            "Passes run, by kind (scheduled or targeted) and outcome (ok, partial or failed).",
             ["kind", "outcome"],
             registry=self.registry,
         )
@@ -82,8 +90,9 @@ class Metrics:
         )
         self.rate_limit_remaining = Gauge(
             "image_bot_rate_limit_remaining",
-            "API calls left in the forge's current rate-limit window (last reported).",
-            ["forge"],
+            "Requests left in the current rate-limit window, as a registry (source=registry) "
+            "or forge API (source=github, gitlab) last reported it.",
+            ["source", "host"],
             registry=self.registry,
         )
         self.webhooks = Counter(
@@ -99,7 +108,7 @@ class Metrics:
     def observe_pass(self, summary: PassSummary) -> None:
         """Count one finished pass."""
         kind = "targeted" if summary.targeted else "scheduled"
-        self.passes.labels(kind=kind, outcome="failed" if summary.failed else "ok").inc()
+        self.passes.labels(kind=kind, outcome=summary.outcome).inc()
         self.pass_duration.labels(kind=kind).observe(max(summary.duration_seconds, 0.0))
         if summary.finished_at is not None:
             self.last_pass.set(summary.finished_at)
@@ -109,8 +118,8 @@ class Metrics:
             self.registry_errors.labels(registry=host).inc(max(count, 0))
         for action, count in summary.pull_requests.items():
             self.pull_requests.labels(action=action).inc(max(count, 0))
-        for forge, remaining in summary.rate_limit_remaining.items():
-            self.rate_limit_remaining.labels(forge=forge).set(remaining)
+        for (source, host), remaining in summary.rate_limit_remaining.items():
+            self.rate_limit_remaining.labels(source=source, host=host).set(remaining)
 
     def observe_webhook(self, source: str, outcome: str) -> None:
         """Count one webhook delivery."""

@@ -1,7 +1,8 @@
 """What a pass report means for the metrics and the status page (RunReport -> views).
 
-The report says what changed, not every image seen: the status page lists the images a
-branch proposes to move; images already up to date are not in the report.
+The report says what changed and what failed, not every image seen: the status page lists
+the images a branch proposes to move and the images that could not be checked; images
+already up to date are not in the report.
 """
 
 from __future__ import annotations
@@ -25,16 +26,18 @@ _NUMBER = re.compile(r"/(\d+)/?$")
 
 @dataclass(frozen=True, slots=True)
 class PassOutcome:
-    """A pass's report, plus what only the code running it saw: tags listed per registry host."""
+    """A pass's report, plus what only the code running it saw: tags listed per registry
+    host, and the rate-limit quotas left per (source, host) (see `PassSummary`)."""
 
     report: RunReport
     tags_fetched: Mapping[str, int] = field(default_factory=dict)
+    rate_limits: Mapping[tuple[str, str], int] = field(default_factory=dict)
 
 
 def pass_summary(
     outcome: PassOutcome, *, duration: float, targeted: bool, finished_at: float
 ) -> PassSummary:
-    """What the metrics need from a pass (forge rate limits are not reported yet)."""
+    """What the metrics need from a pass."""
     report = outcome.report
     pull_requests: Counter[str] = Counter()
     if not report.dry_run:
@@ -44,11 +47,12 @@ def pass_summary(
                     pull_requests[_PR_ACTIONS[branch.action]] += 1
     return PassSummary(
         duration_seconds=duration,
-        failed=report.exit_code != 0,
+        outcome=str(report.outcome),
         targeted=targeted,
         registry_errors=Counter(failure.image.registry for failure in report.scan_failures),
         pull_requests=pull_requests,
         tags_fetched=dict(outcome.tags_fetched),
+        rate_limit_remaining=dict(outcome.rate_limits),
         finished_at=finished_at,
     )
 
@@ -60,6 +64,11 @@ def repository_status(
     images: dict[tuple[str, str], ImageStatus] = {}
     pulls: list[PullRequestStatus] = []
     errors = list(report.errors)
+    for failure in report.image_failures:
+        images[(failure.reference, "")] = ImageStatus(
+            failure.reference, failure.current, None, f"could not check: {failure.error}", True
+        )
+        errors.append(f"{failure.reference}: {failure.error}")
     for branch in report.branches:
         for change in branch.changes:
             old, new = change.old, change.new
@@ -88,4 +97,8 @@ def repository_status(
         images=tuple(images.values()),
         pull_requests=tuple(pulls),
         errors=tuple(errors),
+        stages=report.stages,
+        environments=report.environments,
+        waiting=report.waiting,
+        outcome=str(report.outcome),
     )

@@ -16,7 +16,6 @@ cannot keep postponing a scheduled pass.
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import queue
 import threading
@@ -30,8 +29,8 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from image_bot.config import Config, ScheduleSpec
 from image_bot.errors import ConfigError, ImageBotError
 from image_bot.github_app.webhooks import GitHubEvent, InstallationChanged, PullRequestDeclined
-from image_bot.model import RunReport, Trigger
-from image_bot.service.metrics import Metrics
+from image_bot.model import Outcome, RunReport, Trigger
+from image_bot.service.metrics import Metrics, PassSummary
 from image_bot.service.pass_results import PassOutcome, pass_summary, repository_status
 from image_bot.service.schedules import trigger_for
 from image_bot.service.status import RepositoryStatus, ServiceState
@@ -67,6 +66,34 @@ class Work:
 
 
 _STOP = object()
+
+
+def _log_finished(work: Work, repositories: int, report: RunReport, summary: PassSummary) -> None:
+    """One line per pass: what it did, what failed and how long it took."""
+    failed_branches = sum(
+        1 for repo in report.repositories for branch in repo.branches if branch.error
+    )
+    log.log(
+        logging.INFO if summary.outcome == Outcome.OK else logging.WARNING,
+        "pass finished: %s",
+        summary.outcome,
+        extra={
+            "reason": work.reason,
+            "outcome": summary.outcome,
+            "repositories": repositories,
+            "pull_requests_opened": summary.pull_requests.get("opened", 0),
+            "pull_requests_updated": summary.pull_requests.get("updated", 0),
+            "pull_requests_closed": summary.pull_requests.get("closed", 0),
+            "failed_repositories": sum(1 for repo in report.repositories if repo.errors)
+            + (repositories - len(report.repositories)),
+            "failed_images": len(
+                {f.reference for repo in report.repositories for f in repo.image_failures}
+            ),
+            "failed_branches": failed_branches,
+            "duration_seconds": round(summary.duration_seconds, 3),
+            **({"error": "; ".join(report.errors)} if not report.repositories else {}),
+        },
+    )
 
 
 class Service:
@@ -261,40 +288,37 @@ class Service:
             crash = f"internal error ({type(error).__name__}); see the logs"
             outcome = PassOutcome(RunReport(errors=(crash,)))
         finished = datetime.now(UTC)
-        self.metrics.observe_pass(
-            pass_summary(
-                outcome,
-                duration=time.monotonic() - started,
-                targeted=work.targeted,
-                finished_at=finished.timestamp(),
-            )
+        summary = pass_summary(
+            outcome,
+            duration=time.monotonic() - started,
+            targeted=work.targeted,
+            finished_at=finished.timestamp(),
         )
+        self.metrics.observe_pass(summary)
+        _log_finished(work, len(chosen), outcome.report, summary)
         self._record([repo.project_name for repo in chosen], outcome.report, finished)
 
     def _record(self, names: list[str], report: RunReport, finished: datetime) -> None:
-        general = tuple(
-            f"pass: {message}"
-            for message in (*report.errors, *(f.error.message for f in report.scan_failures))
-        )
         with self._reload_lock:  # a reload that dropped a repository wins over its last pass
             configured = {repo.project_name for repo in self.config.repositories}
             for index, name in enumerate(names):
                 if name in configured:
-                    self.state.put(self._status(name, index, report, general, finished))
+                    self.state.put(self._status(name, index, report, finished))
 
     def _status(
-        self,
-        name: str,
-        index: int,
-        report: RunReport,
-        general: tuple[str, ...],
-        finished: datetime,
+        self, name: str, index: int, report: RunReport, finished: datetime
     ) -> RepositoryStatus:
+        """One repository's status: its own errors and failing images only."""
         next_pass = self._next_pass(name)
         if index < len(report.repositories):
-            status = repository_status(
+            return repository_status(
                 name, report.repositories[index], finished=finished, next_pass=next_pass
             )
-            return dataclasses.replace(status, errors=(*status.errors, *general))
-        # the pass failed before it reached this repository
-        return RepositoryStatus(name, finished, next_pass, errors=general or ("failed",))
+        # the pass failed before it reached this repository: what stopped it is its error too
+        general = tuple(
+            f"pass: {message}"
+            for message in (*report.errors, *(f.error.message for f in report.scan_failures))
+        )
+        return RepositoryStatus(
+            name, finished, next_pass, errors=general or ("pass: failed",), outcome="failed"
+        )

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from image_bot.config import RepositorySpec
 from image_bot.errors import register_secret
+from image_bot.publish.forge import Forge, RateLimitReporter
 from image_bot.publish.forge_kind import (
     ForgeSettings,
     GitHubAppSettings,
@@ -50,8 +53,26 @@ class Forges:
 
     def __init__(self) -> None:
         self._kept = KeptCredentials()
+        self._opened: list[tuple[str, str, RateLimitReporter]] = []  # (name, API host, forge)
 
     def __call__(self, repository: RepositorySpec) -> RepositoryForge:
         """`repository`'s forge: its kind with its settings and this instance's credentials."""
         settings = forge_settings(repository)
-        return RepositoryForge(FORGE_KINDS[settings.type], settings, self._kept)
+        host = urlsplit(settings.api_url or "").netloc
+
+        def opened(forge: Forge) -> None:
+            if isinstance(forge, RateLimitReporter):
+                self._opened.append((settings.type, host, forge))
+
+        return RepositoryForge(FORGE_KINDS[settings.type], settings, self._kept, opened)
+
+    def rate_limits(self) -> dict[tuple[str, str], int]:
+        """(forge name, API host) -> the smallest remaining quota that the forges opened since
+        the last call saw in their last response (the metrics' gauge); then forgets them."""
+        quotas: dict[tuple[str, str], int] = {}
+        opened, self._opened = self._opened, []
+        for name, host, forge in opened:
+            remaining = forge.rate_limit_remaining()
+            if remaining is not None:
+                quotas[(name, host)] = min(remaining, quotas.get((name, host), remaining))
+        return quotas

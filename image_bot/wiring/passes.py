@@ -23,6 +23,7 @@ from image_bot.state import StateError, StateStore
 from image_bot.wiring.registries import registry_settings
 
 __all__ = [
+    "config_option",
     "default_cache_dir",
     "open_state",
     "pass_options",
@@ -43,20 +44,12 @@ def default_cache_dir() -> Path:
 
 
 def pass_settings(config_help: str) -> Callable[[F], F]:
-    """The click options of a command that runs passes: config, state, cache, tag cache, logs."""
+    """The click options of a command that runs passes: config, state, cache, tag cache,
+    digest trust, logs."""
 
     def decorate(command: F) -> F:
         options = (
-            click.option(
-                "--config",
-                "-c",
-                "config_path",
-                type=click.Path(path_type=Path, dir_okay=False),
-                default=Path("image-bot.yaml"),
-                show_default=True,
-                envvar="IMAGE_BOT_CONFIG",
-                help=config_help,
-            ),
+            config_option(config_help),
             click.option(
                 "--state-dir",
                 type=click.Path(path_type=Path, file_okay=False),
@@ -75,10 +68,22 @@ def pass_settings(config_help: str) -> Callable[[F], F]:
                 help="Reuse tag listings younger than this (`5m`); needs state.",
             ),
             click.option(
+                "--digest-ttl",
+                default="6h",
+                show_default=True,
+                help="Trust a tag's digest the state file holds this long, while its image's"
+                " tags are unchanged; `0s`: ask every pass (see docs/registries.md).",
+            ),
+            click.option(
                 "--log-format",
                 type=click.Choice(["text", "json"]),
                 default="text",
                 show_default=True,
+            ),
+            click.option(
+                "--log-level",
+                type=click.Choice(("debug", "info", "warning", "error"), case_sensitive=False),
+                help="Log from this level up (overrides `image-bot --log-level`).",
             ),
         )
         for option in reversed(options):
@@ -88,14 +93,37 @@ def pass_settings(config_help: str) -> Callable[[F], F]:
     return decorate
 
 
-def pass_options(*, cache_dir: Path | None, dry_run: bool, tag_cache_ttl: str) -> PassOptions:
-    """PassOptions from the command line; a bad `--tag-cache-ttl` is a ConfigError (exit 2)."""
-    ttl = parse_duration(tag_cache_ttl)
-    if not isinstance(ttl, timedelta):
-        raise ConfigError(f"not a duration: {tag_cache_ttl!r}", field="--tag-cache-ttl")
-    return PassOptions(
-        cache_dir=cache_dir or default_cache_dir(), dry_run=dry_run, tag_cache_ttl=ttl
+def config_option(config_help: str) -> Callable[[F], F]:
+    """`--config/-c FILE` (default `image-bot.yaml`, or `$IMAGE_BOT_CONFIG`) as `config_path`."""
+    return click.option(
+        "--config",
+        "-c",
+        "config_path",
+        type=click.Path(path_type=Path, dir_okay=False),
+        default=Path("image-bot.yaml"),
+        show_default=True,
+        envvar="IMAGE_BOT_CONFIG",
+        help=config_help,
     )
+
+
+def pass_options(
+    *, cache_dir: Path | None, dry_run: bool, tag_cache_ttl: str, digest_ttl: str = "6h"
+) -> PassOptions:
+    """PassOptions from the command line; a bad duration is a ConfigError (exit 2)."""
+    return PassOptions(
+        cache_dir=cache_dir or default_cache_dir(),
+        dry_run=dry_run,
+        tag_cache_ttl=_duration(tag_cache_ttl, "--tag-cache-ttl"),
+        digest_ttl=_duration(digest_ttl, "--digest-ttl"),
+    )
+
+
+def _duration(text: str, option: str) -> timedelta:
+    ttl = parse_duration(text)
+    if not isinstance(ttl, timedelta):
+        raise ConfigError(f"not a duration: {text!r}", field=option)
+    return ttl
 
 
 def state_path(config: Config, *, state_dir: Path | None, no_state: bool) -> Path | None:

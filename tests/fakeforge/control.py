@@ -15,6 +15,7 @@ from cryptography.hazmat.primitives import serialization
 
 from tests.fakeforge.app import Flavour, build_app
 from tests.fakeforge.barerepo import BareRepo
+from tests.fakeforge.checks import CheckStore, GitHubChecks, GitLabChecks
 from tests.fakeforge.contracts import GitHubContract
 from tests.fakeforge.conversation import (
     GitHubPermissions,
@@ -105,6 +106,8 @@ class FakeForge:
         self.permissions = Permissions(admins={self.bot.login, self.human.login})
         gh_handlers |= GitHubReleases(gh_render, self.releases).handlers
         gh_handlers |= GitHubPermissions(gh_render, self.permissions).handlers
+        self.checks = CheckStore()
+        gh_handlers |= GitHubChecks(gh_render, self.checks).handlers
         flavours.append(
             Flavour("github", "/api/v3", contract, gh_handlers, JWT_OPERATIONS, verify_app_jwt)
         )
@@ -113,6 +116,7 @@ class FakeForge:
         gl_handlers = {**GitLabApi(gl_render).handlers, **GitLabRepoApi(gl_render).handlers}
         gl_handlers |= GitLabReleases(gl_render, self.releases).handlers
         gl_handlers |= GitLabConversation(gl_render, self.permissions).handlers
+        gl_handlers |= GitLabChecks(gl_render, self.checks).handlers
         flavours.append(Flavour("gitlab", "/api/v4", gl_contract, gl_handlers))
         self.webhooks = WebhookSender(self.state, contract, gh_render, gl_render)
         graphql_sdl = contracts_dir / "github-graphql-automerge.graphql"
@@ -139,6 +143,7 @@ class FakeForge:
         self.webhooks.reset()
         self.releases.reset()
         self.permissions.reset()
+        self.checks.reset()
         self.state.reset()
         shutil.rmtree(old, ignore_errors=True)
 
@@ -362,7 +367,44 @@ class FakeForge:
             sha = r.git.resolve(rev)
             if sha is None:
                 raise KeyError(rev)
+            self.checks.status(r, sha, "ci", state, self.human)
             return set_status(r, sha, state, self.human)
+
+    def report_check(
+        self, repo: str, rev: str, name: str = "build", conclusion: str = "success"
+    ) -> str:
+        """Record a completed GitHub check run on a commit; the commit's sha. (A run in
+        progress has a null conclusion, which the published contract's enum does not allow:
+        report a pending status instead.)"""
+        with self.state.lock:
+            r = self.repo(repo)
+            sha = self._sha(r, rev)
+            self.checks.run(r, sha, name, "completed", conclusion)
+            return sha
+
+    def report_status(self, repo: str, rev: str, context: str, state: str) -> str:
+        """Record a commit status (GitHub `success`/`pending`/`failure`/`error`, GitLab
+        `success`/`running`/`failed`/...) without merging anything; the commit's sha."""
+        with self.state.lock:
+            r = self.repo(repo)
+            sha = self._sha(r, rev)
+            self.checks.status(r, sha, context, state, self.human)
+            return sha
+
+    def report_pipeline(self, repo: str, rev: str, status: str = "success") -> str:
+        """Record a GitLab pipeline on a commit; the commit's sha."""
+        with self.state.lock:
+            r = self.repo(repo)
+            sha = self._sha(r, rev)
+            self.checks.pipeline(r, sha, status)
+            return sha
+
+    @staticmethod
+    def _sha(repo: Repository, rev: str) -> str:
+        sha = repo.git.resolve(rev)
+        if sha is None:
+            raise KeyError(rev)
+        return sha
 
     # ------------------------------------------------------------------ observation
     def calls(self, api: str | None = None) -> list[Call]:

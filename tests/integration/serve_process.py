@@ -53,10 +53,9 @@ class ServeProcess:
 
 
 @contextlib.contextmanager
-def serve_process(config: Path, port: int) -> Iterator[ServeProcess]:
-    """Run `image-bot serve --config config` (listening on `port`); kill it if still running.
-
-    The config's directory is the process's HOME and holds its log and state directory.
+def serve_process(config: Path, port: int, *args: str) -> Iterator[ServeProcess]:
+    """Run `image-bot serve --config config [args]` (listening on `port`); kill it if still
+    running. The config's directory is the process's HOME and holds its log and state.
     """
     home = config.parent
     log = home / "serve.log"
@@ -65,7 +64,7 @@ def serve_process(config: Path, port: int) -> Iterator[ServeProcess]:
     command = [sys.executable, "-m", "image_bot", "serve", "--config", str(config)]
     with log.open("wb") as out:
         process = subprocess.Popen(
-            [*command, "--state-dir", str(state_dir)],
+            [*command, "--state-dir", str(state_dir), *args],
             stdout=out,
             stderr=subprocess.STDOUT,
             env=env,

@@ -54,23 +54,24 @@ def test_refs_json_lists_references_and_skipped_files(tree: Path) -> None:
     assert result.exit_code == 0, result.stderr
     inventory = json.loads(result.stdout)
     refs = {(r["file"], r["line"]): r for r in inventory["refs"]}
-    assert set(refs) == {("apps/deploy.yaml", 10), ("apps/deploy.yaml", 12), ("values.yaml", 2)}
+    assert set(refs) == {("apps/deploy.yaml", 10), ("apps/deploy.yaml", 12), ("values.yaml", 4)}
     web = refs["apps/deploy.yaml", 10]
     assert web["image"] == "docker.io/library/nginx"
     assert (web["tag"], web["digest"], web["column"]) == ("1.25", None, 18)
     assert web["yaml_path"] == "spec.template.spec.containers[0].image"
     assert web["kind"] == "pod-spec"
-    split = refs["values.yaml", 2]
-    assert (split["image"], split["tag"], split["kind"]) == (
+    split = refs["values.yaml", 4]  # the `tag:` that changes, not the first key (`registry:`)
+    assert (split["image"], split["tag"], split["kind"], split["column"]) == (
         "docker.io/library/nginx",
         "1.25",
         "helm-values",
+        8,
     )
     assert inventory["skipped"] == [
         {
             "file": "chart/templates/deploy.yaml",
-            "line": None,
-            "reason": "Helm template ({{ }}): not rendered YAML",
+            "line": 2,
+            "reason": "Helm template: templated value '{{ .Values.image }}'",
         }
     ]
 
@@ -80,7 +81,7 @@ def test_refs_text_shows_inventory_then_skipped(tree: Path) -> None:
     assert result.exit_code == 0, result.stderr
     lines = result.stdout.splitlines()
     assert lines[0].split("\t") == [
-        "apps/deploy.yaml:10",
+        "apps/deploy.yaml:10:18",
         "pod-spec",
         "docker.io/library/nginx",
         "1.25",
@@ -141,7 +142,7 @@ def test_refs_and_set_take_a_single_file(tree: Path) -> None:
     listed = _run("refs", str(values), "--json")
     assert listed.exit_code == 0, listed.stderr
     assert [(r["file"], r["line"]) for r in json.loads(listed.stdout)["refs"]] == [
-        ("values.yaml", 2)
+        ("values.yaml", 4)  # the `tag:` that changes
     ]
     result = _run("set", "nginx=1.30", str(values))
     assert result.exit_code == 0, result.stderr
@@ -168,7 +169,53 @@ def test_refs_json_names_references_inside_a_values_block(tmp_path: Path) -> Non
     assert result.exit_code == 0, result.stderr
     refs = json.loads(result.stdout)["refs"]
     assert [(r["yaml_path"], r["kind"], r["line"], r["column"]) for r in refs] == [
-        ("spec.source.helm.values|image.tag", "helm-values", 8, 23),  # first part: repository
+        ("spec.source.helm.values|image.tag", "helm-values", 9, 16),  # the tag, not repository
         ("spec.containers[0].image", "marker", 16, 14),
     ]
     assert refs[1]["policy"] == "a:b"
+
+
+def test_block_scalar_images_are_set_in_place_or_reported(tmp_path: Path) -> None:
+    pod = (
+        "apiVersion: v1\nkind: Pod\nspec:\n  containers:\n"
+        "    - image: >-\n        nginx:1.25\n"
+        "    - image: >\n        nginx:\n        1.25\n"
+    )
+    (tmp_path / "pod.yaml").write_text(pod)
+    inventory = json.loads(_run("refs", str(tmp_path), "--json").stdout)
+    assert [(r["line"], r["column"], r["text"]) for r in inventory["refs"]] == [
+        (6, 9, "nginx:1.25")
+    ]
+    assert inventory["skipped"] == [
+        {
+            "file": "pod.yaml",
+            "line": 7,
+            "reason": "a block scalar of several lines, not one reference: 'nginx: 1.25'",
+        }
+    ]
+    result = _run("set", "nginx=1.27.0", str(tmp_path))
+    assert result.exit_code == 0, result.stderr
+    assert (tmp_path / "pod.yaml").read_text() == pod.replace(
+        "    nginx:1.25\n", "    nginx:1.27.0\n"
+    )
+    assert "skipped pod.yaml:7: a block scalar of several lines" in result.stderr
+
+
+def test_literal_images_in_chart_templates_are_listed_and_set(tmp_path: Path) -> None:
+    chart = tmp_path / "charts" / "app"
+    (chart / "templates" / "tests").mkdir(parents=True)
+    (chart / "Chart.yaml").write_text("apiVersion: v2\nname: app\nversion: 1.0.0\n")
+    test_pod = (
+        'apiVersion: v1\nkind: Pod\nmetadata:\n  name: "{{ .Release.Name }}-test"\n'
+        "spec:\n  containers:\n    - name: wget\n      image: busybox:1.37.0\n"
+        "      args: ['{{ include \"app.fullname\" . }}:80']\n"
+    )
+    (chart / "templates" / "tests" / "test-connection.yaml").write_text(test_pod)
+    refs = json.loads(_run("refs", str(tmp_path), "--json").stdout)["refs"]
+    assert [(r["file"], r["line"], r["column"], r["kind"]) for r in refs] == [
+        ("charts/app/templates/tests/test-connection.yaml", 8, 14, "helm-template")
+    ]
+    result = _run("set", "busybox=1.38.0", str(tmp_path))
+    assert result.exit_code == 0, result.stderr
+    written = (chart / "templates" / "tests" / "test-connection.yaml").read_text()
+    assert written == test_pod.replace("busybox:1.37.0", "busybox:1.38.0")

@@ -115,7 +115,7 @@ def test_app_mode_hands_git_the_installation_token_not_a_url(
     credentials = Forges()(repo).git_credentials()
     assert credentials is not None
     assert isinstance(repo.forge.token, SecretStr)
-    checkout = checkout_or_error(repo, Git, tmp_path / "cache", credentials)
+    checkout = checkout_or_error(repo, Git, tmp_path / "cache", credentials=credentials)
     assert not isinstance(checkout, str), checkout
     checkout.git.close()
     assert credentials.password not in stored_config(tmp_path / "cache")

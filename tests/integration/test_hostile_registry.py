@@ -11,7 +11,6 @@ import json
 import os
 import resource
 import subprocess  # noqa: TID251 (the real command in its own process, to measure its memory)
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +31,7 @@ from tests.support.hostile import (
     redirect,
     trickle,
 )
+from tests.support.peak import image_bot_command, peak_mib
 from tests.support.registry import RunningRegistry
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -63,8 +63,9 @@ def run_measured(config: Path, work: Path) -> Measured:
     def limit_memory() -> None:
         resource.setrlimit(resource.RLIMIT_AS, (ADDRESS_SPACE, ADDRESS_SPACE))
 
-    command = [sys.executable, "-m", "image_bot", "run", "--once", "--json", "--no-state",
-               "--config", str(config), "--cache-dir", str(work / "cache")]  # fmt: skip
+    peak = work / "peak-rss"
+    args = ["run", "--once", "--json", "--no-state", "--config", str(config), "--cache-dir"]
+    command = image_bot_command([*args, str(work / "cache")], peak)
     with out.open("wb") as stdout, err.open("wb") as stderr:
         process = subprocess.Popen(
             command,
@@ -73,11 +74,11 @@ def run_measured(config: Path, work: Path) -> Measured:
             env={**os.environ, "HOME": str(work)},
             preexec_fn=limit_memory,  # noqa: PLW1509 (no threads run in the child before exec)
         )
-        _, status, usage = os.wait4(process.pid, 0)
+        _, status, _ = os.wait4(process.pid, 0)
         process.returncode = os.waitstatus_to_exitcode(status)
     text = out.read_text()
     assert text.startswith("{"), err.read_text()[-3000:]
-    return Measured(process.returncode, json.loads(text), usage.ru_maxrss / 1024, err.read_text())
+    return Measured(process.returncode, json.loads(text), peak_mib(peak), err.read_text())
 
 
 @pytest.fixture

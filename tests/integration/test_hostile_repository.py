@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess  # noqa: TID251  (the CLI runs as its own process so its memory can be measured)
-import sys
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -25,6 +24,7 @@ import pytest
 from image_bot.model import ImageName
 from image_bot.plan import Grouping, Strategy, make_plans
 from tests.support.gitrepo import git_cmd
+from tests.support.peak import image_bot_command, peak_mib
 from tests.support.registry import RunningRegistry
 from tests.unit.publish.factory import change
 
@@ -51,16 +51,16 @@ class Outcome:
 
 
 def image_bot(*args: str, cwd: Path) -> Outcome:
-    """Run `python -m image_bot ARGS` as a process; its own peak RSS comes from wait4."""
-    out, err = cwd / "stdout.txt", cwd / "stderr.txt"
+    """Run `python -m image_bot ARGS` as a process, with its own peak RSS."""
+    out, err, peak = cwd / "stdout.txt", cwd / "stderr.txt", cwd / "peak-rss.txt"
     started = time.monotonic()
     with out.open("wb") as stdout, err.open("wb") as stderr:
         process = subprocess.Popen(
-            [sys.executable, "-m", "image_bot", *args], cwd=cwd, stdout=stdout, stderr=stderr
+            image_bot_command(list(args), peak), cwd=cwd, stdout=stdout, stderr=stderr
         )
         deadline = started + MAX_SECONDS
         while True:
-            pid, status, usage = os.wait4(process.pid, os.WNOHANG)
+            pid, status, _ = os.wait4(process.pid, os.WNOHANG)
             if pid:
                 break
             if time.monotonic() > deadline:
@@ -73,7 +73,7 @@ def image_bot(*args: str, cwd: Path) -> Outcome:
         process.returncode,
         out.read_text(),
         err.read_text(),
-        usage.ru_maxrss / 1024,  # KiB on Linux
+        peak_mib(peak),
         time.monotonic() - started,
     )
 

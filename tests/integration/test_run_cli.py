@@ -56,6 +56,26 @@ def test_an_unreachable_remote_fails_its_repository_without_leaking_the_password
     assert not list((tmp_path / "c").glob(f"*{secret}*"))
 
 
+@pytest.mark.parametrize(
+    ("before", "after", "shown"),
+    [
+        ((), (), True),  # run's default in text: warnings and errors
+        ((), ("--log-level", "error"), False),
+        (("--log-level", "error"), (), False),  # the group's option applies to run
+        (("--log-level", "error"), ("--log-level", "warning"), True),  # the command's wins
+    ],
+)
+def test_log_level_on_the_group_or_the_command(
+    tmp_path: Path, before: tuple[str, ...], after: tuple[str, ...], shown: bool
+) -> None:
+    config = tmp_path / "image-bot.yaml"
+    config.write_text(f"repositories:\n  - url: 'http://127.0.0.1:{free_port()}/deploy.git'\n")
+    args = ["--once", "--config", str(config), "--cache-dir", str(tmp_path / "c"), "--no-state"]
+    result = CliRunner().invoke(cli, [*before, "run", *args, *after], catch_exceptions=False)
+    assert result.exit_code == 1  # the repository cannot be fetched: a warning is logged
+    assert ("warning: checkout failed" in result.stderr) is shown
+
+
 @pytest.fixture
 def seeded(registry: RunningRegistry, repo_name: str, git_remote: MakeRemote, tmp_path: Path):  # type: ignore[no-untyped-def]
     image = f"{registry.host}/{repo_name}/app"

@@ -183,6 +183,12 @@ def test_with_one_registry_down_the_others_are_updated_and_the_exit_code_is_1(
     code, report = setup.run()
     assert code == 1
     assert [f["image"] for f in report["scan_failures"]] == [f"{down}/db/postgres"]  # type: ignore[index]
+    # the repository says which of its references could not be checked; the pass is partial
+    ((failure,), outcome) = repo_report(report)["image_failures"], report["outcome"]
+    assert (failure["reference"], failure["current"]) == (f"{down}/db/postgres:15.0", "15.0")
+    assert outcome == repo_report(report)["outcome"] == "partial"
+    assert report["kind"] == "run-report"
+    assert report["schema_version"] == 1
     assert sorted(branches(report)) == sorted([slug(setup.web), slug(setup.api)])
     assert setup.remote.branches("image-bot/") == sorted([slug(setup.web), slug(setup.api)])
 
@@ -302,6 +308,22 @@ def test_new_branches_beyond_the_open_limit_wait_for_a_later_pass(setup: Setup) 
     actions = sorted(b["action"] for b in repo_report(report)["branches"])
     assert actions == ["create", "defer"]
     assert len(setup.remote.branches("image-bot/")) == 1
+
+
+def test_only_branches_that_are_written_or_shown_carry_a_diff(setup: Setup) -> None:
+    """Deferred and kept branches are not rewritten: their report entries hold no diff."""
+    limits = "    limits:\n      max_open_pull_requests: 1\n"
+    write_config(setup.config, setup.remote.url, [setup.registry.host], limits)
+    for extra in (("--dry-run",), ()):
+        code, report = setup.run(*extra)
+        assert code == 0, report
+        diffs = {b["action"]: b["diff"] for b in repo_report(report)["branches"]}
+        assert sorted(diffs) == ["create", "defer"]
+        assert diffs["create"].startswith("--- a/")
+        assert diffs["defer"] == ""
+    code, report = setup.run()  # the created branch is up to date; the other still waits
+    diffs = {b["action"]: b["diff"] for b in repo_report(report)["branches"]}
+    assert diffs == {"keep": "", "defer": ""}
 
 
 def test_without_a_branch_prefix_nothing_is_force_pushed(setup: Setup) -> None:

@@ -7,6 +7,7 @@ text: nothing runs, nothing is added to the DOM. Skips when Chromium is not inst
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess  # noqa: TID251 (the test drives a real browser process)
 from collections.abc import Iterator
@@ -16,7 +17,18 @@ from pathlib import Path
 
 import pytest
 
+from image_bot.model import (
+    BranchReport,
+    Change,
+    ImageFailure,
+    ImageName,
+    ImageRef,
+    Occurrence,
+    OccurrenceKind,
+    RepositoryReport,
+)
 from image_bot.service.metrics import Metrics
+from image_bot.service.pass_results import repository_status
 from image_bot.service.status import (
     ImageStatus,
     PullRequestStatus,
@@ -170,3 +182,54 @@ def test_status_page_screenshot(status_url: str, tmp_path: Path) -> None:
     assert data.startswith(b"\x89PNG\r\n\x1a\n")
     width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
     assert (width, height) == (1280, 900)
+
+
+def two_repositories_one_image_missing() -> ServiceState:
+    """The status of a pass over two repositories where only acme/apps uses an image whose
+    registry failed (issue 14 item 18), made the way the service makes it."""
+    now = datetime.now(UTC)
+    nginx = ImageName("docker.io", "library/nginx")
+    old = ImageRef(nginx, "1.25", text="nginx:1.25")
+    new = ImageRef(nginx, "1.27", text="nginx:1.27")
+    occurrence = Occurrence("deploy.yaml", 0, (), OccurrenceKind.POD_SPEC, old, {})
+    moved = BranchReport("image-bot/nginx", "create", changes=(Change(occurrence, old, new),))
+    apps = RepositoryReport(
+        "https://git.example/acme/apps.git",
+        "main",
+        branches=(moved,),
+        image_failures=(ImageFailure("ghcr.io/acme/gone:1.0", "1.0", "image not found"),),
+    )
+    infra = RepositoryReport("https://git.example/acme/infra.git", "main", branches=(moved,))
+    state = ServiceState()
+    for name, report in (("acme/apps", apps), ("acme/infra", infra)):
+        state.put(repository_status(name, report, finished=now, next_pass=None))
+    return state
+
+
+def sections(dom: str) -> dict[str, str]:
+    """The text of each repository section of a dumped DOM, by section id."""
+    found = {}
+    for chunk in dom.split('<section class="repository" id="')[1:]:
+        identifier, _, rest = chunk.partition('"')
+        found[identifier] = re.sub(r"<[^>]+>", " ", rest.split("</section>", 1)[0])
+    return found
+
+
+def test_a_missing_image_shows_in_its_own_repository_only(tmp_path: Path) -> None:
+    app = create_app(
+        two_repositories_one_image_missing(),
+        trigger=lambda _trigger: None,
+        secrets=WebhookSecrets(),
+        metrics=Metrics(),
+    )
+    with serve_in_thread(app) as url:
+        dom = run_chromium(tmp_path, "--dump-dom", f"{url}/")
+    by_repo = sections(dom)
+    apps, infra = by_repo["repo-acme-apps"], by_repo["repo-acme-infra"]
+    assert "ghcr.io/acme/gone:1.0" in apps  # in its image table and its errors
+    assert "not checked" in apps
+    assert "image not found" in apps
+    assert "partial" in apps  # one missing image: the pass was partial, not failed
+    assert "gone" not in infra  # never under another repository
+    assert "nginx:1.25" in infra
+    assert " ok" in infra

@@ -6,6 +6,7 @@ with its own storage directory, started once per test session and killed at the 
 Fixtures (registered as a pytest plugin by `tests/conftest.py`):
 
 - `registry`: anonymous registry (`RunningRegistry`, `username`/`password` are None).
+  Every session registry keeps an access log: `served(repo_name)` lists what it answered.
 - `basic_registry`: htpasswd basic auth (`htpasswd -Bbn`); `username`/`password` are set.
 - `token_registry`: Bearer token auth (the Docker Hub flow) backed by a `TokenServer` in a
   thread issuing ES256 JWTs (`iss`, string `aud`, `exp`, `access`, `kid` = libtrust
@@ -65,6 +66,7 @@ __all__ = [
     "OCI_MANIFEST",
     "RunningRegistry",
     "Seeder",
+    "ServedRequest",
     "TokenServer",
     "free_port",
     "libtrust_key_id",
@@ -409,6 +411,38 @@ def free_port() -> int:
         return port
 
 
+_ACCESS_LINE = re.compile(r'"(?P<method>[A-Z]+) (?P<path>\S+) HTTP/[\d.]+" (?P<status>\d{3}) ')
+_markers = itertools.count(1)
+
+
+@dataclass(frozen=True)
+class ServedRequest:
+    """One request a registry answered, from its access log (combined log format)."""
+
+    method: str
+    path: str
+    status: int
+
+    @classmethod
+    def parse(cls, line: str) -> ServedRequest | None:
+        """The request of an access log line; None for other log lines."""
+        match = _ACCESS_LINE.search(line)
+        if match is None:
+            return None
+        return cls(match["method"], match["path"], int(match["status"]))
+
+    @property
+    def kind(self) -> str:
+        """`list`, `head` (manifest HEAD), `manifest` (GET), `blob`, `ping` or `other`."""
+        if "/tags/list" in self.path:
+            return "list"
+        if "/manifests/" in self.path:
+            return "head" if self.method == "HEAD" else "manifest"
+        if "/blobs/" in self.path:
+            return "blob"
+        return "ping" if self.path.rstrip("/") == "/v2" else "other"
+
+
 @dataclass
 class RunningRegistry:
     """A docker-registry process: where it listens, its credentials, and a seeder."""
@@ -420,6 +454,7 @@ class RunningRegistry:
     password: str | None = None
     token_server: TokenServer | None = None
     process: subprocess.Popen[bytes] | None = None
+    log: Path | None = None  # the access log, when started with `access_log=True`
     seeder: Seeder = field(init=False)
 
     def __post_init__(self) -> None:
@@ -443,6 +478,29 @@ class RunningRegistry:
         """Seed many tags fast (thousands per second); see `Seeder.push_tags`."""
         self.seeder.push_tags(repository, tags, distinct=distinct)
 
+    def served(self, repository_prefix: str = "") -> list[ServedRequest]:
+        """Every request the registry answered so far, by its access log (oldest first),
+        optionally only those for repositories under `repository_prefix`.
+
+        Go writes a request's log line just after its response, so a request whose answer
+        the client has read may be missing for a few milliseconds: this waits until the
+        registry has logged a marker request sent after everything before it.
+        """
+        if self.log is None:
+            raise RuntimeError("start the registry with access_log=True")
+        marker = f"/v2/image-bot-served-marker/tags/list?n={next(_markers)}"
+        with contextlib.suppress(urllib.error.HTTPError):
+            urllib.request.urlopen(f"{self.url}{marker}", timeout=5).close()  # noqa: S310
+        deadline = time.monotonic() + 5
+        while True:
+            lines = self.log.read_text(errors="replace").splitlines()
+            if any(marker in line for line in lines) or time.monotonic() > deadline:
+                break
+            time.sleep(0.005)
+        served = [r for r in map(ServedRequest.parse, lines) if r is not None]
+        wanted = f"/v2/{repository_prefix}"
+        return [r for r in served if "served-marker" not in r.path and r.path.startswith(wanted)]
+
     def stop(self) -> None:
         """Kill the registry process (the token server too); idempotent."""
         if self.process is not None and self.process.poll() is None:
@@ -453,10 +511,12 @@ class RunningRegistry:
             self.token_server = None
 
 
-def _config(root: Path, port: int, auth: dict[str, object] | None) -> dict[str, object]:
+def _config(
+    root: Path, port: int, auth: dict[str, object] | None, *, access_log: bool
+) -> dict[str, object]:
     config: dict[str, object] = {
         "version": 0.1,
-        "log": {"level": "error", "accesslog": {"disabled": True}},
+        "log": {"level": "error", "accesslog": {"disabled": not access_log}},
         "storage": {
             "filesystem": {"rootdirectory": str(root / "storage")},
             "delete": {"enabled": True},
@@ -500,10 +560,12 @@ def start_registry(
     username: str = "bot",
     password: str = "s3cret-registry-pass",  # noqa: S107 (a throwaway test registry)
     anonymous_pull: bool = False,
+    access_log: bool = False,
     token_server: TokenServer | None = None,
 ) -> Iterator[RunningRegistry]:
     """Run a docker-registry with storage under `root` until the block ends.
 
+    With `access_log`, the registry logs every request it answers (`RunningRegistry.served`).
     With `auth="token"`, `token_server` (a TokenServer or a subclass speaking more flows) is
     the realm; by default one is made with `username`/`password` as its user.
     """
@@ -532,7 +594,8 @@ def start_registry(
         for _attempt in range(5):
             port = free_port()
             config_path = root / "config.yml"
-            config_path.write_text(json.dumps(_config(root, port, auth_config)))  # JSON is YAML
+            config = _config(root, port, auth_config, access_log=access_log)
+            config_path.write_text(json.dumps(config))  # JSON is YAML
             with (root / "registry.log").open("ab") as log:
                 process = subprocess.Popen(
                     ["docker-registry", "serve", str(config_path)], stdout=log, stderr=log
@@ -547,6 +610,7 @@ def start_registry(
                     password=password if auth != "none" else None,
                     token_server=token_server,
                     process=process,
+                    log=root / "registry.log" if access_log else None,
                 )
                 break
             process.kill()
@@ -568,7 +632,7 @@ def start_registry(
 def _session_registry(root: Path, auth: AuthMode) -> Iterator[RunningRegistry]:
     if shutil.which("docker-registry") is None:
         pytest.skip(_NOT_INSTALLED)
-    with start_registry(root, auth=auth) as running:
+    with start_registry(root, auth=auth, access_log=True) as running:
         yield running
 
 

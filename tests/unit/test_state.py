@@ -1,4 +1,5 @@
-"""state: first-seen times per digest survive reopening; the tag cache expires."""
+"""state: first-seen times per digest survive reopening; the tag cache expires; what the
+registries said is remembered in one transaction per pass."""
 
 from __future__ import annotations
 
@@ -7,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from image_bot.model import ImageName
-from image_bot.state import StateError, StateStore
+from image_bot.model import Fact, ImageName, TagFacts
+from image_bot.state import KnownDigest, Remembered, StateError, StateStore, listing_hash
 
 NGINX = ImageName("docker.io", "library/nginx")
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -65,3 +66,37 @@ def test_read_only_state_reads_first_seen_and_writes_nothing(tmp_path: Path) -> 
         assert store.first_seen(NGINX, ["sha256:b"], now=later + timedelta(1)) == {
             "sha256:b": later + timedelta(1)
         }  # b was not recorded by the read-only pass
+
+
+def test_what_a_pass_learnt_is_remembered_in_one_go(tmp_path: Path) -> None:
+    facts = TagFacts(
+        digest="sha256:a",
+        created=T0,
+        platforms=frozenset({"linux/amd64", "linux/arm64"}),
+        labels={"org.opencontainers.image.revision": "abc"},
+    )
+    learnt = Remembered(
+        listings={NGINX: "hash-1"},
+        digests=[(NGINX, "1.27", "sha256:a", "hash-1")],
+        facts=[(NGINX, "sha256:a", facts, frozenset({Fact.CREATED, Fact.PLATFORMS}))],
+    )
+    with StateStore.in_dir(tmp_path) as store:
+        assert store.listing(NGINX) is None
+        assert store.known_digest(NGINX, "1.27") is None
+        assert store.digest_facts(NGINX, "sha256:a") == (TagFacts(digest="sha256:a"), frozenset())
+        store.remember(learnt, now=T0)
+    with StateStore.in_dir(tmp_path, read_only=True) as store:
+        assert store.listing(NGINX) == "hash-1"
+        assert store.known_digest(NGINX, "1.27") == KnownDigest("sha256:a", "hash-1", T0)
+        remembered, known = store.digest_facts(NGINX, "sha256:a")
+        assert known == {Fact.CREATED, Fact.PLATFORMS}
+        assert (remembered.created, remembered.platforms) == (T0, facts.platforms)
+        store.remember(Remembered({NGINX: "hash-2"}, [], []), now=T0)  # read-only: ignored
+    with StateStore.in_dir(tmp_path) as store:
+        assert store.listing(NGINX) == "hash-1"
+        assert store.known_digest(ImageName("ghcr.io", "acme/nginx"), "1.27") is None
+
+
+def test_the_listing_hash_ignores_order_and_repeats() -> None:
+    assert listing_hash(["1.0", "2.0"]) == listing_hash(["2.0", "1.0", "2.0"])
+    assert listing_hash(["1.0", "2.0"]) != listing_hash(["1.0", "2.0", "2.1"])

@@ -6,14 +6,22 @@ from collections.abc import Iterator
 from typing import ClassVar, Protocol
 
 from image_bot.edit.document import YamlDocument
+from image_bot.edit.finders.ci import (
+    CI_KINDS,
+    DroneFinder,
+    GitHubActionsFinder,
+    GitLabCIFinder,
+    WoodpeckerFinder,
+)
 from image_bot.edit.finders.compose import ComposeFinder
 from image_bot.edit.finders.helm import HelmValuesFinder, ImageFieldFinder
+from image_bot.edit.finders.helm_templates import HelmTemplateFinder
 from image_bot.edit.finders.kubernetes import KubernetesFinder
 from image_bot.edit.finders.kustomize import ArgoCDFinder, KustomizeFinder
 from image_bot.edit.finders.setters import SetterFinder
 from image_bot.model import Occurrence, Skipped
 
-__all__ = ["FINDERS", "Finder"]
+__all__ = ["CI_KINDS", "FINDERS", "TEXT_FINDERS", "Finder", "TextFinder", "finders_for"]
 
 
 class Finder(Protocol):
@@ -30,8 +38,32 @@ class Finder(Protocol):
         ...
 
 
+class TextFinder(Protocol):
+    """Reads a file that is not YAML as text (a Helm template), line by line.
+
+    The first text finder that `applies` to a file reads it instead of the YAML finders: asked
+    before parsing, and again (`not_yaml`) when the file does not parse as YAML.
+    """
+
+    kind: ClassVar[str]
+
+    def applies(self, path: str, text: str, *, not_yaml: bool) -> bool:
+        """Whether this finder, not the YAML finders, reads `path`."""
+        ...
+
+    def find_text(self, path: str, text: str) -> Iterator[Occurrence | Skipped]:
+        """The references in `text`, in file order."""
+        ...
+
+
+TEXT_FINDERS: tuple[TextFinder, ...] = (HelmTemplateFinder(),)
+
 FINDERS: tuple[Finder, ...] = (
     SetterFinder(),
+    GitHubActionsFinder(),
+    GitLabCIFinder(),
+    WoodpeckerFinder(),
+    DroneFinder(),
     KubernetesFinder(),
     KustomizeFinder(),
     ArgoCDFinder(),
@@ -39,3 +71,8 @@ FINDERS: tuple[Finder, ...] = (
     HelmValuesFinder(),
     ImageFieldFinder(),
 )
+
+
+def finders_for(*, ci_files: bool = True) -> tuple[Finder, ...]:
+    """The finders a repository uses: all of them, or all but the CI files' ones."""
+    return FINDERS if ci_files else tuple(f for f in FINDERS if f.kind not in CI_KINDS)

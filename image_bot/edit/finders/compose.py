@@ -10,13 +10,16 @@ from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from image_bot.edit.document import YamlDocument, child, mapping_items
 from image_bot.edit.refs import Found, whole_occurrence
 from image_bot.edit.spans import MERGE_TAG
-from image_bot.model import OccurrenceKind
+from image_bot.model import OccurrenceKind, Skipped
 
 __all__ = ["ComposeFinder"]
 
 
 class ComposeFinder:
-    """`image:` of each service of a Compose file (a top-level `services` mapping, no `kind`)."""
+    """`image:` of each service of a Compose file (a top-level `services` mapping, no `kind`).
+
+    A service with `build:` names the image it builds there: not one to update.
+    """
 
     kind: ClassVar[str] = OccurrenceKind.COMPOSE
 
@@ -26,7 +29,13 @@ class ComposeFinder:
         for key, service in mapping_items(child(document.root, "services")):
             path = ("services", key.value, "image")
             image = _merged_image(service)
-            found = whole_occurrence(document, image, path, OccurrenceKind.COMPOSE)
+            if image is not None and child(service, "build") is not None:
+                line = image.start_mark.line + 1
+                yield Skipped(document.path, "the service builds this image (`build:`)", line)
+                continue
+            found = whole_occurrence(
+                document, image, path, OccurrenceKind.COMPOSE, report_invalid=True
+            )
             if found is not None:
                 yield found
 

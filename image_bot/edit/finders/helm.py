@@ -92,7 +92,11 @@ def _is_image_key(key: str) -> bool:
     return lower.endswith(("image", "imagename")) and lower != "pullimage"
 
 
-_SPLIT_NAME_KEYS = frozenset({"repository", "image", "name", "repo"})
+def _may_split(keys: list[str], key: str) -> bool:
+    """Whether `_split` could find a reference: the name keys it accepts are there."""
+    if "repository" in keys or "image" in keys:
+        return True
+    return ("name" in keys or "repo" in keys) and "image" in key.lower()
 
 
 def find_in_tree(
@@ -103,23 +107,27 @@ def find_in_tree(
         if not isinstance(node, MappingNode):
             continue
         keys = [key.value for key, _ in node.value if isinstance(key, ScalarNode)]
-        if not _SPLIT_NAME_KEYS.isdisjoint(keys):
-            key = str(here[-1]) if here and isinstance(here[-1], str) else ""
+        key = here[-1] if here and isinstance(here[-1], str) else ""
+        if _may_split(keys, key):
             split = _split(document, node, here, key, kind)
             if split is not None:
                 yield split
                 continue
-        if not any(_is_image_key(key) for key in keys):
+        joined = "\n".join(keys)  # one look for `image` in any key, most mappings have none
+        if ("mage" not in joined and "MAGE" not in joined) or not any(map(_is_image_key, keys)):
             continue
         for key_node, value in mapping_items(node):
             if not isinstance(value, ScalarNode) or not _is_image_key(key_node.value):
                 continue
             text = string_value(value) or ""
-            if key_node.value != "image" and not any(c in text for c in ":@/"):
+            exact = key_node.value == "image"
+            if not exact and not any(c in text for c in ":@/"):
                 continue  # `fooImage: bar` is too vague to be a reference
             if key_node.value == "image" and _has_tag_sibling(node):
                 continue  # `image: repo` + `tag: x` is a split reference, handled above
-            found = whole_occurrence(document, value, (*here, key_node.value), kind)
+            found = whole_occurrence(
+                document, value, (*here, key_node.value), kind, report_invalid=exact and bool(text)
+            )
             if found is not None:
                 yield found
 
@@ -163,4 +171,4 @@ def _split(
         tag_key=tag_pair[0] if tag_pair else None,
     )
     primary = tag_key or digest_key or name_key
-    return split_occurrence(document, parts, (*here, primary), kind)
+    return split_occurrence(document, parts, (*here, primary), kind, report_invalid=image_context)

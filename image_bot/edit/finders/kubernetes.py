@@ -68,6 +68,8 @@ class KubernetesFinder:
                 for i, volume in enumerate(volumes.value):
                     node = child(child(volume, "image"), "reference")
                     path = (*spec_path, "volumes", i, "image", "reference")
-                    found = whole_occurrence(document, node, path, OccurrenceKind.POD_SPEC)
+                    found = whole_occurrence(
+                        document, node, path, OccurrenceKind.POD_SPEC, report_invalid=True
+                    )
                     if found is not None:
                         yield found

@@ -175,6 +175,7 @@ def _kustomize_images(
             (*path, "kustomize", "images", i),
             OccurrenceKind.KUSTOMIZE,
             skip_prefix=skip,
+            report_invalid=True,
         )
         if found is not None:
             yield found

@@ -8,7 +8,9 @@ Regenerate the golden file after an intended change with IMAGE_BOT_REGOLD=1.
 
 from __future__ import annotations
 
+import dataclasses
 import os
+from datetime import UTC, datetime
 from pathlib import Path
 
 from markdown_it import MarkdownIt
@@ -28,6 +30,7 @@ from image_bot.model import (
     ScanFailure,
     Skipped,
     Span,
+    Waiting,
 )
 
 GOLDEN = Path(__file__).resolve().parents[2] / "fixtures" / "report" / "run-report.md"
@@ -137,3 +140,24 @@ def test_a_dry_run_says_what_it_would_do_and_that_nothing_was_written() -> None:
     assert "| would create |" in text
     assert "(dry run: nothing written)" in text
     assert text.startswith("## image-bot: ✅ ok")
+
+
+def test_waiting_promotions_are_listed_with_when_they_open_and_stay_plain_text() -> None:
+    opens = datetime(2026, 12, 8, 10, 20, tzinfo=UTC)
+    waits = (
+        Waiting(
+            "staging", API, "1.5.0@sha256:9b8e7d6c5b4a", "waiting for soak, 23h50m left", opens
+        ),
+        Waiting("prod", API, "1.4.0", "held: <b>freeze</b> | `x`"),
+    )
+    (repo,) = sample().repositories
+    quiet = dataclasses.replace(repo, branches=(), skipped=(), waiting=waits)
+    text = report_markdown(RunReport(repositories=(quiet,)))
+    html, _ = render(text)
+    assert "Nothing to update." not in text
+    assert (
+        "- staging: waiting for soak, 23h50m left (opens 2026-12-08 10:20 UTC)"
+        " (`ghcr.io/acme/api` `1.5.0@sha256:9b8e7d6c5b4a`)"
+    ) in text
+    assert "<b>" not in html
+    assert "held: &lt;b&gt;freeze&lt;/b&gt; | `x`" in html

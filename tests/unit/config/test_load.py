@@ -38,8 +38,15 @@ def test_a_minimal_file_gets_every_default(tmp_path: Path, monkeypatch: pytest.M
     assert config.service.schedule.interval == timedelta(minutes=10)
 
 
-def test_an_empty_file_is_a_valid_config_with_nothing_to_do(tmp_path: Path) -> None:
-    assert load_config(write(tmp_path, "")).repositories == ()
+@pytest.mark.parametrize("text", ["", "\n\n", "# nothing here yet\n", "---\n"])
+def test_an_empty_file_is_an_error_not_a_config_with_nothing_to_do(
+    tmp_path: Path, text: str
+) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_config(write(tmp_path, text))
+    assert caught.value.line == 1
+    assert "the config file is empty" in caught.value.message
+    assert "repositories" in caught.value.message
 
 
 def test_default_state_dir_without_xdg(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

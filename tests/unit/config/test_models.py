@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from image_bot.config import Config, ImageSpec, RepositorySpec, parse_yaml_path
 from image_bot.reference import parse_name
@@ -52,6 +54,35 @@ def test_image_globs_match_every_spelling_of_a_docker_hub_name() -> None:
     assert everything.matches(parse_name("nginx"))
     assert ImageSpec(name="library/*", policy="x").matches(parse_name("redis"))
     assert not ImageSpec(name="nginx", policy="x").matches(parse_name("ghcr.io/x/nginx"))
+
+
+_NAMES = ["nginx", "library/nginx", "redis", "ghcr.io/acme/api", "ghcr.io/acme/web"]
+_GLOBS = ["*", "library/*", "ghcr.io/acme/*", "ghcr.io/*/api", "redi?", "[nr]*", "*nginx"]
+
+
+@given(
+    entries=st.lists(st.sampled_from(_NAMES + _GLOBS), max_size=8),
+    image=st.sampled_from([*_NAMES, "docker.io/library/nginx", "quay.io/x/redis", "bitnami/x"]),
+)
+def test_the_indexed_lookup_finds_the_first_matching_entry(entries: list[str], image: str) -> None:
+    config = Config.model_validate(
+        {
+            "images": [
+                {"name": name, "policy": {"semver": f"^{n}"}} for n, name in enumerate(entries)
+            ]
+        }
+    )
+    name = parse_name(image)
+    linear = next((entry for entry in config.images if entry.matches(name)), None)
+    assert config.image_entry(name) is linear
+
+
+def test_a_copy_with_other_images_looks_up_its_own_entries() -> None:
+    assert CONFIG.image_entry(parse_name("nginx")) is CONFIG.images[2]  # fills the index
+    first = ImageSpec(name="nginx", policy={"semver": "^2"})  # type: ignore[arg-type]
+    copied = CONFIG.model_copy(update={"images": (first, *CONFIG.images)})
+    assert copied.image_entry(parse_name("nginx")) is first
+    assert CONFIG.image_entry(parse_name("nginx")) is CONFIG.images[2]
 
 
 def test_policy_references_point_at_the_fields() -> None:

@@ -148,3 +148,35 @@ def test_config_schema_command_prints_the_schema() -> None:
     jsonschema.Draft202012Validator.check_schema(schema)
     markdown = CliRunner().invoke(config_schema, ["--markdown"]).stdout
     assert markdown.startswith("### Config")
+
+
+def test_the_schema_accepts_interpolation_in_typed_fields() -> None:
+    schema = json.loads(SCHEMA.read_text(encoding="utf-8"))
+    interpolated = {
+        "registries": [{"host": "${REGISTRY}", "insecure": "${INSECURE}", "concurrency": "${N}"}],
+        "repositories": [
+            {"url": "${URL}", "forge": "${FORGE}", "limits": {"max_open_pull_requests": "${M}"}}
+        ],
+        "policies": {"p": {"numerical": "${ORDER}", "min-age": "${AGE}"}},
+        "service": {"port": "${PORT:-8080}", "host": "${HOST}"},
+    }
+    jsonschema.validate(interpolated, schema)
+    for wrong in ({"service": {"port": "eighty"}}, {"registries": [{"host": "no spaces"}]}):
+        with pytest.raises(jsonschema.ValidationError):
+            jsonschema.validate(wrong, schema)
+
+
+def test_interpolated_typed_values_load_as_their_types(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PORT_FOR_TEST", "9090")
+    monkeypatch.setenv("INSECURE_FOR_TEST", "true")
+    path = tmp_path / "image-bot.yaml"
+    path.write_text(
+        "registries: [{host: r.example:5000, insecure: '${INSECURE_FOR_TEST}'}]\n"
+        "service: {port: '${PORT_FOR_TEST}'}\n",
+        encoding="utf-8",
+    )
+    config = load_config(path)
+    assert config.service.port == 9090
+    assert config.registries[0].insecure is True

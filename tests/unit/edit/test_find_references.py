@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import threading
 from pathlib import Path
 
-from image_bot.edit.find import CustomTarget, find_references, may_hold_reference
+import pytest
+
+from image_bot.edit.find import CustomTarget, FindResult, find_references, may_hold_reference
 from image_bot.model import Part
 
 POD = "apiVersion: v1\nkind: Pod\nspec:\n  containers:\n    - image: nginx:{tag}\n"
@@ -54,7 +58,9 @@ def test_files_left_alone_are_reported_with_file_and_reason(tmp_path: Path) -> N
     assert reasons["broken.yaml"].startswith("not valid YAML")
     assert reasons["chart/templates/dep.yaml"].startswith("Helm template")
     assert "unrelated-broken.yaml" not in reasons
-    assert [s.line for s in found.skipped if s.path == "broken.yaml"] == [2]
+    # the unclosed `[` opens on line 1; the parser only gives up at the end (line 2)
+    assert [s.line for s in found.skipped if s.path == "broken.yaml"] == [1]
+    assert "never closed" in reasons["broken.yaml"]
 
 
 def test_the_pre_filter_looks_for_image_words_and_target_keys() -> None:
@@ -64,6 +70,16 @@ def test_the_pre_filter_looks_for_image_words_and_target_keys() -> None:
     target = CustomTarget("db/*.yaml", "spec.version", "postgres", Part.TAG)
     assert may_hold_reference(b"spec:\n  version: 16\n", "db/a.yaml", [target])
     assert not may_hold_reference(b"spec:\n  version: 16\n", "other/a.yaml", [target])
+
+
+def test_a_split_mapping_is_found_without_the_word_image_anywhere(tmp_path: Path) -> None:
+    write(tmp_path, "values.yaml", 'app: {repository: ghcr.io/acme/z, tag: "1.0.0"}\n')
+    write(tmp_path, "release.yaml", "spec:\n  values: |\n    redis: {repository: r/x, tag: '7'}\n")
+    found = find_references(tmp_path)
+    assert [(o.path, str(o.ref)) for o in found.occurrences] == [
+        ("release.yaml", "r/x:7"),
+        ("values.yaml", "ghcr.io/acme/z:1.0.0"),
+    ]
 
 
 def test_worker_processes_give_the_same_result(tmp_path: Path) -> None:
@@ -76,3 +92,21 @@ def test_worker_processes_give_the_same_result(tmp_path: Path) -> None:
     assert together == alone
     assert len(alone.occurrences) == 240
     assert [s.path for s in alone.skipped] == ["apps/broken.yaml"]
+
+
+def test_a_fifo_named_like_a_manifest_is_skipped_not_opened_for_a_blocking_read(
+    tmp_path: Path,
+) -> None:
+    write(tmp_path, "a.yaml", POD.format(tag="1"))
+    os.mkfifo(tmp_path / "pipe.yaml")  # a plain open() for reading waits for a writer forever
+    results: list[FindResult] = []
+    worker = threading.Thread(target=lambda: results.append(find_references(tmp_path)))
+    worker.start()
+    worker.join(timeout=30)
+    if worker.is_alive():  # release the blocked reader, so the failure is not a hung suite
+        os.close(os.open(tmp_path / "pipe.yaml", os.O_WRONLY | os.O_NONBLOCK))
+        worker.join()
+        pytest.fail("find_references blocked on a FIFO")
+    (found,) = results
+    assert [o.path for o in found.occurrences] == ["a.yaml"]
+    assert [(s.path, s.reason) for s in found.skipped] == [("pipe.yaml", "not a regular file")]

@@ -371,3 +371,75 @@ def test_unparsable_and_duplicate_key_files_are_skipped_with_a_reason() -> None:
     assert "duplicate key 'image'" in duplicate.skipped[0].reason
     template = find("image: {{ .Values.image }}\n", "chart/templates/x.yaml")
     assert template.skipped[0].reason.startswith("Helm template")
+
+
+# --- block scalars and declined candidates -------------------------------------------------
+
+BLOCKS = """\
+apiVersion: v1
+kind: Pod
+spec:
+  containers:
+    - image: >-
+        nginx:1.25
+    - image: |
+        redis:7.2
+    - image: >
+        ghcr.io/acme/
+        app:1.0
+---
+apiVersion: argoproj.io/v1alpha1
+kind: Application
+spec:
+  source:
+    kustomize:
+      images:
+        - >-
+          web=quay.io/acme/web:0.8.1
+---
+image:
+  repository: acme/api
+  tag: >-
+    2.0.0
+"""
+
+
+def test_one_line_block_scalars_are_found_and_longer_ones_reported() -> None:
+    found = find(BLOCKS)
+    assert [(o.line, o.column, str(o.ref)) for o in found.occurrences] == [
+        (6, 9, "nginx:1.25"),
+        (8, 9, "redis:7.2"),
+        (20, 15, "quay.io/acme/web:0.8.1"),
+        (25, 5, "acme/api:2.0.0"),
+    ]
+    assert [(s.line, s.reason) for s in found.skipped] == [
+        (9, "a block scalar of several lines, not one reference: 'ghcr.io/acme/ app:1.0'")
+    ]
+
+
+def test_image_fields_that_cannot_be_read_are_reported_not_dropped() -> None:
+    text = (
+        "services:\n  web:\n    image: Not An Image\n"
+        '  api:\n    image: "nginx:\\x31.25"\n'
+        "  db:\n    image: ''\n"
+    )
+    assert [(s.line, s.reason.split(":")[0]) for s in find(text).skipped] == [
+        (3, "repository names must be lowercase"),
+        (5, "written with escapes or line breaks"),
+        (7, "empty or surrounded by whitespace"),
+    ]
+    values = "redis:\n  image:\n    repository: Bad Name\n    tag: '7'\n"
+    (skip,) = find(values).skipped
+    assert skip.line == 4
+
+
+def test_a_compose_service_that_builds_its_image_is_not_a_reference() -> None:
+    text = (
+        "services:\n  app:\n    image: acme-app-local\n    build: .\n"
+        "  db:\n    image: postgres:16\n"
+    )
+    found = find(text, "compose.yaml")
+    assert [str(o.ref) for o in found.occurrences] == ["postgres:16"]
+    assert [(s.line, s.reason) for s in found.skipped] == [
+        (3, "the service builds this image (`build:`)")
+    ]

@@ -168,7 +168,8 @@ def test_refs_output_lists_managed_references(tmp_path: Path) -> None:
         "  base/deployment.yaml:9\tapi\tset by overlays/prod/kustomization.yaml:7 images[1]" in text
     )
     data = json.loads(refs_json(found))
-    assert set(data) == {"refs", "skipped", "managed"}
+    assert set(data) == {"kind", "schema_version", "refs", "skipped", "managed"}
+    assert (data["kind"], data["schema_version"]) == ("refs", 1)
     assert len(data["refs"]) == 2
     assert data["managed"] == [
         {

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from image_bot.edit.rewrite import plan_edits, rewrite_text, sha256_text, write_changes
+from image_bot.edit.written import written_ref
 from image_bot.errors import ManifestError
 from image_bot.model import (
     Change,
@@ -84,18 +85,23 @@ def test_digest_form_is_kept_when_the_new_ref_has_one() -> None:
     assert rewrite(text, to(occurrence, "1.27")) == "image: nginx:1.27\n"
 
 
-def test_digest_is_not_added_to_a_tag_only_reference_when_the_tag_moves() -> None:
+def test_a_pinned_digest_is_written_into_a_tag_only_reference() -> None:
     text = "image: nginx:1.25\n"
     occurrence = whole(text, "nginx:1.25")
-    assert rewrite(text, to(occurrence, "1.27", DIGEST_B)) == "image: nginx:1.27\n"
+    assert rewrite(text, to(occurrence, "1.27", DIGEST_B)) == f"image: nginx:1.27@{DIGEST_B}\n"
     # the same tag with a new digest is a digest update: the digest is the change
     assert rewrite(text, to(occurrence, "1.25", DIGEST_B)) == f"image: nginx:1.25@{DIGEST_B}\n"
+    # without a digest in the new reference none is written (`set`, or `digest: never`)
+    assert rewrite(text, to(occurrence, "1.27")) == "image: nginx:1.27\n"
 
 
 def test_digest_only_reference_stays_digest_only() -> None:
     text = f"image: nginx@{DIGEST_A}\n"
     occurrence = whole(text, f"nginx@{DIGEST_A}")
-    assert rewrite(text, to(occurrence, "1.27", DIGEST_B)) == f"image: nginx@{DIGEST_B}\n"
+    new = written_ref(occurrence, "1.27", DIGEST_B)
+    assert (new.tag, new.digest) == (None, DIGEST_B)
+    after = rewrite(text, Change(occurrence, occurrence.ref, new))
+    assert after == f"image: nginx@{DIGEST_B}\n"
 
 
 def test_only_the_occurrence_at_the_span_changes_when_two_share_a_tag() -> None:
@@ -320,10 +326,32 @@ def test_unparseable_or_duplicate_key_files_are_not_rewritten() -> None:
         rewrite(duplicate, to(whole(duplicate, "nginx:1.25"), "1.27"))
 
 
-def test_folded_block_scalar_edits_are_refused() -> None:
-    text = "v: >\n  image: nginx:1.25\n"
+def test_edits_inside_a_folded_block_of_several_lines_are_refused() -> None:
+    text = "v: >\n  image: nginx:1.25\n  and more\n"
     with pytest.raises(ManifestError, match="folded"):
         rewrite(text, to(whole(text, "nginx:1.25"), "1.27"))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "image: >-\n    nginx:1.25\nx: 1\n",
+        "image: >\n  nginx:1.25\n\n",
+        "image: |-\n  nginx:1.25\n",
+        "image: |+ # keep\n  nginx:1.25\n\n",
+        "images:\n- >-\n  nginx:1.25\n",
+        "image: >-\r\n  nginx:1.25\r\n",
+    ],
+)
+def test_a_one_line_block_scalar_is_edited_keeping_indicator_and_indentation(text: str) -> None:
+    after = rewrite(text, to(whole(text, "nginx:1.25"), "1.27.0"))
+    assert after == text.replace("nginx:1.25", "nginx:1.27.0")
+
+
+def test_a_one_line_literal_block_that_holds_yaml_is_edited_as_yaml() -> None:
+    text = "values: |\n  tag: 1.9\n"
+    occurrence = split(text, ImageRef(REDIS, "1.9"), tag="1.9")
+    assert rewrite(text, to(occurrence, "1.10")) == 'values: |\n  tag: "1.10"\n'
 
 
 def test_invalid_new_tag_is_refused() -> None:

@@ -103,6 +103,7 @@ def test_every_tag_left_plain_loads_back_as_itself(tag: str) -> None:
 
 @given(st.text(alphabet="0123456789._-eExXoObBnNuUlLtTrRfFaAsS:+~", min_size=1, max_size=8))
 @example("._")  # YAML 1.1 reads `\.[0-9_]+` as a float (and ruamel fails to convert it)
+@example("+_")  # ruamel resolves `[-+]?[0-9_]+` as an int (and fails to convert it)
 def test_numeric_looking_text_left_plain_loads_back_as_itself(value: str) -> None:
     if not needs_quotes(value):
         assert _loads_as_itself(value)

@@ -404,3 +404,21 @@ async def test_secrets_are_redacted_from_errors(make_registry: MakeRegistry) -> 
         "Authorization: Basic dXNlcjpwYXNzd29yZA=="
         not in RegistryError(REG, "Authorization: Basic dXNlcjpwYXNzd29yZA==").message
     )
+
+
+async def test_the_last_quota_each_host_reported_is_kept_after_closing(
+    make_registry: MakeRegistry,
+) -> None:
+    with respx.mock(assert_all_called=True) as mock:
+        mock.get(url__startswith=f"{BASE}/tags/list").mock(
+            side_effect=[
+                httpx.Response(200, json={"tags": []}, headers={"ratelimit-remaining": "97;w=60"}),
+                httpx.Response(200, json={"tags": []}, headers={"ratelimit-remaining": "96;w=60"}),
+            ]
+        )
+        registry = make_registry()
+        await registry.list_tags(IMAGE)
+        await registry.list_tags(IMAGE)
+        assert registry.rate_limits == {}  # recorded when the pass closes the registry
+        await registry.aclose()
+    assert registry.rate_limits == {IMAGE.registry: 96}

@@ -32,24 +32,27 @@ def test_passes_feed_every_collector() -> None:
             tags_fetched={"docker.io": 120, "ghcr.io": 30},
             registry_errors={"quay.io": 1},
             pull_requests={"opened": 2, "updated": 1},
-            rate_limit_remaining={"github": 4990},
+            rate_limit_remaining={("github", "api.github.com"): 4990},
             finished_at=1_800_000_000.0,
         )
     )
     metrics.observe_pass(
         PassSummary(
             duration_seconds=2.0,
-            failed=True,
+            outcome="partial",
             targeted=True,
             tags_fetched={"docker.io": 5},
             registry_errors={"quay.io": 2},
             pull_requests={"closed": 1},
-            rate_limit_remaining={"github": 4950},
+            rate_limit_remaining={
+                ("github", "api.github.com"): 4950,
+                ("registry", "registry-1.docker.io"): 97,
+            },
         )
     )
     samples = scrape(metrics)
     assert samples[("image_bot_passes_total", (("kind", "scheduled"), ("outcome", "ok")))] == 1
-    assert samples[("image_bot_passes_total", (("kind", "targeted"), ("outcome", "failed")))] == 1
+    assert samples[("image_bot_passes_total", (("kind", "targeted"), ("outcome", "partial")))] == 1
     assert samples[("image_bot_pass_duration_seconds_sum", (("kind", "scheduled"),))] == 12.5
     assert samples[("image_bot_pass_duration_seconds_count", (("kind", "targeted"),))] == 1
     assert samples[("image_bot_tags_fetched_total", (("registry", "docker.io"),))] == 125
@@ -58,8 +61,23 @@ def test_passes_feed_every_collector() -> None:
     assert samples[("image_bot_pull_requests_total", (("action", "opened"),))] == 2
     assert samples[("image_bot_pull_requests_total", (("action", "updated"),))] == 1
     assert samples[("image_bot_pull_requests_total", (("action", "closed"),))] == 1
-    assert samples[("image_bot_rate_limit_remaining", (("forge", "github"),))] == 4950  # last
+    github = (("host", "api.github.com"), ("source", "github"))
+    assert samples[("image_bot_rate_limit_remaining", github)] == 4950  # the last one reported
+    docker_hub = (("host", "registry-1.docker.io"), ("source", "registry"))
+    assert samples[("image_bot_rate_limit_remaining", docker_hub)] == 97
     assert samples[("image_bot_last_pass_timestamp_seconds", ())] == 1_800_000_000.0
+
+
+def test_build_info_names_the_version_and_python() -> None:
+    samples = scrape(Metrics(version="1.2.3"))
+    ((labels, value),) = [
+        (labels, value)
+        for (name, labels), value in samples.items()
+        if name == "image_bot_build_info"
+    ]
+    assert value == 1
+    assert dict(labels)["version"] == "1.2.3"
+    assert dict(labels)["python"].count(".") == 2
 
 
 def test_webhook_outcomes_are_counted() -> None:

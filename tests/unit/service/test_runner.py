@@ -19,6 +19,7 @@ from image_bot.github_app.webhooks import InstallationChanged
 from image_bot.model import (
     BranchReport,
     Change,
+    ImageFailure,
     ImageName,
     ImageRef,
     Occurrence,
@@ -55,12 +56,18 @@ def change(old: str, new: str) -> Change:
 
 
 def report_for(config: Config) -> RunReport:
-    """A pass that opened one PR per repository (nginx 1.25 -> 1.27)."""
+    """A pass that opened one PR per repository (nginx 1.25 -> 1.27); acme/apps also uses
+    quay.io/x/y, whose registry failed."""
     return RunReport(
         repositories=tuple(
             RepositoryReport(
                 repository=repo.url,
                 base=repo.base,
+                image_failures=(
+                    (ImageFailure("quay.io/x/y:2.0", "2.0", "registry quay.io (x/y): 503"),)
+                    if repo.project_name == "acme/apps"
+                    else ()
+                ),
                 branches=(
                     BranchReport(
                         branch="image-bot/nginx",
@@ -144,11 +151,30 @@ def test_start_runs_the_first_pass_and_becomes_ready(service: Service, runner: R
     assert status.last_pass is not None
     assert status.next_pass is not None
     assert timedelta(minutes=55) < status.next_pass - datetime.now(UTC) <= timedelta(hours=1)
-    (image,) = status.images
+    (image,) = [image for image in status.images if not image.failed]
     assert (image.reference, image.current, image.proposed) == ("nginx:1.25", "1.25", "1.27")
     (pull,) = status.pull_requests
     assert (pull.number, pull.title) == (3, "Update nginx to 1.27")
-    assert status.errors == ("pass: registry quay.io (x/y): 503",)
+
+
+def test_each_repository_shows_its_own_failing_images_and_a_partial_pass(
+    service: Service,
+) -> None:
+    service.start()
+    wait_for(lambda: all(status.last_pass for status in service.state.repositories()))
+    apps, infra = service.state.get("acme/apps"), service.state.get("acme/infra")
+    assert apps is not None
+    assert infra is not None
+    assert apps.errors == ("quay.io/x/y:2.0: registry quay.io (x/y): 503",)
+    assert apps.outcome == "partial"  # one image could not be checked; nginx still moved
+    failing = [image for image in apps.images if image.failed]
+    assert [(i.reference, i.current, i.proposed) for i in failing] == [
+        ("quay.io/x/y:2.0", "2.0", None)
+    ]
+    assert "503" in failing[0].note
+    assert infra.errors == ()  # not another repository's failure
+    assert infra.outcome == "ok"
+    assert not any(image.failed for image in infra.images)
 
 
 def test_repository_trigger_replans_only_that_repository(service: Service, runner: Runner) -> None:
@@ -169,8 +195,8 @@ def test_image_trigger_runs_every_repository(service: Service, runner: Runner) -
     def sample(name: str, **labels: str) -> float | None:
         return service.metrics.registry.get_sample_value(name, labels)
 
-    # the scan failure in the report makes the pass count as failed
-    wait_for(lambda: sample("image_bot_passes_total", kind="targeted", outcome="failed") == 1)
+    # one image failed but every repository got through: partial, not failed
+    wait_for(lambda: sample("image_bot_passes_total", kind="targeted", outcome="partial") == 1)
     assert sample("image_bot_tags_fetched_total", registry="docker.io") == 14  # 2 passes of 7
 
 
@@ -273,20 +299,30 @@ def test_a_crashing_pass_does_not_kill_the_worker(configs: list[Config]) -> None
 
 def test_pass_summary_counts_pull_requests_and_registry_errors() -> None:
     report = report_for(make_config("acme/apps", "acme/infra"))
-    outcome = PassOutcome(report, tags_fetched={"ghcr.io": 40})
+    quotas = {("registry", "ghcr.io"): 4000, ("github", "api.github.com"): 4990}
+    outcome = PassOutcome(report, tags_fetched={"ghcr.io": 40}, rate_limits=quotas)
     summary = pass_summary(outcome, duration=1.5, targeted=False, finished_at=10.0)
     assert summary.tags_fetched == {"ghcr.io": 40}
     assert summary.pull_requests == {"opened": 2}
     assert summary.registry_errors == {"quay.io": 1}
-    assert summary.failed
+    assert summary.rate_limit_remaining == quotas
+    assert summary.outcome == "partial"
     dry = pass_summary(
-        PassOutcome(RunReport(repositories=report.repositories, dry_run=True)),
+        PassOutcome(RunReport(repositories=report.repositories[1:], dry_run=True)),
         duration=1.0,
         targeted=True,
         finished_at=11.0,
     )
     assert dry.pull_requests == {}
-    assert not dry.failed
+    assert dry.outcome == "ok"
+    broken = RepositoryReport(repository="x", base="main", errors=("cannot clone",))
+    down = pass_summary(
+        PassOutcome(RunReport(repositories=(broken,))),
+        duration=1.0,
+        targeted=False,
+        finished_at=12.0,
+    )
+    assert down.outcome == "failed"  # no repository got through
 
 
 def test_work_merges() -> None:

@@ -35,8 +35,9 @@ from github.Repository import Repository
 from urllib3.util.retry import Retry
 
 from image_bot.errors import ForgeError, PullRequestConflict, RateLimited, register_secret
-from image_bot.model import PullRequest, PullRequestState
+from image_bot.model import CheckState, PullRequest, PullRequestState
 from image_bot.publish.forge import PullRequestDraft
+from image_bot.publish.forges.github.checks import commit_checks
 from image_bot.publish.forges.github.conversation import GitHubConversation
 from image_bot.publish.forges.github.errors import map_github_error
 from image_bot.publish.forges.github.kind import DEFAULT_API_URL
@@ -131,6 +132,11 @@ class GitHubForge(GitHubConversation):
 
     # --- reads -----------------------------------------------------------------------------
 
+    def rate_limit_remaining(self) -> int | None:
+        """`x-ratelimit-remaining` of the last response (PyGithub keeps it); None before one."""
+        remaining, _limit = self._gh.requester.rate_limiting
+        return remaining if remaining >= 0 else None
+
     def bot_pull_requests(self, repo: str) -> list[PullRequest]:
         """Open bot PRs and the latest closed one per bot branch: one listing, two at most."""
         with self._errors(repo):
@@ -196,6 +202,11 @@ class GitHubForge(GitHubConversation):
         self._check_budget(repo)
         with self._errors(repo):
             self._pull(repo, pr.number).edit(state="closed")
+
+    def checks(self, repo: str, sha: str) -> CheckState:
+        """The checks of commit `sha`, all taken together (for promotion gates)."""
+        with self._errors(repo):
+            return commit_checks(self._repo(repo), sha)
 
     def enable_automerge(self, repo: str, pr: PullRequest) -> None:
         """GitHub auto-merge; where the repository does not allow it, merge now if checks passed."""

@@ -24,6 +24,8 @@ DEFAULT_API_URL = "https://api.github.com"
 class GitHubKind:
     """github.com or GitHub Enterprise, with a token or as a GitHub App installation."""
 
+    reports_checks = True  # check runs and commit statuses
+
     def default_api_url(self, url: str | None) -> str | None:
         """`URL/api/v3` for GitHub Enterprise at `url`, else github.com's API."""
         return f"{url.rstrip('/')}/api/v3" if url else DEFAULT_API_URL

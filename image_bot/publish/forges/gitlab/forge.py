@@ -20,8 +20,9 @@ from gitlab.exceptions import GitlabError
 from gitlab.v4.objects import Project, ProjectMergeRequest
 
 from image_bot.errors import ForgeError, RateLimited, register_secret
-from image_bot.model import PullRequest, PullRequestState
+from image_bot.model import CheckState, PullRequest, PullRequestState
 from image_bot.publish.forge import PullRequestDraft
+from image_bot.publish.forges.gitlab.checks import commit_checks
 from image_bot.publish.forges.gitlab.conversation import GitLabConversation
 from image_bot.publish.forges.gitlab.errors import map_gitlab_error
 from image_bot.publish.forges.gitlab.kind import DEFAULT_URL
@@ -166,6 +167,11 @@ class GitLabForge(GitLabConversation):
             manager = self._project(repo).mergerequests
             manager.update(pr.number, {"state_event": "close"}, **_NO_SLEEP)
 
+    def checks(self, repo: str, sha: str) -> CheckState:
+        """The checks of commit `sha`, all taken together (for promotion gates)."""
+        with self._errors(repo):
+            return commit_checks(self._project(repo), sha)
+
     def enable_automerge(self, repo: str, pr: PullRequest) -> None:
         """Merge when the pipeline succeeds, and only the commit the bot pushed (`sha`)."""
         self._check_budget(repo)
@@ -225,6 +231,12 @@ class GitLabForge(GitLabConversation):
         self, response: requests.Response, *_args: object, **_kwargs: object
     ) -> None:
         self._last_headers = dict(response.headers)
+
+    def rate_limit_remaining(self) -> int | None:
+        """`RateLimit-Remaining` of the last response; None before one (or without it)."""
+        headers = {key.lower(): value for key, value in self._last_headers.items()}
+        text = headers.get("ratelimit-remaining", "")
+        return int(text) if text.isdigit() else None
 
     def _check_budget(self, repo: str) -> None:
         """Refuse to write once the last response said the rate-limit budget is spent."""

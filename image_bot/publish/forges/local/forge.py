@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from image_bot.errors import ForgeError
-from image_bot.model import Comment, Issue, PullRequest, PullRequestState
+from image_bot.model import CheckState, Comment, Issue, PullRequest, PullRequestState
 from image_bot.publish.forge import PullRequestDraft
 from image_bot.publish.git import BranchHead, Git
 from image_bot.publish.pr_marker import decode_pr_marker
@@ -66,6 +66,10 @@ class LocalForge:
         """Delete the bot branch, only if it is still where the bot left it."""
         self.git.delete_remote_branch(pr.branch, expected=pr.head_sha)
         self.recorded.append(Recorded("close", pr.branch, body=comment or ""))
+
+    def checks(self, repo: str, sha: str) -> CheckState:
+        """A plain remote has no checks: none reported."""
+        return CheckState.NONE
 
     def enable_automerge(self, repo: str, pr: PullRequest) -> None:
         """Record the request: merging is for whoever reviews the branch."""
