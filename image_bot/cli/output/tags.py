@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from image_bot.cli.json_output import versioned_json
+from image_bot.cli.output.envelope import versioned_json
 from image_bot.model import Decision, TagList
 
 __all__ = ["tags_json", "tags_text"]

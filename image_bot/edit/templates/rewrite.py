@@ -1,7 +1,7 @@
 """Splice new values into literal `image:` lines of a Helm template; re-read, check the rest.
 
 A template is not YAML, so the YAML re-parse check of `rewrite` cannot run. Instead the
-line reader (`template_lines`) reads the result again: it must see the same image lines with
+line reader (`templates.lines`) reads the result again: it must see the same image lines with
 the same values, bar the edited ones, which must hold exactly their new value.
 """
 
@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from image_bot.edit.scalars import needs_quotes
-from image_bot.edit.template_lines import ImageLine, read_template
+from image_bot.edit.templates.lines import ImageLine, read_template
+from image_bot.edit.yaml.scalars import needs_quotes
 from image_bot.errors import ManifestError
 from image_bot.model import Edit, FileChange
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from image_bot.cli.json_output import JSON_SCHEMA_VERSION, versioned_json, versioned_rows
+from image_bot.cli.output.envelope import JSON_SCHEMA_VERSION, versioned_json, versioned_rows
 
 
 def test_rows_are_one_compact_json_value_per_line_under_the_envelope() -> None:

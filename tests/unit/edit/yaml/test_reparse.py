@@ -7,15 +7,20 @@ from pathlib import Path
 import pytest
 
 from image_bot.edit.find import find_in_text
-from image_bot.edit.reparse import respliced
 from image_bot.edit.rewrite import rewrite_text
+from image_bot.edit.yaml.reparse import respliced
 from image_bot.errors import ManifestError
 from image_bot.model import Change, Occurrence
 from image_bot.reference import with_tag
 
-FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "edit"
+FIXTURES = Path(__file__).resolve().parents[3] / "fixtures" / "edit"
 INPUTS = sorted(p for p in FIXTURES.glob("*/input/**/*") if p.suffix in (".yaml", ".yml"))
 DIGEST = "sha256:" + "ab" * 32
+
+
+def test_the_golden_inputs_are_there() -> None:
+    # An empty parameter set would only skip the test below; a moved fixture path must fail.
+    assert len(INPUTS) > 20, FIXTURES
 
 
 def _same(a: tuple[Occurrence, ...], b: tuple[Occurrence, ...]) -> None:

@@ -10,8 +10,8 @@ from hypothesis import strategies as st
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
-from image_bot.edit.scalars import needs_quotes, quote, render
-from image_bot.edit.spans import Style, index_text
+from image_bot.edit.yaml.scalars import needs_quotes, quote, render
+from image_bot.edit.yaml.spans import Style, index_text
 
 
 def _load(text: str, version: tuple[int, int] | None) -> object:

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from image_bot.edit.charts import Use, uses_of
 from image_bot.edit.files import LINK_OUT
 from image_bot.edit.find import find_references
+from image_bot.edit.templates.charts import Use, uses_of
 
 VALUES = """\
 images:

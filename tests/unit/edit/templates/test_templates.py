@@ -10,8 +10,8 @@ import pytest
 
 from image_bot.edit.find import find_in_text
 from image_bot.edit.rewrite import rewrite_text
-from image_bot.edit.rewrite_templates import rewrite_template
-from image_bot.edit.template_lines import MAX_LINE
+from image_bot.edit.templates.lines import MAX_LINE
+from image_bot.edit.templates.rewrite import rewrite_template
 from image_bot.errors import ManifestError
 from image_bot.model import Change, Edit, ImageRef, OccurrenceKind, Part
 

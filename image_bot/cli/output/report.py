@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections import Counter
 from datetime import UTC
 
-from image_bot.cli.history_output import envs_images, rfc3339
-from image_bot.cli.json_output import versioned_json
+from image_bot.cli.output.envelope import versioned_json
+from image_bot.cli.output.history import envs_images, rfc3339
 from image_bot.model import (
     BranchReport,
     Change,

@@ -8,8 +8,8 @@ from collections.abc import Mapping
 from ruamel.yaml.error import YAMLError
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from image_bot.edit.spans import STR_TAG, Style, compose, same_tag
-from image_bot.edit.yaml_limits import YamlTooComplex
+from image_bot.edit.yaml.limits import YamlTooComplex
+from image_bot.edit.yaml.spans import STR_TAG, Style, compose, same_tag
 
 __all__ = ["EMBEDDED", "difference", "needs_quotes", "quote", "render"]
 

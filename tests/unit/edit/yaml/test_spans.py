@@ -7,8 +7,8 @@ import time
 import pytest
 
 from image_bot.edit.find import find_in_text
-from image_bot.edit.spans import compose
-from image_bot.edit.yaml_limits import YamlLimits, YamlTooComplex
+from image_bot.edit.yaml.limits import YamlLimits, YamlTooComplex
+from image_bot.edit.yaml.spans import compose
 
 
 def alias_bomb(levels: int = 9, indent: str = "") -> str:

@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from ruamel.yaml.error import YAMLError
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from image_bot.edit.spans import compose
-from image_bot.edit.yaml_limits import YamlTooComplex
+from image_bot.edit.yaml.limits import YamlTooComplex
+from image_bot.edit.yaml.spans import compose
 from image_bot.model import Span
 from image_bot.yaml_path import YamlPath
 

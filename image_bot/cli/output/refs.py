@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from image_bot.cli.json_output import versioned_json
+from image_bot.cli.output.envelope import versioned_json
 from image_bot.edit.find import FindResult
 from image_bot.yaml_path import format_yaml_path
 

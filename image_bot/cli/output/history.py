@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from image_bot.cli.json_output import versioned_json, versioned_rows
+from image_bot.cli.output.envelope import versioned_json, versioned_rows
 from image_bot.history.entries import Entry
 from image_bot.model import ImageName, StageVersion
 from image_bot.promote.gates import short_duration

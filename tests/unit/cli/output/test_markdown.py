@@ -15,7 +15,7 @@ from pathlib import Path
 
 from markdown_it import MarkdownIt
 
-from image_bot.cli.report_markdown import DIFF_LINES, report_markdown
+from image_bot.cli.output.markdown import DIFF_LINES, report_markdown
 from image_bot.errors import RegistryError
 from image_bot.model import (
     BranchReport,
@@ -33,7 +33,7 @@ from image_bot.model import (
     Waiting,
 )
 
-GOLDEN = Path(__file__).resolve().parents[2] / "fixtures" / "report" / "run-report.md"
+GOLDEN = Path(__file__).resolve().parents[3] / "fixtures" / "report" / "run-report.md"
 WEB = ImageName("ghcr.io", "acme/web")
 API = ImageName("ghcr.io", "acme/api")
 DIFF = """\

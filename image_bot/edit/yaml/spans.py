@@ -17,7 +17,7 @@ from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from ruamel.yaml.resolver import VersionedResolver
 from ruamel.yaml.tag import Tag
 
-from image_bot.edit.yaml_limits import MANIFEST_LIMITS, YamlLimits, YamlTooComplex, check_limits
+from image_bot.edit.yaml.limits import MANIFEST_LIMITS, YamlLimits, YamlTooComplex, check_limits
 
 __all__ = [
     "MERGE_TAG",
