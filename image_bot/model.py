@@ -15,27 +15,37 @@ from image_bot.errors import RegistryError
 __all__ = [
     "BranchReport",
     "Change",
+    "ChangeDetails",
+    "CheckState",
+    "Comment",
     "Decision",
     "Edit",
     "Fact",
     "FileChange",
     "ImageName",
     "ImageRef",
+    "Issue",
     "Occurrence",
     "OccurrenceKind",
     "Part",
+    "Promotion",
     "PullRequest",
     "PullRequestState",
+    "ReleaseNote",
+    "ReleaseNotes",
     "RepositoryReport",
     "RunReport",
     "ScanFailure",
     "ScanResult",
     "Skipped",
     "Span",
+    "StageVersion",
     "TagFacts",
     "TagList",
     "Trigger",
     "UpdatePlan",
+    "UpdateType",
+    "Waiting",
 ]
 
 
@@ -142,6 +152,7 @@ class Decision:
     reason: str
     rejected: tuple[tuple[str, str], ...] = ()
     missing: tuple[str, ...] = ()
+    ready: tuple[tuple[str, datetime], ...] = ()  # (tag, when it passes min_age): waiting
 
     @property
     def changes(self) -> bool:
@@ -266,6 +277,17 @@ class FileChange:
 
 
 @dataclass(frozen=True, slots=True)
+class Promotion:
+    """What a promotion (or rollback) plan tells its pull request: the hop, and one line of
+    trail per version (the commit and pull request that introduced it, when, soak, checks)."""
+
+    stage: str
+    upstream: tuple[str, ...]  # the stages the versions come from (none for a rollback)
+    trail: tuple[str, ...] = ()
+    rollback: bool = False  # back to a version the stage ran before (`image-bot rollback`)
+
+
+@dataclass(frozen=True, slots=True)
 class UpdatePlan:
     """The changes that go on one bot branch of one repository (one pull request)."""
 
@@ -275,6 +297,75 @@ class UpdatePlan:
     group: str
     changes: tuple[Change, ...]
     fingerprint: str  # hash of the intended changes; equal to an open PR's marker = nothing to do
+    promotion: Promotion | None = None  # set when the versions come from an upstream stage
+    automerge: bool | None = None  # None: the repository's pull_request.automerge
+
+
+class CheckState(StrEnum):
+    """What a forge says about a commit's checks (CI runs and statuses), all taken together."""
+
+    SUCCESS = "success"  # every check and status finished green
+    PENDING = "pending"  # some still running or queued
+    FAILURE = "failure"  # one failed, errored, timed out or was cancelled
+    NONE = "none"  # nothing reported for the commit
+
+
+class UpdateType(StrEnum):
+    """How far a change moves, read from the old and new tags (`decide.update_type`)."""
+
+    MAJOR = "major"
+    MINOR = "minor"
+    PATCH = "patch"
+    PRERELEASE = "pre-release"  # the new tag is a pre-release (`2.0.0-rc.1`)
+    DIGEST_ONLY = "digest-only"  # the same tag (or none): only the digest moves
+    REBUILD = "rebuild"  # the same version rebuilt (Bitnami `-r4` -> `-r5`)
+    OTHER = "other"  # tags that are not versions (`main-3f2a9c1` -> `main-77b0e12`)
+
+
+@dataclass(frozen=True, slots=True)
+class ReleaseNote:
+    """One release of an image's source repository; `body` is already neutralised markdown."""
+
+    tag: str
+    name: str
+    url: str
+    body: str
+    published: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ReleaseNotes:
+    """The releases between an old and a new version, newest first (trimmed to a size), or
+    why there are none (`missing`: one line)."""
+
+    releases: tuple[ReleaseNote, ...] = ()
+    more: str | None = None  # where the rest is (the source's releases page), when trimmed
+    missing: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeDetails:
+    """What a reviewer wants to know about one old -> new move, beyond the references.
+
+    Registry facts are those of the new version (`created` from its config blob,
+    `first_seen` from the state store); `source`, revisions and `compare` come from the OCI
+    labels (`org.opencontainers.image.source`, `.revision`, `.version`) of both versions.
+    """
+
+    image: str  # canonical name
+    old: str  # canonical references
+    new: str
+    update_type: UpdateType
+    policy: str = ""  # where the policy that chose it is written (`policies.web`)
+    digest: str | None = None
+    platforms: tuple[str, ...] = ()
+    created: datetime | None = None
+    first_seen: datetime | None = None
+    source: str | None = None  # the source repository's web URL
+    old_revision: str | None = None
+    new_revision: str | None = None
+    compare: str | None = None  # the forge's compare view of old_revision...new_revision
+    notes: ReleaseNotes | None = None
 
 
 class PullRequestState(StrEnum):
@@ -308,6 +399,60 @@ class PullRequest:
     notices: tuple[str, ...] = ()  # one-time comments already acknowledged (publish.marker)
 
 
+@dataclass(frozen=True, slots=True)
+class Issue:
+    """A plain issue the bot keeps (the dashboard), with its body and comment count."""
+
+    number: int
+    url: str
+    title: str
+    body: str
+    comments: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Comment:
+    """A comment on a pull request or issue (GitHub issue comment, GitLab note)."""
+
+    id: int
+    author: str  # login / username
+    body: str
+    author_id: int | None = None  # GitLab asks membership by id
+    bot: bool = False  # an App or a bot account: never obeyed
+
+
+# --- stages -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class StageVersion:
+    """What one stage runs of one image (a cell of `image-bot envs`) and how far it is behind
+    its upstream: how many versions the upstream ran since, from when (None: first stage)."""
+
+    stage: str
+    image: ImageName
+    tag: str | None
+    digest: str | None
+    since: datetime
+    behind_versions: int | None = None
+    behind_since: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Waiting:
+    """A promotion that is wanted but not allowed yet: why, and when it will be (None: when
+    someone acts, a hold lifted or checks turned green)."""
+
+    stage: str
+    image: ImageName
+    version: str  # what it would move to: `1.2.0@sha256:0123456789ab`
+    reason: str
+    opens_at: datetime | None = None
+
+    def __str__(self) -> str:
+        return f"{self.stage}: {self.image} {self.version}: {self.reason}"
+
+
 # --- run report -------------------------------------------------------------------------------
 
 
@@ -322,6 +467,8 @@ class BranchReport:
     title: str = ""
     body: str = ""
     changes: tuple[Change, ...] = ()
+    details: tuple[ChangeDetails, ...] = ()  # per distinct old -> new (create/update/dry run)
+    labels: tuple[str, ...] = ()
     diff: str = ""  # unified diff of the plan against the base (filled for create/update/dry runs)
     head_sha: str | None = None
     url: str = ""
@@ -361,6 +508,9 @@ class RepositoryReport:
     git_commands: int = 0
     git_writes: int = 0  # commits built and pushes made: 0 on a pass with nothing new
     git_calls: Mapping[str, int] = field(default_factory=dict)  # per git subcommand
+    stages: tuple[str, ...] = ()  # the repository's stages, in order
+    environments: tuple[StageVersion, ...] = ()  # what each stage runs (with stages)
+    waiting: tuple[Waiting, ...] = ()  # promotions a gate holds back
     image_failures: tuple[ImageFailure, ...] = ()  # its images the pass could not decide
 
     @property

@@ -7,7 +7,6 @@ but not when unrelated files move on the base.
 
 from __future__ import annotations
 
-import fnmatch
 import hashlib
 import json
 import posixpath
@@ -17,6 +16,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from image_bot.model import Change, ImageName, UpdatePlan
+from image_bot.reference import name_matches
 
 __all__ = [
     "Grouping",
@@ -24,6 +24,7 @@ __all__ = [
     "Strategy",
     "fingerprint",
     "make_plans",
+    "plan_for",
 ]
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
@@ -63,13 +64,6 @@ def _short_name(name: ImageName) -> str:
     return str(name)
 
 
-def _matches(name: ImageName, pattern: str) -> bool:
-    return any(
-        fnmatch.fnmatchcase(candidate, pattern)
-        for candidate in (str(name), name.repository, _short_name(name))
-    )
-
-
 def _group_of(change: Change, grouping: Grouping) -> str:
     """The group a change belongs to under `grouping`."""
     name = change.occurrence.ref.name
@@ -80,7 +74,7 @@ def _group_of(change: Change, grouping: Grouping) -> str:
             return posixpath.dirname(change.occurrence.path) or "."
         case Strategy.NAMED:
             for group in grouping.groups:
-                if any(_matches(name, pattern) for pattern in group.images):
+                if any(name_matches(name, pattern) for pattern in group.images):
                     return group.name
             return _short_name(name)
         case _:
@@ -147,17 +141,31 @@ def make_plans(
         slug = _slug(group)
         if len(slugs[slug]) > 1:
             slug += "-" + hashlib.sha256(group.encode("utf-8")).hexdigest()[:6]
-        ordered = tuple(
-            sorted(members, key=lambda c: (c.occurrence.path, c.occurrence.line, c.old.canonical))
-        )
+        branch = f"{branch_prefix}{slug}"
         plans.append(
-            UpdatePlan(
-                repo=repo,
-                base=base,
-                branch=f"{branch_prefix}{slug}",
-                group=group,
-                changes=ordered,
-                fingerprint=fingerprint(group, base, ordered, file_hashes),
-            )
+            plan_for(repo, base, members, group=group, branch=branch, file_hashes=file_hashes)
         )
     return sorted(plans, key=lambda plan: plan.branch)
+
+
+def plan_for(
+    repo: str,
+    base: str,
+    changes: Iterable[Change],
+    *,
+    group: str,
+    branch: str,
+    file_hashes: Mapping[str, str],
+) -> UpdatePlan:
+    """The plan of one group on `branch`: its changes in file order, and their fingerprint."""
+    ordered = tuple(
+        sorted(changes, key=lambda c: (c.occurrence.path, c.occurrence.line, c.old.canonical))
+    )
+    return UpdatePlan(
+        repo=repo,
+        base=base,
+        branch=branch,
+        group=group,
+        changes=ordered,
+        fingerprint=fingerprint(group, base, ordered, file_hashes),
+    )

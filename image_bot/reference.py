@@ -9,6 +9,7 @@ wrote is kept in `ImageRef.text` so rewrites never expand short names.
 from __future__ import annotations
 
 import re
+from fnmatch import fnmatchcase
 
 from image_bot.errors import InvalidReference
 from image_bot.model import ImageName, ImageRef
@@ -17,6 +18,8 @@ __all__ = [
     "DOCKER_HUB",
     "is_valid_digest",
     "is_valid_tag",
+    "name_matches",
+    "name_spellings",
     "parse_name",
     "parse_reference",
     "split_reference",
@@ -119,3 +122,19 @@ def with_tag(ref: ImageRef, tag: str | None, digest: str | None = None) -> Image
     if digest is not None:
         text += f"@{digest}"
     return ImageRef(name=ref.name, tag=tag, digest=digest, text=text)
+
+
+def name_spellings(name: ImageName) -> tuple[str, ...]:
+    """The ways a config may spell `name`: `docker.io/library/nginx`, `library/nginx`, `nginx`
+    (Docker Hub), `ghcr.io/acme/api` (elsewhere)."""
+    spellings = [str(name)]
+    if name.registry == DOCKER_HUB:
+        spellings.append(name.repository)
+        if name.repository.startswith("library/"):
+            spellings.append(name.repository.removeprefix("library/"))
+    return tuple(spellings)
+
+
+def name_matches(name: ImageName, pattern: str) -> bool:
+    """Whether the glob `pattern` matches any spelling of `name` (`name_spellings`)."""
+    return any(fnmatchcase(spelling, pattern) for spelling in name_spellings(name))

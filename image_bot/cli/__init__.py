@@ -36,6 +36,16 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "image_bot.cli.config:config_schema",
         "Print the config file's JSON Schema (point your editor's YAML plugin at it).",
     ),
+    "envs": (
+        "image_bot.cli.history:envs",
+        "The matrix of stage x image: the version each stage runs, since when, and how far it is"
+        "\nbehind its upstream (versions, and since when).",
+    ),
+    "history": (
+        "image_bot.cli.history:history",
+        "For every stage and image, the versions it ran: since when, until when, the commit, its"
+        "\nauthor, the pull request that merged it, and the upstream stage it was promoted from.",
+    ),
     "import": (
         "image_bot.cli.imports:import_group",
         "Write an image-bot config from Flux or Argo CD Image Updater settings.",
@@ -44,6 +54,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "image_bot.cli.edit:refs",
         "The inventory of image references under PATH (a directory or one file), then the files"
         "\nskipped and why.",
+    ),
+    "rollback": (
+        "image_bot.cli.rollback:rollback_command",
+        "Open a pull request rolling STAGE back to an earlier version of IMAGE (a glob).",
     ),
     "run": (
         "image_bot.cli.run:run",

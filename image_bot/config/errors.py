@@ -103,7 +103,8 @@ def validation_problems(
     """Every problem pydantic found, each at the line and location the user wrote."""
     problems = []
     for details in error.errors(include_url=False, include_input=False):
-        location = _data_location(data, details["loc"])
+        at = details.get("ctx", {}).get("at", ())  # a model naming its field (stages.located)
+        location = _data_location(data, (*details["loc"], *at))
         problems.append(document.problem(_message(details, root, location), location))
     return problems
 

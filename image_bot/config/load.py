@@ -11,14 +11,20 @@ from pathlib import Path
 
 from pydantic import BaseModel, SecretStr, ValidationError
 
-from image_bot.config import Config, PolicySpec
+from image_bot.config import Config, PolicySpec, RepositorySpec
 from image_bot.config.errors import validation_error, validation_problems
 from image_bot.config.located import LocatedYaml, Location, Problem, combined_error, read_yaml
 from image_bot.decide.build import build_policy
 from image_bot.errors import ConfigError, register_secret
 from image_bot.yaml_path import format_yaml_path
 
-__all__ = ["default_state_dir", "load_config", "load_policy", "parse_config"]
+__all__ = [
+    "default_state_dir",
+    "load_config",
+    "load_policy",
+    "load_repository_settings",
+    "parse_config",
+]
 
 
 def default_state_dir() -> Path:
@@ -38,13 +44,16 @@ def load_config(path: Path, *, require_env: bool = True) -> Config:
     unset `${VAR}` or unreadable `${file:}` stays as written (for checking shape without
     secrets). Secrets are registered for redaction. Raises ConfigError.
     """
-    source = str(path)
+    text = _read(path, "config file")
+    return parse_config(text, source=str(path), base_dir=path.parent, require_env=require_env)
+
+
+def _read(path: Path, what: str) -> str:
     try:
-        text = path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
         reason = error.strerror if isinstance(error, OSError) else "not UTF-8 text"
-        raise ConfigError(f"cannot read config file: {reason}", file=source) from None
-    return parse_config(text, source=source, base_dir=path.parent, require_env=require_env)
+        raise ConfigError(f"cannot read {what}: {reason}", file=str(path)) from None
 
 
 def parse_config(
@@ -200,3 +209,22 @@ def load_policy(text: str, *, source: str) -> PolicySpec:
         return PolicySpec.model_validate(data)
     except ValidationError as error:
         raise validation_error(error, data, PolicySpec, document) from None
+
+
+# --- a repository's own settings file ---------------------------------------------------------
+
+
+def load_repository_settings(path: Path, *, url: str) -> RepositorySpec:
+    """A repository's settings file (GitHub App mode's `.github/image-bot.yml`: one repository
+    entry without `url`, `project` and `forge`), as the RepositorySpec of `url`; never
+    interpolated. For commands that read a repository on disk (`history`, `envs`)."""
+    text = _read(path, "settings file")
+    document = read_yaml(text, source=str(path), base_dir=path.parent, interpolate=False)
+    data = {} if document.data is None else document.data
+    if not isinstance(data, dict):
+        raise document.error("the settings file is a mapping (key: value)", ())
+    full = {"forge": {"type": "github"}, **data, "url": url}
+    try:
+        return RepositorySpec.model_validate(full)
+    except ValidationError as error:
+        raise validation_error(error, full, RepositorySpec, document) from None

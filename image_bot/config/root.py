@@ -15,11 +15,12 @@ from pydantic import Discriminator, Field, Tag, model_validator
 from image_bot.config.fields import OptionalSecret, Section
 from image_bot.config.github_app import GitHubAppServiceSpec
 from image_bot.config.policy import Duration, PolicySpec
+from image_bot.config.release_notes import ReleaseNotesSpec
 from image_bot.config.repository import RepositorySpec
 from image_bot.config.service import ServiceSpec
 from image_bot.config.state import StateSpec
 from image_bot.model import ImageName
-from image_bot.reference import DOCKER_HUB
+from image_bot.reference import name_matches, name_spellings
 from image_bot.scan.cloud.kinds import CloudAuth, detect
 
 __all__ = ["AwsSpec", "Config", "ImageSpec", "RegistrySpec"]
@@ -96,7 +97,7 @@ class ImageSpec(Section):
 
     def matches(self, image: ImageName) -> bool:
         """True when `name` matches any spelling of `image` (`nginx`, `library/nginx`, ...)."""
-        return any(fnmatchcase(spelling, self.name) for spelling in _spellings(image))
+        return name_matches(image, self.name)
 
 
 _GLOB_CHARACTERS = frozenset("*?[")
@@ -123,7 +124,7 @@ class _EntryIndex:
         return cls(images, exact, tuple(globs))
 
     def first(self, image: ImageName) -> ImageSpec | None:
-        spellings = _spellings(image)
+        spellings = name_spellings(image)
         found = min((self.exact[s] for s in spellings if s in self.exact), default=None)
         for position, pattern in self.globs:
             if found is not None and position >= found:
@@ -131,15 +132,6 @@ class _EntryIndex:
             if any(fnmatchcase(spelling, pattern) for spelling in spellings):
                 return self.images[position]
         return None if found is None else self.images[found]
-
-
-def _spellings(image: ImageName) -> tuple[str, ...]:
-    spellings = [str(image)]
-    if image.registry == DOCKER_HUB:
-        spellings.append(image.repository)
-        if image.repository.startswith("library/"):
-            spellings.append(image.repository.removeprefix("library/"))
-    return tuple(spellings)
 
 
 class Config(Section):
@@ -163,6 +155,8 @@ class Config(Section):
     """Policies by image name; the first matching entry wins."""
     repositories: tuple[RepositorySpec, ...] = ()
     """The repositories to update."""
+    release_notes: ReleaseNotesSpec = ReleaseNotesSpec()
+    """Release notes (and source links) in pull requests, from the images' OCI labels."""
     service: ServiceSpec = ServiceSpec()
     """`image-bot serve` settings (schedule, listen address, webhooks)."""
     github_app: GitHubAppServiceSpec | None = None
@@ -200,6 +194,19 @@ class Config(Section):
     def image_entry_index(self) -> _EntryIndex:
         """`images` by name, so that a lookup per reference is not a match per entry."""
         return _EntryIndex.of(self.images)
+
+    def policy_source(self, image: ImageName, marker: str | None = None) -> str:
+        """Where the policy `policy_for` picks is written: `policies.web` (named, by an
+        `images` entry or a marker), `images[nginx*]` (written inline) or `default_policy`."""
+        if marker is not None and self.named_policy(marker) is not None:
+            name = marker if marker in self.policies else marker.rpartition(":")[2]
+            return f"policies.{name}"
+        for entry in self.images:
+            if entry.matches(image):
+                if isinstance(entry.policy, str):
+                    return f"policies.{entry.policy}"
+                return f"images[{entry.name}]"
+        return "default_policy"
 
     def named_policy(self, name: str) -> PolicySpec | None:
         """`policies[name]`; for a Flux `namespace:name` marker also `policies[name]`."""

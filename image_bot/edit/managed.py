@@ -23,13 +23,20 @@ from dataclasses import dataclass
 
 from ruamel.yaml.nodes import Node, SequenceNode
 
-from image_bot.edit.document import YamlDocument, child, string_value
 from image_bot.edit.finders.kustomize import kustomize_images
+from image_bot.edit.yaml.document import YamlDocument, child, string_value
 from image_bot.model import Occurrence, OccurrenceKind, Part
 from image_bot.reference import split_reference
 from image_bot.yaml_path import YamlPath, format_yaml_path
 
-__all__ = ["ImageOverride", "Kustomization", "Managed", "kustomization_of", "set_aside_managed"]
+__all__ = [
+    "ImageOverride",
+    "Kustomization",
+    "Managed",
+    "ManagedIndex",
+    "kustomization_of",
+    "set_aside_managed",
+]
 
 _RENDERED_KINDS = frozenset({OccurrenceKind.POD_SPEC, OccurrenceKind.IMAGE_FIELD})
 _CONTAINER_LISTS = frozenset({"containers", "initContainers"})
@@ -116,6 +123,32 @@ def _overrides(
             yield ImageOverride(document.path, entry.start_mark.line + 1, (*path, i), name)
 
 
+class ManagedIndex:
+    """Which kustomization `images:` entry (if any) sets each reference of a tree.
+
+    Built from the tree's kustomizations and `files` (every file read, to tell a rendered
+    directory's files); `history` keeps one per tree and rebuilds it only when a
+    kustomization's resources or entries change.
+    """
+
+    def __init__(self, kustomizations: Sequence[Kustomization], files: Iterable[str]) -> None:
+        by_dir = {_directory(k.path): k for k in kustomizations if k.resources is not None}
+        known = frozenset(files)
+        self._by_name: dict[str, list[_Scoped]] = {}
+        for kustomization in kustomizations:
+            if kustomization.overrides:
+                renders = _renders(kustomization, by_dir, known)
+                for override in kustomization.overrides:
+                    self._by_name.setdefault(override.name, []).append((override, renders))
+
+    def __bool__(self) -> bool:
+        return bool(self._by_name)
+
+    def override_for(self, occurrence: Occurrence) -> ImageOverride | None:
+        """The entry that sets `occurrence`, or None when the reference is the one to update."""
+        return _override_for(occurrence, self._by_name) if self._by_name else None
+
+
 def set_aside_managed(
     occurrences: Iterable[Occurrence],
     kustomizations: Sequence[Kustomization],
@@ -125,18 +158,11 @@ def set_aside_managed(
 
     `files` are all the files read (to tell a rendered directory's files).
     """
-    by_dir = {_directory(k.path): k for k in kustomizations if k.resources is not None}
-    known = frozenset(files)
-    by_name: dict[str, list[_Scoped]] = {}
-    for kustomization in kustomizations:
-        if kustomization.overrides:
-            renders = _renders(kustomization, by_dir, known)
-            for override in kustomization.overrides:
-                by_name.setdefault(override.name, []).append((override, renders))
+    index = ManagedIndex(kustomizations, files)
     kept: list[Occurrence] = []
     managed: list[Managed] = []
     for occurrence in occurrences:
-        by = _override_for(occurrence, by_name) if by_name else None
+        by = index.override_for(occurrence)
         if by is None:
             kept.append(occurrence)
         else:

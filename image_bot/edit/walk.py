@@ -4,7 +4,8 @@ A link whose target stays inside the boundary is listed at its target's path (re
 the walked directory, `..` where it lies beside it), once however many links lead there; a
 link out of the boundary (or into `.git`) is skipped with `LINK_OUT`, a broken one with its
 own reason. A directory reached twice (a link back up) is walked once. Shared by the
-manifest walk (`edit/find.py`) and the chart reader (`edit/charts.py`).
+manifest walk (`edit/find.py`) and the chart reader (`edit/templates/charts.py`). `reads`
+answers the same question for one path without a tree (history reads commits, not a checkout).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from image_bot.edit.files import LINK_OUT, inside
 from image_bot.edit.globs import glob_match
 from image_bot.model import Skipped
 
-__all__ = ["ALWAYS_EXCLUDED_DIRS", "Walk", "relative_to"]
+__all__ = ["ALWAYS_EXCLUDED_DIRS", "Walk", "reads", "relative_to"]
 
 ALWAYS_EXCLUDED_DIRS = frozenset({".git", ".hg", ".svn", "node_modules"})
 
@@ -115,3 +116,28 @@ class Walk:
         if relative != path and self._excluded(relative):
             return
         self.found.add(relative)
+
+
+def reads(
+    path: str, include: Sequence[str], exclude: Sequence[str], extra_names: Sequence[str]
+) -> bool:
+    """Whether the walk reads a regular file at the relative `path`: included (by glob, or
+    named like `extra_names` or `Kustomization`), not excluded, and in no directory the walk
+    leaves out (always excluded, or matching an exclude glob)."""
+    name = path.rsplit("/", 1)[-1]
+    if not (
+        name in extra_names
+        or name == "Kustomization"
+        or any(glob_match(path, pattern) for pattern in include)
+    ):
+        return False
+    if any(glob_match(path, pattern) for pattern in exclude):
+        return False
+    directories = path.split("/")[:-1]
+    if any(part in ALWAYS_EXCLUDED_DIRS for part in directories):
+        return False
+    return not any(
+        glob_match("/".join(directories[: depth + 1]) + "/", pattern)
+        for depth in range(len(directories))
+        for pattern in exclude
+    )

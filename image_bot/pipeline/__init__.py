@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 from image_bot.config import Config, RepositorySpec
-from image_bot.errors import redact
+from image_bot.errors import ForgeError, redact
 from image_bot.model import ImageFailure, Occurrence, RepositoryReport, RunReport
 from image_bot.pipeline.checkout import Checkout, checkout_or_error
 from image_bot.pipeline.decisions import (
@@ -30,8 +30,13 @@ from image_bot.pipeline.decisions import (
     decide,
     scan_and_decide,
 )
-from image_bot.pipeline.lanes import ForgeBudget, HostLanes, forge_host
+from image_bot.pipeline.details import Describer
+from image_bot.pipeline.inbox import Inbox, InboxSettings, read_inbox
+from image_bot.pipeline.lanes import ForgeBudget, HostLanes, forge_host, one_at_a_time
+from image_bot.pipeline.remembered import remembered_settings
 from image_bot.pipeline.repository import Context, ForgeFactory, PassOptions, publish_repository
+from image_bot.pipeline.sources import registry_governed
+from image_bot.publish.forge_kind import RepositoryForge
 from image_bot.publish.git import Git
 from image_bot.state import StateStore
 from image_bot.state.leases import LeaseKeeper
@@ -84,13 +89,23 @@ def run_pass(
                 repo, git, options.cache_dir, credentials=credentials, images=config.images
             )
 
+        def watched(repo: RepositorySpec) -> RepositoryForge:
+            return budget.watching(forge_for(repo))
+
         try:
             lanes.map(repositories, hosts, check_out)
+            inboxes = _inboxes(config, checkouts, watched, options, lanes=lanes, hosts=hosts)
+            memories = {
+                id(occurrence): inboxes[index].memory
+                for index, checkout in checkouts.items()
+                if isinstance(checkout, Checkout) and index in inboxes
+                for occurrence in checkout.found.occurrences
+            }
             occurrences = [
                 occurrence
-                for checkout in checkouts.values()
+                for index, checkout in checkouts.items()
                 if isinstance(checkout, Checkout)
-                for occurrence in checkout.found.occurrences
+                for occurrence in registry_governed(repositories[index], checkout)
             ]
             say(f"scanning {len({o.ref.name for o in occurrences})} images")
             decided = asyncio.run(
@@ -102,11 +117,16 @@ def run_pass(
                     tag_cache_ttl=options.tag_cache_ttl,
                     now=now,
                     digest_ttl=options.digest_ttl,
+                    settings_of=lambda o: remembered_settings(config, o, memories.get(id(o))),
                 )
             )
-            context = Context(
-                config, decided, lambda repo: budget.watching(forge_for(repo)), git, options, now
-            )
+            describer = Describer(
+                config, open_registry, now, state,
+                digest_ttl=options.digest_ttl, settled=decided.settled,
+            )  # fmt: skip
+            # repositories side by side describe their changes one at a time: the describer
+            # carries what the pass learnt from one repository to the next
+            context = Context(config, decided, watched, git, options, now, one_at_a_time(describer))
 
             def publish(index: int, repo: RepositorySpec) -> RepositoryReport:
                 checkout = checkouts[index]
@@ -115,16 +135,20 @@ def run_pass(
                 if refusal is not None:
                     report = RepositoryReport(redact(repo.url), repo.base, errors=(refusal,))
                 else:
-                    report = publish_repository(context, repo, checkout)
+                    report = publish_repository(context, repo, checkout, inboxes.get(index))
                 if isinstance(checkout, Checkout):
-                    failures = image_failures(checkout.found.occurrences, decided)
+                    governed = registry_governed(repo, checkout)  # promoted stages scan nothing
+                    failures = image_failures(governed, decided)
                     report = dataclasses.replace(report, image_failures=failures)
                     checkout.git.close()
                 if keeper is not None:
                     keeper.give_back(lease_name(repo))
                 return report
 
-            reports = lanes.map(repositories, hosts, publish)
+            try:
+                reports = lanes.map(repositories, hosts, publish)
+            finally:
+                describer.close()
         finally:  # clones stay locked while a pass uses them, and not a moment longer
             for checkout in checkouts.values():
                 if isinstance(checkout, Checkout):
@@ -152,6 +176,41 @@ def _leases(state: StateStore | None, options: PassOptions) -> Iterator[LeaseKee
         return
     with LeaseKeeper(state, options.lease_holder, seconds=options.lease.total_seconds()) as kept:
         yield kept
+
+
+def _inboxes(
+    config: Config,
+    checkouts: dict[int, Checkout | str],
+    forge_for: ForgeFactory,
+    options: PassOptions,
+    *,
+    lanes: HostLanes,
+    hosts: Sequence[str],
+) -> dict[int, Inbox]:
+    """Each forge repository's inbox: its forge opened, its pull requests listed, its
+    dashboard and new commands read and acted on, before anything is decided (an ignore, a
+    hold or a pin counts in this very pass). A forge that fails here fails its repository,
+    as a failing listing always did. Repositories side by side, as their checkouts."""
+    inboxes: dict[int, Inbox] = {}
+
+    def read(index: int, repo: RepositorySpec) -> None:
+        checkout = checkouts.get(index)
+        if not isinstance(checkout, Checkout) or repo.direct_commit:
+            return
+        bound = forge_for(repo)
+        settings = InboxSettings(
+            commands=repo.commands,
+            dashboard_label=repo.dashboard.label if repo.dashboard.enabled else None,
+            act=not options.dry_run,
+        )
+        try:
+            inboxes[index] = read_inbox(bound.open(checkout.git), bound.repository_id, settings)
+        except ForgeError as error:
+            checkout.git.close()
+            checkouts[index] = error.message
+
+    lanes.map(config.repositories, hosts, read)
+    return inboxes
 
 
 def image_failures(occurrences: Sequence[Occurrence], decided: Decided) -> tuple[ImageFailure, ...]:

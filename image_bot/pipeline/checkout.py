@@ -5,17 +5,14 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
-import posixpath
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from image_bot.config import ImageSpec, RepositorySpec
-from image_bot.edit.files import inside, real_root
-from image_bot.edit.find import DEFAULT_INCLUDE, CustomTarget, FindResult, find_references
-from image_bot.edit.managed import Managed
+from image_bot.edit.find import FindResult
 from image_bot.errors import GitError, ImageBotError, redact
-from image_bot.model import Occurrence, OccurrenceKind, Part, Skipped
+from image_bot.model import Occurrence, OccurrenceKind
 from image_bot.publish.git import Git, HttpCredentials
 
 __all__ = ["Checkout", "PathsMissing", "checkout_or_error", "configured_only", "refresh"]
@@ -75,7 +72,8 @@ def refresh(repo: RepositorySpec, git: Git, images: Sequence[ImageSpec] = ()) ->
     except GitError:
         git.close()
         raise
-    missing = [p for p in _entries(repo) if not os.path.lexists(git.workdir / p)]
+    scope = repo.scope()
+    missing = [p for p in scope.roots if not os.path.lexists(git.workdir / p)]
     if missing:
         git.close()
         names = ", ".join(repr(p) for p in missing)
@@ -84,7 +82,7 @@ def refresh(repo: RepositorySpec, git: Git, images: Sequence[ImageSpec] = ()) ->
             f"paths: {names} {verb} not exist in {repo.base} ({base_sha[:12]}); nothing is"
             " published until the path exists or the entry is removed"
         )
-    found = _find(git.workdir, repo)
+    found = scope.find(git.workdir)
     if repo.update == "configured":
         found = configured_only(found, images)
     return Checkout(git, base_sha, found)
@@ -101,66 +99,3 @@ def configured_only(found: FindResult, images: Sequence[ImageSpec]) -> FindResul
         )
 
     return dataclasses.replace(found, occurrences=tuple(filter(named, found.occurrences)))
-
-
-def _entries(repo: RepositorySpec) -> list[str]:
-    return list(dict.fromkeys(posixpath.normpath(p) for p in repo.paths))
-
-
-def _under(glob: str, directory: str) -> str:
-    return glob if directory == "." else glob.removeprefix(f"{directory}/")
-
-
-def _find(root: Path, repo: RepositorySpec) -> FindResult:
-    """Every `paths` entry's references, with repository-relative paths, each file once."""
-    occurrences: dict[tuple[str, int], Occurrence] = {}
-    skipped: list[Skipped] = []
-    managed: list[Managed] = []
-    files: set[str] = set()
-    real = real_root(root)
-    for entry in _entries(repo):
-        directory = entry if (root / entry).is_dir() else posixpath.dirname(entry) or "."
-        where = inside(real, root / directory) or directory  # a linked entry: at its target
-        targets = [
-            CustomTarget(
-                files=_under(t.files, directory),
-                path=t.path,
-                image=t.image,
-                part=Part.TAG if t.part == "tag" else Part.WHOLE,
-            )
-            for t in repo.targets
-        ]
-        found = find_references(
-            root / entry,
-            include=repo.include or DEFAULT_INCLUDE,
-            exclude=[_under(glob, directory) for glob in repo.exclude],
-            extra_names=repo.extra_names,
-            targets=targets,
-            max_bytes=repo.max_file_bytes,
-            ci_files=repo.ci_files,
-            boundary=root,
-        )
-
-        def at(path: str, where: str = where) -> str:
-            return posixpath.normpath(posixpath.join(where, path))
-
-        for o in found.occurrences:  # two entries (or links) may lead to one file: once
-            moved = dataclasses.replace(o, path=at(o.path))
-            occurrences.setdefault((moved.path, min(s.start for s in o.spans.values())), moved)
-        skipped.extend(
-            dataclasses.replace(s, path=entry if s.path == "." else at(s.path))
-            for s in found.skipped
-        )
-        managed.extend(
-            dataclasses.replace(
-                m, occurrence=dataclasses.replace(m.occurrence, path=at(m.occurrence.path))
-            )
-            for m in found.managed
-        )
-        files.update(at(path) for path in found.files)
-    return FindResult(
-        tuple(occurrences.values()),
-        tuple(skipped),
-        managed=tuple(managed),
-        files=tuple(sorted(files)),
-    )

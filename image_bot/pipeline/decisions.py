@@ -1,4 +1,12 @@
-"""Scan every image once and decide each reference's target (elect, then resolve)."""
+"""Where each reference's target comes from (a DecisionSource), and the first source: scan
+every image once and decide each reference's target by its policy (elect, then resolve).
+
+A repository's references are split by stage: the first stages (and references in no stage)
+take their versions from the registry through `RegistrySource`; a stage with `promote_from`
+from its upstream stages through `pipeline.promotion.PromotionSource`. Both say the same
+things (the changes, the references whose outcome is unknown, the promotions a gate holds
+back) and make their own plans, so publishing never asks where a change came from.
+"""
 
 from __future__ import annotations
 
@@ -9,12 +17,15 @@ from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from image_bot.config import Config
 from image_bot.decide.build import PolicySettings, build_policy
 from image_bot.decide.policies import Policy
+from image_bot.edit.written import written_ref
 from image_bot.errors import ImageBotError
 from image_bot.model import (
+    Change,
     Decision,
     Fact,
     ImageName,
@@ -23,15 +34,24 @@ from image_bot.model import (
     ScanFailure,
     TagFacts,
     TagList,
+    UpdatePlan,
+    Waiting,
 )
+from image_bot.pipeline.remembered import held, remembered_settings
+from image_bot.plan import Grouping, make_plans
+from image_bot.publish.memory import Memory
 from image_bot.scan.registry import Registry
 from image_bot.scan.scanner import OncePerPass, fetch_facts, scan
-from image_bot.state import CachingRegistry, RememberedFacts, StateStore
+from image_bot.state import CachingRegistry, RememberedFacts, Settled, StateStore
 
 __all__ = [
     "Decided",
+    "DecisionSource",
     "FactsUnavailable",
     "OpenRegistry",
+    "PlanBasis",
+    "Proposals",
+    "RegistrySource",
     "decide",
     "policy_settings",
     "scan_and_decide",
@@ -100,6 +120,7 @@ class Decided:
     failures: dict[ImageName, ScanFailure] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
     failed_refs: dict[str, str] = field(default_factory=dict)  # canonical ref -> why undecided
+    settled: Settled | None = None  # with state: what the scan settled (`RememberedFacts`)
 
     def failure_of(self, ref: ImageRef) -> str | None:
         """Why `ref` could not be decided this pass (its registry, or its decision), if so."""
@@ -121,19 +142,23 @@ async def scan_and_decide(
     tag_cache_ttl: timedelta,
     now: datetime,
     digest_ttl: timedelta = timedelta(0),
+    settings_of: Callable[[Occurrence], PolicySettings] | None = None,
 ) -> Decided:
     """List each image's tags once, then decide every distinct (policy, reference).
 
     With state, tag facts the state file holds are used while they can be trusted (see
     `state.RememberedFacts`; `digest_ttl` bounds their age), so a pass with nothing new
     lists each image's tags and asks nothing else, unless it follows tags by digest.
+    `settings_of` gives each occurrence's policy (default: `policy_settings`; a pass
+    applies each repository's remembered ignores and pins).
     """
     decided = Decided()
     if not occurrences:
         return decided
     stamp = _stamper(state, now) if state is not None else None
     policies: dict[PolicySettings, Policy] = {}
-    specs = [policy_settings(config, occurrence) for occurrence in occurrences]
+    settings = settings_of or (lambda o: policy_settings(config, o))
+    specs = [settings(occurrence) for occurrence in occurrences]
     remembered: RememberedFacts | None = None
     async with open_registry() as opened:
         registry: Registry = opened
@@ -175,6 +200,7 @@ async def scan_and_decide(
         )
         if remembered is not None:
             remembered.save()  # the state file learns what this pass was told
+            decided.settled = remembered.settled()
     for key, outcome in zip(pending, outcomes, strict=True):
         if isinstance(outcome, Decision):
             decided.decisions[key] = outcome
@@ -197,3 +223,97 @@ def _stamper(state: StateStore, now: datetime) -> Stamp:
         }
 
     return stamp
+
+
+# --- decision sources -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Proposals:
+    """What a decision source says about the references it governs."""
+
+    changes: tuple[Change, ...] = ()
+    unknown: tuple[Occurrence, ...] = ()  # outcome unknown this pass: keep their pull requests
+    waiting: tuple[Waiting, ...] = ()  # wanted, but a gate holds it back
+    held: tuple[Occurrence, ...] = ()  # their image is held (`/image-bot hold`): keep them too
+
+
+@dataclass(frozen=True, slots=True)
+class PlanBasis:
+    """What every plan of a repository shares: its forge id, base, bot prefix, file hashes."""
+
+    repo: str
+    base: str
+    branch_prefix: str
+    file_hashes: Mapping[str, str]
+
+
+class DecisionSource(Protocol):
+    """Where the targets of some references of a repository come from."""
+
+    def propose(self, occurrences: Sequence[Occurrence]) -> Proposals:
+        """The changes these references need, and what is unknown or held back."""
+        ...
+
+    def plans(self, changes: Sequence[Change], basis: PlanBasis) -> list[UpdatePlan]:
+        """The plans (one per pull request) for `changes` (some of those `propose` made)."""
+        ...
+
+    def kept(self, proposals: Proposals, basis: PlanBasis) -> dict[str, str]:
+        """Branches whose open pull request stays as it is this pass, and why."""
+        ...
+
+
+@dataclass(frozen=True)
+class RegistrySource:
+    """Targets from the registry: each reference's policy over the scanned tags (`Decided`).
+
+    `stage` (a first stage) puts its branches under `<prefix><stage>/` and sets automerge.
+    `memory` (the repository's dashboard) adds its ignores and pins to the policies, and
+    holds its held images where they are.
+    """
+
+    config: Config
+    decided: Decided
+    grouping: Grouping
+    stage: str | None = None
+    automerge: bool | None = None
+    memory: Memory | None = None
+
+    def propose(self, occurrences: Sequence[Occurrence]) -> Proposals:
+        changes, unknown, kept = [], [], []
+        for occurrence in occurrences:
+            decision = self.decided.decisions.get(
+                (
+                    remembered_settings(self.config, occurrence, self.memory),
+                    occurrence.ref.canonical,
+                )
+            )
+            if decision is None:
+                unknown.append(occurrence)
+            elif held(occurrence, self.memory):
+                kept.append(occurrence)
+            elif decision.changes and decision.target is not None:
+                target = decision.target
+                new = written_ref(occurrence, target.tag, target.digest)
+                if (new.tag, new.digest) != (occurrence.ref.tag, occurrence.ref.digest):
+                    changes.append(Change(occurrence, occurrence.ref, new))
+        return Proposals(tuple(changes), tuple(unknown), held=tuple(kept))
+
+    def plans(self, changes: Sequence[Change], basis: PlanBasis) -> list[UpdatePlan]:
+        prefix = basis.branch_prefix + (f"{self.stage}/" if self.stage else "")
+        plans = make_plans(
+            basis.repo, basis.base, changes, grouping=self.grouping,
+            branch_prefix=prefix, file_hashes=basis.file_hashes,
+        )  # fmt: skip
+        return [dataclasses.replace(plan, automerge=self.automerge) for plan in plans]
+
+    def kept(self, proposals: Proposals, basis: PlanBasis) -> dict[str, str]:
+        kept: dict[str, str] = {}
+        for found, reason in (
+            (proposals.held, "its image is held (`/image-bot unhold IMAGE` lifts it)"),
+            (proposals.unknown, "its images could not be scanned this pass"),
+        ):
+            placeholders = [Change(o, o.ref, o.ref) for o in found]
+            kept |= {plan.branch: reason for plan in self.plans(placeholders, basis)}
+        return kept

@@ -19,22 +19,35 @@ import threading
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import TypeVar
+from typing import ParamSpec, TypeVar
 from urllib.parse import urlsplit
 
 from image_bot.publish.forge import Forge, RateLimitReporter
 from image_bot.publish.forge_kind import RepositoryForge
 
-__all__ = ["ForgeBudget", "HostLanes", "forge_host"]
+__all__ = ["ForgeBudget", "HostLanes", "forge_host", "one_at_a_time"]
 
 T = TypeVar("T")
 R = TypeVar("R")
+P = ParamSpec("P")
 
 
 def forge_host(forge: RepositoryForge) -> str:
     """The host whose API (and rate limit) `forge` uses: the API's host, else the clone's."""
     settings = forge.settings
     return urlsplit(settings.api_url or settings.repo_url).hostname or settings.type
+
+
+def one_at_a_time(work: Callable[P, R]) -> Callable[P, R]:
+    """`work`, called by one thread at a time (for what repositories side by side share
+    and that keeps state between calls)."""
+    lock = threading.Lock()
+
+    def serialised(*args: P.args, **kwargs: P.kwargs) -> R:
+        with lock:
+            return work(*args, **kwargs)
+
+    return serialised
 
 
 class HostLanes:

@@ -1,12 +1,12 @@
-"""One repository's part of a pass: checkout, find, plan, rewrite, publish (with retries)."""
+"""One repository's part of a pass: checkout, find, plan, rewrite, publish (with retries), and
+at the end the dashboard and the replies to this pass's commands (`pipeline.dashboard`)."""
 
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import logging
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -16,41 +16,59 @@ from image_bot.edit.files import read_file
 from image_bot.edit.find import FindResult
 from image_bot.edit.manual import unified_diff
 from image_bot.edit.rewrite import rewrite_tree
-from image_bot.edit.written import written_ref
 from image_bot.errors import ForgeError, GitError, PushRejected, redact
+from image_bot.history.entries import Timeline
+from image_bot.history.matrix import environments
 from image_bot.model import (
     BranchReport,
     Change,
+    ChangeDetails,
     PullRequest,
     PullRequestState,
     RepositoryReport,
     Skipped,
+    StageVersion,
     UpdatePlan,
+    Waiting,
 )
 from image_bot.pipeline.checkout import Checkout, PathsMissing, refresh
-from image_bot.pipeline.decisions import Decided, policy_settings
+from image_bot.pipeline.dashboard import finish_inbox, problems_of
+from image_bot.pipeline.decisions import Decided
+from image_bot.pipeline.inbox import Inbox
 from image_bot.pipeline.obsolete import PassFacts, obsolete_evidence
-from image_bot.plan import Grouping, NamedGroup, Strategy, make_plans
+from image_bot.pipeline.remembered import remembered_settings
+from image_bot.pipeline.sources import Proposed, propose
 from image_bot.publish.apply import PlanContent, Publisher
 from image_bot.publish.committer import BranchCommitter
 from image_bot.publish.forge import Forge
 from image_bot.publish.forge_kind import RepositoryForge
 from image_bot.publish.git import BranchHead, Git
 from image_bot.publish.limits import PullRequestLimits
+from image_bot.publish.memory import Memory
 from image_bot.publish.pr_marker import PrMarker
-from image_bot.publish.reconcile import Action, Create, Update, limit_creates, reconcile
+from image_bot.publish.reconcile import Action, Create, Defer, Update, limit_creates, reconcile
 
 __all__ = [
     "Context",
     "ForgeFactory",
     "PassOptions",
+    "as_fetched",
+    "committer_for",
+    "plan_contents",
     "publish_repository",
+    "rollback_prefix",
 ]
 
 log = logging.getLogger("image_bot.pipeline")
 
 ForgeFactory = Callable[[RepositorySpec], RepositoryForge]
 """A repository's forge: its kind bound to frozen settings (`wiring.forges.Forges`)."""
+
+Describe = Callable[
+    [Sequence[Change], Callable[[Change], str]], Mapping[tuple[str, str], ChangeDetails]
+]
+"""What pull requests tell about changes (`pipeline.details.Describer`): given the changes
+to write and who names each one's policy."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,39 +105,21 @@ class Context:
     git: type[Git]
     options: PassOptions
     now: datetime
+    describe: Describe | None = None
 
 
 # --- plan, rewrite, publish ----------------------------------------------------------------
 
 
-def _grouping(repo: RepositorySpec) -> Grouping:
-    groups = tuple(NamedGroup(g.name, g.images) for g in repo.grouping.groups)
-    return Grouping(Strategy(repo.grouping.strategy), groups)
-
-
-def _changes(
-    config: Config, found: FindResult, decided: Decided
-) -> tuple[list[Change], list[Change]]:
-    """(changes to make, placeholders for references whose outcome is unknown this pass)."""
-    changes, unknown = [], []
-    for occurrence in found.occurrences:
-        decision = decided.decisions.get(
-            (policy_settings(config, occurrence), occurrence.ref.canonical)
-        )
-        if decision is None:
-            unknown.append(Change(occurrence, occurrence.ref, occurrence.ref))
-        elif decision.changes and decision.target is not None:
-            target = decision.target
-            new = written_ref(occurrence, target.tag, target.digest)
-            if (new.tag, new.digest) != (occurrence.ref.tag, occurrence.ref.digest):
-                changes.append(Change(occurrence, occurrence.ref, new))
-    return changes, unknown
-
-
 def publish_repository(
-    context: Context, repo: RepositorySpec, checkout: Checkout | str
+    context: Context, repo: RepositorySpec, checkout: Checkout | str, inbox: Inbox | None = None
 ) -> RepositoryReport:
-    """Publish one repository; a moved remote (push rejected) restarts it from fresh state."""
+    """Publish one repository; a moved remote (push rejected) restarts it from fresh state.
+
+    `inbox` is what the forge held at the start of the pass (its opened forge; its listing
+    serves the first attempt, a restart lists again); its dashboard is rewritten and its
+    replies posted last.
+    """
     report = RepositoryReport(repository=redact(repo.url), base=repo.base)
     written: dict[str, BranchReport] = {}  # survives restarts: what earlier attempts pushed
     attempts = context.options.max_attempts
@@ -128,7 +128,7 @@ def publish_repository(
             return dataclasses.replace(report, errors=(checkout,), attempts=attempt)
         git = checkout.git
         try:
-            done = _publish(context, repo, checkout, written)
+            done = _publish(context, repo, checkout, written, inbox, first=attempt == 1)
         except PushRejected as error:
             log.info("push rejected; retrying from fresh state", extra={"error": error.message})
             if attempt < attempts:
@@ -155,70 +155,80 @@ def publish_repository(
     raise AssertionError("unreachable")  # pragma: no cover
 
 
+def _kept(
+    repo: RepositorySpec, proposed: Proposed, existing: Sequence[PullRequest]
+) -> dict[str, str]:
+    """The open pull requests to leave as they are: those their source holds (unless all they
+    propose already runs: then they are obsolete) and `image-bot rollback`'s."""
+    open_prs = {pr.branch: pr for pr in existing if pr.state is PullRequestState.OPEN}
+    kept = {
+        branch: reason
+        for branch, (reason, running) in proposed.held.items()
+        if not ((pr := open_prs.get(branch)) and pr.proposals and set(pr.proposals) <= running)
+    }
+    rollbacks = rollback_prefix(repo)
+    kept |= {
+        branch: "a rollback (image-bot rollback): merge or close it"
+        for branch in open_prs
+        if branch.startswith(rollbacks)
+    }
+    return kept
+
+
 def _publish(
-    context: Context, repo: RepositorySpec, checkout: Checkout, written: dict[str, BranchReport]
+    context: Context,
+    repo: RepositorySpec,
+    checkout: Checkout,
+    written: dict[str, BranchReport],
+    inbox: Inbox | None,
+    *,
+    first: bool,
 ) -> RepositoryReport:
     root = checkout.git.workdir
-    changes, unknown = _changes(context.config, checkout.found, context.decided)
+    repository_forge = context.forge_for(repo)
+    repo_id = repository_forge.repository_id
+    # Opened before planning (promotion asks its checks); the inbox opened it for commands.
+    forge = inbox.forge if inbox is not None else repository_forge.open(checkout.git)
+    memory = inbox.memory if inbox is not None and inbox.dashboard_enabled else None
+    proposed = propose(
+        repo, checkout, forge, repo_id,
+        config=context.config, decided=context.decided, now=context.now, memory=memory,
+    )  # fmt: skip
     # Files that cannot take their edits are left alone. Only the plans that are written (or
     # shown by a dry run) are rewritten in full and re-parsed; when one of their files fails
     # that check, it is left alone too and the plans are made again without it.
-    _, refused = rewrite_tree(root, changes, verify=False)
-    hashes = {
-        path: hashlib.sha256(read_file(root, path)).hexdigest()
-        for path in {c.occurrence.path for c in changes}
-    }
-    repository_forge = context.forge_for(repo)
-    repo_id = repository_forge.repository_id
-    grouping = Grouping(Strategy.ALL) if repo.direct_commit else _grouping(repo)
-
-    def plans_of(planned: Sequence[Change]) -> list[UpdatePlan]:
-        return make_plans(
-            repo_id, repo.base, planned, grouping=grouping,
-            branch_prefix=repo.branch_prefix, file_hashes=hashes,
-        )  # fmt: skip
-
-    forge = repository_forge.open(checkout.git)
+    _, refused = rewrite_tree(root, proposed.changes, verify=False)
     heads = {head.branch: head for head in checkout.git.branch_heads(repo.branch_prefix)}
     publisher = Publisher(
         checkout.git, forge, repo.publish_settings(), repo_id, checkout.base_sha, context.now,
         dry_run=context.options.dry_run, heads=heads, written=written,
-        committer=_committer(repository_forge, repo, checkout.git),
+        committer=committer_for(repository_forge, repo, checkout.git),
     )  # fmt: skip
     if not repo.direct_commit:
         choose = _reconciler(
             context, repo, checkout, repo_id=repo_id, forge=forge, publisher=publisher,
-            unknown=unknown, undecided=plans_of(unknown),
+            proposed=proposed, inbox=inbox, first=first,
         )  # fmt: skip
     while True:
-        left_out = {skip.path for skip in refused}
-        plans = plans_of([c for c in changes if c.occurrence.path not in left_out])
+        plans = proposed.plans({skip.path for skip in refused})
         if repo.direct_commit:
             writes = plans
         else:
             actions = choose(plans, refused)
             writes = [a.plan for a in actions if isinstance(a, Create | Update)]
-        contents, failed = _contents(root, writes)
+        contents, failed = plan_contents(root, writes)
         if not failed:
             break
         refused = [*refused, *failed]
     if repo.direct_commit:
         branches = [publisher.direct(plan, contents[plan.branch]) for plan in plans]
     else:
-        branches = [publisher.apply(action, contents) for action in actions]
-    for branch in branches:
-        log.info(
-            "branch %s",
-            branch.action,
-            extra={
-                "repository": redact(repo.url),
-                "branch": branch.branch,
-                "changes": len(branch.changes),
-                **({"error": branch.error} if branch.error else {}),
-                **({"dry_run": True} if context.options.dry_run else {}),
-            },
+        publisher.details = _details(
+            context, [a for a in actions if isinstance(a, Create | Update)]
         )
-    return RepositoryReport(
+        branches = [publisher.apply(action, contents) for action in actions]
+    _log(context, repo, branches, proposed.waiting)
+    report = RepositoryReport(
         repository=redact(repo.url),
         base=repo.base,
         base_sha=checkout.base_sha,
@@ -226,7 +236,13 @@ def _publish(
         managed=len(checkout.found.managed),
         skipped=(*checkout.found.skipped, *refused),
         branches=tuple(branches),
+        stages=tuple(stage.name for stage in repo.stages),
+        environments=_environments(repo, proposed.timeline),
+        waiting=proposed.waiting,
     )
+    if inbox is not None:
+        _finish(context, repo, (repo_id, inbox, memory), report, checkout.found)
+    return report
 
 
 def _reconciler(
@@ -237,26 +253,33 @@ def _reconciler(
     repo_id: str,
     forge: Forge,
     publisher: Publisher,
-    unknown: Sequence[Change],
-    undecided: Sequence[UpdatePlan],
+    proposed: Proposed,
+    inbox: Inbox | None,
+    first: bool,
 ) -> Callable[[list[UpdatePlan], Sequence[Skipped]], list[Action]]:
-    """Reconcile plans with the bot's pull requests, listed once however often it is asked.
+    """Reconcile plans with the bot's pull requests, listed once however often it is asked
+    (the inbox's listing on the first attempt).
 
-    Open pull requests of `undecided` plans (images not scanned this pass) are kept; one no
-    plan wants is closed only on evidence (`obsolete_evidence`), which counts the files
-    `refused` this time as unsafe. A bot commit's files are asked of git once.
+    Open pull requests their source holds (images not scanned this pass or held, promotions
+    a gate holds back) and rollbacks are kept; one no plan wants is closed only on evidence
+    (`obsolete_evidence`), which counts the files `refused` this time as unsafe. A bot
+    commit's files are asked of git once. Commands: `rebase` rebuilds, a ticked "open now"
+    opens what a limit defers.
     """
     root = checkout.git.workdir
-    undecided_branches = {plan.branch for plan in undecided}
+    listed = inbox.listing if inbox is not None and first else forge.bot_pull_requests(repo_id)
     existing = [
-        _as_fetched(pr, publisher.heads.get(pr.branch), publisher.marker_of)
-        for pr in forge.bot_pull_requests(repo_id)
+        as_fetched(pr, publisher.heads.get(pr.branch), publisher.marker_of) for pr in listed
     ]
+    kept = _kept(repo, proposed, existing)
     limits = PullRequestLimits(
         repo.limits.max_open_pull_requests, repo.limits.max_pull_requests_per_hour
     )
     wanted = context.options.rebuild
     rebuild = {pr.branch for pr in existing if (repo_id, pr.number) in wanted}
+    open_now = inbox.open_now if inbox is not None else set()
+    if inbox is not None:
+        rebuild |= inbox.rebuild
     publisher.rebuild = rebuild - set(publisher.written)  # an earlier attempt rebuilt it
     changed: dict[str, list[str]] = {}
 
@@ -271,23 +294,117 @@ def _reconciler(
             base=repo.base,
             unread={s.path: s.reason for s in reversed(checkout.found.skipped)},
             unsafe={s.path: s.reason for s in reversed(refused)},
-            undecided={(c.occurrence.path, c.occurrence.ref.name) for c in unknown},
+            undecided=proposed.undecided,
             exists=lambda path: os.path.lexists(root / path),
             changed_files=changed_files,
         )
         evidence = obsolete_evidence(existing, {plan.branch for plan in plans}, facts)
-        return limit_creates(
-            reconcile(
-                plans, existing, undecided=undecided_branches, rebuild=publisher.rebuild,
-                evidence=evidence,
-            ),
+        actions = limit_creates(
+            reconcile(plans, existing, kept=kept, rebuild=publisher.rebuild, evidence=evidence),
             limits.remaining(existing, context.now),
-        )  # fmt: skip
+        )
+        return [  # a ticked "open now": limits do not apply
+            Create(a.plan) if isinstance(a, Defer) and a.plan.branch in open_now else a
+            for a in actions
+        ]
 
     return choose
 
 
-def _contents(
+def _finish(
+    context: Context,
+    repo: RepositorySpec,
+    forge_state: tuple[str, Inbox, Memory | None],
+    report: RepositoryReport,
+    found: FindResult,
+) -> None:
+    """The dashboard and the replies, with this repository's decisions."""
+    repo_id, inbox, memory = forge_state
+    config = context.config
+    decided = context.decided
+    decisions = [
+        (
+            o,
+            decided.decisions.get((remembered_settings(config, o, memory), o.ref.canonical)),
+            config.policy_source(o.ref.name, o.policy),
+        )
+        for o in found.occurrences
+    ]
+    images = {o.ref.name for o in found.occurrences}
+    failures = [f for name, f in decided.failures.items() if name in images]
+    undecided = {o.ref.canonical for o in found.occurrences} & set(decided.failed_refs)
+    errors = [f"`{ref}`: {decided.failed_refs[ref]}" for ref in sorted(undecided)]
+    problems = problems_of(report.skipped, failures, errors, report.branches)
+    finish_inbox(
+        inbox, repo_id, title=repo.dashboard.title, label=repo.dashboard.label,
+        report=report, decisions=decisions, problems=problems,
+        dry_run=context.options.dry_run,
+    )  # fmt: skip
+
+
+def _details(
+    context: Context, writing: Sequence[Create | Update]
+) -> Mapping[tuple[str, str], ChangeDetails]:
+    """What the pull requests this pass writes tell about their changes (nothing to write:
+    nothing asked, so a no-op pass reads no registry label and no release)."""
+    changes = [change for action in writing for change in action.plan.changes]
+    if not changes or context.describe is None:
+        return {}
+    config = context.config
+    promoted = {
+        id(change): f"promotion from {', '.join(plan.promotion.upstream) or 'a rollback'}"
+        for plan in (action.plan for action in writing)
+        if plan.promotion is not None
+        for change in plan.changes
+    }
+
+    def policy_of(change: Change) -> str:
+        ref = change.occurrence
+        return promoted.get(id(change)) or config.policy_source(ref.ref.name, ref.policy)
+
+    return context.describe(changes, policy_of)
+
+
+def rollback_prefix(repo: RepositorySpec) -> str:
+    """Where `image-bot rollback` puts its branches; passes keep their pull requests open."""
+    return f"{repo.branch_prefix}rollback/"
+
+
+def _environments(repo: RepositorySpec, timeline: Timeline | None) -> tuple[StageVersion, ...]:
+    if timeline is None:
+        return ()
+    return environments(timeline, {stage.name: stage.promote_from for stage in repo.stages})
+
+
+def _log(
+    context: Context,
+    repo: RepositorySpec,
+    branches: Sequence[BranchReport],
+    waiting: Sequence[Waiting],
+) -> None:
+    for branch in branches:
+        log.info(
+            "branch %s",
+            branch.action,
+            extra={
+                "repository": redact(repo.url),
+                "branch": branch.branch,
+                "changes": len(branch.changes),
+                **({"error": branch.error} if branch.error else {}),
+                **({"dry_run": True} if context.options.dry_run else {}),
+            },
+        )
+    for wait in waiting:
+        opens = {"opens_at": wait.opens_at.isoformat()} if wait.opens_at else {}
+        log.info(
+            "%s: %s",
+            wait.stage,
+            wait.reason,
+            extra={"repository": redact(repo.url), "image": str(wait.image), **opens},
+        )
+
+
+def plan_contents(
     root: Path, plans: Sequence[UpdatePlan]
 ) -> tuple[dict[str, PlanContent], list[Skipped]]:
     """Each plan's files rewritten from the base and checked, with their diff; and the files
@@ -324,7 +441,7 @@ def _changed_files(git: Git, sha: str) -> list[str]:
         return []
 
 
-def _committer(forge: RepositoryForge, repo: RepositorySpec, git: Git) -> BranchCommitter | None:
+def committer_for(forge: RepositoryForge, repo: RepositorySpec, git: Git) -> BranchCommitter | None:
     """The forge's committer for a `commit.signed` repository (None: git commits and pushes)."""
     if not repo.commit.signed:
         return None
@@ -337,7 +454,7 @@ def _committer(forge: RepositoryForge, repo: RepositorySpec, git: Git) -> Branch
     return committer
 
 
-def _as_fetched(
+def as_fetched(
     pr: PullRequest, head: BranchHead | None, marker_of: Callable[[BranchHead], PrMarker | None]
 ) -> PullRequest:
     """`pr` as its branch really is: the fetched head (the push lease) and whether it is ours.

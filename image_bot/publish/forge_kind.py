@@ -83,6 +83,12 @@ class ForgeKind(Protocol):
     Its module must be cheap to import: the API client loads inside `open`/`committer`.
     """
 
+    @property
+    def reports_checks(self) -> bool:
+        """Whether its adapter's `checks` can report anything: CI results on commits, which
+        the promotion gate `checks: success` needs (a forge without them reports none)."""
+        ...
+
     def default_api_url(self, url: str | None) -> str | None:
         """The API base URL a web base URL implies (None: the public service's), or None
         for a forge without an API."""

@@ -23,13 +23,22 @@ import time
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import unquote
 
 from image_bot.errors import GitError, PushRejected, redact, register_secret
 
-__all__ = ["Author", "BranchHead", "Git", "HttpCredentials", "clone_dir_name", "split_credentials"]
+__all__ = [
+    "Author",
+    "BranchHead",
+    "Git",
+    "HttpCredentials",
+    "LogCommit",
+    "TreeChange",
+    "clone_dir_name",
+    "split_credentials",
+]
 
 _ENV = {
     "GIT_TERMINAL_PROMPT": "0",  # never wait for a password on a terminal nobody watches
@@ -40,6 +49,9 @@ _WRITES = frozenset({"push", "fast-import"})  # commands that write commits or r
 _REJECTED = re.compile(r"\[(?:rejected|remote rejected)\]|stale info|non-fast-forward|fetch first")
 _TREE, _LINK = "040000", "120000"  # git modes of a directory and a symbolic link
 _SLUG = re.compile(r"[^A-Za-z0-9._-]+")
+_RECORD = "\x01\x02IMAGE-BOT-COMMIT\x02\x01"  # starts each commit of a log walk
+_LOG_FORMAT = "%x01%x02IMAGE-BOT-COMMIT%x02%x01%H%x00%ct%x00%an%x00%ae%x00%B%x00"
+_BATCH = 500  # objects per `cat-file` run: bounds what one run holds in memory
 _USERINFO = re.compile(r"^(?P<scheme>https?://)(?P<userinfo>[^/@]*)@", re.IGNORECASE)
 
 
@@ -87,6 +99,27 @@ class BranchHead:
     sha: str
     author_email: str
     message: str
+
+
+@dataclass(frozen=True, slots=True)
+class TreeChange:
+    """A file a commit added, changed or deleted: its new blob and mode (None: deleted)."""
+
+    path: str
+    blob: str | None
+    mode: str
+
+
+@dataclass(frozen=True, slots=True)
+class LogCommit:
+    """A commit of a first-parent walk and the files it changed against its first parent."""
+
+    sha: str
+    committed: datetime  # committer time: when it landed on the branch
+    author_name: str
+    author_email: str
+    message: str
+    changes: tuple[TreeChange, ...]
 
 
 def clone_dir_name(url: str, variant: str = "") -> str:
@@ -178,6 +211,13 @@ class Git:
             git.run("remote", "set-url", "origin", url)
         return git
 
+    @classmethod
+    def at(cls, path: Path) -> Git:
+        """The repository `path` is in (a work tree the user has; never locked, no remote)."""
+        probe = cls(path, "")
+        top = probe.run("rev-parse", "--show-toplevel").strip()
+        return cls(Path(top), "")
+
     # --- reading --------------------------------------------------------------------------
 
     def fetch(self, base: str, branch_prefix: str) -> str:
@@ -217,6 +257,43 @@ class Git:
             heads.append(BranchHead(ref[strip:], sha, email.strip("<>"), message))
         self._heads[branch_prefix] = heads
         return list(heads)
+
+    def first_parent_log(self, rev: str, paths: Iterable[str] = ()) -> list[LogCommit]:
+        """Every commit of `rev`'s first-parent history that changed something under `paths`
+        (every commit when empty), oldest first, with the files it changed. One `git log`.
+
+        A merge is compared with its first parent, so it carries what the merged branch
+        brought; renames are a deletion and an addition.
+        """
+        out = self.run_bytes(
+            "log", "--first-parent", "--diff-merges=first-parent", "--root", "--reverse",
+            "--raw", "--no-abbrev", "--no-renames", "-z", f"--format={_LOG_FORMAT}", rev,
+            "--", *[p for p in paths if p not in ("", ".")],
+        )  # fmt: skip
+        return [c for record in out.split(_RECORD.encode())[1:] if (c := _log_commit(record))]
+
+    def object_sizes(self, shas: Iterable[str]) -> dict[str, int]:
+        """The size in bytes of each object (those missing are left out)."""
+        sizes: dict[str, int] = {}
+        wanted = list(dict.fromkeys(shas))
+        for start in range(0, len(wanted), _BATCH * 20):
+            chunk = wanted[start : start + _BATCH * 20]
+            out = self.run("cat-file", "--batch-check", stdin="\n".join(chunk).encode() + b"\n")
+            for line in out.splitlines():
+                sha, kind, size = ([*line.split(" "), "", ""])[:3]
+                if kind and kind != "missing" and size.isdigit():
+                    sizes[sha] = int(size)
+        return sizes
+
+    def read_blobs(self, shas: Iterable[str]) -> dict[str, bytes]:
+        """The content of each blob, with `git cat-file --batch` (one run per few hundred)."""
+        blobs: dict[str, bytes] = {}
+        wanted = list(dict.fromkeys(shas))
+        for start in range(0, len(wanted), _BATCH):
+            chunk = wanted[start : start + _BATCH]
+            out = self.run_bytes("cat-file", "--batch", stdin="\n".join(chunk).encode() + b"\n")
+            blobs.update(_batch_objects(out))
+        return blobs
 
     def changed_files(self, sha: str) -> list[str]:
         """The paths commit `sha` changes against its first parent (a bot commit's files)."""
@@ -324,6 +401,10 @@ class Git:
 
     def run(self, *args: str, stdin: bytes | None = None) -> str:
         """Run `git ARGS` in the clone; stdout as text. GitError/PushRejected on failure."""
+        return self.run_bytes(*args, stdin=stdin).decode("utf-8", "replace")
+
+    def run_bytes(self, *args: str, stdin: bytes | None = None) -> bytes:
+        """`run`, with stdout as the bytes git wrote."""
         self.calls[args[0]] += 1
         command = " ".join(args)
         try:
@@ -340,13 +421,58 @@ class Git:
             raise GitError(command, f"timed out after {self.timeout:.0f}s") from None
         except OSError as error:
             raise GitError(command, f"cannot run git: {error.strerror}") from None
-        stdout = done.stdout.decode("utf-8", "replace")
         if done.returncode == 0:
-            return stdout
+            return done.stdout
+        stdout = done.stdout.decode("utf-8", "replace")
         stderr = done.stderr.decode("utf-8", "replace")
         if args[0] == "push" and (_REJECTED.search(stdout) or _REJECTED.search(stderr)):
             raise PushRejected(command, f"{stdout}\n{stderr}".strip())
         raise GitError(command, stderr or stdout)
+
+
+def _log_commit(record: bytes) -> LogCommit | None:
+    """One commit of `first_parent_log`'s output (None when it is not one: left out)."""
+    fields = record.split(b"\x00", 5)
+    if len(fields) < 6 or not fields[1].isdigit():
+        return None
+    sha, stamp, name, email, message, rest = fields
+    changes = []
+    tokens = rest.lstrip(b"\x00\n").split(b"\x00")
+    for meta, path in zip(tokens[0::2], tokens[1::2], strict=False):
+        parts = meta.lstrip(b"\n").decode("ascii", "replace").split(" ")
+        if len(parts) != 5 or not parts[0].startswith(":"):
+            continue
+        _, new_mode, _, new_blob, status = parts
+        deleted = status.startswith("D")
+        changes.append(
+            TreeChange(path.decode("utf-8", "replace"), None if deleted else new_blob, new_mode)
+        )
+    return LogCommit(
+        sha=sha.decode("ascii", "replace"),
+        committed=datetime.fromtimestamp(int(stamp), UTC),
+        author_name=name.decode("utf-8", "replace"),
+        author_email=email.decode("utf-8", "replace"),
+        message=message.decode("utf-8", "replace"),
+        changes=tuple(changes),
+    )
+
+
+def _batch_objects(out: bytes) -> dict[str, bytes]:
+    """Parse `git cat-file --batch` output: `<sha> <type> <size>\\n<content>\\n` per object."""
+    objects: dict[str, bytes] = {}
+    position = 0
+    while position < len(out):
+        end = out.find(b"\n", position)
+        if end < 0:
+            break
+        header = out[position:end].decode("ascii", "replace").split(" ")
+        position = end + 1
+        if len(header) != 3 or not header[2].isdigit():
+            continue
+        size = int(header[2])
+        objects[header[0]] = out[position : position + size]
+        position += size + 1
+    return objects
 
 
 def _first_missing(path: str, trees: set[str]) -> str | None:

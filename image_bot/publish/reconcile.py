@@ -118,16 +118,17 @@ def reconcile(
     plans: Sequence[UpdatePlan],
     prs: Sequence[PullRequest],
     *,
-    undecided: Collection[str] = (),
+    kept: Mapping[str, str] | None = None,
     rebuild: Collection[str] = (),
     evidence: Mapping[str, Evidence] | None = None,
 ) -> list[Action]:
     """The actions that bring `prs` in line with `plans`, in plan order, then closes.
 
-    Open pull requests on branches in `undecided` (groups whose images could not be scanned
-    this pass) are kept even without a plan, since their outcome is unknown. Others without a
-    plan are closed only when `evidence` (by branch) proves them obsolete. Those on branches
-    in `rebuild` are rebuilt from the base even when up to date (never a branch someone else
+    Open pull requests on branches in `kept` are kept even without a plan, for the reason
+    given (groups whose images could not be scanned this pass: their outcome is unknown; a
+    promotion a gate holds back: it is still wanted; a rollback). Others without a plan are
+    closed only when `evidence` (by branch) proves them obsolete. Those on branches in
+    `rebuild` are rebuilt from the base even when up to date (never a branch someone else
     committed on: that stays held).
     """
     open_prs = {pr.branch: pr for pr in prs if pr.state is PullRequestState.OPEN}
@@ -137,7 +138,8 @@ def reconcile(
         pr = open_prs.pop(plan.branch, None)
         if pr is None:
             closed = closed_prs.get(plan.branch)
-            if closed is not None and closed.fingerprint == plan.fingerprint:
+            declined = closed is not None and NOTICE_OBSOLETE not in closed.notices
+            if closed is not None and declined and closed.fingerprint == plan.fingerprint:
                 actions.append(Keep(closed, plan, "closed without merging; not proposed again"))
             else:
                 actions.append(Create(plan))
@@ -150,8 +152,8 @@ def reconcile(
     for branch, pr in sorted(open_prs.items()):
         if pr.fingerprint is None:
             actions.append(Hold(pr, None, _FOREIGN))
-        elif branch in undecided:
-            actions.append(Keep(pr, None, "its images could not be scanned this pass"))
+        elif kept and branch in kept:
+            actions.append(Keep(pr, None, kept[branch]))
         elif (proof := (evidence or {}).get(branch, _NO_EVIDENCE)).obsolete:
             actions.append(Close(pr, proof.reason))
         else:

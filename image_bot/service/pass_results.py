@@ -97,5 +97,8 @@ def repository_status(
         images=tuple(images.values()),
         pull_requests=tuple(pulls),
         errors=tuple(errors),
+        stages=report.stages,
+        environments=report.environments,
+        waiting=report.waiting,
         outcome=str(report.outcome),
     )

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from html import escape
 
+from image_bot.model import StageVersion, Waiting
+
 __all__ = [
     "ImageStatus",
     "PullRequestStatus",
@@ -56,6 +58,9 @@ class RepositoryStatus:
     images: tuple[ImageStatus, ...] = ()
     pull_requests: tuple[PullRequestStatus, ...] = ()
     errors: tuple[str, ...] = ()  # already redacted messages of the last pass
+    stages: tuple[str, ...] = ()  # with stages: their names in order
+    environments: tuple[StageVersion, ...] = ()  # what each stage runs (`image-bot envs`)
+    waiting: tuple[Waiting, ...] = ()  # promotions a gate holds back
     outcome: str | None = None  # of its last pass: ok | partial | failed (None: not yet)
 
 
@@ -130,6 +135,7 @@ code{font-size:.92em}
 .failed,.outcome-failed{color:#cf222e}.outcome-partial{color:#9a6700}.outcome-ok{color:#1a7f37}
 .errors li{color:#cf222e;white-space:pre-wrap;word-break:break-word}
 .muted{color:#57606a}
+.behind{color:#9a6700}
 @media (prefers-color-scheme:dark){body{background:#0d1117;color:#e6edf3}
 section{border-color:#30363d}th,td{border-color:#21262d}a{color:#58a6ff}
 .proposed{color:#3fb950}.errors li,.failed,.outcome-failed{color:#ff7b72}
@@ -206,6 +212,54 @@ def _pull_requests(pulls: Sequence[PullRequestStatus]) -> str:
     return f'<ul class="pulls">{items}</ul>'
 
 
+def _version(cell: StageVersion) -> str:
+    digest = cell.digest[: len("sha256:") + 12] if cell.digest else None
+    if cell.tag and digest:
+        return f"{cell.tag}@{digest}"
+    return cell.tag or digest or "latest"
+
+
+def _cell(cell: StageVersion | None, now: datetime) -> str:
+    if cell is None:
+        return '<td class="muted">-</td>'
+    since = f'<span class="muted"> since {_when(cell.since, now)}</span>'
+    behind = ""
+    if cell.behind_versions:
+        plural = "s" if cell.behind_versions > 1 else ""
+        behind = f' <span class="behind">{cell.behind_versions} version{plural} behind</span>'
+    return f"<td><code>{_text(_version(cell))}</code>{behind}{since}</td>"
+
+
+def _environments(status: RepositoryStatus, now: datetime) -> str:
+    """The stage x image matrix, and the promotions waiting (only with stages)."""
+    if not status.stages:
+        return ""
+    images = sorted({cell.image for cell in status.environments})
+    cells = {(cell.stage, cell.image): cell for cell in status.environments}
+    head = "".join(f'<th scope="col">{_text(stage)}</th>' for stage in status.stages)
+    rows = "".join(
+        f"<tr><td><code>{_text(image)}</code></td>"
+        + "".join(_cell(cells.get((stage, image)), now) for stage in status.stages)
+        + "</tr>"
+        for image in images
+    )
+    table = (
+        f'<table class="envs"><thead><tr><th scope="col">Image</th>{head}</tr></thead>'
+        f"<tbody>{rows}</tbody></table>"
+        if images
+        else '<p class="muted">No image runs in any stage.</p>'
+    )
+    waits = "".join(
+        f"<li><strong>{_text(wait.stage)}</strong>: <code>{_text(wait.image)}</code>"
+        f" {_text(wait.version)}: {_text(wait.reason)}"
+        + (f" (opens {_when(wait.opens_at, now)})" if wait.opens_at else "")
+        + "</li>"
+        for wait in status.waiting
+    )
+    waiting = f'<ul class="waiting">{waits}</ul>' if waits else '<p class="muted">None.</p>'
+    return f"<h3>Environments</h3>{table}<h3>Waiting promotions</h3>{waiting}"
+
+
 def _errors(errors: Sequence[str]) -> str:
     if not errors:
         return '<p class="muted">None.</p>'
@@ -226,6 +280,7 @@ def _repository(status: RepositoryStatus, now: datetime) -> str:
         f"<h2>{_text(status.repository)}</h2>"
         f"<dl><dt>Last pass</dt><dd>{_when(status.last_pass, now)}{_outcome(status)}</dd>"
         f"<dt>Next pass</dt><dd>{_when(status.next_pass, now)}</dd></dl>"
+        f"{_environments(status, now)}"
         "<h3>Images</h3>"
         f"{_images(status.images, passed=status.last_pass is not None, outcome=status.outcome)}"
         f"<h3>Open pull requests</h3>{_pull_requests(status.pull_requests)}"

@@ -46,6 +46,9 @@ CREATE TABLE IF NOT EXISTS digest_facts (
     image TEXT NOT NULL, digest TEXT NOT NULL, facts TEXT NOT NULL,
     PRIMARY KEY (image, digest)
 );
+CREATE TABLE IF NOT EXISTS release_cache (
+    source TEXT PRIMARY KEY, releases TEXT NOT NULL, fetched_at TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS deliveries (
     id TEXT PRIMARY KEY, received_at REAL NOT NULL
 );

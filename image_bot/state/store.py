@@ -1,10 +1,17 @@
 """The state that outlives a pass: an embedded SQLite file, or a shared PostgreSQL database.
 
-It holds the first-seen time per digest, the tag cache, and what the registries said about
-tags: the tag set of each image (as a hash), the digest each tag was last seen at, and the
-facts of each digest. Writes of registry facts are batched into one transaction per pass.
-With replicas and shards it also holds the webhook deliveries already handled and the
-repositories' leases (who is passing a repository, until when).
+It holds the first-seen time per digest, the tag cache, what the registries said about
+tags (the tag set of each image as a hash, the digest each tag was last seen at, the facts
+of each digest), and the releases of source repositories (release notes for pull requests).
+Writes of registry facts are batched into one transaction per pass. With replicas and shards
+it also holds the webhook deliveries already handled and the repositories' leases (who is
+passing a repository, until when).
+
+Schema changes are additive. The SQLite file's tables are created `IF NOT EXISTS` whenever
+it is opened for writing, so an older file gains the new tables on its next pass and an
+older image-bot ignores tables it does not know; a read-only open (a dry run) of an older
+file creates nothing on disk and finds the tables it lacks empty. PostgreSQL gets them from
+migrations (`state/migrations`).
 """
 
 from __future__ import annotations
@@ -19,6 +26,7 @@ from pathlib import Path
 from types import TracebackType
 
 from image_bot.model import Fact, ImageName, TagFacts
+from image_bot.sources.notes import RawRelease
 from image_bot.state.database import Database, SQLiteDatabase, StateError
 
 __all__ = ["KnownDigest", "Remembered", "StateError", "StateStore"]
@@ -196,6 +204,40 @@ class StateStore:
                 [(str(i), digest, _facts_json(f, known)) for i, digest, f, known in learnt.facts],
             )
 
+    # --- releases of source repositories (see `state.releases.CachedReleases`) ------------
+
+    def cached_releases(
+        self, source: str, *, ttl: timedelta, now: datetime
+    ) -> list[RawRelease] | None:
+        """The releases of `source` fetched less than `ttl` ago, or None."""
+        row = self._read(
+            "SELECT releases, fetched_at FROM release_cache WHERE source = ?", (source,)
+        )
+        if row is None or now - datetime.fromisoformat(row[1]) >= ttl:
+            return None
+        try:
+            return [_release(item) for item in json.loads(row[0])]
+        except (ValueError, TypeError, KeyError):
+            return None  # written by another version: fetch again
+
+    def store_releases(self, source: str, releases: Iterable[RawRelease], *, now: datetime) -> None:
+        """Remember the releases of `source` as fetched at `now` (not when read-only)."""
+        if self.read_only:
+            return
+        rows = [
+            {
+                "tag": r.tag, "name": r.name, "url": r.url, "body": r.body,
+                "published": r.published.isoformat() if r.published else None,
+            }
+            for r in releases
+        ]  # fmt: skip
+        self._db.execute(
+            "INSERT INTO release_cache (source, releases, fetched_at) VALUES (?, ?, ?)"
+            " ON CONFLICT (source) DO UPDATE SET releases = excluded.releases,"
+            " fetched_at = excluded.fetched_at",
+            (source, json.dumps(rows), now.astimezone(UTC).isoformat()),
+        )
+
     # --- webhook deliveries and leases (shared by replicas) ---------------------------------
 
     def first_delivery(self, delivery_id: str) -> bool:
@@ -268,4 +310,15 @@ def _facts_json(facts: TagFacts, known: frozenset[Fact]) -> str:
             "labels": dict(facts.labels),
         },
         sort_keys=True,
+    )
+
+
+def _release(item: dict[str, str | None]) -> RawRelease:
+    published = item.get("published")
+    return RawRelease(
+        tag=str(item["tag"]),
+        name=str(item["name"]),
+        url=str(item["url"]),
+        body=str(item["body"]),
+        published=datetime.fromisoformat(published) if published else None,
     )

@@ -27,6 +27,7 @@ from image_bot.wiring.registries import registry_settings
 
 __all__ = [
     "StateLocation",
+    "config_option",
     "default_cache_dir",
     "lease_holder",
     "open_state",
@@ -58,16 +59,7 @@ def pass_settings(config_help: str) -> Callable[[F], F]:
 
     def decorate(command: F) -> F:
         options = (
-            click.option(
-                "--config",
-                "-c",
-                "config_path",
-                type=click.Path(path_type=Path, dir_okay=False),
-                default=Path("image-bot.yaml"),
-                show_default=True,
-                envvar="IMAGE_BOT_CONFIG",
-                help=config_help,
-            ),
+            config_option(config_help),
             click.option(
                 "--state-dir",
                 type=click.Path(path_type=Path, file_okay=False),
@@ -117,6 +109,20 @@ def pass_settings(config_help: str) -> Callable[[F], F]:
         return command
 
     return decorate
+
+
+def config_option(config_help: str) -> Callable[[F], F]:
+    """`--config/-c FILE` (default `image-bot.yaml`, or `$IMAGE_BOT_CONFIG`) as `config_path`."""
+    return click.option(
+        "--config",
+        "-c",
+        "config_path",
+        type=click.Path(path_type=Path, dir_okay=False),
+        default=Path("image-bot.yaml"),
+        show_default=True,
+        envvar="IMAGE_BOT_CONFIG",
+        help=config_help,
+    )
 
 
 def pass_options(

@@ -18,8 +18,9 @@ from typing import Any, get_args
 import pytest
 
 from image_bot.config.repository import ForgeType
+from image_bot.config.stages import FORGES_WITH_CHECKS
 from image_bot.errors import ForgeAuthError, PullRequestConflict, RateLimited
-from image_bot.model import PullRequest, PullRequestState
+from image_bot.model import CheckState, PullRequest, PullRequestState
 from image_bot.publish.forge import Forge, PullRequestDraft, RateLimitReporter
 from image_bot.publish.forge_kind import ForgeSettings, GitHubAppSettings, KeptCredentials
 from image_bot.publish.forges import FORGE_KINDS
@@ -263,6 +264,27 @@ def test_github_merges_at_once_when_the_pr_is_already_clean(fake_forge: FakeForg
     created = forge.create(REPO, "image-bot/nginx", BASE, _draft())
     forge.enable_automerge(REPO, created)
     assert fake_forge.pull(REPO, created.number).merged
+
+
+def test_a_commits_checks_are_read_together(harness: Harness) -> None:
+    sha = harness.fake.branch_sha(REPO, BASE)
+    assert sha is not None
+    forge = harness.forge
+    assert forge.checks(REPO, sha) is CheckState.NONE
+    if harness.api == "github":
+        harness.fake.report_status(REPO, sha, "ci/deploy", "pending")
+        assert forge.checks(REPO, sha) is CheckState.PENDING
+        harness.fake.report_status(REPO, sha, "ci/deploy", "success")
+        harness.fake.report_check(REPO, sha, "build", conclusion="success")
+        harness.fake.report_check(REPO, sha, "lint", conclusion="skipped")
+    else:
+        harness.fake.report_pipeline(REPO, sha, "running")
+        assert forge.checks(REPO, sha) is CheckState.PENDING
+        harness.fake.report_pipeline(REPO, sha, "success")
+    harness.fake.report_status(REPO, sha, "external/scan", "success")
+    assert forge.checks(REPO, sha) is CheckState.SUCCESS
+    harness.fake.report_status(REPO, sha, "external/scan", "failure")
+    assert forge.checks(REPO, sha) is CheckState.FAILURE
 
 
 def test_rate_limit_429_becomes_rate_limited_with_retry_after(harness: Harness) -> None:
@@ -542,6 +564,8 @@ def _settings(kind: str, **changes: Any) -> ForgeSettings:
 
 def test_the_table_has_a_kind_for_every_forge_type_the_config_accepts() -> None:
     assert set(FORGE_KINDS) == set(get_args(ForgeType)) == set(KIND_CASES)
+    reporting = {name for name, kind in FORGE_KINDS.items() if kind.reports_checks}
+    assert reporting == FORGES_WITH_CHECKS  # what `checks: success` is accepted with
 
 
 @pytest.mark.parametrize("kind", sorted(KIND_CASES))
@@ -590,6 +614,12 @@ def test_every_kind_opens_an_adapter_that_lists_the_bots_work(
 
     assert (listed.branch, listed.fingerprint) == ("image-bot/nginx", "fp-kind")
     assert forge_kind.committer(settings, git, KeptCredentials()) is None  # no App: git pushes
+    head = fake_forge.branch_sha(REPO, BASE)
+    assert head is not None
+    fake_forge.report_status(REPO, head, "ci/deploy", "failure")
+    assert forge_kind.reports_checks is (kind != "local")  # a plain remote has no CI results
+    reported = CheckState.FAILURE if forge_kind.reports_checks else CheckState.NONE
+    assert forge.checks(forge_kind.repository_id(settings), head) is reported
     git.close()
 
 

@@ -15,7 +15,14 @@ from cryptography.hazmat.primitives import serialization
 
 from tests.fakeforge.app import Flavour, build_app
 from tests.fakeforge.barerepo import BareRepo
+from tests.fakeforge.checks import CheckStore, GitHubChecks, GitLabChecks
 from tests.fakeforge.contracts import GitHubContract
+from tests.fakeforge.conversation import (
+    GitHubPermissions,
+    GitLabConversation,
+    Permissions,
+    post_comment,
+)
 from tests.fakeforge.github_api import GitHubApi
 from tests.fakeforge.github_apps import JWT_OPERATIONS, GitHubApps, new_private_key, verify_app_jwt
 from tests.fakeforge.github_git_api import GitHubGitApi
@@ -34,6 +41,7 @@ from tests.fakeforge.pulls import (
     set_status,
     sync_pulls,
 )
+from tests.fakeforge.releases import GitHubReleases, GitLabReleases, ReleaseStore
 from tests.fakeforge.server import BackgroundServer
 from tests.fakeforge.state import (
     App,
@@ -94,12 +102,21 @@ class FakeForge:
         gh_render = GitHubRenderer(contract, self.base_url)
         gh_handlers = {**GitHubApi(gh_render).handlers, **GitHubGitApi(gh_render).handlers}
         gh_handlers |= GitHubApps(gh_render).handlers | GitHubIssues(gh_render).handlers
+        self.releases = ReleaseStore()
+        self.permissions = Permissions(admins={self.bot.login, self.human.login})
+        gh_handlers |= GitHubReleases(gh_render, self.releases).handlers
+        gh_handlers |= GitHubPermissions(gh_render, self.permissions).handlers
+        self.checks = CheckStore()
+        gh_handlers |= GitHubChecks(gh_render, self.checks).handlers
         flavours.append(
             Flavour("github", "/api/v3", contract, gh_handlers, JWT_OPERATIONS, verify_app_jwt)
         )
         gl_contract = GitLabContract(contracts_dir / "gitlab-api.yaml")
         gl_render = GitLabRenderer(gl_contract, self.base_url)
         gl_handlers = {**GitLabApi(gl_render).handlers, **GitLabRepoApi(gl_render).handlers}
+        gl_handlers |= GitLabReleases(gl_render, self.releases).handlers
+        gl_handlers |= GitLabConversation(gl_render, self.permissions).handlers
+        gl_handlers |= GitLabChecks(gl_render, self.checks).handlers
         flavours.append(Flavour("gitlab", "/api/v4", gl_contract, gl_handlers))
         self.webhooks = WebhookSender(self.state, contract, gh_render, gl_render)
         graphql_sdl = contracts_dir / "github-graphql-automerge.graphql"
@@ -124,6 +141,9 @@ class FakeForge:
         """Forget all repositories, calls, faults and violations (between tests)."""
         old = self.state.git_root()
         self.webhooks.reset()
+        self.releases.reset()
+        self.permissions.reset()
+        self.checks.reset()
         self.state.reset()
         shutil.rmtree(old, ignore_errors=True)
 
@@ -317,6 +337,16 @@ class FakeForge:
         """The plain issues (not pull requests) of a repository, by number."""
         return [issue for _, issue in sorted(self.repo(repo).issues.items())]
 
+    def add_user(self, login: str) -> User:
+        """A new account (until the next reset), with a token of its own."""
+        return self.state.add_user(
+            login, f"ghp_fakeforge{login}token".ljust(40, "0"), permanent=False
+        )
+
+    def comment_as(self, user: User, repo: str, number: int, body: str) -> Comment:
+        """Comment on pull request or issue `number` as `user` (the PR's activity moves)."""
+        return post_comment(self.state, self.repo(repo), number, body, user)
+
     def comment(self, repo: str, number: int, body: str) -> Comment:
         """Comment on a pull request or issue as the human."""
         with self.state.lock:
@@ -337,7 +367,44 @@ class FakeForge:
             sha = r.git.resolve(rev)
             if sha is None:
                 raise KeyError(rev)
+            self.checks.status(r, sha, "ci", state, self.human)
             return set_status(r, sha, state, self.human)
+
+    def report_check(
+        self, repo: str, rev: str, name: str = "build", conclusion: str = "success"
+    ) -> str:
+        """Record a completed GitHub check run on a commit; the commit's sha. (A run in
+        progress has a null conclusion, which the published contract's enum does not allow:
+        report a pending status instead.)"""
+        with self.state.lock:
+            r = self.repo(repo)
+            sha = self._sha(r, rev)
+            self.checks.run(r, sha, name, "completed", conclusion)
+            return sha
+
+    def report_status(self, repo: str, rev: str, context: str, state: str) -> str:
+        """Record a commit status (GitHub `success`/`pending`/`failure`/`error`, GitLab
+        `success`/`running`/`failed`/...) without merging anything; the commit's sha."""
+        with self.state.lock:
+            r = self.repo(repo)
+            sha = self._sha(r, rev)
+            self.checks.status(r, sha, context, state, self.human)
+            return sha
+
+    def report_pipeline(self, repo: str, rev: str, status: str = "success") -> str:
+        """Record a GitLab pipeline on a commit; the commit's sha."""
+        with self.state.lock:
+            r = self.repo(repo)
+            sha = self._sha(r, rev)
+            self.checks.pipeline(r, sha, status)
+            return sha
+
+    @staticmethod
+    def _sha(repo: Repository, rev: str) -> str:
+        sha = repo.git.resolve(rev)
+        if sha is None:
+            raise KeyError(rev)
+        return sha
 
     # ------------------------------------------------------------------ observation
     def calls(self, api: str | None = None) -> list[Call]:

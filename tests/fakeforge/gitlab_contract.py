@@ -163,6 +163,8 @@ class GitLabContract:
             example = self.example(LIST_ITEM_EXAMPLE[op.key])
             return self._check_items(body, example, set(example), op.key)
         example = self.example(op.key)
+        if isinstance(example, list) and example and isinstance(example[0], dict):
+            return self._check_items(body, example[0], set(example[0]), op.key)
         if not isinstance(example, dict):
             return []
         keys = set(example)

@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from click.testing import CliRunner
 
 from image_bot.cli import cli
+from image_bot.cli.output.report import report_dict
+from image_bot.config.load import load_config
+from image_bot.pipeline import PassOptions, run_pass
+from image_bot.wiring.forges import Forges
+from image_bot.wiring.passes import registry_opener
 from tests.fakeforge.control import FakeForge
 from tests.support.registry import RunningRegistry
 
-__all__ = ["github_repository", "run_once", "run_once_ok"]
+__all__ = ["github_repository", "pass_at", "run_once", "run_once_ok"]
 
 
 def run_once(config: Path, work: Path, *extra: str) -> tuple[int, dict[str, Any]]:
@@ -22,6 +28,25 @@ def run_once(config: Path, work: Path, *extra: str) -> tuple[int, dict[str, Any]
     result = CliRunner().invoke(cli, args, catch_exceptions=False)
     assert result.stdout.startswith("{"), result.output
     return result.exit_code, json.loads(result.stdout)
+
+
+def pass_at(config: Path, cache: Path, now: datetime) -> dict[str, Any]:
+    """One stateless pass as `run --once` makes it, at the time `now` (the pass's clock:
+    soak and windows are judged by it); the repository's part of the JSON report, which
+    must say exit code 0."""
+    loaded = load_config(config)
+    report = report_dict(
+        run_pass(
+            loaded,
+            open_registry=registry_opener(loaded),
+            forge_for=Forges(),
+            options=PassOptions(cache_dir=cache),
+            now=now,
+        )
+    )
+    assert report["exit_code"] == 0, report
+    (repository,) = report["repositories"]  # type: ignore[misc]
+    return repository  # type: ignore[no-any-return]
 
 
 def run_once_ok(config: Path, work: Path, *extra: str) -> dict[str, Any]:

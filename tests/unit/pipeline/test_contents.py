@@ -7,7 +7,7 @@ from pathlib import Path
 
 from image_bot.edit.find import find_in_text
 from image_bot.model import Change, UpdatePlan
-from image_bot.pipeline.repository import _contents
+from image_bot.pipeline.repository import plan_contents
 from image_bot.reference import parse_reference, with_tag
 
 SHARED = (
@@ -31,7 +31,7 @@ def _changes(root: Path, path: str, text: str) -> dict[str, Change]:
 def test_each_plan_gets_only_its_own_edits_of_a_shared_file(tmp_path: Path) -> None:
     changes = _changes(tmp_path, "compose.yaml", SHARED)
     web, api = _plan("web", [changes["acme/web"]]), _plan("api", [changes["acme/api"]])
-    contents, failed = _contents(tmp_path, [web, api])
+    contents, failed = plan_contents(tmp_path, [web, api])
     assert failed == []
     assert contents["web"].files == {"compose.yaml": SHARED.replace("web:1.0", "web:9.9")}
     assert contents["api"].files == {"compose.yaml": SHARED.replace("api:2.0", "api:9.9")}
@@ -44,10 +44,10 @@ def test_a_file_that_fails_its_check_is_returned_and_not_written(tmp_path: Path)
     stale = changes["acme/web"]  # found in another text than the file now holds
     occurrence = replace(stale.occurrence, ref=parse_reference("ghcr.io/acme/web:0.1"))
     wrong = Change(occurrence, occurrence.ref, stale.new)
-    contents, failed = _contents(tmp_path, [_plan("web", [wrong])])
+    contents, failed = plan_contents(tmp_path, [_plan("web", [wrong])])
     assert [(s.path, "not the reference" in s.reason) for s in failed] == [("compose.yaml", True)]
     assert contents["web"].files == {}
 
 
 def test_no_plans_no_work(tmp_path: Path) -> None:
-    assert _contents(tmp_path, []) == ({}, [])
+    assert plan_contents(tmp_path, []) == ({}, [])

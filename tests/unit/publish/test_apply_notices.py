@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from image_bot.config import RepositorySpec
-from image_bot.model import PullRequest, PullRequestState
+from image_bot.model import CheckState, PullRequest, PullRequestState
 from image_bot.publish.apply import Publisher
 from image_bot.publish.forge import PullRequestDraft
 from image_bot.publish.git import Git
@@ -44,6 +44,9 @@ class RecordingForge:
         raise AssertionError("not expected")
 
     def enable_automerge(self, repo: str, pr: PullRequest) -> None:
+        raise AssertionError("not expected")
+
+    def checks(self, repo: str, sha: str) -> CheckState:
         raise AssertionError("not expected")
 
 

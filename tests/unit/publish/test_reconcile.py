@@ -67,7 +67,8 @@ def test_pull_requests_without_a_plan_are_closed_on_evidence_unless_undecided() 
     gone, unknown = pr("image-bot/gone", "f1"), pr("image-bot/unknown", "f2")
     proof = Evidence(obsolete=True, reason="no change is needed any more: a.yaml is gone")
     evidence = {gone.branch: proof, unknown.branch: proof}
-    actions = reconcile([], [gone, unknown], undecided={"image-bot/unknown"}, evidence=evidence)
+    kept = {"image-bot/unknown": "its images could not be scanned this pass"}
+    actions = reconcile([], [gone, unknown], kept=kept, evidence=evidence)
     assert actions == [
         Close(gone, "no change is needed any more: a.yaml is gone"),
         Keep(unknown, None, "its images could not be scanned this pass"),

@@ -12,6 +12,8 @@ from image_bot.model import (
     Occurrence,
     OccurrenceKind,
     RepositoryReport,
+    StageVersion,
+    Waiting,
 )
 from image_bot.service.pass_results import repository_status
 
@@ -63,3 +65,17 @@ def test_open_closed_and_failed_branches() -> None:
     ]
     assert status.errors == ("checkout failed", "image-bot/pinned: push rejected")
     assert status.last_pass == NOW
+
+
+def test_stages_environments_and_waiting_promotions_reach_the_status_page() -> None:
+    cell = StageVersion("prod", APP, "1.0", None, NOW, behind_versions=2, behind_since=NOW)
+    wait = Waiting("prod", APP, "1.2", "outside the window mon-fri 09:00-16:00 UTC", NOW)
+    report = RepositoryReport(
+        repository="r", base="main", stages=("dev", "prod"), environments=(cell,), waiting=(wait,)
+    )
+    status = repository_status("r", report, finished=NOW, next_pass=None)
+    assert (status.stages, status.environments, status.waiting) == (
+        ("dev", "prod"),
+        (cell,),
+        (wait,),
+    )

@@ -17,8 +17,8 @@ from ruamel.yaml import YAML
 
 from image_bot.cli import cli
 from image_bot.config.load import parse_config
-from image_bot.github_app.webhooks import Command, CommandVerb, GitHubEvent
-from image_bot.model import ImageName, Trigger
+from image_bot.github_app.webhooks import GitHubEvent
+from image_bot.model import ImageName, StageVersion, Trigger, Waiting
 from image_bot.publish.pr_marker import PrMarker, encode_pr_marker
 from image_bot.service.metrics import Metrics
 from image_bot.service.status import (
@@ -204,6 +204,42 @@ async def test_status_page_escapes_and_forbids_scripts(client: Client, state: Se
     policy = response.headers["content-security-policy"]
     assert "default-src 'none'" in policy
     assert "script-src" not in policy  # so scripts fall back to 'none'
+
+
+async def test_status_page_shows_the_environments_matrix_and_waiting_promotions(
+    client: Client, state: ServiceState
+) -> None:
+    app = ImageName("ghcr.io", "acme/app")
+    digest = "sha256:" + "ab" * 32
+    state.put(
+        RepositoryStatus(
+            "acme/deploy",
+            last_pass=NOW,
+            stages=("dev", "staging", "prod"),
+            environments=(
+                StageVersion("dev", app, "1.2.0", digest, NOW - timedelta(hours=5)),
+                StageVersion("staging", app, "1.1.0", None, NOW - timedelta(days=2), 1, NOW),
+                StageVersion("prod", app, "<b>1.0</b>", None, NOW - timedelta(days=9), 2, NOW),
+            ),
+            waiting=(
+                Waiting(
+                    "staging",
+                    app,
+                    "1.2.0@sha256:abababababab",
+                    "waiting for soak, 19h left",
+                    NOW + timedelta(hours=19),
+                ),
+            ),
+        )
+    )
+    page = (await client.get("/")).text
+    matrix = page.split('<table class="envs">')[1].split("</table>")[0]
+    assert [h.split("</th>")[0] for h in matrix.split('"col">')[2:]] == ["dev", "staging", "prod"]
+    assert "1.2.0@sha256:abababababab" in matrix and "5 h ago" in matrix
+    assert "1 version behind" in matrix and "2 versions behind" in matrix
+    assert "&lt;b&gt;1.0&lt;/b&gt;" in matrix and "<b>1.0" not in matrix
+    assert "staging</strong>: <code>ghcr.io/acme/app</code> 1.2.0@sha256:abababababab:" in page
+    assert "waiting for soak, 19h left (opens" in page and "in 19 h" in page
 
 
 # --- registry webhooks ----------------------------------------------------------------------------
@@ -467,29 +503,26 @@ COMMENT = json.dumps(
 ).encode()
 
 
-async def test_commands_go_to_the_github_handler(client: Client, recorder: Recorder) -> None:
+async def test_commands_trigger_a_pass_of_their_repository(
+    client: Client, recorder: Recorder
+) -> None:
     headers = github_headers(COMMENT, "issue_comment", "d-4")
     response = await client.post("/webhooks/github", content=COMMENT, headers=headers)
-    assert (response.status_code, response.json()["event"]) == (202, "Command")
-    assert recorder.github == [
-        Command(
-            repository="acme/gitops",
-            pull_request=7,
-            verb=CommandVerb.IGNORE_MAJOR,
-            requested_by="octocat",
-            proposals=("docker.io/library/nginx:1.27.1",),
-        )
+    assert response.status_code == 202
+    assert recorder.triggers == [
+        Trigger(repositories=("acme/gitops",), reason="/image-bot on pull request #7")
     ]
-    assert recorder.triggers == []
+    assert recorder.github == []
 
 
-async def test_commands_without_a_handler_are_acknowledged(
+async def test_commands_trigger_even_without_a_github_handler(
     state: ServiceState, recorder: Recorder, metrics: Metrics
 ) -> None:
     headers = github_headers(COMMENT, "issue_comment", "d-5")
     async with make_client(state, recorder, metrics, with_github_handler=False) as client:
         response = await client.post("/webhooks/github", content=COMMENT, headers=headers)
-    assert (response.status_code, response.json()["status"]) == (200, "ignored")
+    assert response.status_code == 202
+    assert len(recorder.triggers) == 1
 
 
 async def test_ping_and_malformed_github_deliveries(client: Client, recorder: Recorder) -> None:
@@ -520,7 +553,7 @@ def load_yaml(path: Path) -> dict[str, Any]:
 
 def test_every_kustomization_resource_exists() -> None:
     kustomizations = sorted(DEPLOY.rglob("kustomization.yaml"))
-    assert len(kustomizations) == 6  # root, base, service, cronjob and two components
+    assert len(kustomizations) == 7  # root, base, service, cronjob, org and two components
     for kustomization in kustomizations:
         loaded = load_yaml(kustomization)
         for resource in [*loaded["resources"], *loaded.get("components", [])]:

@@ -35,8 +35,10 @@ from github.Repository import Repository
 from urllib3.util.retry import Retry
 
 from image_bot.errors import ForgeError, PullRequestConflict, RateLimited, register_secret
-from image_bot.model import PullRequest, PullRequestState
+from image_bot.model import CheckState, PullRequest, PullRequestState
 from image_bot.publish.forge import PullRequestDraft
+from image_bot.publish.forges.github.checks import commit_checks
+from image_bot.publish.forges.github.conversation import GitHubConversation
 from image_bot.publish.forges.github.errors import map_github_error
 from image_bot.publish.forges.github.kind import DEFAULT_API_URL
 from image_bot.publish.forges.github.spacing import WriteSpacing
@@ -88,8 +90,9 @@ class GitHubOptions(TypedDict, total=False):
     write_spacing: WriteSpacing | None
 
 
-class GitHubForge:
-    """Pull requests on GitHub or GitHub Enterprise through PyGithub.
+class GitHubForge(GitHubConversation):
+    """Pull requests on GitHub or GitHub Enterprise through PyGithub (issues, comments and
+    permissions: `GitHubConversation`).
 
     `write_interval` spaces out writes (GitHub asks for one content-creating request per
     second to stay clear of secondary limits); tests against a local fake pass 0.
@@ -125,6 +128,7 @@ class GitHubForge:
             lazy=True,
         )
         self._known: dict[tuple[str, int], Json] = {}
+        self._writers: dict[tuple[str, str], bool] = {}
 
     @classmethod
     def with_token(cls, token: str, **options: Unpack[GitHubOptions]) -> GitHubForge:
@@ -204,6 +208,11 @@ class GitHubForge:
         self._check_budget(repo)
         with self._errors(repo):
             self._pull(repo, pr.number).edit(state="closed")
+
+    def checks(self, repo: str, sha: str) -> CheckState:
+        """The checks of commit `sha`, all taken together (for promotion gates)."""
+        with self._errors(repo):
+            return commit_checks(self._repo(repo), sha)
 
     def enable_automerge(self, repo: str, pr: PullRequest) -> None:
         """GitHub auto-merge; where the repository does not allow it, merge now if checks passed."""

@@ -26,6 +26,8 @@ _WRITE_INTERVAL = 1.0  # GitHub asks for a second between content-creating reque
 class GitHubKind:
     """github.com or GitHub Enterprise, with a token or as a GitHub App installation."""
 
+    reports_checks = True  # check runs and commit statuses
+
     def default_api_url(self, url: str | None) -> str | None:
         """`URL/api/v3` for GitHub Enterprise at `url`, else github.com's API."""
         return f"{url.rstrip('/')}/api/v3" if url else DEFAULT_API_URL

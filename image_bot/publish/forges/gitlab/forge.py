@@ -20,8 +20,10 @@ from gitlab.exceptions import GitlabError
 from gitlab.v4.objects import Project, ProjectMergeRequest
 
 from image_bot.errors import ForgeError, RateLimited, register_secret
-from image_bot.model import PullRequest, PullRequestState
+from image_bot.model import CheckState, PullRequest, PullRequestState
 from image_bot.publish.forge import PullRequestDraft
+from image_bot.publish.forges.gitlab.checks import commit_checks
+from image_bot.publish.forges.gitlab.conversation import GitLabConversation
 from image_bot.publish.forges.gitlab.errors import map_gitlab_error
 from image_bot.publish.forges.gitlab.kind import DEFAULT_URL
 from image_bot.publish.listing import (
@@ -54,8 +56,9 @@ _NO_SLEEP = _RequestOptions(obey_rate_limit=False, max_retries=2)
 AuthKind = Literal["private", "oauth", "job"]
 
 
-class GitLabForge:
-    """Merge requests on gitlab.com or a self-hosted GitLab through python-gitlab.
+class GitLabForge(GitLabConversation):
+    """Merge requests on gitlab.com or a self-hosted GitLab through python-gitlab (issues,
+    notes and access levels: `GitLabConversation`).
 
     `auth_kind`: `private` for personal, project and group access tokens (PRIVATE-TOKEN),
     `oauth` for OAuth2 tokens, `job` for a CI job token.
@@ -89,6 +92,7 @@ class GitLabForge:
         )
         self._known: dict[tuple[str, int], Json] = {}
         self._user_ids: dict[str, int] = {}
+        self._writers: dict[tuple[str, int], bool] = {}
 
     # --- reads -----------------------------------------------------------------------------
 
@@ -162,6 +166,11 @@ class GitLabForge:
         with self._errors(repo):
             manager = self._project(repo).mergerequests
             manager.update(pr.number, {"state_event": "close"}, **_NO_SLEEP)
+
+    def checks(self, repo: str, sha: str) -> CheckState:
+        """The checks of commit `sha`, all taken together (for promotion gates)."""
+        with self._errors(repo):
+            return commit_checks(self._project(repo), sha)
 
     def enable_automerge(self, repo: str, pr: PullRequest) -> None:
         """Merge when the pipeline succeeds, and only the commit the bot pushed (`sha`)."""

@@ -19,6 +19,8 @@ DEFAULT_URL = "https://gitlab.com"
 class GitLabKind:
     """gitlab.com or a self-hosted GitLab, with a personal, project or group access token."""
 
+    reports_checks = True  # pipelines and commit statuses
+
     def default_api_url(self, url: str | None) -> str | None:
         """The web base URL (python-gitlab adds `/api/v4`), else gitlab.com."""
         return (url or DEFAULT_URL).rstrip("/")

@@ -14,6 +14,8 @@ __all__ = ["LocalKind"]
 class LocalKind:
     """Bot branches on the remote the clone was fetched from (`forge: local`)."""
 
+    reports_checks = False  # a plain remote has no CI results
+
     def default_api_url(self, url: str | None) -> str | None:
         """None: a plain remote has no API."""
         return None
