@@ -38,7 +38,7 @@ from image_bot.model import Outcome, RunReport, Trigger
 from image_bot.service.metrics import Metrics, PassSummary
 from image_bot.service.pass_results import PassOutcome, pass_summary, repository_status
 from image_bot.service.schedules import trigger_for
-from image_bot.service.shared_queue import SharedQueue
+from image_bot.service.shared_queue import PassRequest, SharedQueue
 from image_bot.service.status import RepositoryStatus, ServiceState
 
 __all__ = ["PassRunner", "Service", "Work"]
@@ -221,12 +221,14 @@ class Service:
             if work.repositories is None or repo.project_name in work.repositories
         ]
         self._shared.enqueue_soon(
-            names,
-            work.reason,
-            schedule=work.schedule,
-            rebuild=work.rebuild,
-            refresh=work.refresh,
-            debounce=work.targeted,
+            PassRequest(
+                tuple(names),
+                work.reason,
+                schedule=work.schedule,
+                rebuild=work.rebuild,
+                refresh=work.refresh,
+                debounce=work.targeted,
+            )
         )
 
     def _pass_job(

@@ -26,10 +26,12 @@ not fail.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -43,7 +45,7 @@ if TYPE_CHECKING:
     from procrastinate import App
     from procrastinate.types import JSONValue
 
-__all__ = ["PassJob", "SharedDeliveries", "SharedQueue", "period_of"]
+__all__ = ["PassJob", "PassRequest", "SharedDeliveries", "SharedQueue", "period_of"]
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +71,22 @@ def period_of(schedule: ScheduleSpec, now: datetime) -> str:
 PassJob = Callable[[str, str, tuple[int, ...], bool], None]
 
 
+@dataclass(frozen=True, slots=True)
+class PassRequest:
+    """Passes asked for: of `repositories`, for `reason`; `schedule`: a tick of it (at `at`,
+    default now), claimed once per period among replicas; `rebuild`: (repository, pull
+    request) pairs to rebuild; `refresh`: re-load the config first; `debounce`: a webhook's,
+    startable only `DEBOUNCE` later."""
+
+    repositories: tuple[str, ...]
+    reason: str
+    schedule: ScheduleSpec | None = None
+    rebuild: frozenset[tuple[str, int]] = frozenset()
+    refresh: bool = False
+    debounce: bool = False
+    at: datetime | None = None
+
+
 class SharedQueue:
     """One replica's door to the shared queue: enqueue, and a worker thread that runs jobs."""
 
@@ -92,66 +110,39 @@ class SharedQueue:
 
     # --- enqueueing (any thread) ------------------------------------------------------------
 
-    def enqueue_soon(
-        self,
-        repositories: Iterable[str],
-        reason: str,
-        *,
-        schedule: ScheduleSpec | None = None,
-        rebuild: Iterable[tuple[str, int]] = (),
-        refresh: bool = False,
-        debounce: bool = False,
-    ) -> None:
+    def enqueue_soon(self, request: PassRequest) -> None:
         """`enqueue` in this queue's own thread, returning at once: webhooks call it inside
         their request, on the web server's event loop, where the database must not be
         awaited synchronously."""
-        names, pairs = list(repositories), list(rebuild)
-        now = datetime.now(UTC)  # the tick's time, not the time its turn comes
+        request = dataclasses.replace(request, at=request.at or datetime.now(UTC))
 
         def enqueue() -> None:
             try:
-                added = self.enqueue(
-                    names,
-                    reason,
-                    schedule=schedule,
-                    rebuild=pairs,
-                    refresh=refresh,
-                    debounce=debounce,
-                    now=now,
-                )
+                added = self.enqueue(request)
             except Exception:  # the database may be away: the next tick or delivery asks again
-                log.exception("cannot queue passes", extra={"reason": reason})
+                log.exception("cannot queue passes", extra={"reason": request.reason})
                 return
-            log.info("passes queued", extra={"reason": reason, "repositories": len(added)})
+            log.info("passes queued", extra={"reason": request.reason, "repositories": len(added)})
 
         try:
             self._enqueuer.submit(enqueue)
         except RuntimeError:  # stopping: whatever is not queued now, the next start queues
-            log.info("not queued: stopping", extra={"reason": reason})
+            log.info("not queued: stopping", extra={"reason": request.reason})
 
-    def enqueue(
-        self,
-        repositories: Iterable[str],
-        reason: str,
-        *,
-        schedule: ScheduleSpec | None = None,
-        rebuild: Iterable[tuple[str, int]] = (),
-        refresh: bool = False,
-        debounce: bool = False,
-        now: datetime | None = None,
-    ) -> list[str]:
-        """Add a job per repository (those of a scheduled tick only when this replica is the
-        first to claim their period; with `debounce`, startable only `DEBOUNCE` from now);
-        the repositories enqueued."""
+    def enqueue(self, request: PassRequest) -> list[str]:
+        """Add a job per repository of `request` (those of a scheduled tick only when this
+        replica is the first to claim their period; debounced ones startable only `DEBOUNCE`
+        from now); the repositories enqueued."""
         from procrastinate.exceptions import AlreadyEnqueued  # noqa: PLC0415
 
-        names = list(dict.fromkeys(repositories))
-        if schedule is not None:
-            period = period_of(schedule, now or datetime.now(UTC))
+        names = list(dict.fromkeys(request.repositories))
+        reason, refresh, debounce = request.reason, request.refresh, request.debounce
+        if request.schedule is not None:
+            period = period_of(request.schedule, request.at or datetime.now(UTC))
             claimed = self._store.first_times([f"pass {name} {period}" for name in names])
             names = [name for name in names if f"pass {name} {period}" in claimed]
         wanted: dict[str, list[int]] = {}
-        for repository, number in rebuild:
+        for repository, number in request.rebuild:
             wanted.setdefault(repository, []).append(number)
         added = []
         for name in names:

@@ -95,7 +95,9 @@ class SQLiteDatabase:
         try:
             if read_only:
                 source = f"{path.resolve().as_uri()}?mode=ro" if path.exists() else ":memory:"
-                self._db = sqlite3.connect(source, uri=True, timeout=10.0, isolation_level=None)
+                self._db = sqlite3.connect(
+                    source, uri=True, timeout=10.0, isolation_level=None, check_same_thread=False
+                )
                 if source == ":memory:":
                     self._db.executescript(SCHEMA)
                 else:

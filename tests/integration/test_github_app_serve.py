@@ -7,8 +7,6 @@ issue on its repository, closed once fixed; SIGTERM during a pass drains it.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import re
 import signal
@@ -25,6 +23,7 @@ from image_bot.state import StateStore
 from tests.fakeforge.control import FakeForge
 from tests.integration.serve_process import ServeProcess, serve_process, wait_for
 from tests.integration.test_serve import DEPLOY
+from tests.support.deliveries import github_delivery_headers
 from tests.support.registry import RunningRegistry, free_port
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -56,16 +55,10 @@ class AppService(ServeProcess):
 
     def deliver(self, event: str, payload: dict[str, object], *, secret: str = SECRET) -> int:
         body = json.dumps(payload).encode()
-        signature = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
         response = httpx.post(
             f"{self.url}/webhooks/github",
             content=body,
-            headers={
-                "Content-Type": "application/json",
-                "X-GitHub-Event": event,
-                "X-GitHub-Delivery": str(uuid.uuid4()),
-                "X-Hub-Signature-256": f"sha256={signature}",
-            },
+            headers=github_delivery_headers(secret, body, event=event, delivery=str(uuid.uuid4())),
             timeout=10,
         )
         return response.status_code

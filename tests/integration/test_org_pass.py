@@ -7,8 +7,8 @@ registry, real git, and for the shared state a real PostgreSQL (tests/support/po
 
 from __future__ import annotations
 
+import dataclasses
 import json
-import re
 import subprocess  # noqa: TID251 (jobs are real processes)
 import sys
 from collections import Counter
@@ -22,7 +22,7 @@ from image_bot.pipeline import PassOptions, run_pass
 from image_bot.wiring.forges import Forges
 from image_bot.wiring.passes import registry_opener
 from tests.fakeforge.control import FakeForge
-from tests.support.org import deployment, org_config, seed_org
+from tests.support.org import deployment, org_config, pull_listings, seed_org
 from tests.support.postgres import RunningPostgres
 from tests.support.registry import RunningRegistry
 from tests.support.runs import run_once
@@ -30,7 +30,6 @@ from tests.support.runs import run_once
 pytestmark = pytest.mark.integration
 
 IMAGES = 3
-LISTING = re.compile(r"repos/(org/[^/]+)/pulls$")
 
 
 def _org(
@@ -62,16 +61,6 @@ def _name(url: str) -> str:
     return "/".join(url.removesuffix(".git").split("/")[-2:])
 
 
-def _listings(fake_forge: FakeForge) -> Counter[str]:
-    """GitHub pull-request listings per repository (one per pass of it)."""
-    counts: Counter[str] = Counter()
-    for call in fake_forge.calls("github"):
-        listing = LISTING.search(call.path)
-        if call.method == "GET" and listing:
-            counts[listing.group(1)] += 1
-    return counts
-
-
 def test_repositories_side_by_side_each_get_their_one_pull_request(
     fake_forge: FakeForge, registry: RunningRegistry, repo_name: str, tmp_path: Path
 ) -> None:
@@ -88,7 +77,7 @@ def test_repositories_side_by_side_each_get_their_one_pull_request(
     code, report = run_once(config, tmp_path, "--concurrency", "4")
     assert code == 0, report
     assert fake_forge.count_calls(writes=True) == 0
-    assert _listings(fake_forge) == dict.fromkeys(names, 1)
+    assert pull_listings(fake_forge) == dict.fromkeys(names, 1)
 
 
 def test_a_spent_rate_limit_budget_leaves_the_rest_for_the_next_pass(
@@ -101,12 +90,21 @@ def test_a_spent_rate_limit_budget_leaves_the_rest_for_the_next_pass(
     config = load_config(config_file)
     options = PassOptions(cache_dir=tmp_path / "cache", rate_limit_reserve=50)
 
-    fake_forge.state.rate_used = fake_forge.state.rate_limit - 52  # 52 requests left
+    # what a pass reads before publishing (each repository's pull requests and dashboard),
+    # counted by a dry run, which reads the same and writes nothing
+    dry = dataclasses.replace(options, dry_run=True)
+    run_pass(config, open_registry=registry_opener(config), forge_for=Forges(), options=dry)
+    reads = fake_forge.count_calls("github")
+    assert fake_forge.count_calls(writes=True) == 0
+
+    # one request more than the reserve is left when publishing starts: the first repository
+    # publishes, and once its requests took the budget to the reserve, no other starts
+    fake_forge.state.rate_used = fake_forge.state.rate_limit - (50 + 1 + reads)
     report = run_pass(
         config, open_registry=registry_opener(config), forge_for=Forges(), options=options
     )
     first, *rest = report.repositories
-    assert not first.errors  # the budget is unknown until a response tells it
+    assert not first.errors
     for repository in rest:
         (error,) = repository.errors
         assert "requests left in the rate-limit window" in error
@@ -173,7 +171,7 @@ def test_indexed_job_shards_pass_every_repository_once_on_the_shared_state(  # n
     passed = [_name(r["repository"]) for _, report in results for r in report["repositories"]]
     assert sorted(passed) == sorted(names)  # no gap, no overlap
     assert all(code == 0 for code, _ in results), results
-    assert _listings(fake_forge) == dict.fromkeys(names, 1)
+    assert pull_listings(fake_forge) == dict.fromkeys(names, 1)
     _one_pull_request_each(fake_forge, names, changing)
 
     database = postgres_url.split("?", maxsplit=1)[0].rsplit("/", 1)[1]

@@ -15,16 +15,12 @@ replicated deployment must get right, in order:
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import os
-import re
 import signal
 import subprocess  # noqa: TID251 (the replicas are real processes)
 import sys
 import time
-from collections import Counter
 from collections.abc import Iterator
 from contextlib import ExitStack
 from datetime import UTC, datetime
@@ -35,7 +31,8 @@ import pytest
 
 from tests.fakeforge.control import FakeForge
 from tests.integration.serve_process import wait_for
-from tests.support.org import deployment, org_config, seed_org
+from tests.support.deliveries import github_delivery_headers
+from tests.support.org import deployment, org_config, pull_listings, seed_org
 from tests.support.postgres import RunningPostgres
 from tests.support.registry import RunningRegistry, free_port
 
@@ -46,7 +43,6 @@ IMAGES = 10
 REPLICAS = 4
 LEASE = 6  # seconds
 SECRET = "replica-webhook-secret"
-LISTING = re.compile(r"repos/(org/r\d+)/pulls$")
 
 
 class Replica:
@@ -82,16 +78,6 @@ class Replica:
                 self.process.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 self.kill()
-
-
-def _listings(forge: FakeForge) -> Counter[str]:
-    """Pull-request listings per repository: one per pass of it."""
-    counts: Counter[str] = Counter()
-    for call in forge.calls("github"):
-        match = LISTING.search(call.path)
-        if call.method == "GET" and match:
-            counts[match.group(1)] += 1
-    return counts
 
 
 def _passes(replica: Replica) -> tuple[list[str], list[str]]:
@@ -197,10 +183,12 @@ def test_replicas_share_the_work_survive_a_kill_and_fold_a_webhook_storm(
         # 1. the period ends: every repository passed, the victim's ones taken over
         wait_for(
             "every repository to be passed",
-            lambda: set(_listings(fake_forge)) == set(names) and _waiting(postgres, database) == 0,
+            lambda: (
+                set(pull_listings(fake_forge)) == set(names) and _waiting(postgres, database) == 0
+            ),
             timeout=600,
         )
-        listings = _listings(fake_forge)
+        listings = pull_listings(fake_forge)
         twice = {name for name, count in listings.items() if count > 1}
         assert twice <= set(held), f"passed more than once: {sorted(twice)}"
         assert all(listings[name] <= 2 for name in held)
@@ -236,27 +224,22 @@ def test_replicas_share_the_work_survive_a_kill_and_fold_a_webhook_storm(
             deliveries.append((f"storm-{n}", json.dumps(payload).encode()))
         with httpx.Client(timeout=30) as client:
             for n, (delivery, body) in enumerate(deliveries * 2):  # every delivery twice
-                digest = hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
                 answer = client.post(
                     f"http://127.0.0.1:{live[n % len(live)].port}/webhooks/github",
                     content=body,
-                    headers={
-                        "X-GitHub-Event": "push",
-                        "X-GitHub-Delivery": delivery,
-                        "X-Hub-Signature-256": f"sha256={digest}",
-                        "Content-Type": "application/json",
-                    },
+                    headers=github_delivery_headers(SECRET, body, event="push", delivery=delivery),
                 )
                 assert answer.status_code in (200, 202), answer.text
         wait_for(
             "the storm's passes",
             lambda: (
-                set(_listings(fake_forge)) == set(affected) and _waiting(postgres, database) == 0
+                set(pull_listings(fake_forge)) == set(affected)
+                and _waiting(postgres, database) == 0
             ),
             timeout=300,
         )
         time.sleep(1)
-        assert _listings(fake_forge) == dict.fromkeys(affected, 1)
+        assert pull_listings(fake_forge) == dict.fromkeys(affected, 1)
         assert fake_forge.count_calls(writes=True) == 0  # nothing new: no write anywhere
         for replica in live:
             replica.stop()

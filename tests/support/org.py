@@ -12,9 +12,11 @@ HTTP, the APIs and pushes work on them as on any fake-forge repository.
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess  # noqa: TID251 (sets up the fake forge's bare repositories)
 import tempfile
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -22,7 +24,7 @@ from tests.fakeforge.barerepo import BareRepo, git_env
 from tests.fakeforge.control import FakeForge
 from tests.fakeforge.state import Repository, now_iso
 
-__all__ = ["MANIFEST", "deployment", "org_config", "seed_org"]
+__all__ = ["MANIFEST", "deployment", "org_config", "pull_listings", "seed_org"]
 
 MANIFEST = """\
 apiVersion: apps/v1
@@ -33,6 +35,19 @@ spec:
       containers:
         - {{name: app, image: "{image}:{tag}"}}
 """
+
+
+_LISTING = re.compile(r"repos/(org/[^/]+)/pulls$")
+
+
+def pull_listings(fake: FakeForge) -> Counter[str]:
+    """GitHub pull-request listings per `org/...` repository so far: one per pass of it."""
+    counts: Counter[str] = Counter()
+    for call in fake.calls("github"):
+        listing = _LISTING.search(call.path)
+        if call.method == "GET" and listing:
+            counts[listing.group(1)] += 1
+    return counts
 
 
 def deployment(image: str, tag: str) -> str:

@@ -15,7 +15,8 @@ from packaging.requirements import Requirement
 ROOT = Path(__file__).resolve().parents[2]
 UV = Path(sys.executable).parent / "uv"
 EXPORTS = {  # file -> the `uv export` selection scripts/lock writes it with
-    "requirements/runtime.txt": ["--no-dev"],
+    # the container image serves replicas on PostgreSQL state too (deploy/kubernetes/org)
+    "requirements/runtime.txt": ["--no-dev", "--extra", "postgres"],
     "requirements/dev.txt": ["--extra", "dev"],
     "requirements/release.txt": ["--only-group", "release"],
 }
