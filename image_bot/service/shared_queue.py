@@ -3,10 +3,12 @@
 Each replica's APScheduler still decides *when*; what it decides becomes jobs "pass
 repository R" in one queue that every replica's worker takes from:
 
-- **Once per repository and period.** A scheduled tick first claims `(R, period)` in the
-  state (`StateStore.first_times`: one INSERT ... ON CONFLICT DO NOTHING RETURNING for all
-  repositories); only the replica whose tick comes first enqueues R for that period. The
+- **Once per repository and period.** A scheduled tick claims `(R, period)` in the state
+  (`StateStore.first_times`, INSERT ... ON CONFLICT DO NOTHING RETURNING) just before it
+  enqueues R; only the replica whose claim comes first enqueues R for that period. The
   period is the interval's slot since the epoch, or the cron fire time the tick belongs to.
+  A replica killed while it enqueues loses at most the one repository it had just claimed
+  (passed in the next period); the other replicas' ticks claim the rest.
 - **No pile-up.** Jobs of a repository share a queueing lock: while one waits, another is
   not added. Passes asked for by webhooks wait `debounce` (10 s) before they may start, so
   a burst of deliveries for R (a storm, redeliveries, a push per commit) is one pass.
@@ -137,15 +139,19 @@ class SharedQueue:
 
         names = list(dict.fromkeys(request.repositories))
         reason, refresh, debounce = request.reason, request.refresh, request.debounce
+        period = None
         if request.schedule is not None:
             period = period_of(request.schedule, request.at or datetime.now(UTC))
-            claimed = self._store.first_times([f"pass {name} {period}" for name in names])
-            names = [name for name in names if f"pass {name} {period}" in claimed]
         wanted: dict[str, list[int]] = {}
         for repository, number in request.rebuild:
             wanted.setdefault(repository, []).append(number)
         added = []
         for name in names:
+            # claimed and queued one repository at a time: a replica dying in this loop
+            # leaves at most one claimed repository unqueued (passed again next period);
+            # the others are claimed and queued by the other replicas' ticks
+            if period is not None and not self._store.first_times([f"pass {name} {period}"]):
+                continue  # another replica's tick claimed it for this period
             numbers: list[JSONValue] = [*sorted(wanted.get(name, ()))]
             # a rebuild request must not be folded into a waiting ordinary pass
             queueing_lock = f"{name} rebuild {numbers}" if numbers else name
