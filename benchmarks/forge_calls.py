@@ -5,7 +5,11 @@ N bot pull requests (default 20) plus some human ones, then runs the forge half 
 whose plans all match the open PRs' fingerprints (so reconcile says Keep for each), and
 prints read and write calls per adapter, wall time and peak RSS.
 
-    .venv/bin/python benchmarks/forge_calls.py [--prs 20] [--human 5]
+Then a whole pass (`pipeline.run_pass`: a real registry, git and clients) over a repository
+with `--images` open bot pull requests (three with human comments) and a dashboard, after
+everything is in place: the reads and writes it costs on each forge (`tests/support/budget`).
+
+    .venv/bin/python benchmarks/forge_calls.py [--prs 20] [--human 5] [--images 20]
 """
 
 from __future__ import annotations
@@ -21,6 +25,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+import os  # noqa: E402
+
 from image_bot.model import UpdatePlan  # noqa: E402
 from image_bot.publish.forge import Forge, PullRequestDraft  # noqa: E402
 from image_bot.publish.forges.github.forge import GitHubForge  # noqa: E402
@@ -28,6 +34,8 @@ from image_bot.publish.forges.gitlab.forge import GitLabForge  # noqa: E402
 from image_bot.publish.pr_marker import PrMarker, encode_pr_marker  # noqa: E402
 from image_bot.publish.reconcile import Keep, reconcile  # noqa: E402
 from tests.fakeforge.control import FakeForge  # noqa: E402
+from tests.support.budget import no_op_pass, scene  # noqa: E402
+from tests.support.registry import start_registry  # noqa: E402
 
 REPO = "acme/deploy"
 CONTRACTS = ROOT.parent / "shared" / "contracts"
@@ -72,10 +80,25 @@ def _measure(
     )
 
 
+def _measure_pass(fake: FakeForge, kind: str, images: int, root: Path) -> None:
+    fake.reset()
+    with start_registry(root / f"registry-{kind}") as registry:
+        made = scene(fake, registry, kind, root / f"work-{kind}", images=images)
+        started = time.perf_counter()
+        reads, writes, _ = no_op_pass(made)
+        elapsed = time.perf_counter() - started
+    load = os.getloadavg()[0]
+    print(
+        f"{kind:7s} pass: open bot PRs={images:3d} + dashboard  reads={reads}  writes={writes}"
+        f"  wall={elapsed * 1000:.0f} ms  (load {load:.2f})"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--prs", type=int, default=20, help="open bot pull requests")
     parser.add_argument("--human", type=int, default=5, help="open human pull requests")
+    parser.add_argument("--images", type=int, default=20, help="bot PRs of the whole pass")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         fake = FakeForge(Path(tmp), CONTRACTS).start()
@@ -92,6 +115,8 @@ def main() -> None:
 
             _measure("github", fake, github, args)
             _measure("gitlab", fake, gitlab, args)
+            _measure_pass(fake, "github", args.images, Path(tmp))
+            _measure_pass(fake, "gitlab", args.images, Path(tmp))
             violations = fake.take_violations()
             if violations:
                 print("contract violations:", *violations[:5], sep="\n  ")

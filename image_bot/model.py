@@ -15,19 +15,24 @@ from image_bot.errors import RegistryError
 __all__ = [
     "BranchReport",
     "Change",
+    "ChangeDetails",
     "CheckState",
+    "Comment",
     "Decision",
     "Edit",
     "Fact",
     "FileChange",
     "ImageName",
     "ImageRef",
+    "Issue",
     "Occurrence",
     "OccurrenceKind",
     "Part",
     "Promotion",
     "PullRequest",
     "PullRequestState",
+    "ReleaseNote",
+    "ReleaseNotes",
     "RepositoryReport",
     "RunReport",
     "ScanFailure",
@@ -39,6 +44,7 @@ __all__ = [
     "TagList",
     "Trigger",
     "UpdatePlan",
+    "UpdateType",
     "Waiting",
 ]
 
@@ -146,6 +152,7 @@ class Decision:
     reason: str
     rejected: tuple[tuple[str, str], ...] = ()
     missing: tuple[str, ...] = ()
+    ready: tuple[tuple[str, datetime], ...] = ()  # (tag, when it passes min_age): waiting
 
     @property
     def changes(self) -> bool:
@@ -303,6 +310,64 @@ class CheckState(StrEnum):
     NONE = "none"  # nothing reported for the commit
 
 
+class UpdateType(StrEnum):
+    """How far a change moves, read from the old and new tags (`decide.update_type`)."""
+
+    MAJOR = "major"
+    MINOR = "minor"
+    PATCH = "patch"
+    PRERELEASE = "pre-release"  # the new tag is a pre-release (`2.0.0-rc.1`)
+    DIGEST_ONLY = "digest-only"  # the same tag (or none): only the digest moves
+    REBUILD = "rebuild"  # the same version rebuilt (Bitnami `-r4` -> `-r5`)
+    OTHER = "other"  # tags that are not versions (`main-3f2a9c1` -> `main-77b0e12`)
+
+
+@dataclass(frozen=True, slots=True)
+class ReleaseNote:
+    """One release of an image's source repository; `body` is already neutralised markdown."""
+
+    tag: str
+    name: str
+    url: str
+    body: str
+    published: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ReleaseNotes:
+    """The releases between an old and a new version, newest first (trimmed to a size), or
+    why there are none (`missing`: one line)."""
+
+    releases: tuple[ReleaseNote, ...] = ()
+    more: str | None = None  # where the rest is (the source's releases page), when trimmed
+    missing: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeDetails:
+    """What a reviewer wants to know about one old -> new move, beyond the references.
+
+    Registry facts are those of the new version (`created` from its config blob,
+    `first_seen` from the state store); `source`, revisions and `compare` come from the OCI
+    labels (`org.opencontainers.image.source`, `.revision`, `.version`) of both versions.
+    """
+
+    image: str  # canonical name
+    old: str  # canonical references
+    new: str
+    update_type: UpdateType
+    policy: str = ""  # where the policy that chose it is written (`policies.web`)
+    digest: str | None = None
+    platforms: tuple[str, ...] = ()
+    created: datetime | None = None
+    first_seen: datetime | None = None
+    source: str | None = None  # the source repository's web URL
+    old_revision: str | None = None
+    new_revision: str | None = None
+    compare: str | None = None  # the forge's compare view of old_revision...new_revision
+    notes: ReleaseNotes | None = None
+
+
 class PullRequestState(StrEnum):
     """Where a pull request stands."""
 
@@ -332,6 +397,28 @@ class PullRequest:
     created_at: datetime | None = None  # for the opened-per-hour limit (publish.limits)
     body: str = ""  # as the forge holds it (marker included); rewritten to record notices
     notices: tuple[str, ...] = ()  # one-time comments already acknowledged (publish.marker)
+
+
+@dataclass(frozen=True, slots=True)
+class Issue:
+    """A plain issue the bot keeps (the dashboard), with its body and comment count."""
+
+    number: int
+    url: str
+    title: str
+    body: str
+    comments: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Comment:
+    """A comment on a pull request or issue (GitHub issue comment, GitLab note)."""
+
+    id: int
+    author: str  # login / username
+    body: str
+    author_id: int | None = None  # GitLab asks membership by id
+    bot: bool = False  # an App or a bot account: never obeyed
 
 
 # --- stages -----------------------------------------------------------------------------------
@@ -380,6 +467,8 @@ class BranchReport:
     title: str = ""
     body: str = ""
     changes: tuple[Change, ...] = ()
+    details: tuple[ChangeDetails, ...] = ()  # per distinct old -> new (create/update/dry run)
+    labels: tuple[str, ...] = ()
     diff: str = ""  # unified diff of the plan against the base (filled for create/update/dry runs)
     head_sha: str | None = None
     url: str = ""

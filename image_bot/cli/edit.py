@@ -9,8 +9,8 @@ from pathlib import Path
 
 import click
 
-from image_bot.cli import refs_output as render
 from image_bot.cli.exit_codes import exits_on_errors
+from image_bot.cli.output import refs as render
 from image_bot.edit.find import find_references
 from image_bot.edit.manual import set_tags
 from image_bot.errors import InvalidReference

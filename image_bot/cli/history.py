@@ -16,7 +16,7 @@ from typing import TypeVar
 import click
 
 from image_bot.cli.exit_codes import exits_on_errors
-from image_bot.cli.history_output import envs_json, envs_text, history_json, history_text
+from image_bot.cli.output.history import envs_json, envs_text, history_json, history_text
 from image_bot.config import Config, RepositorySpec, parse_duration
 from image_bot.config.load import load_config, load_repository_settings
 from image_bot.errors import ConfigError

@@ -15,7 +15,7 @@ import click
 
 from image_bot.cli.exit_codes import exits_on_errors
 from image_bot.cli.history import select_repository
-from image_bot.cli.report import report_json, report_text
+from image_bot.cli.output.report import report_json, report_text
 from image_bot.config.load import load_config
 from image_bot.model import RunReport
 from image_bot.pipeline import PassOptions

@@ -17,8 +17,8 @@ import click
 
 from image_bot.cli.exit_codes import exits_on_errors
 from image_bot.cli.logs import chosen_level, setup_logging
-from image_bot.cli.report import report_json, report_text
-from image_bot.cli.report_markdown import report_markdown
+from image_bot.cli.output.markdown import report_markdown
+from image_bot.cli.output.report import report_json, report_text
 from image_bot.config.load import load_config
 from image_bot.pipeline import Progress, run_pass
 from image_bot.wiring.forges import Forges

@@ -31,8 +31,6 @@ from image_bot.github_app.installations import GitHubAppRepositories
 from image_bot.github_app.webhooks import GitHubEvent, InstallationChanged
 from image_bot.pipeline import PassOptions, run_pass
 from image_bot.scan.cloud.provider import CloudCredentials
-from image_bot.service.ignores import FILE_NAME as IGNORES_FILE
-from image_bot.service.ignores import IgnoreList
 from image_bot.service.metrics import Metrics
 from image_bot.service.pass_results import PassOutcome
 from image_bot.service.registry_counts import counting
@@ -188,7 +186,6 @@ def serve(
         _runner(state_dir, options, installed),
         state=state,
         metrics=metrics,
-        ignores=IgnoreList(state_dir / IGNORES_FILE if state_dir is not None else None),
         refresh_repositories=installed is not None,
     )
     app = create_app(

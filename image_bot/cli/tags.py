@@ -12,7 +12,7 @@ from pathlib import Path
 import click
 
 from image_bot.cli.exit_codes import exits_on_errors
-from image_bot.cli.tags_output import tags_json, tags_text
+from image_bot.cli.output.tags import tags_json, tags_text
 from image_bot.config import Config, PolicySpec
 from image_bot.config.load import load_config, load_policy
 from image_bot.decide.build import build_policy

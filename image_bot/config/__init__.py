@@ -13,6 +13,7 @@ Config                 root.py        registries, policies, default_policy, imag
 ├── PolicySpec         policy.py      also `--policy`
 ├── ImageSpec          root.py
 ├── RepositorySpec     repository.py  forge, targets, commit, pull_request, grouping, limits
+├── ReleaseNotesSpec   release_notes.py  source hosts, sizes (release notes in PRs)
 ├── ServiceSpec        service.py     schedule, webhooks (`image-bot serve`)
 └── GitHubAppServiceSpec github_app.py  App mode: installations discovered (`serve`)
 ```
@@ -21,6 +22,7 @@ Config                 root.py        registries, policies, default_policy, imag
 from image_bot.config.fields import TEMPLATE_FIELDS, parse_yaml_path
 from image_bot.config.github_app import GitHubAppServiceSpec
 from image_bot.config.policy import Duration, FilterSpec, PolicySpec, parse_duration, parse_policy
+from image_bot.config.release_notes import ReleaseNotesSpec, SourceHostSpec
 from image_bot.config.repository import (
     CommitSpec,
     ForgeSpec,
@@ -51,9 +53,11 @@ __all__ = [
     "PolicySpec",
     "PullRequestSpec",
     "RegistrySpec",
+    "ReleaseNotesSpec",
     "RepositorySpec",
     "ScheduleSpec",
     "ServiceSpec",
+    "SourceHostSpec",
     "TargetSpec",
     "WebhooksSpec",
     "parse_duration",

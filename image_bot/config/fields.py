@@ -8,6 +8,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, SecretStr
 
+from image_bot.publish.templates import FORMAT_FIELDS, TemplateError, check_template, is_jinja
 from image_bot.yaml_path import parse_yaml_path
 
 __all__ = [
@@ -23,20 +24,26 @@ __all__ = [
 ]
 
 
-TEMPLATE_FIELDS = frozenset(
-    {"summary", "changes", "count", "group", "branch", "base", "repository"}
-)
-"""Names a commit or pull-request template may use, as `{name}` (`str.format` syntax)."""
+TEMPLATE_FIELDS = FORMAT_FIELDS
+"""Names a commit or pull-request template may use, as `{name}` (`str.format` syntax);
+a template with `{{` or `{%` is Jinja2 instead (`publish.templates`)."""
 
 _BRANCH_SAFE = re.compile(r"[A-Za-z0-9._/-]*")
 _CRON_FIELDS = (5, 6)
 
 
 def _check_template(text: str) -> str:
+    if is_jinja(text):
+        try:
+            check_template(text)
+        except TemplateError as error:
+            msg = f"bad Jinja2 template: {error}"
+            raise ValueError(msg) from None
+        return text
     try:
         names = {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
     except ValueError as error:
-        msg = f"bad template ({error}); write a literal brace as {{{{ or }}}}"
+        msg = f"bad template ({error}); a literal brace cannot be written in this style: use Jinja2"
         raise ValueError(msg) from None
     unknown = sorted(names - TEMPLATE_FIELDS)
     if unknown:

@@ -16,8 +16,8 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import YAMLError
 
-from image_bot.edit.spans import compose
-from image_bot.edit.yaml_limits import YamlLimits, YamlTooComplex
+from image_bot.edit.yaml.limits import YamlLimits, YamlTooComplex
+from image_bot.edit.yaml.spans import compose
 from image_bot.errors import ConfigError
 from image_bot.yaml_errors import describe_yaml_error
 from image_bot.yaml_path import format_yaml_path

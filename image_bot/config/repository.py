@@ -27,6 +27,7 @@ from image_bot.reference import parse_name
 
 __all__ = [
     "CommitSpec",
+    "DashboardSpec",
     "ForgeSpec",
     "GitHubAppSpec",
     "GroupSpec",
@@ -48,6 +49,11 @@ class GitHubAppSpec(Section):
     installation_id: int | None = None
     """Installation to act as; default: looked up from the repository."""
 
+
+UpdateTypeName = Literal[
+    "major", "minor", "patch", "pre-release", "digest-only", "rebuild", "other"
+]
+"""The values of `model.UpdateType` (a test keeps them equal)."""
 
 ForgeType = Literal["local", "github", "gitlab"]
 """The forge types: the keys of `publish.forges.FORGE_KINDS` (a test keeps them equal)."""
@@ -134,7 +140,8 @@ class CommitSpec(Section):
     author_email: str = "image-bot@localhost"
     """Commit author and committer email."""
     message: Template = "{summary}\n\n{changes}"
-    """Template: {summary} {changes} {count} {group} {branch} {base} {repository}."""
+    """Template: {summary} {changes} {count} {group} {branch} {base} {repository}; or
+    Jinja2 (sandboxed) when it has `{{` or `{%` (docs/pull-requests.md)."""
     signed: bool = False
     """GitHub App only: GitHub makes the commits through its API as the App and signs them
     (*Verified*), instead of a git push; `author_name`/`author_email` are then the App's."""
@@ -150,7 +157,10 @@ class PullRequestSpec(Section):
     title: Template = "{summary}"
     """Title template (same fields as commit.message)."""
     body: Template | None = None
-    """Body template; default: a table of the changes. A hidden marker is always appended."""
+    """Body template (`{field}` style, or Jinja2 when it has `{{` or `{%`, with the changes
+    as a list to loop over); default: a table of the changes, then per change its update
+    type, age, digest, platforms, policy, source and compare links and release notes. A
+    hidden marker is always appended."""
     labels: tuple[str, ...] = ("image-bot",)
     """Labels to set (created when missing, where the forge allows)."""
     reviewers: tuple[str, ...] = ()
@@ -161,6 +171,9 @@ class PullRequestSpec(Section):
     """Open as draft."""
     automerge: bool = False
     """Ask the forge to merge once checks pass (GitHub auto-merge, GitLab auto-merge)."""
+    labels_by_update_type: dict[UpdateTypeName, tuple[str, ...]] = Field(default_factory=dict)
+    """More labels by how far a change moves: `{major: [major, breaking], digest-only:
+    [rebuild]}`; keys: major, minor, patch, pre-release, digest-only, rebuild, other."""
 
     def settings(self) -> PullRequestSettings:
         """The frozen settings publishing opens pull requests with."""
@@ -172,6 +185,7 @@ class PullRequestSpec(Section):
             assignees=self.assignees,
             draft=self.draft,
             automerge=self.automerge,
+            update_type_labels=tuple(sorted(self.labels_by_update_type.items())),
         )
 
 
@@ -215,6 +229,18 @@ class LimitsSpec(Section):
     """Open at most this many bot pull requests in the repository at once."""
     max_pull_requests_per_hour: Positive | None = None
     """Open at most this many new pull requests per hour."""
+
+
+class DashboardSpec(Section):
+    """One issue that lists what the bot proposes, waits on and was told to leave alone."""
+
+    enabled: bool = False
+    """Keep a dashboard issue (GitHub issue / GitLab issue) in the repository; also where
+    ignores, holds and pins are remembered (docs/commands.md)."""
+    title: str = Field(default="image-bot dashboard", min_length=1, max_length=200)
+    """The issue's title."""
+    label: str = Field(default="image-bot-dashboard", pattern=r"^[A-Za-z0-9._ :/-]{1,50}$")
+    """The label that finds the issue again (one read per pass); keep it on the issue."""
 
 
 class RepositorySpec(Section):
@@ -264,6 +290,18 @@ class RepositorySpec(Section):
     stages: tuple[StageSpec, ...] = ()
     """Environments in order (`dev`, `staging`, `prod`): a later stage takes the exact versions
     its upstream runs, once its gates pass (see docs/promotion.md)."""
+    dashboard: DashboardSpec = DashboardSpec()
+    """The dashboard issue (opt-in)."""
+    commands: bool = True
+    """Obey `/image-bot ...` comments of people with write access, read once per pass
+    (GitHub: one more read per pass, the open pull requests' comment counts)."""
+
+    @model_validator(mode="after")
+    def _dashboard_needs_issues(self) -> RepositorySpec:
+        if self.dashboard.enabled and self.forge.type == "local":
+            msg = "dashboard needs a forge with issues (github or gitlab)"
+            raise ValueError(msg)
+        return self
 
     @model_validator(mode="after")
     def _signed_needs_an_app(self) -> RepositorySpec:

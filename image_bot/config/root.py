@@ -15,6 +15,7 @@ from pydantic import Discriminator, Field, Tag, model_validator
 from image_bot.config.fields import OptionalSecret, Section
 from image_bot.config.github_app import GitHubAppServiceSpec
 from image_bot.config.policy import Duration, PolicySpec
+from image_bot.config.release_notes import ReleaseNotesSpec
 from image_bot.config.repository import RepositorySpec
 from image_bot.config.service import ServiceSpec
 from image_bot.model import ImageName
@@ -151,6 +152,8 @@ class Config(Section):
     """Policies by image name; the first matching entry wins."""
     repositories: tuple[RepositorySpec, ...] = ()
     """The repositories to update."""
+    release_notes: ReleaseNotesSpec = ReleaseNotesSpec()
+    """Release notes (and source links) in pull requests, from the images' OCI labels."""
     service: ServiceSpec = ServiceSpec()
     """`image-bot serve` settings (schedule, listen address, webhooks)."""
     github_app: GitHubAppServiceSpec | None = None
@@ -188,6 +191,19 @@ class Config(Section):
     def image_entry_index(self) -> _EntryIndex:
         """`images` by name, so that a lookup per reference is not a match per entry."""
         return _EntryIndex.of(self.images)
+
+    def policy_source(self, image: ImageName, marker: str | None = None) -> str:
+        """Where the policy `policy_for` picks is written: `policies.web` (named, by an
+        `images` entry or a marker), `images[nginx*]` (written inline) or `default_policy`."""
+        if marker is not None and self.named_policy(marker) is not None:
+            name = marker if marker in self.policies else marker.rpartition(":")[2]
+            return f"policies.{name}"
+        for entry in self.images:
+            if entry.matches(image):
+                if isinstance(entry.policy, str):
+                    return f"policies.{entry.policy}"
+                return f"images[{entry.name}]"
+        return "default_policy"
 
     def named_policy(self, name: str) -> PolicySpec | None:
         """`policies[name]`; for a Flux `namespace:name` marker also `policies[name]`."""

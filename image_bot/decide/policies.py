@@ -109,7 +109,28 @@ class TagPolicy:
         target = None
         if election.tag is not None and not election.missing:
             target = with_tag(current, election.tag, election.digest)
-        return Decision(current, target, election.reason, election.rejected, election.missing)
+        return Decision(
+            current,
+            target,
+            election.reason,
+            election.rejected,
+            election.missing,
+            self._ready(election.rejected, tags.facts),
+        )
+
+    def _ready(
+        self, rejected: tuple[tuple[str, str], ...], facts: Mapping[str, TagFacts]
+    ) -> tuple[tuple[str, datetime], ...]:
+        """When each tag rejected as too new passes `min_age` (the dashboard's "opens at")."""
+        if self.min_age is None:
+            return ()
+        ready = []
+        for tag, why in rejected:
+            known = facts.get(tag)
+            since = (known.first_seen or known.created) if known else None
+            if why.startswith("too new") and since is not None:
+                ready.append((tag, since + self.min_age))
+        return tuple(ready)
 
     def elect(self, current: ImageRef, tags: TagList, *, now: datetime) -> Election:
         """The tag (and digest) to move to, with the reasons every other tag lost."""

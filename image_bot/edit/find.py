@@ -11,14 +11,6 @@ from pathlib import Path
 from ruamel.yaml.error import YAMLError
 from ruamel.yaml.nodes import ScalarNode
 
-from image_bot.edit.charts import set_aside_registry_prefixes
-from image_bot.edit.document import (
-    Lines,
-    YamlDocument,
-    embedded_documents,
-    may_mention_image,
-    walk,
-)
 from image_bot.edit.files import LINK_OUT, inside, read_file, real_root
 from image_bot.edit.finders import (
     CI_KINDS,
@@ -40,9 +32,17 @@ from image_bot.edit.managed import (
     set_aside_managed,
 )
 from image_bot.edit.parallel import map_chunks
-from image_bot.edit.spans import Tree, index_text
+from image_bot.edit.templates.charts import set_aside_registry_prefixes
 from image_bot.edit.walk import Walk, relative_to
-from image_bot.edit.yaml_limits import YamlTooComplex
+from image_bot.edit.yaml.document import (
+    Lines,
+    YamlDocument,
+    embedded_documents,
+    may_mention_image,
+    walk,
+)
+from image_bot.edit.yaml.limits import YamlTooComplex
+from image_bot.edit.yaml.spans import Tree, index_text
 from image_bot.errors import ManifestError
 from image_bot.model import Occurrence, OccurrenceKind, Skipped
 from image_bot.yaml_errors import describe_yaml_error
@@ -107,7 +107,7 @@ def find_references(
     Container images that a kustomization's `images:` entry renames or retags (a placeholder
     `image: api` in a base) are moved from `occurrences` to `managed` (see `edit/managed.py`);
     a chart's values key its templates use as a registry prefix is moved to `skipped` (see
-    `edit/charts.py`).
+    `edit/templates/charts.py`).
 
     Nothing outside `boundary` (default: `root`, or a file root's directory) is read: a
     symbolic link resolving outside it (or into `.git`) is skipped with a reason; one inside

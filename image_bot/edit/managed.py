@@ -23,8 +23,8 @@ from dataclasses import dataclass
 
 from ruamel.yaml.nodes import Node, SequenceNode
 
-from image_bot.edit.document import YamlDocument, child, string_value
 from image_bot.edit.finders.kustomize import kustomize_images
+from image_bot.edit.yaml.document import YamlDocument, child, string_value
 from image_bot.model import Occurrence, OccurrenceKind, Part
 from image_bot.reference import split_reference
 from image_bot.yaml_path import YamlPath, format_yaml_path

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from ruamel.yaml.nodes import Node, ScalarNode
 
-from image_bot.edit.document import YamlDocument, is_templated, string_value
+from image_bot.edit.yaml.document import YamlDocument, is_templated, string_value
 from image_bot.errors import InvalidReference
 from image_bot.model import ImageRef, Occurrence, OccurrenceKind, Part, Skipped, Span
 from image_bot.reference import parse_name, parse_reference

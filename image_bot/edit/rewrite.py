@@ -12,13 +12,13 @@ from pathlib import Path
 from ruamel.yaml.error import YAMLError
 from ruamel.yaml.nodes import ScalarNode
 
-from image_bot.edit.document import block_text
 from image_bot.edit.files import read_file, write_file
 from image_bot.edit.parallel import map_chunks
-from image_bot.edit.rewrite_templates import rewrite_template
-from image_bot.edit.scalars import EMBEDDED, difference, needs_quotes, quote, render
-from image_bot.edit.spans import Scalar, Style, Tree, compose, index_text
+from image_bot.edit.templates.rewrite import rewrite_template
 from image_bot.edit.written import holds_digest
+from image_bot.edit.yaml.document import block_text
+from image_bot.edit.yaml.scalars import EMBEDDED, difference, needs_quotes, quote, render
+from image_bot.edit.yaml.spans import Scalar, Style, Tree, compose, index_text
 from image_bot.errors import InvalidReference, ManifestError
 from image_bot.model import (
     Change,

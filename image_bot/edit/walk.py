@@ -4,8 +4,8 @@ A link whose target stays inside the boundary is listed at its target's path (re
 the walked directory, `..` where it lies beside it), once however many links lead there; a
 link out of the boundary (or into `.git`) is skipped with `LINK_OUT`, a broken one with its
 own reason. A directory reached twice (a link back up) is walked once. Shared by the
-manifest walk (`edit/find.py`) and the chart reader (`edit/charts.py`). `reads` answers the
-same question for one path without a tree (history reads commits, not a checkout).
+manifest walk (`edit/find.py`) and the chart reader (`edit/templates/charts.py`). `reads`
+answers the same question for one path without a tree (history reads commits, not a checkout).
 """
 
 from __future__ import annotations

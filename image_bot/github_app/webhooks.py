@@ -6,69 +6,43 @@ The web layer verifies `X-Hub-Signature-256` (`webhooks.verify_hmac_sha256`) fir
 - `package` / `registry_package` published or updated (a container tag on GHCR) -> `Trigger`
   for that image;
 - `push` to the base branch of a repository -> `Trigger` re-planning that repository;
-- `pull_request` closed without merging, on a bot PR -> `PullRequestDeclined` (record ignores);
+- `pull_request` closed without merging, on a bot PR -> `PullRequestDeclined` (logged: the
+  closed PR's marker already keeps that proposal from coming back);
 - `installation`, `installation_repositories` -> `InstallationChanged`;
-- `issue_comment` `/image-bot rebase|ignore this version|ignore minor|ignore major` on a bot PR,
-  by an owner, member or collaborator -> `Command`;
+- `issue_comment` with an `/image-bot` line on a bot PR or the dashboard, `issues` edited on
+  the dashboard (a box ticked) -> `Trigger` re-planning that repository: the pass reads the
+  command from the forge, checks the commenter's permission there, acts once and replies
+  (docs/commands.md), so the webhook, a one-shot job and the App all go one way;
 - anything else -> `Ignored` with the reason (the delivery is still answered 200).
 
-A bot PR is one whose body carries the hidden marker (`publish.marker`), so no API call is
-needed to tell ours from others.
+A bot PR is one whose body carries the hidden marker (`publish.pr_marker`), the dashboard
+one with the memory marker (`publish.memory`), so no API call is needed to tell ours.
 """
 
 from __future__ import annotations
 
-import re
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from enum import StrEnum
 
 from image_bot.errors import ImageBotError, WebhookPayloadError
 from image_bot.json_input import load_json
 from image_bot.model import Trigger
+from image_bot.publish.memory import decode_memory
 from image_bot.publish.pr_marker import decode_pr_marker
 from image_bot.reference import parse_name, split_reference
 
 __all__ = [
-    "Command",
-    "CommandVerb",
     "DeliveryLog",
     "GitHubEvent",
     "Ignored",
     "InstallationChanged",
     "PullRequestDeclined",
-    "parse_command",
     "parse_github_event",
 ]
 
 _SOURCE = "github"
-_TRUSTED_ASSOCIATIONS = frozenset({"OWNER", "MEMBER", "COLLABORATOR"})
 _CONTAINER_TYPES = frozenset({"container", "docker"})
-_COMMAND_LINE = re.compile(
-    r"^\s*/image-bot\s+(?P<words>[^\r\n]*?)\s*$", re.MULTILINE | re.IGNORECASE
-)
-
-
-class CommandVerb(StrEnum):
-    """What a comment on a bot PR can ask for."""
-
-    REBASE = "rebase"
-    IGNORE_VERSION = "ignore this version"
-    IGNORE_MINOR = "ignore minor"
-    IGNORE_MAJOR = "ignore major"
-
-
-@dataclass(frozen=True, slots=True)
-class Command:
-    """A trusted user's `/image-bot ...` comment on one of the bot's pull requests."""
-
-    repository: str
-    pull_request: int
-    verb: CommandVerb
-    requested_by: str
-    proposals: tuple[str, ...] = ()  # what the PR proposed (from its marker): what to ignore
-    installation_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,7 +73,7 @@ class Ignored:
     reason: str
 
 
-GitHubEvent = Trigger | Command | PullRequestDeclined | InstallationChanged | Ignored
+GitHubEvent = Trigger | PullRequestDeclined | InstallationChanged | Ignored
 
 
 class DeliveryLog:
@@ -126,18 +100,6 @@ class DeliveryLog:
         self._ids.move_to_end(delivery_id)
         while len(self._ids) > self._capacity:
             self._ids.popitem(last=False)
-
-
-def parse_command(comment: str) -> CommandVerb | None:
-    """The verb of the first `/image-bot ...` line of `comment` (case and spacing free)."""
-    match = _COMMAND_LINE.search(comment)
-    if match is None:
-        return None
-    words = " ".join(match.group("words").lower().split())
-    try:
-        return CommandVerb(words)
-    except ValueError:
-        return None
 
 
 # --- payload access -----------------------------------------------------------------------------
@@ -241,32 +203,39 @@ def _pull_request(payload: Mapping[str, object]) -> GitHubEvent:
     )
 
 
+def _ours(issue_body: object) -> str | None:
+    """`pull request` / `dashboard` when the issue body carries the bot's marker, else None."""
+    text = issue_body if isinstance(issue_body, str) else None
+    if decode_pr_marker(text) is not None:
+        return "pull request"
+    if decode_memory(text) is not None:
+        return "dashboard"
+    return None
+
+
 def _issue_comment(payload: Mapping[str, object]) -> GitHubEvent:
     if _get(payload, "action") != "created":
         return Ignored(f"issue_comment {_get(payload, 'action')}")
-    if _get(payload, "issue", "pull_request") is None:
-        return Ignored("comment on an issue, not a pull request")
-    body = _get(payload, "comment", "body")
-    verb = parse_command(body) if isinstance(body, str) else None
-    if verb is None:
+    text = _get(payload, "comment", "body")
+    if not isinstance(text, str) or "/image-bot" not in text.lower():
         return Ignored("no /image-bot command")
-    issue_body = _get(payload, "issue", "body")
-    marker = decode_pr_marker(issue_body if isinstance(issue_body, str) else None)
-    if marker is None:
-        return Ignored("command on a pull request the bot did not open")
+    where = _ours(_get(payload, "issue", "body"))
+    if where is None:
+        return Ignored("command on an issue or pull request the bot did not open")
     if _get(payload, "comment", "user", "type") == "Bot":
         return Ignored("commands from bots are not taken")
-    association = _get(payload, "comment", "author_association")
-    if association not in _TRUSTED_ASSOCIATIONS:
-        return Ignored(f"commenter is {association}, not an owner, member or collaborator")
-    return Command(
-        repository=_str(payload, "repository", "full_name"),
-        pull_request=_int(payload, "issue", "number"),
-        verb=verb,
-        requested_by=_str(payload, "comment", "user", "login"),
-        proposals=marker.proposals,
-        installation_id=_installation_id(payload),
-    )
+    repository = _str(payload, "repository", "full_name")
+    number = _int(payload, "issue", "number")
+    return Trigger(repositories=(repository,), reason=f"/image-bot on {where} #{number}")
+
+
+def _issues(payload: Mapping[str, object]) -> GitHubEvent:
+    if _get(payload, "action") != "edited":
+        return Ignored(f"issues {_get(payload, 'action')}")
+    if _ours(_get(payload, "issue", "body")) != "dashboard":
+        return Ignored("not the dashboard")
+    repository = _str(payload, "repository", "full_name")
+    return Trigger(repositories=(repository,), reason="dashboard edited")
 
 
 def _installation(payload: Mapping[str, object], event: str) -> GitHubEvent:
@@ -309,6 +278,8 @@ def parse_github_event(
             return _pull_request(payload)
         case "issue_comment":
             return _issue_comment(payload)
+        case "issues":
+            return _issues(payload)
         case "installation" | "installation_repositories":
             return _installation(payload, event)
         case "ping":

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 
 from image_bot.edit.find import CustomTarget, FindResult, find_in_text, may_hold_reference
 from image_bot.edit.managed import Kustomization, ManagedIndex
-from image_bot.edit.reparse import respliced
 from image_bot.edit.scope import Scope
+from image_bot.edit.yaml.reparse import respliced
 from image_bot.history.entries import Commit, Timeline
 from image_bot.history.timeline import FileRef, TimelineBuilder
 from image_bot.model import Occurrence, Skipped

@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 
 from image_bot.config import Config
-from image_bot.errors import redact
+from image_bot.errors import ForgeError, redact
 from image_bot.model import ImageFailure, Occurrence, RunReport
 from image_bot.pipeline.checkout import Checkout, checkout_or_error
 from image_bot.pipeline.decisions import (
@@ -23,6 +23,9 @@ from image_bot.pipeline.decisions import (
     decide,
     scan_and_decide,
 )
+from image_bot.pipeline.details import Describer
+from image_bot.pipeline.inbox import Inbox, InboxSettings, read_inbox
+from image_bot.pipeline.remembered import remembered_settings
 from image_bot.pipeline.repository import Context, ForgeFactory, PassOptions, publish_repository
 from image_bot.pipeline.sources import registry_governed
 from image_bot.publish.git import Git
@@ -65,6 +68,13 @@ def run_pass(
             checkouts[index] = checkout_or_error(
                 repo, git, options.cache_dir, credentials=credentials, images=config.images
             )
+        inboxes = _inboxes(config, checkouts, forge_for, options)
+        memories = {
+            id(occurrence): inboxes[index].memory
+            for index, checkout in checkouts.items()
+            if isinstance(checkout, Checkout) and index in inboxes
+            for occurrence in checkout.found.occurrences
+        }
         occurrences = [
             occurrence
             for index, checkout in checkouts.items()
@@ -81,19 +91,27 @@ def run_pass(
                 tag_cache_ttl=options.tag_cache_ttl,
                 now=now,
                 digest_ttl=options.digest_ttl,
+                settings_of=lambda o: remembered_settings(config, o, memories.get(id(o))),
             )
         )
-        context = Context(config, decided, forge_for, git, options, now)
+        describer = Describer(
+            config, open_registry, now, state,
+            digest_ttl=options.digest_ttl, settled=decided.settled,
+        )  # fmt: skip
+        context = Context(config, decided, forge_for, git, options, now, describer)
         reports = []
-        for index, repo in enumerate(config.repositories):
-            say(f"updating {redact(repo.url)}")
-            report = publish_repository(context, repo, checkouts[index])
-            checkout = checkouts[index]
-            if isinstance(checkout, Checkout):
-                governed = registry_governed(repo, checkout)  # promoted stages scan nothing
-                failures = image_failures(governed, decided)
-                report = dataclasses.replace(report, image_failures=failures)
-            reports.append(report)
+        try:
+            for index, repo in enumerate(config.repositories):
+                say(f"updating {redact(repo.url)}")
+                checkout = checkouts[index]
+                report = publish_repository(context, repo, checkout, inboxes.get(index))
+                if isinstance(checkout, Checkout):
+                    governed = registry_governed(repo, checkout)  # promoted stages scan nothing
+                    failures = image_failures(governed, decided)
+                    report = dataclasses.replace(report, image_failures=failures)
+                reports.append(report)
+        finally:
+            describer.close()
     finally:  # clones stay locked while a pass uses them, and not a moment longer
         for checkout in checkouts.values():
             if isinstance(checkout, Checkout):
@@ -106,6 +124,35 @@ def run_pass(
         dry_run=options.dry_run,
         images=len({o.ref.name for o in occurrences}),
     )
+
+
+def _inboxes(
+    config: Config,
+    checkouts: dict[int, Checkout | str],
+    forge_for: ForgeFactory,
+    options: PassOptions,
+) -> dict[int, Inbox]:
+    """Each forge repository's inbox: its forge opened, its pull requests listed, its
+    dashboard and new commands read and acted on, before anything is decided (an ignore, a
+    hold or a pin counts in this very pass). A forge that fails here fails its repository,
+    as a failing listing always did."""
+    inboxes: dict[int, Inbox] = {}
+    for index, repo in enumerate(config.repositories):
+        checkout = checkouts.get(index)
+        if not isinstance(checkout, Checkout) or repo.direct_commit:
+            continue
+        bound = forge_for(repo)
+        settings = InboxSettings(
+            commands=repo.commands,
+            dashboard_label=repo.dashboard.label if repo.dashboard.enabled else None,
+            act=not options.dry_run,
+        )
+        try:
+            inboxes[index] = read_inbox(bound.open(checkout.git), bound.repository_id, settings)
+        except ForgeError as error:
+            checkout.git.close()
+            checkouts[index] = error.message
+    return inboxes
 
 
 def image_failures(occurrences: Sequence[Occurrence], decided: Decided) -> tuple[ImageFailure, ...]:

@@ -37,10 +37,12 @@ from image_bot.model import (
     UpdatePlan,
     Waiting,
 )
+from image_bot.pipeline.remembered import held, remembered_settings
 from image_bot.plan import Grouping, make_plans
+from image_bot.publish.memory import Memory
 from image_bot.scan.registry import Registry
 from image_bot.scan.scanner import OncePerPass, fetch_facts, scan
-from image_bot.state import CachingRegistry, RememberedFacts, StateStore
+from image_bot.state import CachingRegistry, RememberedFacts, Settled, StateStore
 
 __all__ = [
     "Decided",
@@ -118,6 +120,7 @@ class Decided:
     failures: dict[ImageName, ScanFailure] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
     failed_refs: dict[str, str] = field(default_factory=dict)  # canonical ref -> why undecided
+    settled: Settled | None = None  # with state: what the scan settled (`RememberedFacts`)
 
     def failure_of(self, ref: ImageRef) -> str | None:
         """Why `ref` could not be decided this pass (its registry, or its decision), if so."""
@@ -139,6 +142,7 @@ async def scan_and_decide(
     tag_cache_ttl: timedelta,
     now: datetime,
     digest_ttl: timedelta = timedelta(0),
+    settings_of: Callable[[Occurrence], PolicySettings] | None = None,
 ) -> Decided:
     """List each image's tags once and decide every distinct (policy, reference) of it.
 
@@ -147,11 +151,14 @@ async def scan_and_decide(
     With state, tag facts the state file holds are used while they can be trusted (see
     `state.RememberedFacts`; `digest_ttl` bounds their age), so a pass with nothing new
     lists each image's tags and asks nothing else, unless it follows tags by digest.
+    `settings_of` gives each occurrence's policy (default: `policy_settings`; a pass
+    applies each repository's remembered ignores and pins).
     """
     decided = Decided()
     if not occurrences:
         return decided
-    specs = [policy_settings(config, occurrence) for occurrence in occurrences]
+    settings = settings_of or (lambda o: policy_settings(config, o))
+    specs = [settings(occurrence) for occurrence in occurrences]
     remembered: RememberedFacts | None = None
     async with open_registry() as opened:
         registry: Registry = opened
@@ -187,6 +194,7 @@ async def scan_and_decide(
             )
         if remembered is not None:
             remembered.save()  # the state file learns what this pass was told
+            decided.settled = remembered.settled()
     for key in pending:
         outcome = decider.outcomes[key]
         if isinstance(outcome, Decision):
@@ -272,6 +280,7 @@ class Proposals:
     changes: tuple[Change, ...] = ()
     unknown: tuple[Occurrence, ...] = ()  # outcome unknown this pass: keep their pull requests
     waiting: tuple[Waiting, ...] = ()  # wanted, but a gate holds it back
+    held: tuple[Occurrence, ...] = ()  # their image is held (`/image-bot hold`): keep them too
 
 
 @dataclass(frozen=True, slots=True)
@@ -305,6 +314,8 @@ class RegistrySource:
     """Targets from the registry: each reference's policy over the scanned tags (`Decided`).
 
     `stage` (a first stage) puts its branches under `<prefix><stage>/` and sets automerge.
+    `memory` (the repository's dashboard) adds its ignores and pins to the policies, and
+    holds its held images where they are.
     """
 
     config: Config
@@ -312,21 +323,27 @@ class RegistrySource:
     grouping: Grouping
     stage: str | None = None
     automerge: bool | None = None
+    memory: Memory | None = None
 
     def propose(self, occurrences: Sequence[Occurrence]) -> Proposals:
-        changes, unknown = [], []
+        changes, unknown, kept = [], [], []
         for occurrence in occurrences:
             decision = self.decided.decisions.get(
-                (policy_settings(self.config, occurrence), occurrence.ref.canonical)
+                (
+                    remembered_settings(self.config, occurrence, self.memory),
+                    occurrence.ref.canonical,
+                )
             )
             if decision is None:
                 unknown.append(occurrence)
+            elif held(occurrence, self.memory):
+                kept.append(occurrence)
             elif decision.changes and decision.target is not None:
                 target = decision.target
                 new = written_ref(occurrence, target.tag, target.digest)
                 if (new.tag, new.digest) != (occurrence.ref.tag, occurrence.ref.digest):
                     changes.append(Change(occurrence, occurrence.ref, new))
-        return Proposals(tuple(changes), tuple(unknown))
+        return Proposals(tuple(changes), tuple(unknown), held=tuple(kept))
 
     def plans(self, changes: Sequence[Change], basis: PlanBasis) -> list[UpdatePlan]:
         prefix = basis.branch_prefix + (f"{self.stage}/" if self.stage else "")
@@ -337,6 +354,11 @@ class RegistrySource:
         return [dataclasses.replace(plan, automerge=self.automerge) for plan in plans]
 
     def kept(self, proposals: Proposals, basis: PlanBasis) -> dict[str, str]:
-        placeholders = [Change(o, o.ref, o.ref) for o in proposals.unknown]
-        reason = "its images could not be scanned this pass"
-        return {plan.branch: reason for plan in self.plans(placeholders, basis)}
+        kept: dict[str, str] = {}
+        for found, reason in (
+            (proposals.held, "its image is held (`/image-bot unhold IMAGE` lifts it)"),
+            (proposals.unknown, "its images could not be scanned this pass"),
+        ):
+            placeholders = [Change(o, o.ref, o.ref) for o in found]
+            kept |= {plan.branch: reason for plan in self.plans(placeholders, basis)}
+        return kept

@@ -9,7 +9,7 @@ is reported with the reason and the time it will open.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
@@ -26,7 +26,7 @@ from image_bot.model import (
 )
 from image_bot.pipeline.decisions import PlanBasis, Proposals
 from image_bot.plan import Grouping, Strategy, make_plans, plan_for
-from image_bot.promote.gates import short_duration, short_sha
+from image_bot.promote.gates import Verdict, all_of, short_duration, short_sha
 from image_bot.promote.offers import Offer, bundle_offers, offer, version_text
 from image_bot.promote.stages import Bundle, Stage, StageGraph
 
@@ -60,13 +60,18 @@ def _running(found: Sequence[Occurrence]) -> Callable[[Version], bool]:
 
 @dataclass
 class PromotionSource:
-    """Targets of one promoted stage's references, from its upstreams' entries in `timeline`."""
+    """Targets of one promoted stage's references, from its upstreams' entries in `timeline`.
+
+    `holds`: images held on the repository's dashboard (`/image-bot hold IMAGE`, canonical
+    names); their promotions wait, as a stage's `hold` makes all of its own wait.
+    """
 
     stage: Stage
     graph: StageGraph
     timeline: Timeline
     checks: Callable[[str], CheckState]
     now: datetime
+    holds: Collection[str] = ()
     _offers: dict[ImageName, Offer] = field(default_factory=dict)
     _held: dict[ImageName, list[Occurrence]] = field(default_factory=dict)
 
@@ -80,6 +85,9 @@ class PromotionSource:
                 self.stage, self.graph, self.timeline, image, _running(found),
                 now=self.now, checks=self.checks,
             )  # fmt: skip
+            if offered is not None and str(image) in self.holds:
+                held = Verdict(ready=False, reason=f"held (`/image-bot unhold {image}` lifts it)")
+                offered = replace(offered, verdict=all_of([offered.verdict, held]))
             if offered is not None:
                 made.append(offered)
         changes: list[Change] = []

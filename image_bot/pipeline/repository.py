@@ -1,17 +1,19 @@
-"""One repository's part of a pass: checkout, find, plan, rewrite, publish (with retries)."""
+"""One repository's part of a pass: checkout, find, plan, rewrite, publish (with retries), and
+at the end the dashboard and the replies to this pass's commands (`pipeline.dashboard`)."""
 
 from __future__ import annotations
 
 import dataclasses
 import logging
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
 from image_bot.config import Config, RepositorySpec
 from image_bot.edit.files import read_file
+from image_bot.edit.find import FindResult
 from image_bot.edit.manual import unified_diff
 from image_bot.edit.rewrite import rewrite_tree
 from image_bot.errors import ForgeError, GitError, PushRejected, redact
@@ -20,6 +22,7 @@ from image_bot.history.matrix import environments
 from image_bot.model import (
     BranchReport,
     Change,
+    ChangeDetails,
     PullRequest,
     PullRequestState,
     RepositoryReport,
@@ -29,8 +32,11 @@ from image_bot.model import (
     Waiting,
 )
 from image_bot.pipeline.checkout import Checkout, PathsMissing, refresh
+from image_bot.pipeline.dashboard import finish_inbox, problems_of
 from image_bot.pipeline.decisions import Decided
+from image_bot.pipeline.inbox import Inbox
 from image_bot.pipeline.obsolete import PassFacts, obsolete_evidence
+from image_bot.pipeline.remembered import remembered_settings
 from image_bot.pipeline.sources import Proposed, propose
 from image_bot.publish.apply import PlanContent, Publisher
 from image_bot.publish.committer import BranchCommitter
@@ -38,8 +44,9 @@ from image_bot.publish.forge import Forge
 from image_bot.publish.forge_kind import RepositoryForge
 from image_bot.publish.git import BranchHead, Git
 from image_bot.publish.limits import PullRequestLimits
+from image_bot.publish.memory import Memory
 from image_bot.publish.pr_marker import PrMarker
-from image_bot.publish.reconcile import Action, Create, Update, limit_creates, reconcile
+from image_bot.publish.reconcile import Action, Create, Defer, Update, limit_creates, reconcile
 
 __all__ = [
     "Context",
@@ -56,6 +63,12 @@ log = logging.getLogger("image_bot.pipeline")
 
 ForgeFactory = Callable[[RepositorySpec], RepositoryForge]
 """A repository's forge: its kind bound to frozen settings (`wiring.forges.Forges`)."""
+
+Describe = Callable[
+    [Sequence[Change], Callable[[Change], str]], Mapping[tuple[str, str], ChangeDetails]
+]
+"""What pull requests tell about changes (`pipeline.details.Describer`): given the changes
+to write and who names each one's policy."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,15 +96,21 @@ class Context:
     git: type[Git]
     options: PassOptions
     now: datetime
+    describe: Describe | None = None
 
 
 # --- plan, rewrite, publish ----------------------------------------------------------------
 
 
 def publish_repository(
-    context: Context, repo: RepositorySpec, checkout: Checkout | str
+    context: Context, repo: RepositorySpec, checkout: Checkout | str, inbox: Inbox | None = None
 ) -> RepositoryReport:
-    """Publish one repository; a moved remote (push rejected) restarts it from fresh state."""
+    """Publish one repository; a moved remote (push rejected) restarts it from fresh state.
+
+    `inbox` is what the forge held at the start of the pass (its opened forge; its listing
+    serves the first attempt, a restart lists again); its dashboard is rewritten and its
+    replies posted last.
+    """
     report = RepositoryReport(repository=redact(repo.url), base=repo.base)
     written: dict[str, BranchReport] = {}  # survives restarts: what earlier attempts pushed
     attempts = context.options.max_attempts
@@ -100,7 +119,7 @@ def publish_repository(
             return dataclasses.replace(report, errors=(checkout,), attempts=attempt)
         git = checkout.git
         try:
-            done = _publish(context, repo, checkout, written)
+            done = _publish(context, repo, checkout, written, inbox, first=attempt == 1)
         except PushRejected as error:
             log.info("push rejected; retrying from fresh state", extra={"error": error.message})
             if attempt < attempts:
@@ -148,15 +167,23 @@ def _kept(
 
 
 def _publish(
-    context: Context, repo: RepositorySpec, checkout: Checkout, written: dict[str, BranchReport]
+    context: Context,
+    repo: RepositorySpec,
+    checkout: Checkout,
+    written: dict[str, BranchReport],
+    inbox: Inbox | None,
+    *,
+    first: bool,
 ) -> RepositoryReport:
     root = checkout.git.workdir
     repository_forge = context.forge_for(repo)
     repo_id = repository_forge.repository_id
-    forge = repository_forge.open(checkout.git)  # before planning: promotion asks its checks
+    # Opened before planning (promotion asks its checks); the inbox opened it for commands.
+    forge = inbox.forge if inbox is not None else repository_forge.open(checkout.git)
+    memory = inbox.memory if inbox is not None and inbox.dashboard_enabled else None
     proposed = propose(
         repo, checkout, forge, repo_id,
-        config=context.config, decided=context.decided, now=context.now,
+        config=context.config, decided=context.decided, now=context.now, memory=memory,
     )  # fmt: skip
     # Files that cannot take their edits are left alone. Only the plans that are written (or
     # shown by a dry run) are rewritten in full and re-parsed; when one of their files fails
@@ -171,7 +198,7 @@ def _publish(
     if not repo.direct_commit:
         choose = _reconciler(
             context, repo, checkout, repo_id=repo_id, forge=forge, publisher=publisher,
-            proposed=proposed,
+            proposed=proposed, inbox=inbox, first=first,
         )  # fmt: skip
     while True:
         plans = proposed.plans({skip.path for skip in refused})
@@ -187,9 +214,12 @@ def _publish(
     if repo.direct_commit:
         branches = [publisher.direct(plan, contents[plan.branch]) for plan in plans]
     else:
+        publisher.details = _details(
+            context, [a for a in actions if isinstance(a, Create | Update)]
+        )
         branches = [publisher.apply(action, contents) for action in actions]
     _log(context, repo, branches, proposed.waiting)
-    return RepositoryReport(
+    report = RepositoryReport(
         repository=redact(repo.url),
         base=repo.base,
         base_sha=checkout.base_sha,
@@ -201,6 +231,9 @@ def _publish(
         environments=_environments(repo, proposed.timeline),
         waiting=proposed.waiting,
     )
+    if inbox is not None:
+        _finish(context, repo, (repo_id, inbox, memory), report, checkout.found)
+    return report
 
 
 def _reconciler(
@@ -212,18 +245,22 @@ def _reconciler(
     forge: Forge,
     publisher: Publisher,
     proposed: Proposed,
+    inbox: Inbox | None,
+    first: bool,
 ) -> Callable[[list[UpdatePlan], Sequence[Skipped]], list[Action]]:
-    """Reconcile plans with the bot's pull requests, listed once however often it is asked.
+    """Reconcile plans with the bot's pull requests, listed once however often it is asked
+    (the inbox's listing on the first attempt).
 
-    Open pull requests their source holds (images not scanned this pass, promotions a gate
-    holds back) and rollbacks are kept; one no plan wants is closed only on evidence
+    Open pull requests their source holds (images not scanned this pass or held, promotions
+    a gate holds back) and rollbacks are kept; one no plan wants is closed only on evidence
     (`obsolete_evidence`), which counts the files `refused` this time as unsafe. A bot
-    commit's files are asked of git once.
+    commit's files are asked of git once. Commands: `rebase` rebuilds, a ticked "open now"
+    opens what a limit defers.
     """
     root = checkout.git.workdir
+    listed = inbox.listing if inbox is not None and first else forge.bot_pull_requests(repo_id)
     existing = [
-        as_fetched(pr, publisher.heads.get(pr.branch), publisher.marker_of)
-        for pr in forge.bot_pull_requests(repo_id)
+        as_fetched(pr, publisher.heads.get(pr.branch), publisher.marker_of) for pr in listed
     ]
     kept = _kept(repo, proposed, existing)
     limits = PullRequestLimits(
@@ -231,6 +268,9 @@ def _reconciler(
     )
     wanted = context.options.rebuild
     rebuild = {pr.branch for pr in existing if (repo_id, pr.number) in wanted}
+    open_now = inbox.open_now if inbox is not None else set()
+    if inbox is not None:
+        rebuild |= inbox.rebuild
     publisher.rebuild = rebuild - set(publisher.written)  # an earlier attempt rebuilt it
     changed: dict[str, list[str]] = {}
 
@@ -250,12 +290,70 @@ def _reconciler(
             changed_files=changed_files,
         )
         evidence = obsolete_evidence(existing, {plan.branch for plan in plans}, facts)
-        return limit_creates(
+        actions = limit_creates(
             reconcile(plans, existing, kept=kept, rebuild=publisher.rebuild, evidence=evidence),
             limits.remaining(existing, context.now),
         )
+        return [  # a ticked "open now": limits do not apply
+            Create(a.plan) if isinstance(a, Defer) and a.plan.branch in open_now else a
+            for a in actions
+        ]
 
     return choose
+
+
+def _finish(
+    context: Context,
+    repo: RepositorySpec,
+    forge_state: tuple[str, Inbox, Memory | None],
+    report: RepositoryReport,
+    found: FindResult,
+) -> None:
+    """The dashboard and the replies, with this repository's decisions."""
+    repo_id, inbox, memory = forge_state
+    config = context.config
+    decided = context.decided
+    decisions = [
+        (
+            o,
+            decided.decisions.get((remembered_settings(config, o, memory), o.ref.canonical)),
+            config.policy_source(o.ref.name, o.policy),
+        )
+        for o in found.occurrences
+    ]
+    images = {o.ref.name for o in found.occurrences}
+    failures = [f for name, f in decided.failures.items() if name in images]
+    undecided = {o.ref.canonical for o in found.occurrences} & set(decided.failed_refs)
+    errors = [f"`{ref}`: {decided.failed_refs[ref]}" for ref in sorted(undecided)]
+    problems = problems_of(report.skipped, failures, errors, report.branches)
+    finish_inbox(
+        inbox, repo_id, title=repo.dashboard.title, label=repo.dashboard.label,
+        report=report, decisions=decisions, problems=problems,
+        dry_run=context.options.dry_run,
+    )  # fmt: skip
+
+
+def _details(
+    context: Context, writing: Sequence[Create | Update]
+) -> Mapping[tuple[str, str], ChangeDetails]:
+    """What the pull requests this pass writes tell about their changes (nothing to write:
+    nothing asked, so a no-op pass reads no registry label and no release)."""
+    changes = [change for action in writing for change in action.plan.changes]
+    if not changes or context.describe is None:
+        return {}
+    config = context.config
+    promoted = {
+        id(change): f"promotion from {', '.join(plan.promotion.upstream) or 'a rollback'}"
+        for plan in (action.plan for action in writing)
+        if plan.promotion is not None
+        for change in plan.changes
+    }
+
+    def policy_of(change: Change) -> str:
+        ref = change.occurrence
+        return promoted.get(id(change)) or config.policy_source(ref.ref.name, ref.policy)
+
+    return context.describe(changes, policy_of)
 
 
 def rollback_prefix(repo: RepositorySpec) -> str:

@@ -25,6 +25,7 @@ from image_bot.pipeline.history import repository_timeline
 from image_bot.pipeline.promotion import CachedChecks, PromotionSource
 from image_bot.plan import Grouping, NamedGroup, Strategy
 from image_bot.publish.forge import Forge
+from image_bot.publish.memory import Memory
 
 __all__ = ["Proposed", "Routed", "propose", "registry_governed", "route"]
 
@@ -57,13 +58,16 @@ def route(
     config: Config,
     decided: Decided,
     now: datetime,
+    memory: Memory | None = None,
 ) -> tuple[Routed, Timeline | None]:
     """Each decision source of the repository with the references it governs, and the
-    timeline (read from the clone when the repository has stages)."""
+    timeline (read from the clone when the repository has stages). `memory` (the dashboard's
+    ignores, pins and holds) shapes the registry's decisions; its holds hold promotions too."""
     grouping = _grouping(repo)
     graph = repo.stage_graph()
     if not graph:
-        return [(RegistrySource(config, decided, grouping), list(checkout.found.occurrences))], None
+        registry = RegistrySource(config, decided, grouping, memory=memory)
+        return [(registry, list(checkout.found.occurrences))], None
     timeline = repository_timeline(repo, checkout.git, checkout.base_sha)
     checks = CachedChecks(lambda sha: forge.checks(repo_id, sha))
     routed: dict[str | None, list[Occurrence]] = {}
@@ -73,12 +77,13 @@ def route(
     sources: Routed = []
     for name, occurrences in routed.items():
         if name is None:
-            source: DecisionSource = RegistrySource(config, decided, grouping)
+            source: DecisionSource = RegistrySource(config, decided, grouping, memory=memory)
         elif graph.get(name).promoted:
-            source = PromotionSource(graph.get(name), graph, timeline, checks, now)
+            holds = frozenset(memory.holds) if memory is not None else frozenset()
+            source = PromotionSource(graph.get(name), graph, timeline, checks, now, holds=holds)
         else:
             stage = graph.get(name)
-            source = RegistrySource(config, decided, grouping, name, stage.automerge)
+            source = RegistrySource(config, decided, grouping, name, stage.automerge, memory)
         sources.append((source, occurrences))
     return sources, timeline
 
@@ -89,7 +94,8 @@ class Proposed:
 
     `held`: branches whose open pull request stays as it is (why, and the references their
     source governs as they run now); `waiting`: promotions a gate holds back; `undecided`:
-    (path, image) of references whose outcome is unknown; `timeline`: with stages.
+    (path, image) of references whose outcome is unknown or whose image is held (never
+    evidence that a pull request is obsolete); `timeline`: with stages.
     """
 
     made: tuple[tuple[DecisionSource, Proposals], ...]
@@ -125,10 +131,11 @@ def propose(
     config: Config,
     decided: Decided,
     now: datetime,
+    memory: Memory | None = None,
 ) -> Proposed:
     """Route the repository's references and ask each source what it proposes."""
     sources, timeline = route(
-        repo, checkout, forge, repo_id, config=config, decided=decided, now=now
+        repo, checkout, forge, repo_id, config=config, decided=decided, now=now, memory=memory
     )
     made = [(source, found, source.propose(found)) for source, found in sources]
     root = checkout.git.workdir
@@ -149,7 +156,9 @@ def propose(
         held=held,
         waiting=tuple(wait for _, _, proposals in made for wait in proposals.waiting),
         undecided=frozenset(
-            (o.path, o.ref.name) for _, _, proposals in made for o in proposals.unknown
+            (o.path, o.ref.name)
+            for _, _, proposals in made
+            for o in (*proposals.unknown, *proposals.held)
         ),
         timeline=timeline,
     )

@@ -19,7 +19,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from image_bot.errors import ForgeError, GitError, PushRejected
-from image_bot.model import BranchReport, PullRequest, PullRequestState, UpdatePlan
+from image_bot.model import BranchReport, ChangeDetails, PullRequest, PullRequestState, UpdatePlan
+from image_bot.publish.body import details_key
 from image_bot.publish.committer import BranchCommitter
 from image_bot.publish.forge import Forge, PullRequestDraft
 from image_bot.publish.git import Author, BranchHead, Git
@@ -80,6 +81,8 @@ class Publisher:
     written: dict[str, BranchReport] = field(default_factory=dict)
     committer: BranchCommitter | None = None  # None: Git.commit and a leased push
     rebuild: Collection[str] = ()  # branches to rebuild even if their head fits the plan
+    # what the pull requests tell about each change, by `publish.body.details_key`
+    details: Mapping[tuple[str, str], ChangeDetails] = field(default_factory=dict)
 
     @property
     def author(self) -> Author:
@@ -139,7 +142,7 @@ class Publisher:
             return report
         match action:
             case Create(plan):
-                draft = draft_for(plan, self.spec.pull_request)
+                draft = self._draft(plan)
                 head = self.heads.get(plan.branch)
                 if head is not None and self._fingerprint(head) is None:
                     return replace(report, action="hold", reason=_FOREIGN_BRANCH)
@@ -152,7 +155,9 @@ class Publisher:
                     self.forge.enable_automerge(self.repo_id, pr)
                 return replace(report, head_sha=sha, url=pr.url)
             case Update(pr, plan):
-                draft = draft_for(plan, self.spec.pull_request, pr.notices)
+                old = decode_pr_marker(pr.body)
+                read = (old.seen, old.cursor) if old else (0, 0)
+                draft = self._draft(plan, pr.notices, read)
                 sha = self._push(plan, content, self.heads.get(plan.branch))
                 updated = self.forge.update(self.repo_id, pr, draft)
                 return replace(report, head_sha=sha, url=updated.url)
@@ -179,8 +184,9 @@ class Publisher:
         """What `action` does, with its pull request text and diff (no I/O)."""
         match action:
             case Create(plan) | Update(_, plan):
-                draft = draft_for(plan, self.spec.pull_request)
+                draft = self._draft(plan)
                 planned = content.get(plan.branch)
+                keys = dict.fromkeys(map(details_key, plan.changes))
                 return BranchReport(
                     branch=plan.branch,
                     action="create" if isinstance(action, Create) else "update",
@@ -188,6 +194,8 @@ class Publisher:
                     title=draft.title,
                     body=draft.body,
                     changes=plan.changes,
+                    details=tuple(self.details[key] for key in keys if key in self.details),
+                    labels=draft.labels,
                     diff=planned.diff if planned else "",
                     url=action.pr.url if isinstance(action, Update) else "",
                 )
@@ -232,6 +240,13 @@ class Publisher:
                     diff=content[plan.branch].diff if plan.branch in content else "",
                 )
 
+    def _draft(
+        self, plan: UpdatePlan, notices: tuple[str, ...] = (), read: tuple[int, int] = (0, 0)
+    ) -> PullRequestDraft:
+        return draft_for(
+            plan, self.spec.pull_request, notices, details=self.details, now=self.now, read=read
+        )
+
     def _push(
         self, plan: UpdatePlan, content: Mapping[str, PlanContent], head: BranchHead | None
     ) -> str:
@@ -263,7 +278,8 @@ class Publisher:
         marker = decode_pr_marker(pr.body)
         if marker is None or notice in pr.notices:
             return
-        body = with_pr_marker(pr.body, marker.noticed(notice))
+        # `seen` counts the comment too: it is ours, not a command to read next pass
+        body = with_pr_marker(pr.body, replace(marker.noticed(notice), seen=marker.seen + 1))
         draft = PullRequestDraft(
             title=pr.title, body=body, labels=pr.labels, reviewers=pr.reviewers,
             assignees=pr.assignees, draft=pr.draft,

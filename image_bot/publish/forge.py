@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
-from image_bot.model import CheckState, PullRequest
+from image_bot.model import CheckState, Comment, Issue, PullRequest
 
 __all__ = ["Forge", "PullRequestDraft", "RateLimitReporter"]
 
@@ -59,6 +60,36 @@ class Forge(Protocol):
 
     def enable_automerge(self, repo: str, pr: PullRequest) -> None:
         """Merge once the checks pass (GitHub auto-merge, GitLab merge when pipeline succeeds)."""
+        ...
+
+    # --- the dashboard and commands (docs/commands.md) ---------------------------------------
+
+    def dashboard(self, repo: str, label: str) -> Issue | None:
+        """The bot's open dashboard issue: labelled `label`, carrying the memory marker."""
+        ...
+
+    def open_issue(self, repo: str, title: str, body: str, labels: tuple[str, ...]) -> Issue:
+        """Open an issue (the dashboard)."""
+        ...
+
+    def edit_issue(self, repo: str, issue: Issue, title: str, body: str) -> Issue:
+        """Rewrite an issue's title and body."""
+        ...
+
+    def comment_counts(self, repo: str) -> Mapping[int, int]:
+        """How many comments each (recently updated) open pull request has, by number."""
+        ...
+
+    def comments(self, repo: str, number: int, *, issue: bool) -> list[Comment]:
+        """The comments of pull request (or, `issue`, issue) `number`, oldest first."""
+        ...
+
+    def reply(self, repo: str, number: int, body: str, *, issue: bool) -> None:
+        """Comment on pull request (or, `issue`, issue) `number`."""
+        ...
+
+    def can_write(self, repo: str, comment: Comment) -> bool:
+        """Whether the comment's author may push to the repository (asked once per author)."""
         ...
 
 

@@ -12,6 +12,7 @@ from image_bot.model import PullRequest, PullRequestState
 
 __all__ = [
     "UnexpectedResponse",
+    "json_count",
     "json_field",
     "json_int",
     "json_names",
@@ -50,6 +51,11 @@ def json_int(data: Json, *path: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise UnexpectedResponse(f"expected an integer at {'.'.join(path)}, got {value!r}")
     return value
+
+
+def json_count(value: object) -> int:
+    """A count from a forge's answer (comments, notes, an access level); 0 when not one."""
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else 0
 
 
 def json_names(data: Json, key: str, name_field: str, *, prefix: str = "") -> tuple[str, ...]:

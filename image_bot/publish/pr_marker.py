@@ -5,14 +5,15 @@ It is an HTML comment (invisible in the rendered body) holding one line of JSON:
 `notices` (added later, absent when empty, so older markers decode unchanged) names the
 one-time comments already acknowledged on the PR (`NOTICE_*`): the bot records a notice in
 the marker *before* posting its comment, so a pass never posts the same comment twice.
-Pure code: no I/O.
+`seen` (the comment count last read) and `cursor` (the newest comment id handled) say which
+comments may hold new `/image-bot` commands; they too are absent while 0. Pure code: no I/O.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 __all__ = [
     "NOTICE_CLOSED",
@@ -42,12 +43,14 @@ class PrMarker:
     fingerprint: str
     proposals: tuple[str, ...] = ()
     notices: tuple[str, ...] = ()
+    seen: int = 0  # comments counted when the bot last read them
+    cursor: int = 0  # the newest comment id whose command was handled
 
     def noticed(self, notice: str) -> PrMarker:
         """This marker with `notice` recorded (unchanged when it already is)."""
         if notice in self.notices:
             return self
-        return PrMarker(self.group, self.fingerprint, self.proposals, (*self.notices, notice))
+        return replace(self, notices=(*self.notices, notice))
 
 
 def encode_pr_marker(marker: PrMarker) -> str:
@@ -60,6 +63,10 @@ def encode_pr_marker(marker: PrMarker) -> str:
     }
     if marker.notices:
         payload["notices"] = list(marker.notices)
+    if marker.seen:
+        payload["seen"] = marker.seen
+    if marker.cursor:
+        payload["cursor"] = marker.cursor
     # `--` cannot appear inside an HTML comment; JSON escapes keep it out of strings.
     text = json.dumps(payload, separators=(",", ":"), sort_keys=True).replace("--", "-\\u002d")
     return f"{_PREFIX}{text}{_SUFFIX}"
@@ -84,7 +91,10 @@ def decode_pr_marker(body: str | None) -> PrMarker | None:
         return None
     if not _strings(proposals) or not _strings(notices):
         return None
-    return PrMarker(group, fingerprint, tuple(proposals), tuple(notices))
+    seen, cursor = payload.get("seen", 0), payload.get("cursor", 0)
+    if not _count(seen) or not _count(cursor):
+        return None
+    return PrMarker(group, fingerprint, tuple(proposals), tuple(notices), seen, cursor)
 
 
 def with_pr_marker(body: str, marker: PrMarker) -> str:
@@ -93,6 +103,10 @@ def with_pr_marker(body: str, marker: PrMarker) -> str:
     if _FOUND.search(body) is None:
         return f"{body.rstrip()}\n\n{encoded}\n"
     return _FOUND.sub(lambda _: encoded, body, count=1)
+
+
+def _count(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 1 << 62
 
 
 def _strings(value: object) -> bool:

@@ -138,7 +138,8 @@ def reconcile(
         pr = open_prs.pop(plan.branch, None)
         if pr is None:
             closed = closed_prs.get(plan.branch)
-            if closed is not None and closed.fingerprint == plan.fingerprint:
+            declined = closed is not None and NOTICE_OBSOLETE not in closed.notices
+            if closed is not None and declined and closed.fingerprint == plan.fingerprint:
                 actions.append(Keep(closed, plan, "closed without merging; not proposed again"))
             else:
                 actions.append(Create(plan))

@@ -28,6 +28,8 @@ class PullRequestSettings:
     assignees: tuple[str, ...] = ()
     draft: bool = False
     automerge: bool = False
+    # (update type, labels): extra labels when a change of that type is in the PR
+    update_type_labels: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,25 +1,39 @@
-"""Plan -> PullRequestDraft and commit message: a table of changes and the hidden marker (pure).
+"""Plan -> PullRequestDraft and commit message: the body, labels and the hidden marker (pure).
 
-Titles, bodies and commit messages are the user's templates (`config.TEMPLATE_FIELDS`) filled
-from the plan; the marker is always appended, since it is how the bot knows its own work.
+Titles, bodies and commit messages are the user's templates (`publish.templates`: the
+`{field}` style or sandboxed Jinja2) filled from the plan and its `ChangeDetails`; the
+default body is `publish.body`'s. The marker is always appended, since it is how the bot
+knows its own work, and anything in the text above it that looks like a marker is defused.
+A template that fails to render falls back to the default body, saying so.
 """
 
 from __future__ import annotations
 
-import string
+import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
+from datetime import UTC, datetime
 
-from image_bot.model import Change, ImageRef, UpdatePlan
+from image_bot.model import Change, ChangeDetails, UpdatePlan
+from image_bot.publish.body import (
+    DetailsByChange,
+    default_body,
+    details_key,
+    jinja_fields,
+    promotion_trail,
+    version_text,
+)
 from image_bot.publish.forge import PullRequestDraft
 from image_bot.publish.pr_marker import PrMarker, encode_pr_marker
 from image_bot.publish.settings import CommitSettings, PullRequestSettings
+from image_bot.publish.templates import TemplateError, render
 
 __all__ = [
     "closed_comment",
     "commit_message",
     "draft_for",
     "held_comment",
+    "labels_for",
     "obsolete_comment",
     "pr_marker_for",
     "render_template",
@@ -27,16 +41,10 @@ __all__ = [
     "version_text",
 ]
 
+log = logging.getLogger(__name__)
+
 _LISTED = 3  # versions a title names before "and N more"
-_INTRO = "image-bot updates the container images below to the versions their policies allow."
-
-
-def version_text(ref: ImageRef) -> str:
-    """What moved: `1.25` or `1.25@sha256:0123456789ab` (a digest alone is shortened too)."""
-    digest = ref.digest[: len("sha256:") + 12] if ref.digest else None
-    if ref.tag and digest:
-        return f"{ref.tag}@{digest}"
-    return ref.tag or digest or "latest"
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def _location(change: Change) -> str:
@@ -81,14 +89,10 @@ def template_fields(plan: UpdatePlan) -> dict[str, str]:
     }
 
 
-class _Lenient(dict[str, str]):
-    def __missing__(self, key: str) -> str:
-        return "{" + key + "}"
-
-
 def render_template(template: str, fields: Mapping[str, str]) -> str:
-    """`template` with `{field}`s filled; an unknown field is left as written."""
-    return string.Formatter().vformat(template, (), _Lenient(fields))
+    """A `{field}` template filled; an unknown field is left as written (Jinja templates
+    see these fields only, without the changes list: `draft_for` gives them more)."""
+    return render(template, fields, {**fields, "changes_text": fields.get("changes", "")})
 
 
 def pr_marker_for(plan: UpdatePlan) -> PrMarker:
@@ -97,60 +101,87 @@ def pr_marker_for(plan: UpdatePlan) -> PrMarker:
     return PrMarker(group=plan.group, fingerprint=plan.fingerprint, proposals=proposals)
 
 
-def _table(plan: UpdatePlan) -> str:
-    rows = ["| image | old -> new | file:line |", "|---|---|---|"]
-    rows.extend(
-        f"| `{change.old.name}` | `{version_text(change.old)}` -> `{version_text(change.new)}`"
-        f" | `{_location(change)}` |"
-        for change in plan.changes
-    )
-    return "\n".join(rows)
+def labels_for(
+    plan: UpdatePlan, spec: PullRequestSettings, details: DetailsByChange
+) -> tuple[str, ...]:
+    """`spec.labels`, then the labels of each update type the plan's changes have."""
+    types = {details[k].update_type.value for k in map(details_key, plan.changes) if k in details}
+    extra = [label for kind, names in spec.update_type_labels if kind in types for label in names]
+    return tuple(dict.fromkeys((*spec.labels, *extra)))
 
 
-def _intro(plan: UpdatePlan) -> str:
-    if plan.promotion is None:
-        return _INTRO
-    if plan.promotion.rollback:
-        return (
-            f"image-bot rolls `{plan.promotion.stage}` back to the exact versions (tag and digest)"
-            " it ran before, as its history on the base branch records them."
-        )
-    upstream = " and ".join(f"`{name}`" for name in plan.promotion.upstream)
-    return (
-        f"image-bot promotes the versions below from {upstream} to `{plan.promotion.stage}`:"
-        f" the exact tags and digests {upstream} runs on `{plan.base}`, never looked up again."
-    )
+def _defused(text: str) -> str:
+    """`text` with anything that could pass for a hidden marker made visible and inert."""
+    return text.replace("<!-- image-bot", "&lt;!-- image-bot")
+
+
+def _body(
+    plan: UpdatePlan,
+    spec: PullRequestSettings,
+    details: DetailsByChange,
+    now: datetime,
+    labels: Sequence[str],
+) -> str:
+    if not spec.body:
+        return default_body(plan, details, now)
+    fields = template_fields(plan)
+    try:
+        body = render(spec.body, fields, jinja_fields(plan, details, now, fields, labels)).strip()
+    except TemplateError as error:
+        log.warning("pull_request.body failed; using the default body: %s", error)
+        failed = f"*(The configured body template failed: {error}. This is the default body.)*"
+        return f"{default_body(plan, details, now)}\n\n{failed}"
+    return body + promotion_trail(plan)
 
 
 def draft_for(
-    plan: UpdatePlan, spec: PullRequestSettings, notices: tuple[str, ...] = ()
+    plan: UpdatePlan,
+    spec: PullRequestSettings,
+    notices: tuple[str, ...] = (),
+    *,
+    details: Mapping[tuple[str, str], ChangeDetails] | None = None,
+    now: datetime | None = None,
+    read: tuple[int, int] = (0, 0),
 ) -> PullRequestDraft:
-    """The pull request for `plan`: the body template (default: intro and table), the marker.
+    """The pull request for `plan`: title and body templates (default: intro, table and a
+    section per change), labels (by update type too), the marker.
 
-    `notices` are the one-time comments the PR already had (kept when its text is rewritten).
+    `notices` are the one-time comments the PR already had (kept when its text is rewritten);
+    `details` (by `publish.body.details_key`) what is known about each change at `now`;
+    `read` the (seen, cursor) of its comments, kept like the notices.
     """
+    known = details or {}
+    when = now or _EPOCH
+    labels = labels_for(plan, spec, known)
+    body = _defused(_body(plan, spec, known, when, labels))
     fields = template_fields(plan)
-    body = (
-        render_template(spec.body, fields).strip()
-        if spec.body
-        else f"{_intro(plan)}\n\n{_table(plan)}"
-    )
-    if plan.promotion is not None and plan.promotion.trail:
-        body += "\n\n### Trail\n\n" + "\n".join(f"- {line}" for line in plan.promotion.trail)
+    try:
+        title = render(spec.title, fields, jinja_fields(plan, known, when, fields, labels))
+    except TemplateError as error:
+        log.warning("pull_request.title failed; using the summary: %s", error)
+        title = fields["summary"]
     return PullRequestDraft(
-        title=render_template(spec.title, fields).strip().splitlines()[0],
-        body=f"{body}\n\n{encode_pr_marker(replace(pr_marker_for(plan), notices=notices))}\n",
-        labels=spec.labels,
+        title=(title.strip().splitlines() or [fields["summary"]])[0][:250],
+        body=f"{body}\n\n{encode_pr_marker(_marker(plan, notices, read))}\n",
+        labels=labels,
         reviewers=spec.reviewers,
         assignees=spec.assignees,
         draft=spec.draft,
     )
 
 
+def _marker(plan: UpdatePlan, notices: tuple[str, ...], read: tuple[int, int]) -> PrMarker:
+    return replace(pr_marker_for(plan), notices=notices, seen=read[0], cursor=read[1])
+
+
 def commit_message(plan: UpdatePlan, spec: CommitSettings) -> str:
     """The commit message template filled from `plan`, then the marker."""
-    text = render_template(spec.message, template_fields(plan)).strip()
-    return f"{text}\n\n{encode_pr_marker(pr_marker_for(plan))}\n"
+    try:
+        text = render_template(spec.message, template_fields(plan)).strip()
+    except TemplateError as error:
+        log.warning("commit.message failed; using the summary: %s", error)
+        text = template_fields(plan)["summary"]
+    return f"{_defused(text)}\n\n{encode_pr_marker(pr_marker_for(plan))}\n"
 
 
 def _listed(proposals: Sequence[str]) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from image_bot.json_input import load_json
@@ -45,6 +45,7 @@ class Manifest:
     media_type: str
     config_digest: str | None = None
     children: tuple[tuple[str, str], ...] = ()  # (platform "os/arch[/variant]", digest)
+    annotations: Mapping[str, str] = field(default_factory=dict)  # `org.opencontainers.*` only
 
     @property
     def is_index(self) -> bool:
@@ -101,6 +102,20 @@ def _platform(spec: object) -> str | None:
     )
 
 
+def _annotations(data: dict[str, object]) -> dict[str, str]:
+    """The `org.opencontainers.image.*` annotations (source, revision, version...), bounded."""
+    raw = data.get("annotations")
+    if not isinstance(raw, dict):
+        return {}
+    return {
+        key: value[:1000]
+        for key, value in raw.items()
+        if isinstance(key, str)
+        and key.startswith("org.opencontainers.image.")
+        and isinstance(value, str)
+    }
+
+
 def parse_manifest(body: bytes, content_type: str | None) -> Manifest:
     """Read an image manifest or an index; schema1 and unknown types are errors."""
     data = _json_object(body, "manifest")
@@ -117,13 +132,13 @@ def parse_manifest(body: bytes, content_type: str | None) -> Manifest:
                 platform = _platform(entry.get("platform"))
                 if platform is not None:
                     children.append((platform, str(entry["digest"])))
-        return Manifest(media_type, children=tuple(children))
+        return Manifest(media_type, children=tuple(children), annotations=_annotations(data))
     if media_type in _IMAGES:
         config = data.get("config")
         digest = config.get("digest") if isinstance(config, dict) else None
         if not isinstance(digest, str):
             raise ManifestFormatError("image manifest without a config digest")
-        return Manifest(media_type, config_digest=digest)
+        return Manifest(media_type, config_digest=digest, annotations=_annotations(data))
     raise ManifestFormatError(f"unsupported manifest type {media_type or 'schema1'!r}")
 
 

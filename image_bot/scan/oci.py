@@ -201,9 +201,10 @@ class OCIRegistry:
         return tags, dropped
 
     async def facts(self, name: ImageName, tag: str, wanted: Set[Fact]) -> TagFacts:
-        """HEAD for a digest alone; GET the manifest (and config blob) for anything more."""
+        """HEAD for a digest alone; GET the manifest (and config blob) for anything more.
+        `tag` may be a digest (`sha256:...`): the facts of that manifest."""
         async with _boundary(name):
-            if not is_valid_tag(tag):
+            if not (is_valid_tag(tag) or is_valid_digest(tag)):
                 raise RegistryError(
                     name.registry, f"not a valid tag: {tag[:40]!r}", image=str(name)
                 )
@@ -234,7 +235,7 @@ class OCIRegistry:
             digest=digest,
             created=config.created if config and Fact.CREATED in wanted else None,
             platforms=platforms if Fact.PLATFORMS in wanted else None,
-            labels=dict(config.labels) if config and Fact.LABELS in wanted else {},
+            labels=_labels(manifest, config) if Fact.LABELS in wanted else {},
         )
 
     def _manifest(self, name: ImageName, response: httpx.Response) -> Manifest:
@@ -337,3 +338,8 @@ def _next_page(name: ImageName, response: httpx.Response, base: httpx.URL) -> st
     if (target.scheme, target.host, target.port) != (base.scheme, base.host, base.port):
         return None  # never follow pagination (and our credentials) to another origin
     return target.raw_path.decode("ascii")
+
+
+def _labels(manifest: Manifest, config: ImageConfig | None) -> dict[str, str]:
+    """The index's (or manifest's) OCI annotations, then the config's labels over them."""
+    return {**manifest.annotations, **(config.labels if config else {})}

@@ -21,7 +21,8 @@ class Registry(Protocol):
         ...
 
     async def facts(self, name: ImageName, tag: str, wanted: Set[Fact]) -> TagFacts:
-        """The `wanted` facts about `name:tag`; fetches the config blob only if needed."""
+        """The `wanted` facts about `name:tag` (or `name@digest` when `tag` is a digest, as
+        `state.RememberedFacts` asks); fetches the config blob only if needed."""
         ...
 
     async def aclose(self) -> None:

@@ -28,15 +28,8 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from image_bot.config import Config, ScheduleSpec
 from image_bot.errors import ConfigError, ImageBotError
-from image_bot.github_app.webhooks import (
-    Command,
-    CommandVerb,
-    GitHubEvent,
-    InstallationChanged,
-    PullRequestDeclined,
-)
+from image_bot.github_app.webhooks import GitHubEvent, InstallationChanged, PullRequestDeclined
 from image_bot.model import Outcome, RunReport, Trigger
-from image_bot.service.ignores import IgnoreList
 from image_bot.service.metrics import Metrics, PassSummary
 from image_bot.service.pass_results import PassOutcome, pass_summary, repository_status
 from image_bot.service.schedules import trigger_for
@@ -113,12 +106,10 @@ class Service:
         *,
         state: ServiceState,
         metrics: Metrics,
-        ignores: IgnoreList | None = None,
         refresh_repositories: bool = False,
     ) -> None:
         self._load_config = load_config
         self._refresh = refresh_repositories
-        self.ignores = ignores if ignores is not None else IgnoreList()
         self._run_pass = run_pass
         self.state = state
         self.metrics = metrics
@@ -162,7 +153,6 @@ class Service:
             log.warning("config reload failed; keeping the old one", extra={"error": error.message})
             return False
         self._config = config
-        self.ignores.reload()
         self._schedule(config, first_now=False)
         known = {repo.project_name for repo in config.repositories}
         for status in self.state.repositories():
@@ -190,16 +180,9 @@ class Service:
             self.submit(Work(repositories, trigger.reason, targeted=True, refresh=self._refresh))
 
     def handle_github(self, event: GitHubEvent) -> None:
-        """Commands and installation changes from GitHub."""
+        """Installation changes (and declined pull requests) from GitHub; commands arrive as
+        Triggers: the pass reads them from the forge (docs/commands.md)."""
         match event:
-            case Command(verb=CommandVerb.REBASE, repository=repository, pull_request=number):
-                rebuild = frozenset({(repository, number)})
-                work = Work(frozenset({repository}), "rebase requested", True, rebuild=rebuild)
-                self.submit(work)
-            case Command(repository=repository, verb=verb, proposals=proposals):
-                added = self.ignores.add(proposals, verb)
-                log.info("ignoring", extra={"ignored": ", ".join(added), "by": event.requested_by})
-                self.submit(Work(frozenset({repository}), f"{verb} requested", targeted=True))
             case PullRequestDeclined(repository=repository, number=number):
                 # reconcile already keeps a closed proposal closed (its marker's fingerprint)
                 log.info("bot pull request declined", extra={"repo": repository, "pr": number})
@@ -297,7 +280,7 @@ class Service:
         started = time.monotonic()
         try:
             subset = config.model_copy(update={"repositories": tuple(chosen)})
-            outcome = self._run_pass(self.ignores.apply(subset), frozenset(work.rebuild))
+            outcome = self._run_pass(subset, frozenset(work.rebuild))
         except ImageBotError as error:
             outcome = PassOutcome(RunReport(errors=(error.message,)))
         except Exception as error:  # a bug: report it, keep serving

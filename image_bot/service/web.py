@@ -230,7 +230,8 @@ def create_app(
     """The service's starlette app.
 
     `trigger` receives every non-empty Trigger (it must only enqueue: it runs in the request).
-    `on_github` receives GitHub Commands, PullRequestDeclined and InstallationChanged values;
+    `on_github` receives GitHub PullRequestDeclined and InstallationChanged values (commands
+    arrive as Triggers: the pass reads them from the forge);
     without it those are answered 200 and dropped. `base_branch(owner/repo)` tells which
     pushes re-plan a repository (default: the repository's default branch). Delivery ids
     (`X-GitHub-Delivery`, GitLab's `Idempotency-Key`) are remembered in a bounded log.

@@ -20,14 +20,15 @@ from __future__ import annotations
 import asyncio
 import hashlib
 from collections import defaultdict
-from collections.abc import Collection, Set
+from collections.abc import Collection, Mapping, Set
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from image_bot.model import Fact, ImageName, TagFacts, TagList
 from image_bot.scan.registry import Registry
 from image_bot.state.store import KnownDigest, Remembered, StateStore
 
-__all__ = ["CachingRegistry", "RememberedFacts", "listing_hash"]
+__all__ = ["CachingRegistry", "RememberedFacts", "Settled", "listing_hash"]
 
 _CONTENT_FACTS = frozenset({Fact.CREATED, Fact.PLATFORMS, Fact.LABELS})
 
@@ -69,6 +70,18 @@ def listing_hash(tags: Collection[str]) -> str:
     return hashlib.sha256("\n".join(sorted(set(tags))).encode("utf-8")).hexdigest()[:32]
 
 
+@dataclass(frozen=True)
+class Settled:
+    """What one registry session of a pass settled: each listed image's tag set (as a hash)
+    and the digest each tag it asked about names. A later session of the same pass (pull
+    request details) starts from it, so it neither asks those digests again nor trusts a
+    state file the pass could not write (a dry run)."""
+
+    listings: Mapping[ImageName, str] = field(default_factory=dict)
+    digests: Mapping[tuple[ImageName, str], str | None] = field(default_factory=dict)
+    followed: frozenset[ImageName] = frozenset()
+
+
 class RememberedFacts:
     """A Registry that answers tag facts from the state file while they can be trusted (see
     the module docstring), asks the registry otherwise, and remembers what it was told.
@@ -86,17 +99,25 @@ class RememberedFacts:
         ttl: timedelta,
         now: datetime,
         followed: Collection[ImageName] = (),
+        settled: Settled | None = None,
     ) -> None:
         self.inner = inner
         self.store = store
         self.ttl = ttl
         self.now = now
-        self.followed = frozenset(followed)
-        self._listings: dict[ImageName, str] = {}
-        self._checked: dict[tuple[ImageName, str], str | None] = {}  # asked this pass
+        self.followed = frozenset(followed) | (settled.followed if settled else frozenset())
+        self._listings: dict[ImageName, str] = dict(settled.listings) if settled else {}
+        # the digest each tag names, as asked (or trusted) this pass
+        self._checked: dict[tuple[ImageName, str], str | None] = (
+            dict(settled.digests) if settled else {}
+        )
         self._contents: dict[tuple[ImageName, str], tuple[TagFacts, frozenset[Fact]]] = {}
         self._locks: defaultdict[tuple[ImageName, str], asyncio.Lock] = defaultdict(asyncio.Lock)
         self._learnt = Remembered({}, [], [])
+
+    def settled(self) -> Settled:
+        """The tag sets listed and the digests settled so far this pass."""
+        return Settled(dict(self._listings), dict(self._checked), self.followed)
 
     async def list_tags(self, name: ImageName) -> TagList:
         """The inner registry's listing; a changed tag set is noted (and remembered)."""
@@ -116,7 +137,7 @@ class RememberedFacts:
             else:
                 known = self.store.known_digest(name, tag)
                 if known is not None and self._trusted(name, known):
-                    digest = known.digest
+                    digest = self._checked[name, tag] = known.digest
                 elif known is None or not content <= self._content(name, known.digest)[1]:
                     fetched = await self.inner.facts(name, tag, wanted)
                     self._checked_now(name, tag, fetched.digest)

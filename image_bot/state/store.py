@@ -1,8 +1,15 @@
 """The state file: one embedded SQLite database that outlives a pass.
 
-It holds the first-seen time per digest, the tag cache, and what the registries said about
-tags: the tag set of each image (as a hash), the digest each tag was last seen at, and the
-facts of each digest. Writes of registry facts are batched into one transaction per pass.
+It holds the first-seen time per digest, the tag cache, what the registries said about
+tags (the tag set of each image as a hash, the digest each tag was last seen at, the facts
+of each digest), and the releases of source repositories (release notes for pull requests).
+Writes of registry facts are batched into one transaction per pass.
+
+Schema changes are additive: each table is created `IF NOT EXISTS` whenever the file is
+opened for writing, so an older file gains the new tables on its next pass and an older
+image-bot ignores tables it does not know. A read-only open (a dry run) of an older file
+creates nothing; reading a table it lacks is a `StateError`, which callers treat as
+"nothing remembered".
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ from types import TracebackType
 
 from image_bot.errors import ImageBotError
 from image_bot.model import Fact, ImageName, TagFacts
+from image_bot.sources.notes import RawRelease
 
 __all__ = ["KnownDigest", "Remembered", "StateError", "StateStore"]
 
@@ -38,6 +46,9 @@ CREATE TABLE IF NOT EXISTS tag_digest (
 CREATE TABLE IF NOT EXISTS digest_facts (
     image TEXT NOT NULL, digest TEXT NOT NULL, facts TEXT NOT NULL,
     PRIMARY KEY (image, digest)
+);
+CREATE TABLE IF NOT EXISTS release_cache (
+    source TEXT PRIMARY KEY, releases TEXT NOT NULL, fetched_at TEXT NOT NULL
 );
 """
 _FACTS = (Fact.CREATED, Fact.PLATFORMS, Fact.LABELS)
@@ -235,6 +246,42 @@ class StateStore:
         except sqlite3.Error as error:
             raise StateError(f"state file {self.path}: {error}") from None
 
+    # --- releases of source repositories (see `state.releases.CachedReleases`) ------------
+
+    def cached_releases(
+        self, source: str, *, ttl: timedelta, now: datetime
+    ) -> list[RawRelease] | None:
+        """The releases of `source` fetched less than `ttl` ago, or None."""
+        row = self._read(
+            "SELECT releases, fetched_at FROM release_cache WHERE source = ?", (source,)
+        )
+        if row is None or now - datetime.fromisoformat(row[1]) >= ttl:
+            return None
+        try:
+            return [_release(item) for item in json.loads(row[0])]
+        except (ValueError, TypeError, KeyError):
+            return None  # written by another version: fetch again
+
+    def store_releases(self, source: str, releases: Iterable[RawRelease], *, now: datetime) -> None:
+        """Remember the releases of `source` as fetched at `now` (not when read-only)."""
+        if self.read_only:
+            return
+        rows = [
+            {
+                "tag": r.tag, "name": r.name, "url": r.url, "body": r.body,
+                "published": r.published.isoformat() if r.published else None,
+            }
+            for r in releases
+        ]  # fmt: skip
+        try:
+            self._db.execute(
+                "INSERT OR REPLACE INTO release_cache (source, releases, fetched_at)"
+                " VALUES (?, ?, ?)",
+                (source, json.dumps(rows), now.astimezone(UTC).isoformat()),
+            )
+        except sqlite3.Error as error:
+            raise StateError(f"state file {self.path}: {error}") from None
+
     def _read(self, query: str, parameters: Sequence[str]) -> tuple[str, ...] | None:
         try:
             row: tuple[str, ...] | None = self._db.execute(query, parameters).fetchone()
@@ -252,4 +299,15 @@ def _facts_json(facts: TagFacts, known: frozenset[Fact]) -> str:
             "labels": dict(facts.labels),
         },
         sort_keys=True,
+    )
+
+
+def _release(item: dict[str, str | None]) -> RawRelease:
+    published = item.get("published")
+    return RawRelease(
+        tag=str(item["tag"]),
+        name=str(item["name"]),
+        url=str(item["url"]),
+        body=str(item["body"]),
+        published=datetime.fromisoformat(published) if published else None,
     )

@@ -22,7 +22,7 @@ from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from image_bot.edit.find import CustomTarget, FindResult, find_in_text
 from image_bot.edit.rewrite import rewrite_text
-from image_bot.edit.spans import compose, index_text
+from image_bot.edit.yaml.spans import compose, index_text
 from image_bot.errors import InvalidReference, ManifestError
 from image_bot.model import (
     Change,

@@ -17,6 +17,12 @@ from tests.fakeforge.app import Flavour, build_app
 from tests.fakeforge.barerepo import BareRepo
 from tests.fakeforge.checks import CheckStore, GitHubChecks, GitLabChecks
 from tests.fakeforge.contracts import GitHubContract
+from tests.fakeforge.conversation import (
+    GitHubPermissions,
+    GitLabConversation,
+    Permissions,
+    post_comment,
+)
 from tests.fakeforge.github_api import GitHubApi
 from tests.fakeforge.github_apps import JWT_OPERATIONS, GitHubApps, new_private_key, verify_app_jwt
 from tests.fakeforge.github_git_api import GitHubGitApi
@@ -35,6 +41,7 @@ from tests.fakeforge.pulls import (
     set_status,
     sync_pulls,
 )
+from tests.fakeforge.releases import GitHubReleases, GitLabReleases, ReleaseStore
 from tests.fakeforge.server import BackgroundServer
 from tests.fakeforge.state import (
     App,
@@ -95,6 +102,10 @@ class FakeForge:
         gh_render = GitHubRenderer(contract, self.base_url)
         gh_handlers = {**GitHubApi(gh_render).handlers, **GitHubGitApi(gh_render).handlers}
         gh_handlers |= GitHubApps(gh_render).handlers | GitHubIssues(gh_render).handlers
+        self.releases = ReleaseStore()
+        self.permissions = Permissions(admins={self.bot.login, self.human.login})
+        gh_handlers |= GitHubReleases(gh_render, self.releases).handlers
+        gh_handlers |= GitHubPermissions(gh_render, self.permissions).handlers
         self.checks = CheckStore()
         gh_handlers |= GitHubChecks(gh_render, self.checks).handlers
         flavours.append(
@@ -103,6 +114,8 @@ class FakeForge:
         gl_contract = GitLabContract(contracts_dir / "gitlab-api.yaml")
         gl_render = GitLabRenderer(gl_contract, self.base_url)
         gl_handlers = {**GitLabApi(gl_render).handlers, **GitLabRepoApi(gl_render).handlers}
+        gl_handlers |= GitLabReleases(gl_render, self.releases).handlers
+        gl_handlers |= GitLabConversation(gl_render, self.permissions).handlers
         gl_handlers |= GitLabChecks(gl_render, self.checks).handlers
         flavours.append(Flavour("gitlab", "/api/v4", gl_contract, gl_handlers))
         self.webhooks = WebhookSender(self.state, contract, gh_render, gl_render)
@@ -128,6 +141,8 @@ class FakeForge:
         """Forget all repositories, calls, faults and violations (between tests)."""
         old = self.state.git_root()
         self.webhooks.reset()
+        self.releases.reset()
+        self.permissions.reset()
         self.checks.reset()
         self.state.reset()
         shutil.rmtree(old, ignore_errors=True)
@@ -321,6 +336,16 @@ class FakeForge:
     def issues(self, repo: str) -> list[PullRequest]:
         """The plain issues (not pull requests) of a repository, by number."""
         return [issue for _, issue in sorted(self.repo(repo).issues.items())]
+
+    def add_user(self, login: str) -> User:
+        """A new account (until the next reset), with a token of its own."""
+        return self.state.add_user(
+            login, f"ghp_fakeforge{login}token".ljust(40, "0"), permanent=False
+        )
+
+    def comment_as(self, user: User, repo: str, number: int, body: str) -> Comment:
+        """Comment on pull request or issue `number` as `user` (the PR's activity moves)."""
+        return post_comment(self.state, self.repo(repo), number, body, user)
 
     def comment(self, repo: str, number: int, body: str) -> Comment:
         """Comment on a pull request or issue as the human."""

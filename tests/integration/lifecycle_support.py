@@ -3,9 +3,13 @@ points `image-bot run --once` at it, for GitHub (PyGithub) or GitLab (python-git
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from click.testing import CliRunner
+
+from image_bot.cli import cli
 from tests.fakeforge.control import FakeForge
 from tests.fakeforge.state import Comment, PullRequest
 from tests.support.registry import RunningRegistry
@@ -105,3 +109,24 @@ def new_lifecycle(
     )
     setup.write_config()
     return setup
+
+
+def run(life: Lifecycle) -> dict[str, tuple[str, ...]]:
+    """One `image-bot run --once`; the actions taken on each branch, in order."""
+    result = CliRunner().invoke(cli, life.args(), catch_exceptions=False)
+    assert result.stdout.startswith("{"), result.output
+    report = json.loads(result.stdout)
+    assert result.exit_code == 0, report
+    (repository,) = report["repositories"]
+    assert not [b for b in repository["branches"] if b.get("error")], repository
+    actions: dict[str, tuple[str, ...]] = {}
+    for branch in repository["branches"]:
+        actions[branch["branch"]] = (*actions.get(branch["branch"], ()), branch["action"])
+    return actions
+
+
+def assert_no_op(life: Lifecycle) -> None:
+    life.forge.clear_calls()
+    actions = run(life)
+    assert set(actions.values()) <= {("keep",)}, actions
+    assert life.forge.count_calls(writes=True) == 0

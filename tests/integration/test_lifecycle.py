@@ -4,16 +4,19 @@ human pushes held with one comment, obsolete PRs closed with a comment and their
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from image_bot.cli import cli
 from tests.fakeforge.control import FakeForge
 from tests.fakeforge.state import PullRequest
-from tests.integration.lifecycle_support import FORGES, Lifecycle, new_lifecycle
+from tests.integration.lifecycle_support import (
+    FORGES,
+    Lifecycle,
+    assert_no_op,
+    new_lifecycle,
+    run,
+)
 from tests.support.registry import RunningRegistry
 
 pytestmark = pytest.mark.integration
@@ -30,30 +33,9 @@ def life(
     return new_lifecycle(fake_forge, registry, request.param, repo_name, tmp_path)
 
 
-def run(life: Lifecycle) -> dict[str, tuple[str, ...]]:
-    """One `image-bot run --once`; the actions taken on each branch, in order."""
-    result = CliRunner().invoke(cli, life.args(), catch_exceptions=False)
-    assert result.stdout.startswith("{"), result.output
-    report = json.loads(result.stdout)
-    assert result.exit_code == 0, report
-    (repository,) = report["repositories"]
-    assert not [b for b in repository["branches"] if b.get("error")], repository
-    actions: dict[str, tuple[str, ...]] = {}
-    for branch in repository["branches"]:
-        actions[branch["branch"]] = (*actions.get(branch["branch"], ()), branch["action"])
-    return actions
-
-
 def pull_for(life: Lifecycle, image: str, state: str | None = "open") -> PullRequest:
     (pull,) = [p for p in life.pulls(state) if p.title.startswith(f"Update {image} ")]
     return pull
-
-
-def assert_no_op(life: Lifecycle) -> None:
-    life.forge.clear_calls()
-    actions = run(life)
-    assert set(actions.values()) <= {("keep",)}, actions
-    assert life.forge.count_calls(writes=True) == 0
 
 
 def test_one_pull_request_per_group_is_updated_in_place_by_a_newer_tag(life: Lifecycle) -> None:

@@ -147,6 +147,9 @@ def test_a_tag_is_promoted_dev_staging_prod_and_rolled_back(stages: Stages) -> N
     staging = stages.pull("image-bot/promote/staging")
     assert staging.title == f"Promote {stages.image} 1.1.0@{new[:19]} from dev to staging"
     assert "### Trail" in staging.body and "checks success" in staging.body and new in staging.body
+    # the content an update's pull request has, its policy being the promotion
+    assert "- **update**: minor, chosen by `promotion from dev`" in staging.body
+    assert f"- **digest**: `{new}`" in staging.body and "(built 2025-02-01" in staging.body
     assert f":1.1.0@{new}" in stages.file(staging.head, "staging")
     stages.no_writes(start + timedelta(hours=25))
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from image_bot.cli.report import report_json
+from image_bot.cli.output.report import report_json
 from image_bot.config.load import load_config
 from image_bot.pipeline import PassOptions, run_pass
 from image_bot.wiring.forges import Forges

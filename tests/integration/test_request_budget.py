@@ -90,8 +90,12 @@ def test_a_pass_with_nothing_new_lists_each_image_once_and_writes_nothing(
     report = _run(github_setup, work)
     assert _actions(report) == {"create": IMAGES}
     # cold: each image listed once; the winner and the current tag HEADed once each,
-    # although two references (two files) use each image
-    assert _kinds(registry, repo_name, before) == {"list": IMAGES, "head": 2 * IMAGES}
+    # although two references (two files) use each image. Then each created pull request's
+    # content (labels, created time, platforms): the new and the old version's manifest
+    # and config blob, GET by the digests the scan settled (no HEAD again)
+    assert _kinds(registry, repo_name, before) == {
+        "list": IMAGES, "head": 2 * IMAGES, "manifest": 2 * IMAGES, "blob": 2 * IMAGES,
+    }  # fmt: skip
 
     for _ in range(2):
         before = len(registry.served(repo_name))
@@ -118,7 +122,9 @@ def test_one_new_tag_costs_its_image_one_head_per_candidate(
         f"/v2/{repo_name}/app0/manifests/1.0.0",
         f"/v2/{repo_name}/app0/manifests/1.2.0",
     ]
-    assert Counter(r.kind for r in served) == {"list": IMAGES, "head": 2}
+    # the updated pull request's content asks the new version's manifest and config blob;
+    # the old version's labels were remembered (by digest) when its pull request was opened
+    assert Counter(r.kind for r in served) == {"list": IMAGES, "head": 2, "manifest": 1, "blob": 1}
 
 
 def _local_config(tmp_path: Path, registry: RunningRegistry, remote: str) -> Path:
@@ -147,7 +153,8 @@ def test_a_pinned_tag_pushed_again_is_noticed_on_the_next_pass(
     report = _run(config, tmp_path, "--dry-run")
     (branch,) = report["repositories"][0]["branches"]
     assert f"+image: {image}:1.20@{moved}" in branch["diff"]
-    assert _kinds(registry, repo_name, before) == {"list": 1, "head": 1}
+    # and the dry run's pull request content: the moved digest's manifest and config blob
+    assert _kinds(registry, repo_name, before) == {"list": 1, "head": 1, "manifest": 1, "blob": 1}
 
 
 def test_a_tag_pushed_again_is_asked_again_once_its_digest_is_older_than_the_ttl(
@@ -178,7 +185,10 @@ def test_a_tag_pushed_again_is_asked_again_once_its_digest_is_older_than_the_ttl
     assert run(t0 + timedelta(minutes=1)) == ([], {"list": 1})
     registry.push_image(f"{repo_name}/app", "1.20.1")  # pushed again: now another image
     assert run(t0 + timedelta(hours=5)) == ([], {"list": 1})  # trusted for 6 hours
-    assert run(t0 + timedelta(hours=7)) == (["1.20.1"], {"list": 1, "head": 2})
+    # asked again: 1.20.1 is proposed, and its pull request's content (in this dry run)
+    # costs both versions' manifest and config blob, by the digests just asked
+    content = {"manifest": 2, "blob": 2}
+    assert run(t0 + timedelta(hours=7)) == (["1.20.1"], {"list": 1, "head": 2, **content})
 
 
 def test_a_changed_tag_set_makes_remembered_digests_be_asked_again(
@@ -190,12 +200,16 @@ def test_a_changed_tag_set_makes_remembered_digests_be_asked_again(
     remote = git_remote(files={"app.yaml": f"image: {image}:1.20\n"})
     config = _local_config(tmp_path, registry, remote.url)
     assert _actions(_run(config, tmp_path)) == {}
-    registry.push_image(f"{repo_name}/app", "1.20.1")  # pushed again, and beside it:
+    moved = registry.push_image(f"{repo_name}/app", "1.20.1")  # pushed again, and beside it:
     registry.push_image(f"{repo_name}/app", "1.19.9")  # a new tag changes the tag set
     before = len(registry.served(repo_name))
     report = _run(config, tmp_path, "--dry-run")
     assert _actions(report) == {"create": 1}
-    assert _kinds(registry, repo_name, before) == {"list": 1, "head": 2}
+    (details,) = report["repositories"][0]["branches"][0]["details"]
+    assert details["digest"] == moved  # the new image's, not what the state file said 1.20.1 was
+    # and the pull request's content, by the digests just asked (not those the state file
+    # holds: a dry run could not update it): both versions' manifest and config blob
+    assert _kinds(registry, repo_name, before) == {"list": 1, "head": 2, "manifest": 2, "blob": 2}
 
 
 def test_content_facts_are_remembered_by_digest(
@@ -210,7 +224,9 @@ def test_content_facts_are_remembered_by_digest(
     config.write_text(config.read_text() + "default_policy: {platforms: [linux/arm64]}\n")
     before = len(registry.served(repo_name))
     assert _actions(_run(config, tmp_path, "--dry-run")) == {"create": 1}
-    assert _kinds(registry, repo_name, before) == {"list": 1, "manifest": 2}
+    # the policy reads platforms: each version's index; then the pull request's content
+    # (labels, created time): each index by digest, a platform's manifest and config blob
+    assert _kinds(registry, repo_name, before) == {"list": 1, "manifest": 2 + 4, "blob": 2}
     _run(config, tmp_path)
     before = len(registry.served(repo_name))
     assert _actions(_run(config, tmp_path, "--dry-run")) == {"keep": 1}

@@ -49,7 +49,9 @@ def test_a_pull_request_is_opened_then_left_alone_when_nothing_is_new(setup) -> 
     assert branch["action"] == "keep"
     assert report["repositories"][0]["git_writes"] == 0
     assert forge.count_calls(writes=True) == 0  # no push, no API write
-    assert forge.count_calls("github", writes=False) == 1  # the PR listing (docs/forges.md)
+    # the PR listing, and the open PRs' comment counts (commands; docs/commands.md)
+    assert forge.count_calls("github", writes=False) == 2
+    assert forge.count_calls("github", path=r"/issues$", writes=False) == 1
     assert forge.branches(REPO) == branches
 
 

@@ -10,7 +10,7 @@ from typing import Any
 from click.testing import CliRunner
 
 from image_bot.cli import cli
-from image_bot.cli.report import report_dict
+from image_bot.cli.output.report import report_dict
 from image_bot.config.load import load_config
 from image_bot.pipeline import PassOptions, run_pass
 from image_bot.wiring.forges import Forges

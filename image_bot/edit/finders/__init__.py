@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import ClassVar, Protocol
 
-from image_bot.edit.document import YamlDocument
 from image_bot.edit.finders.ci import (
     CI_KINDS,
     DroneFinder,
@@ -19,6 +18,7 @@ from image_bot.edit.finders.helm_templates import HelmTemplateFinder
 from image_bot.edit.finders.kubernetes import KubernetesFinder
 from image_bot.edit.finders.kustomize import ArgoCDFinder, KustomizeFinder
 from image_bot.edit.finders.setters import SetterFinder
+from image_bot.edit.yaml.document import YamlDocument
 from image_bot.model import Occurrence, Skipped
 
 __all__ = ["CI_KINDS", "FINDERS", "TEXT_FINDERS", "Finder", "TextFinder", "finders_for"]

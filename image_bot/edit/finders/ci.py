@@ -24,8 +24,8 @@ from typing import ClassVar
 
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from image_bot.edit.document import YamlDocument, child, mapping_items, string_value
 from image_bot.edit.refs import Found, whole_occurrence
+from image_bot.edit.yaml.document import YamlDocument, child, mapping_items, string_value
 from image_bot.model import OccurrenceKind
 from image_bot.yaml_path import YamlPath
 

@@ -7,9 +7,9 @@ from typing import ClassVar
 
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from image_bot.edit.document import YamlDocument, child, mapping_items
 from image_bot.edit.refs import Found, whole_occurrence
-from image_bot.edit.spans import MERGE_TAG
+from image_bot.edit.yaml.document import YamlDocument, child, mapping_items
+from image_bot.edit.yaml.spans import MERGE_TAG
 from image_bot.model import OccurrenceKind, Skipped
 
 __all__ = ["ComposeFinder"]

@@ -8,9 +8,9 @@ from typing import ClassVar
 
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from image_bot.edit.document import YamlDocument, mapping_items
 from image_bot.edit.globs import glob_match
 from image_bot.edit.refs import Found, SplitParts, split_occurrence, whole_occurrence
+from image_bot.edit.yaml.document import YamlDocument, mapping_items
 from image_bot.errors import ConfigError
 from image_bot.model import OccurrenceKind, Part
 from image_bot.yaml_path import YamlPath, parse_yaml_path

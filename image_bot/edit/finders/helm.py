@@ -10,9 +10,9 @@ from typing import ClassVar
 
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode
 
-from image_bot.edit.document import YamlDocument, child, mapping_items, string_value, walk
 from image_bot.edit.finders.kubernetes import pod_spec_paths
 from image_bot.edit.refs import Found, SplitParts, split_occurrence, whole_occurrence
+from image_bot.edit.yaml.document import YamlDocument, child, mapping_items, string_value, walk
 from image_bot.model import OccurrenceKind
 from image_bot.yaml_path import YamlPath
 

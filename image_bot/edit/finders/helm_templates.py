@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from typing import ClassVar
 
 from image_bot.edit.refs import Found
-from image_bot.edit.template_lines import is_chart_template, read_template
+from image_bot.edit.templates.lines import is_chart_template, read_template
 from image_bot.errors import InvalidReference
 from image_bot.model import Occurrence, OccurrenceKind, Part, Skipped, Span
 from image_bot.reference import parse_reference

@@ -8,8 +8,8 @@ from typing import ClassVar
 
 from ruamel.yaml.nodes import Node, ScalarNode, SequenceNode
 
-from image_bot.edit.document import YamlDocument, child, mapping_items, string_value
 from image_bot.edit.refs import Found, SplitParts, split_occurrence, whole_occurrence
+from image_bot.edit.yaml.document import YamlDocument, child, mapping_items, string_value
 from image_bot.model import OccurrenceKind, Skipped
 from image_bot.reference import split_reference
 from image_bot.yaml_path import YamlPath

@@ -9,8 +9,8 @@ from typing import ClassVar
 
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode
 
-from image_bot.edit.document import YamlDocument, child, string_value, walk
 from image_bot.edit.refs import Found
+from image_bot.edit.yaml.document import YamlDocument, child, string_value, walk
 from image_bot.errors import InvalidReference
 from image_bot.model import ImageRef, Occurrence, OccurrenceKind, Part, Skipped, Span
 from image_bot.reference import parse_name, parse_reference

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from image_bot.cli.refs_output import refs_json, refs_text
+from image_bot.cli.output.refs import refs_json, refs_text
 from image_bot.edit.find import find_in_text, find_references
 
 DEPLOYMENT = """\

@@ -9,16 +9,14 @@ import pytest
 
 from image_bot.errors import WebhookPayloadError
 from image_bot.github_app.webhooks import (
-    Command,
-    CommandVerb,
     DeliveryLog,
     Ignored,
     InstallationChanged,
     PullRequestDeclined,
-    parse_command,
     parse_github_event,
 )
 from image_bot.model import ImageName, Trigger
+from image_bot.publish.memory import Memory, encode_memory
 from image_bot.publish.pr_marker import PrMarker, encode_pr_marker
 
 REPO = {"id": 1, "full_name": "acme/gitops", "name": "gitops", "default_branch": "main"}
@@ -212,38 +210,42 @@ def comment_payload(
 
 
 @pytest.mark.parametrize(
-    ("text", "verb"),
+    "text",
     [
-        ("/image-bot rebase", CommandVerb.REBASE),
-        ("Thanks!\n/image-bot   ignore   this version\n", CommandVerb.IGNORE_VERSION),
-        ("/Image-Bot ignore minor", CommandVerb.IGNORE_MINOR),
-        ("/image-bot ignore major\r\nbecause 2.x breaks the API", CommandVerb.IGNORE_MAJOR),
+        "/image-bot rebase",
+        "Thanks!\n/image-bot   ignore   minor\n",
+        "/Image-Bot ignore major",
+        "/image-bot explain nginx\r\nplease",
+        "/image-bot frobnicate",  # the pass replies that it does not know the command
     ],
 )
-def test_trusted_comment_becomes_a_command(text: str, verb: CommandVerb) -> None:
-    event = parse_github_event("issue_comment", body(comment_payload(text)))
-    assert event == Command(
-        repository="acme/gitops",
-        pull_request=12,
-        verb=verb,
-        requested_by="octocat",
-        proposals=("docker.io/library/nginx:1.27.1",),
-        installation_id=555,
+@pytest.mark.parametrize("association", ["MEMBER", "NONE"])  # the pass asks the permission API
+def test_a_command_on_a_bot_pull_request_replans_its_repository(
+    text: str, association: str
+) -> None:
+    event = parse_github_event(
+        "issue_comment", body(comment_payload(text, association=association))
     )
+    assert event == Trigger(repositories=("acme/gitops",), reason="/image-bot on pull request #12")
+
+
+def test_a_command_on_the_dashboard_replans_its_repository() -> None:
+    dashboard = encode_memory(Memory())
+    payload = comment_payload("/image-bot hold nginx", issue_body=dashboard, on_pull_request=False)
+    event = parse_github_event("issue_comment", body(payload))
+    assert event == Trigger(repositories=("acme/gitops",), reason="/image-bot on dashboard #12")
 
 
 @pytest.mark.parametrize(
     ("kwargs", "why"),
     [
-        ({"association": "NONE"}, "NONE"),  # a drive-by commenter on a public repository
-        ({"association": "CONTRIBUTOR"}, "CONTRIBUTOR"),
         ({"user_type": "Bot"}, "bots"),
         ({"issue_body": "human PR"}, "did not open"),
-        ({"on_pull_request": False}, "not a pull request"),
+        ({"issue_body": "a plain issue", "on_pull_request": False}, "did not open"),
         ({"action": "edited"}, "edited"),
     ],
 )
-def test_untrusted_or_misplaced_commands_are_ignored(kwargs: dict[str, object], why: str) -> None:
+def test_misplaced_commands_are_ignored(kwargs: dict[str, object], why: str) -> None:
     event = parse_github_event(
         "issue_comment", body(comment_payload("/image-bot rebase", **kwargs))
     )  # type: ignore[arg-type]
@@ -251,19 +253,31 @@ def test_untrusted_or_misplaced_commands_are_ignored(kwargs: dict[str, object], 
     assert why in event.reason
 
 
+@pytest.mark.parametrize("text", ["LGTM", "see image-bot docs", ""])
+def test_comments_without_a_command_are_ignored(text: str) -> None:
+    assert isinstance(parse_github_event("issue_comment", body(comment_payload(text))), Ignored)
+
+
 @pytest.mark.parametrize(
-    "text",
+    ("action", "issue_body", "replans"),
     [
-        "/image-bot",
-        "/image-bot ignore",
-        "/image-bot rebase now",
-        "please /image-bot rebase",
-        "LGTM",
+        ("edited", encode_memory(Memory()), True),  # a box ticked on the dashboard
+        ("edited", "a plain issue", False),
+        ("opened", encode_memory(Memory()), False),
     ],
 )
-def test_unknown_commands_are_not_commands(text: str) -> None:
-    assert parse_command(text) is None
-    assert isinstance(parse_github_event("issue_comment", body(comment_payload(text))), Ignored)
+def test_an_edited_dashboard_replans_its_repository(
+    action: str, issue_body: str, replans: bool
+) -> None:
+    payload = {
+        "action": action,
+        "issue": {"number": 3, "body": issue_body},
+        "repository": REPO,
+        "sender": {"login": "octocat"},
+    }
+    event = parse_github_event("issues", body(payload))
+    assert (event == Trigger(repositories=("acme/gitops",), reason="dashboard edited")) is replans
+    assert replans or isinstance(event, Ignored)
 
 
 # --- installation ---------------------------------------------------------------------------------

@@ -46,7 +46,7 @@ def test_templates_fill_every_field_and_keep_unknown_ones() -> None:
 
 def test_the_default_body_has_a_row_per_change_and_the_marker() -> None:
     draft = draft_for(PLAN, PullRequestSettings(labels=("deps",), draft=True))
-    row = "| `docker.io/library/nginx` | `1.25` -> `1.27` | `apps/web/deploy.yaml:3` |"
+    row = "| `docker.io/library/nginx` |  | `1.25` -> `1.27` |  | `apps/web/deploy.yaml:3` |"
     assert row in draft.body
     assert "`envs/dev/web.yaml:9`" in draft.body
     marker = decode_pr_marker(draft.body)

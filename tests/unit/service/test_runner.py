@@ -15,7 +15,7 @@ import pytest
 
 from image_bot.config import Config
 from image_bot.errors import ConfigError, RegistryError
-from image_bot.github_app.webhooks import Command, CommandVerb, InstallationChanged
+from image_bot.github_app.webhooks import InstallationChanged
 from image_bot.model import (
     BranchReport,
     Change,
@@ -260,38 +260,17 @@ def test_stop_lets_the_running_pass_finish_and_starts_nothing_new(
     assert runner.calls == [REPOS]
 
 
-def test_github_rebase_and_installation_events(service: Service, runner: Runner) -> None:
-    service.start()
-    wait_for(lambda: len(runner.calls) == 1)
-    service.handle_github(
-        Command("acme/edge", 3, CommandVerb.REBASE, requested_by="octocat", proposals=())
-    )
-    wait_for(lambda: len(runner.calls) == 2)
-    assert runner.calls[1] == ("acme/edge",)
-    assert runner.rebuilds == [frozenset(), {("acme/edge", 3)}]  # that PR's branch is rebuilt
-    service.handle_github(InstallationChanged(1, "removed", removed=("acme/infra",)))
-    assert service.state.get("acme/infra") is None
-
-
-def test_ignore_command_is_kept_and_replans_its_repository(
+def test_a_command_trigger_replans_its_repository_and_installation_events(
     service: Service, runner: Runner
 ) -> None:
     service.start()
     wait_for(lambda: len(runner.calls) == 1)
-    nginx = ImageName("docker.io", "library/nginx")
-    assert runner.configs[0].policy_for(nginx).ignore == ()
-    service.handle_github(
-        Command(
-            "acme/edge",
-            3,
-            CommandVerb.IGNORE_MINOR,
-            requested_by="octocat",
-            proposals=("docker.io/library/nginx:1.27.1",),
-        )
-    )
+    # `/image-bot rebase` arrives as a Trigger: the pass reads the command from the forge
+    service.trigger(Trigger(repositories=("acme/edge",), reason="/image-bot on pull request #3"))
     wait_for(lambda: len(runner.calls) == 2)
     assert runner.calls[1] == ("acme/edge",)
-    assert runner.configs[1].policy_for(nginx).ignore == ("1.27", "1.27.*", "1.27-*")
+    service.handle_github(InstallationChanged(1, "removed", removed=("acme/infra",)))
+    assert service.state.get("acme/infra") is None
 
 
 def test_a_crashing_pass_does_not_kill_the_worker(configs: list[Config]) -> None:

@@ -38,6 +38,7 @@ from image_bot.errors import ForgeError, PullRequestConflict, RateLimited, regis
 from image_bot.model import CheckState, PullRequest, PullRequestState
 from image_bot.publish.forge import PullRequestDraft
 from image_bot.publish.forges.github.checks import commit_checks
+from image_bot.publish.forges.github.conversation import GitHubConversation
 from image_bot.publish.forges.github.errors import map_github_error
 from image_bot.publish.forges.github.kind import DEFAULT_API_URL
 from image_bot.publish.listing import (
@@ -87,8 +88,9 @@ class GitHubOptions(TypedDict, total=False):
     write_interval: float
 
 
-class GitHubForge:
-    """Pull requests on GitHub or GitHub Enterprise through PyGithub.
+class GitHubForge(GitHubConversation):
+    """Pull requests on GitHub or GitHub Enterprise through PyGithub (issues, comments and
+    permissions: `GitHubConversation`).
 
     `write_interval` spaces out writes (GitHub asks for one content-creating request per
     second to stay clear of secondary limits); tests against a local fake pass 0.
@@ -120,6 +122,7 @@ class GitHubForge:
             lazy=True,
         )
         self._known: dict[tuple[str, int], Json] = {}
+        self._writers: dict[tuple[str, str], bool] = {}
 
     @classmethod
     def with_token(cls, token: str, **options: Unpack[GitHubOptions]) -> GitHubForge:

@@ -23,6 +23,7 @@ from image_bot.errors import ForgeError, RateLimited, register_secret
 from image_bot.model import CheckState, PullRequest, PullRequestState
 from image_bot.publish.forge import PullRequestDraft
 from image_bot.publish.forges.gitlab.checks import commit_checks
+from image_bot.publish.forges.gitlab.conversation import GitLabConversation
 from image_bot.publish.forges.gitlab.errors import map_gitlab_error
 from image_bot.publish.forges.gitlab.kind import DEFAULT_URL
 from image_bot.publish.listing import (
@@ -55,8 +56,9 @@ _NO_SLEEP = _RequestOptions(obey_rate_limit=False, max_retries=2)
 AuthKind = Literal["private", "oauth", "job"]
 
 
-class GitLabForge:
-    """Merge requests on gitlab.com or a self-hosted GitLab through python-gitlab.
+class GitLabForge(GitLabConversation):
+    """Merge requests on gitlab.com or a self-hosted GitLab through python-gitlab (issues,
+    notes and access levels: `GitLabConversation`).
 
     `auth_kind`: `private` for personal, project and group access tokens (PRIVATE-TOKEN),
     `oauth` for OAuth2 tokens, `job` for a CI job token.
@@ -90,6 +92,7 @@ class GitLabForge:
         )
         self._known: dict[tuple[str, int], Json] = {}
         self._user_ids: dict[str, int] = {}
+        self._writers: dict[tuple[str, int], bool] = {}
 
     # --- reads -----------------------------------------------------------------------------
 

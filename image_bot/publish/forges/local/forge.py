@@ -9,9 +9,11 @@ never overwritten. `create`/`update` only record the draft: the run report shows
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from image_bot.model import CheckState, PullRequest, PullRequestState
+from image_bot.errors import ForgeError
+from image_bot.model import CheckState, Comment, Issue, PullRequest, PullRequestState
 from image_bot.publish.forge import PullRequestDraft
 from image_bot.publish.git import BranchHead, Git
 from image_bot.publish.pr_marker import decode_pr_marker
@@ -72,6 +74,36 @@ class LocalForge:
     def enable_automerge(self, repo: str, pr: PullRequest) -> None:
         """Record the request: merging is for whoever reviews the branch."""
         self.recorded.append(Recorded("automerge", pr.branch))
+
+    # --- a plain remote has no issues and no comments: no dashboard, no commands -----------
+
+    def dashboard(self, repo: str, label: str) -> Issue | None:
+        """None: a plain remote has no issues."""
+        return None
+
+    def open_issue(self, repo: str, title: str, body: str, labels: tuple[str, ...]) -> Issue:
+        """Refused: a plain remote has no issues."""
+        raise ForgeError(self.name, repo, "a plain git remote has no issues (no dashboard)")
+
+    def edit_issue(self, repo: str, issue: Issue, title: str, body: str) -> Issue:
+        """Refused: a plain remote has no issues."""
+        raise ForgeError(self.name, repo, "a plain git remote has no issues (no dashboard)")
+
+    def comment_counts(self, repo: str) -> Mapping[int, int]:
+        """Nothing: branches carry no comments."""
+        return {}
+
+    def comments(self, repo: str, number: int, *, issue: bool) -> list[Comment]:
+        """Nothing: branches carry no comments."""
+        return []
+
+    def reply(self, repo: str, number: int, body: str, *, issue: bool) -> None:
+        """Record the reply (nowhere to post it)."""
+        self.recorded.append(Recorded("reply", str(number), body=body))
+
+    def can_write(self, repo: str, comment: Comment) -> bool:
+        """False: nobody comments on a plain remote."""
+        return False
 
     def _pull_request(self, repo: str, head: BranchHead) -> PullRequest:
         marker = decode_pr_marker(head.message) if head.author_email == self.bot_email else None

@@ -1,0 +1,1 @@
+"""What commands print: text, JSON (with its versioned envelope) and Markdown renderings."""

@@ -1,0 +1,1 @@
+"""YAML as text: parse for exact spans (bounded), quote scalars, re-read after a splice."""
