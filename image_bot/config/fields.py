@@ -101,6 +101,4 @@ CronText = Annotated[str, AfterValidator(_check_cron)]
 class Section(BaseModel):
     """Base of the config-file sections: unknown keys are errors, field docstrings describe."""
 
-    model_config = ConfigDict(
-        extra="forbid", frozen=True, use_attribute_docstrings=True, defer_build=True
-    )
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)

@@ -63,7 +63,6 @@ class _Strict(BaseModel):
         extra="forbid",
         frozen=True,
         populate_by_name=True,
-        use_attribute_docstrings=True,
         defer_build=True,
     )
 

@@ -11,6 +11,7 @@ import json
 from collections.abc import Iterator, Mapping
 
 from image_bot.config import Config
+from image_bot.config.docstrings import add_field_docstrings
 
 __all__ = ["config_schema", "config_schema_text", "reference_markdown", "with_reference"]
 
@@ -39,6 +40,7 @@ _NESTED = ("properties", "$defs", "patternProperties")
 
 def _model_schema() -> dict[str, object]:
     schema = Config.model_json_schema(mode="validation")
+    add_field_docstrings(schema, Config)
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": SCHEMA_ID,

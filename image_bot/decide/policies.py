@@ -23,6 +23,7 @@ from image_bot.model import Decision, Fact, ImageRef, TagFacts, TagList
 from image_bot.reference import with_tag
 
 __all__ = ["DigestMode", "Election", "Policy", "TagPolicy"]
+_MEMO_SIZE = 32  # rankings kept per policy (see TagPolicy._memo)
 
 
 class Policy(Protocol):
@@ -84,8 +85,10 @@ class TagPolicy:
     min_age: timedelta | None = None
     platforms: tuple[str, ...] = ()
     allow_downgrade: bool = False
-    # The last ranking, reused across the fact rounds of one image (facts cannot change it
-    # unless the ordering reads them). A memo only: results are the same without it.
+    # The last rankings, reused across the fact rounds of one image (facts cannot change it
+    # unless the ordering reads them). Several: a pass decides many images at once, one
+    # policy often governs many of them, and their rounds interleave. A memo only: results
+    # are the same without it.
     _memo: dict[tuple[str | None, tuple[str, ...]], _Ranking] = field(
         default_factory=dict, init=False, repr=False, compare=False, hash=False
     )
@@ -202,9 +205,9 @@ class TagPolicy:
         key = (current.tag, tags.tags)
         ranking = self._memo.get(key)
         if ranking is None:
-            ranking = self._rank_all(current, tags)
-            self._memo.clear()
-            self._memo[key] = ranking
+            ranking = self._memo[key] = self._rank_all(current, tags)
+            if len(self._memo) > _MEMO_SIZE:
+                del self._memo[next(iter(self._memo))]  # the oldest
         return ranking
 
     def _values(self, ordered: list[str], why: list[str | None]) -> tuple[list[int], list[str]]:

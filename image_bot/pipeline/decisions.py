@@ -144,8 +144,10 @@ async def scan_and_decide(
     digest_ttl: timedelta = timedelta(0),
     settings_of: Callable[[Occurrence], PolicySettings] | None = None,
 ) -> Decided:
-    """List each image's tags once, then decide every distinct (policy, reference).
+    """List each image's tags once and decide every distinct (policy, reference) of it.
 
+    Each image is decided as soon as its tags are listed: deciding (CPU) overlaps the
+    listings still on their way, and its digest requests join them.
     With state, tag facts the state file holds are used while they can be trusted (see
     `state.RememberedFacts`; `digest_ttl` bounds their age), so a pass with nothing new
     lists each image's tags and asks nothing else, unless it follows tags by digest.
@@ -155,8 +157,6 @@ async def scan_and_decide(
     decided = Decided()
     if not occurrences:
         return decided
-    stamp = _stamper(state, now) if state is not None else None
-    policies: dict[PolicySettings, Policy] = {}
     settings = settings_of or (lambda o: policy_settings(config, o))
     specs = [settings(occurrence) for occurrence in occurrences]
     remembered: RememberedFacts | None = None
@@ -175,33 +175,28 @@ async def scan_and_decide(
             )
             registry = remembered
         registry = OncePerPass(registry)
-        scanned = await scan(registry, [o.ref.name for o in occurrences])
-        pending: dict[DecisionKey, tuple[Policy, ImageRef, TagList]] = {}
+        stamp = _stamper(state, now) if state is not None else None
+        decider = _Decider(registry, now, stamp)
+        for occurrence, spec in zip(occurrences, specs, strict=True):
+            decider.want(occurrence.ref, spec)
+        scanned = await scan(registry, [o.ref.name for o in occurrences], then=decider.listed)
+        pending: dict[DecisionKey, None] = {}
         for occurrence, spec in zip(occurrences, specs, strict=True):
             result = scanned[occurrence.ref.name]
             if isinstance(result, ScanFailure):
                 decided.failures[occurrence.ref.name] = result
                 continue
-            if spec not in policies:
-                policies[spec] = build_policy(spec)  # ConfigError: a bad policy stops the pass
-            pending.setdefault(
-                (spec, occurrence.ref.canonical), (policies[spec], occurrence.ref, result)
-            )
+            decider.check_policy(spec)  # ConfigError: a bad policy stops the pass
+            pending[spec, occurrence.ref.canonical] = None
         for failure in decided.failures.values():
             log.warning(
                 "scan failed", extra={"image": str(failure.image), "error": failure.error.message}
             )
-        outcomes = await asyncio.gather(
-            *(
-                decide(policy, ref, tags, registry, now=now, stamp=stamp)
-                for policy, ref, tags in pending.values()
-            ),
-            return_exceptions=True,
-        )
         if remembered is not None:
             remembered.save()  # the state file learns what this pass was told
             decided.settled = remembered.settled()
-    for key, outcome in zip(pending, outcomes, strict=True):
+    for key in pending:
+        outcome = decider.outcomes[key]
         if isinstance(outcome, Decision):
             decided.decisions[key] = outcome
         elif isinstance(outcome, ImageBotError):
@@ -211,6 +206,56 @@ async def scan_and_decide(
         else:
             raise outcome
     return decided
+
+
+class _Decider:
+    """Decides an image's wanted (policy, reference) pairs once its tags are listed.
+
+    A policy is built on first use; one that cannot be built decides nothing, and its error
+    is raised by `check_policy` for the first reference whose image was listed.
+    """
+
+    def __init__(self, registry: Registry, now: datetime, stamp: Stamp | None) -> None:
+        self.registry = registry
+        self.now = now
+        self.stamp = stamp
+        self.outcomes: dict[DecisionKey, Decision | BaseException] = {}
+        self._wanted: dict[ImageName, dict[DecisionKey, tuple[PolicySettings, ImageRef]]] = {}
+        self._policies: dict[PolicySettings, Policy] = {}
+        self._unbuilt: dict[PolicySettings, Exception] = {}
+
+    def want(self, ref: ImageRef, spec: PolicySettings) -> None:
+        self._wanted.setdefault(ref.name, {}).setdefault((spec, ref.canonical), (spec, ref))
+
+    def check_policy(self, spec: PolicySettings) -> None:
+        if spec in self._unbuilt:
+            raise self._unbuilt[spec]
+
+    def _policy(self, spec: PolicySettings) -> Policy | None:
+        if spec not in self._policies and spec not in self._unbuilt:
+            try:
+                self._policies[spec] = build_policy(spec)
+            except Exception as error:  # raised by check_policy, in reference order
+                self._unbuilt[spec] = error
+        return self._policies.get(spec)
+
+    async def listed(self, name: ImageName, tags: TagList | ScanFailure) -> None:
+        """Decide `name`'s references over its listing (nothing when it failed)."""
+        if isinstance(tags, ScanFailure):
+            return
+        jobs = [
+            (key, policy, ref)
+            for key, (spec, ref) in self._wanted[name].items()
+            if (policy := self._policy(spec)) is not None
+        ]
+        results = await asyncio.gather(
+            *(
+                decide(policy, ref, tags, self.registry, now=self.now, stamp=self.stamp)
+                for _, policy, ref in jobs
+            ),
+            return_exceptions=True,
+        )
+        self.outcomes.update(zip((key for key, _, _ in jobs), results, strict=True))
 
 
 def _stamper(state: StateStore, now: datetime) -> Stamp:

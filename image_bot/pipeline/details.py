@@ -165,8 +165,12 @@ class Describer:
             if isinstance(result, TagFacts):
                 facts[key] = result
             elif isinstance(result, RegistryError):
-                log.warning(
-                    "no details for a pull request",
+                # The old version is often gone from the registry (cleaned up, or never
+                # pushed there): that costs the compare link only, not worth a warning.
+                old = wanted[key] == _OLD_FACTS
+                log.log(
+                    logging.INFO if old else logging.WARNING,
+                    "no labels of the old version" if old else "no details for a pull request",
                     extra={"image": f"{key[0]}:{key[1]}", "error": result.message},
                 )
                 facts[key] = TagFacts()

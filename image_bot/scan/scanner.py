@@ -5,34 +5,45 @@ from __future__ import annotations
 import asyncio
 from asyncio import Task
 from collections import defaultdict
-from collections.abc import Iterable, Sequence, Set
+from collections.abc import Awaitable, Callable, Iterable, Sequence, Set
 
 from image_bot.errors import RegistryError
 from image_bot.model import Fact, ImageName, ScanFailure, TagFacts, TagList
 from image_bot.scan.registry import Registry
 
-__all__ = ["OncePerPass", "fetch_facts", "scan"]
+__all__ = ["Listed", "OncePerPass", "fetch_facts", "scan"]
 
 # In-flight listings per registry host; the registry adapter applies its own (smaller) limit
 # per connection pool, this only bounds the number of waiting tasks.
 _IN_FLIGHT_PER_REGISTRY = 64
 
+Listed = Callable[[ImageName, TagList | ScanFailure], Awaitable[None]]
+"""What to do with one image's listing as soon as it arrives (it must not raise)."""
+
 
 async def scan(
-    registry: Registry, names: Iterable[ImageName]
+    registry: Registry, names: Iterable[ImageName], *, then: Listed | None = None
 ) -> dict[ImageName, TagList | ScanFailure]:
-    """List the tags of every distinct image once; a failing registry fails only its images."""
+    """List the tags of every distinct image once; a failing registry fails only its images.
+
+    `then` is awaited with each image's outcome as soon as it is listed (outside the
+    in-flight limit), so work on one image overlaps the listings still on their way.
+    """
     unique = list(dict.fromkeys(names))
     limits: defaultdict[str, asyncio.Semaphore] = defaultdict(
         lambda: asyncio.Semaphore(_IN_FLIGHT_PER_REGISTRY)
     )
 
     async def one(name: ImageName) -> TagList | ScanFailure:
+        result: TagList | ScanFailure
         async with limits[name.registry]:
             try:
-                return await registry.list_tags(name)
+                result = await registry.list_tags(name)
             except RegistryError as error:
-                return ScanFailure(image=name, error=error)
+                result = ScanFailure(image=name, error=error)
+        if then is not None:
+            await then(name, result)
+        return result
 
     results = await asyncio.gather(*(one(name) for name in unique))
     return dict(zip(unique, results, strict=True))

@@ -27,6 +27,7 @@ from image_bot.scan.auth import (
 from image_bot.scan.dockerconfig import Credentials
 from image_bot.scan.hosts import Endpoint
 from image_bot.scan.pacing import Pacer, Sleep, parse_retry_after
+from image_bot.scan.readability import install as install_readability
 from image_bot.scan.tokens import RETRY_STATUS, BearerTokens
 from image_bot.scan.transport import ExchangeFailed, describe, exchange
 
@@ -106,6 +107,8 @@ class RegistrySession:
             headers=headers,
             follow_redirects=False,
         )
+        for client in (self._client, self._auth_client):
+            install_readability(client)  # cheaper idle-connection checks (readability.py)
         self._challenge: Challenge | None = None
         self._bearer = BearerTokens(
             self.host,
