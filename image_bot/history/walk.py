@@ -20,7 +20,8 @@ from image_bot.edit.yaml.reparse import respliced
 from image_bot.history.entries import Commit, Timeline
 from image_bot.history.timeline import FileRef, TimelineBuilder
 from image_bot.model import Occurrence, Skipped
-from image_bot.publish.git import Git, LogCommit, TreeChange
+from image_bot.publish.git import Git
+from image_bot.publish.git_log import LogCommit, TreeChange
 
 __all__ = ["pull_request_of", "read_timeline"]
 

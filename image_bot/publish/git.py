@@ -23,19 +23,18 @@ import time
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from urllib.parse import unquote
 
 from image_bot.errors import GitError, PushRejected, redact, register_secret
+from image_bot.publish.git_log import LOG_FORMAT, RECORD, LogCommit, parse_batch, parse_log_record
 
 __all__ = [
     "Author",
     "BranchHead",
     "Git",
     "HttpCredentials",
-    "LogCommit",
-    "TreeChange",
     "clone_dir_name",
     "split_credentials",
 ]
@@ -49,8 +48,6 @@ _WRITES = frozenset({"push", "fast-import"})  # commands that write commits or r
 _REJECTED = re.compile(r"\[(?:rejected|remote rejected)\]|stale info|non-fast-forward|fetch first")
 _TREE, _LINK = "040000", "120000"  # git modes of a directory and a symbolic link
 _SLUG = re.compile(r"[^A-Za-z0-9._-]+")
-_RECORD = "\x01\x02IMAGE-BOT-COMMIT\x02\x01"  # starts each commit of a log walk
-_LOG_FORMAT = "%x01%x02IMAGE-BOT-COMMIT%x02%x01%H%x00%ct%x00%an%x00%ae%x00%B%x00"
 _BATCH = 500  # objects per `cat-file` run: bounds what one run holds in memory
 _USERINFO = re.compile(r"^(?P<scheme>https?://)(?P<userinfo>[^/@]*)@", re.IGNORECASE)
 
@@ -99,27 +96,6 @@ class BranchHead:
     sha: str
     author_email: str
     message: str
-
-
-@dataclass(frozen=True, slots=True)
-class TreeChange:
-    """A file a commit added, changed or deleted: its new blob and mode (None: deleted)."""
-
-    path: str
-    blob: str | None
-    mode: str
-
-
-@dataclass(frozen=True, slots=True)
-class LogCommit:
-    """A commit of a first-parent walk and the files it changed against its first parent."""
-
-    sha: str
-    committed: datetime  # committer time: when it landed on the branch
-    author_name: str
-    author_email: str
-    message: str
-    changes: tuple[TreeChange, ...]
 
 
 def clone_dir_name(url: str, variant: str = "") -> str:
@@ -267,10 +243,10 @@ class Git:
         """
         out = self.run_bytes(
             "log", "--first-parent", "--diff-merges=first-parent", "--root", "--reverse",
-            "--raw", "--no-abbrev", "--no-renames", "-z", f"--format={_LOG_FORMAT}", rev,
+            "--raw", "--no-abbrev", "--no-renames", "-z", f"--format={LOG_FORMAT}", rev,
             "--", *[p for p in paths if p not in ("", ".")],
         )  # fmt: skip
-        return [c for record in out.split(_RECORD.encode())[1:] if (c := _log_commit(record))]
+        return [c for record in out.split(RECORD.encode())[1:] if (c := parse_log_record(record))]
 
     def object_sizes(self, shas: Iterable[str]) -> dict[str, int]:
         """The size in bytes of each object (those missing are left out)."""
@@ -292,7 +268,7 @@ class Git:
         for start in range(0, len(wanted), _BATCH):
             chunk = wanted[start : start + _BATCH]
             out = self.run_bytes("cat-file", "--batch", stdin="\n".join(chunk).encode() + b"\n")
-            blobs.update(_batch_objects(out))
+            blobs.update(parse_batch(out))
         return blobs
 
     def changed_files(self, sha: str) -> list[str]:
@@ -428,51 +404,6 @@ class Git:
         if args[0] == "push" and (_REJECTED.search(stdout) or _REJECTED.search(stderr)):
             raise PushRejected(command, f"{stdout}\n{stderr}".strip())
         raise GitError(command, stderr or stdout)
-
-
-def _log_commit(record: bytes) -> LogCommit | None:
-    """One commit of `first_parent_log`'s output (None when it is not one: left out)."""
-    fields = record.split(b"\x00", 5)
-    if len(fields) < 6 or not fields[1].isdigit():
-        return None
-    sha, stamp, name, email, message, rest = fields
-    changes = []
-    tokens = rest.lstrip(b"\x00\n").split(b"\x00")
-    for meta, path in zip(tokens[0::2], tokens[1::2], strict=False):
-        parts = meta.lstrip(b"\n").decode("ascii", "replace").split(" ")
-        if len(parts) != 5 or not parts[0].startswith(":"):
-            continue
-        _, new_mode, _, new_blob, status = parts
-        deleted = status.startswith("D")
-        changes.append(
-            TreeChange(path.decode("utf-8", "replace"), None if deleted else new_blob, new_mode)
-        )
-    return LogCommit(
-        sha=sha.decode("ascii", "replace"),
-        committed=datetime.fromtimestamp(int(stamp), UTC),
-        author_name=name.decode("utf-8", "replace"),
-        author_email=email.decode("utf-8", "replace"),
-        message=message.decode("utf-8", "replace"),
-        changes=tuple(changes),
-    )
-
-
-def _batch_objects(out: bytes) -> dict[str, bytes]:
-    """Parse `git cat-file --batch` output: `<sha> <type> <size>\\n<content>\\n` per object."""
-    objects: dict[str, bytes] = {}
-    position = 0
-    while position < len(out):
-        end = out.find(b"\n", position)
-        if end < 0:
-            break
-        header = out[position:end].decode("ascii", "replace").split(" ")
-        position = end + 1
-        if len(header) != 3 or not header[2].isdigit():
-            continue
-        size = int(header[2])
-        objects[header[0]] = out[position : position + size]
-        position += size + 1
-    return objects
 
 
 def _first_missing(path: str, trees: set[str]) -> str | None:
