@@ -31,7 +31,7 @@ from image_bot.model import UpdatePlan  # noqa: E402
 from image_bot.publish.forge import Forge, PullRequestDraft  # noqa: E402
 from image_bot.publish.forges.github.forge import GitHubForge  # noqa: E402
 from image_bot.publish.forges.gitlab.forge import GitLabForge  # noqa: E402
-from image_bot.publish.pr_marker import PrMarker, encode_pr_marker  # noqa: E402
+from image_bot.publish.pr.marker import PrMarker, encode_pr_marker  # noqa: E402
 from image_bot.publish.reconcile import Keep, reconcile  # noqa: E402
 from tests.fakeforge.control import FakeForge  # noqa: E402
 from tests.support.budget import no_op_pass, scene  # noqa: E402

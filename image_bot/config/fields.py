@@ -8,7 +8,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, SecretStr
 
-from image_bot.publish.templates import FORMAT_FIELDS, TemplateError, check_template, is_jinja
+from image_bot.publish.pr.templates import FORMAT_FIELDS, TemplateError, check_template, is_jinja
 from image_bot.yaml_path import parse_yaml_path
 
 __all__ = [
@@ -26,7 +26,7 @@ __all__ = [
 
 TEMPLATE_FIELDS = FORMAT_FIELDS
 """Names a commit or pull-request template may use, as `{name}` (`str.format` syntax);
-a template with `{{` or `{%` is Jinja2 instead (`publish.templates`)."""
+a template with `{{` or `{%` is Jinja2 instead (`publish.pr.templates`)."""
 
 _BRANCH_SAFE = re.compile(r"[A-Za-z0-9._/-]*")
 _CRON_FIELDS = (5, 6)

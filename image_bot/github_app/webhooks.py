@@ -15,8 +15,8 @@ The web layer verifies `X-Hub-Signature-256` (`webhooks.verify_hmac_sha256`) fir
   (docs/commands.md), so the webhook, a one-shot job and the App all go one way;
 - anything else -> `Ignored` with the reason (the delivery is still answered 200).
 
-A bot PR is one whose body carries the hidden marker (`publish.pr_marker`), the dashboard
-one with the memory marker (`publish.memory`), so no API call is needed to tell ours.
+A bot PR is one whose body carries the hidden marker (`publish.pr.marker`), the dashboard
+one with the memory marker (`publish.steering.memory`), so no API call is needed to tell ours.
 """
 
 from __future__ import annotations
@@ -28,8 +28,8 @@ from dataclasses import dataclass
 from image_bot.errors import ImageBotError, WebhookPayloadError
 from image_bot.json_input import load_json
 from image_bot.model import Trigger
-from image_bot.publish.memory import decode_memory
-from image_bot.publish.pr_marker import decode_pr_marker
+from image_bot.publish.pr.marker import decode_pr_marker
+from image_bot.publish.steering.memory import decode_memory
 from image_bot.reference import parse_name, split_reference
 
 __all__ = [

@@ -17,8 +17,8 @@ from image_bot.model import (
     Skipped,
 )
 from image_bot.pipeline.inbox import Inbox
-from image_bot.publish.body import version_text
-from image_bot.publish.dashboard import (
+from image_bot.publish.pr.body import version_text
+from image_bot.publish.steering.dashboard import (
     DashboardView,
     Deferred,
     OpenPull,

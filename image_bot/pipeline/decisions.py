@@ -39,7 +39,7 @@ from image_bot.model import (
 )
 from image_bot.pipeline.remembered import held, remembered_settings
 from image_bot.plan import Grouping, make_plans
-from image_bot.publish.memory import Memory
+from image_bot.publish.steering.memory import Memory
 from image_bot.scan.registry import Registry
 from image_bot.scan.scanner import OncePerPass, fetch_facts, scan
 from image_bot.state import CachingRegistry, RememberedFacts, Settled, StateStore

@@ -26,7 +26,7 @@ from image_bot.decide.versions import parse_tag
 from image_bot.errors import RegistryError, register_secret
 from image_bot.model import Change, ChangeDetails, Fact, ImageName, ReleaseNotes, TagFacts
 from image_bot.pipeline.decisions import OpenRegistry
-from image_bot.publish.body import details_key
+from image_bot.publish.pr.body import details_key
 from image_bot.scan.registry import Registry
 from image_bot.sources.links import (
     LABEL_VERSION,

@@ -23,11 +23,17 @@ from dataclasses import dataclass, field
 
 from image_bot.errors import ImageBotError
 from image_bot.model import Comment, Issue, PullRequest, PullRequestState
-from image_bot.publish.commands import CommandError, Request, Verb, parse_request, reply_text
-from image_bot.publish.dashboard import BoxVerb, ticked, untick
 from image_bot.publish.forge import Forge, PullRequestDraft
-from image_bot.publish.memory import Memory, decode_memory, ignore_globs, with_memory
-from image_bot.publish.pr_marker import PrMarker, decode_pr_marker, with_pr_marker
+from image_bot.publish.pr.marker import PrMarker, decode_pr_marker, with_pr_marker
+from image_bot.publish.steering.commands import (
+    CommandError,
+    Request,
+    Verb,
+    parse_request,
+    reply_text,
+)
+from image_bot.publish.steering.dashboard import BoxVerb, ticked, untick
+from image_bot.publish.steering.memory import Memory, decode_memory, ignore_globs, with_memory
 from image_bot.reference import is_valid_tag, parse_name, parse_reference
 
 __all__ = ["Inbox", "InboxSettings", "Reply", "read_inbox"]

@@ -15,7 +15,7 @@ import re
 from image_bot.config import Config
 from image_bot.decide.build import FilterSettings, PolicySettings
 from image_bot.model import Occurrence
-from image_bot.publish.memory import Memory
+from image_bot.publish.steering.memory import Memory
 
 __all__ = ["held", "remembered_settings"]
 

@@ -44,9 +44,9 @@ from image_bot.publish.forge import Forge
 from image_bot.publish.forge_kind import RepositoryForge
 from image_bot.publish.git import BranchHead, Git
 from image_bot.publish.limits import PullRequestLimits
-from image_bot.publish.memory import Memory
-from image_bot.publish.pr_marker import PrMarker
+from image_bot.publish.pr.marker import PrMarker
 from image_bot.publish.reconcile import Action, Create, Defer, Update, limit_creates, reconcile
+from image_bot.publish.steering.memory import Memory
 
 __all__ = [
     "Context",

@@ -25,7 +25,7 @@ from image_bot.pipeline.history import repository_timeline
 from image_bot.pipeline.promotion import CachedChecks, PromotionSource
 from image_bot.plan import Grouping, NamedGroup, Strategy
 from image_bot.publish.forge import Forge
-from image_bot.publish.memory import Memory
+from image_bot.publish.steering.memory import Memory
 
 __all__ = ["Proposed", "Routed", "propose", "registry_governed", "route"]
 

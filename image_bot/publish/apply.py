@@ -20,11 +20,18 @@ from datetime import datetime
 
 from image_bot.errors import ForgeError, GitError, PushRejected
 from image_bot.model import BranchReport, ChangeDetails, PullRequest, PullRequestState, UpdatePlan
-from image_bot.publish.body import details_key
 from image_bot.publish.committer import BranchCommitter
 from image_bot.publish.forge import Forge, PullRequestDraft
 from image_bot.publish.git import Author, BranchHead, Git
-from image_bot.publish.pr_marker import (
+from image_bot.publish.pr.body import details_key
+from image_bot.publish.pr.draft import (
+    closed_comment,
+    commit_message,
+    draft_for,
+    held_comment,
+    obsolete_comment,
+)
+from image_bot.publish.pr.marker import (
     NOTICE_CLOSED,
     NOTICE_HELD,
     NOTICE_OBSOLETE,
@@ -44,13 +51,6 @@ from image_bot.publish.reconcile import (
     Update,
 )
 from image_bot.publish.settings import PublishSettings
-from image_bot.publish.text import (
-    closed_comment,
-    commit_message,
-    draft_for,
-    held_comment,
-    obsolete_comment,
-)
 
 __all__ = ["PlanContent", "Publisher"]
 
@@ -81,7 +81,7 @@ class Publisher:
     written: dict[str, BranchReport] = field(default_factory=dict)
     committer: BranchCommitter | None = None  # None: Git.commit and a leased push
     rebuild: Collection[str] = ()  # branches to rebuild even if their head fits the plan
-    # what the pull requests tell about each change, by `publish.body.details_key`
+    # what the pull requests tell about each change, by `publish.pr.body.details_key`
     details: Mapping[tuple[str, str], ChangeDetails] = field(default_factory=dict)
 
     @property

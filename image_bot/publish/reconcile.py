@@ -17,7 +17,7 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 from image_bot.model import PullRequest, PullRequestState, UpdatePlan
-from image_bot.publish.pr_marker import NOTICE_CLOSED, NOTICE_OBSOLETE
+from image_bot.publish.pr.marker import NOTICE_CLOSED, NOTICE_OBSOLETE
 
 __all__ = [
     "Acknowledge",

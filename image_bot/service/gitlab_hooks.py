@@ -18,8 +18,8 @@ from collections.abc import Callable, Mapping
 from image_bot.errors import WebhookPayloadError
 from image_bot.json_input import load_json
 from image_bot.model import Trigger
-from image_bot.publish.memory import decode_memory
-from image_bot.publish.pr_marker import decode_pr_marker
+from image_bot.publish.pr.marker import decode_pr_marker
+from image_bot.publish.steering.memory import decode_memory
 
 __all__ = ["parse_gitlab_event"]
 

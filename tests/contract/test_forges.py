@@ -28,7 +28,7 @@ from image_bot.publish.forges.github.forge import GitHubForge
 from image_bot.publish.forges.gitlab.forge import GitLabForge
 from image_bot.publish.forges.local.forge import LocalForge
 from image_bot.publish.git import Git, HttpCredentials
-from image_bot.publish.pr_marker import PrMarker, encode_pr_marker
+from image_bot.publish.pr.marker import PrMarker, encode_pr_marker
 from tests.fakeforge.control import FakeForge
 
 pytestmark = pytest.mark.integration

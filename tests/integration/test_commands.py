@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from image_bot.publish.memory import decode_memory
+from image_bot.publish.steering.memory import decode_memory
 from tests.fakeforge.control import FakeForge
 from tests.fakeforge.state import Comment, PullRequest, User
 from tests.integration.lifecycle_support import (

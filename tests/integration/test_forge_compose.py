@@ -16,7 +16,7 @@ from image_bot.publish.forges.gitlab.forge import GitLabForge
 from image_bot.publish.forges.local.forge import LocalForge
 from image_bot.publish.git import Git
 from image_bot.publish.limits import PullRequestLimits
-from image_bot.publish.pr_marker import PrMarker, encode_pr_marker
+from image_bot.publish.pr.marker import PrMarker, encode_pr_marker
 from image_bot.wiring.forges import Forges
 from tests.fakeforge.control import FakeForge
 

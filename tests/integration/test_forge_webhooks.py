@@ -14,7 +14,7 @@ import pytest
 
 from image_bot.github_app.webhooks import GitHubEvent, PullRequestDeclined
 from image_bot.model import Trigger
-from image_bot.publish.pr_marker import PrMarker, encode_pr_marker
+from image_bot.publish.pr.marker import PrMarker, encode_pr_marker
 from image_bot.service.metrics import Metrics
 from image_bot.service.status import ServiceState
 from image_bot.service.web import create_app

@@ -14,7 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 from image_bot.cli import cli
-from image_bot.publish.pr_marker import decode_pr_marker
+from image_bot.publish.pr.marker import decode_pr_marker
 from tests.fakeforge.control import FakeForge
 from tests.support.registry import RunningRegistry
 

@@ -1,1 +1,2 @@
-"""What a bot pull request says: title, body, labels, commit message, templates, the hidden PR marker (pure)."""
+"""What a bot pull request says: title, body, labels, commit message, templates, and the
+hidden PR marker (pure)."""

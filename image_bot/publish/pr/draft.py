@@ -1,8 +1,8 @@
 """Plan -> PullRequestDraft and commit message: the body, labels and the hidden marker (pure).
 
-Titles, bodies and commit messages are the user's templates (`publish.templates`: the
+Titles, bodies and commit messages are the user's templates (`publish.pr.templates`: the
 `{field}` style or sandboxed Jinja2) filled from the plan and its `ChangeDetails`; the
-default body is `publish.body`'s. The marker is always appended, since it is how the bot
+default body is `publish.pr.body`'s. The marker is always appended, since it is how the bot
 knows its own work, and anything in the text above it that looks like a marker is defused.
 A template that fails to render falls back to the default body, saying so.
 """
@@ -15,7 +15,8 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 from image_bot.model import Change, ChangeDetails, UpdatePlan
-from image_bot.publish.body import (
+from image_bot.publish.forge import PullRequestDraft
+from image_bot.publish.pr.body import (
     DetailsByChange,
     default_body,
     details_key,
@@ -23,10 +24,9 @@ from image_bot.publish.body import (
     promotion_trail,
     version_text,
 )
-from image_bot.publish.forge import PullRequestDraft
-from image_bot.publish.pr_marker import PrMarker, encode_pr_marker
+from image_bot.publish.pr.marker import PrMarker, encode_pr_marker
+from image_bot.publish.pr.templates import TemplateError, render
 from image_bot.publish.settings import CommitSettings, PullRequestSettings
-from image_bot.publish.templates import TemplateError, render
 
 __all__ = [
     "closed_comment",
@@ -147,7 +147,7 @@ def draft_for(
     section per change), labels (by update type too), the marker.
 
     `notices` are the one-time comments the PR already had (kept when its text is rewritten);
-    `details` (by `publish.body.details_key`) what is known about each change at `now`;
+    `details` (by `publish.pr.body.details_key`) what is known about each change at `now`;
     `read` the (seen, cursor) of its comments, kept like the notices.
     """
     known = details or {}

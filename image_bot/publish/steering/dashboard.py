@@ -21,7 +21,7 @@ from enum import StrEnum
 
 from image_bot.model import StageVersion
 from image_bot.model import Waiting as WaitingPromotion
-from image_bot.publish.memory import Memory, encode_memory
+from image_bot.publish.steering.memory import Memory, encode_memory
 
 __all__ = [
     "Box",

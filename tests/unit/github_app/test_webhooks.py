@@ -16,8 +16,8 @@ from image_bot.github_app.webhooks import (
     parse_github_event,
 )
 from image_bot.model import ImageName, Trigger
-from image_bot.publish.memory import Memory, encode_memory
-from image_bot.publish.pr_marker import PrMarker, encode_pr_marker
+from image_bot.publish.pr.marker import PrMarker, encode_pr_marker
+from image_bot.publish.steering.memory import Memory, encode_memory
 
 REPO = {"id": 1, "full_name": "acme/gitops", "name": "gitops", "default_branch": "main"}
 BOT_BODY = "Update nginx to 1.27.1\n\n" + encode_pr_marker(

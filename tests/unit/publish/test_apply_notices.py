@@ -11,8 +11,8 @@ from image_bot.model import CheckState, PullRequest, PullRequestState
 from image_bot.publish.apply import Publisher
 from image_bot.publish.forge import PullRequestDraft
 from image_bot.publish.git import Git
-from image_bot.publish.pr_marker import NOTICE_CLOSED, NOTICE_HELD, PrMarker, decode_pr_marker
-from image_bot.publish.pr_marker import encode_pr_marker as encode
+from image_bot.publish.pr.marker import NOTICE_CLOSED, NOTICE_HELD, PrMarker, decode_pr_marker
+from image_bot.publish.pr.marker import encode_pr_marker as encode
 from image_bot.publish.reconcile import Acknowledge, Hold
 
 BODY = f"A human edited this text.\n\n{encode(PrMarker('web', 'f1', ('docker.io/a:1.1',)))}\n"

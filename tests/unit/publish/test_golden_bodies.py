@@ -25,9 +25,9 @@ from image_bot.model import (
     UpdateType,
 )
 from image_bot.plan import Grouping, Strategy, make_plans
-from image_bot.publish.body import details_key
+from image_bot.publish.pr.body import details_key
+from image_bot.publish.pr.draft import draft_for
 from image_bot.publish.settings import PullRequestSettings
-from image_bot.publish.text import draft_for
 from image_bot.reference import parse_reference
 from tests.unit.publish.factory import change
 

@@ -12,8 +12,8 @@ from image_bot.model import PullRequestState
 from image_bot.plan import Grouping, make_plans
 from image_bot.publish.forges.local.forge import LocalForge, Recorded
 from image_bot.publish.git import Author, Git
+from image_bot.publish.pr.draft import commit_message, draft_for
 from image_bot.publish.settings import CommitSettings, PullRequestSettings
-from image_bot.publish.text import commit_message, draft_for
 from tests.support.gitrepo import GitRemote, MakeRemote
 from tests.unit.publish.factory import change
 

@@ -6,7 +6,7 @@ import dataclasses
 
 from image_bot.model import PullRequest, PullRequestState
 from image_bot.plan import Grouping, make_plans
-from image_bot.publish.pr_marker import NOTICE_CLOSED, NOTICE_OBSOLETE
+from image_bot.publish.pr.marker import NOTICE_CLOSED, NOTICE_OBSOLETE
 from image_bot.publish.reconcile import (
     Acknowledge,
     Close,

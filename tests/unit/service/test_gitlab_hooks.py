@@ -9,8 +9,8 @@ import pytest
 
 from image_bot.errors import WebhookPayloadError
 from image_bot.model import Trigger
-from image_bot.publish.memory import Memory, encode_memory
-from image_bot.publish.pr_marker import PrMarker, encode_pr_marker
+from image_bot.publish.pr.marker import PrMarker, encode_pr_marker
+from image_bot.publish.steering.memory import Memory, encode_memory
 from image_bot.service.gitlab_hooks import parse_gitlab_event
 
 NULL = "0" * 40

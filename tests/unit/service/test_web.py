@@ -19,7 +19,7 @@ from image_bot.cli import cli
 from image_bot.config.load import parse_config
 from image_bot.github_app.webhooks import GitHubEvent
 from image_bot.model import ImageName, StageVersion, Trigger, Waiting
-from image_bot.publish.pr_marker import PrMarker, encode_pr_marker
+from image_bot.publish.pr.marker import PrMarker, encode_pr_marker
 from image_bot.service.metrics import Metrics
 from image_bot.service.status import (
     ImageStatus,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from image_bot.publish.pr_marker import PrMarker, decode_pr_marker, encode_pr_marker
+from image_bot.publish.pr.marker import PrMarker, decode_pr_marker, encode_pr_marker
 from image_bot.sources.notes import RawRelease, neutralise, trim_notes
 
 

@@ -20,7 +20,7 @@ from github.Repository import Repository
 
 from image_bot.model import Comment, Issue
 from image_bot.publish.listing import Json, json_count, json_field, json_int, json_str
-from image_bot.publish.memory import decode_memory
+from image_bot.publish.steering.memory import decode_memory
 
 __all__ = ["GitHubConversation"]
 

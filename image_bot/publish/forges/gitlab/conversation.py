@@ -18,7 +18,7 @@ from gitlab.exceptions import GitlabGetError
 
 from image_bot.model import Comment, Issue
 from image_bot.publish.listing import Json, json_count, json_field, json_int, json_str
-from image_bot.publish.memory import decode_memory
+from image_bot.publish.steering.memory import decode_memory
 
 if TYPE_CHECKING:
     from gitlab.v4.objects import Project

@@ -37,7 +37,7 @@ from image_bot.publish.listing import (
     missing_names,
     select_bot_pull_requests,
 )
-from image_bot.publish.pr_marker import decode_pr_marker
+from image_bot.publish.pr.marker import decode_pr_marker
 
 __all__ = ["DEFAULT_URL", "AuthKind", "GitLabForge"]
 

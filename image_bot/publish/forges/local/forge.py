@@ -16,7 +16,7 @@ from image_bot.errors import ForgeError
 from image_bot.model import CheckState, Comment, Issue, PullRequest, PullRequestState
 from image_bot.publish.forge import PullRequestDraft
 from image_bot.publish.git import BranchHead, Git
-from image_bot.publish.pr_marker import decode_pr_marker
+from image_bot.publish.pr.marker import decode_pr_marker
 
 __all__ = ["LocalForge", "Recorded"]
 

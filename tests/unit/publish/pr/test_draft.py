@@ -1,12 +1,10 @@
-"""publish.text: templates, the table of changes, the marker in bodies and commit messages."""
+"""publish.pr.draft: templates, the table of changes, the marker in bodies and commit messages."""
 
 from __future__ import annotations
 
 from image_bot.model import Change, UpdatePlan
 from image_bot.plan import Grouping, make_plans
-from image_bot.publish.pr_marker import decode_pr_marker
-from image_bot.publish.settings import CommitSettings, PullRequestSettings
-from image_bot.publish.text import (
+from image_bot.publish.pr.draft import (
     closed_comment,
     commit_message,
     draft_for,
@@ -14,6 +12,8 @@ from image_bot.publish.text import (
     obsolete_comment,
     version_text,
 )
+from image_bot.publish.pr.marker import decode_pr_marker
+from image_bot.publish.settings import CommitSettings, PullRequestSettings
 from image_bot.reference import parse_reference
 from tests.unit.publish.factory import change
 

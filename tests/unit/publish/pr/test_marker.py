@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from image_bot.publish.pr_marker import (
+from image_bot.publish.pr.marker import (
     NOTICE_CLOSED,
     NOTICE_HELD,
     PrMarker,

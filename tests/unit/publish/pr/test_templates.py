@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import pytest
 
+from image_bot.publish.pr.draft import draft_for
+from image_bot.publish.pr.templates import TemplateError, check_template, is_jinja, render
 from image_bot.publish.settings import PullRequestSettings
-from image_bot.publish.templates import TemplateError, check_template, is_jinja, render
-from image_bot.publish.text import draft_for
-from tests.unit.publish.test_text import PLAN
+from tests.unit.publish.pr.test_draft import PLAN
 
 FIELDS = {"changes": [{"image": "nginx", "new": "1.27"}], "summary": "S", "count": "1"}
 

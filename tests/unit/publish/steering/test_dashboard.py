@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from image_bot.publish.dashboard import (
+from image_bot.publish.steering.dashboard import (
     Box,
     BoxVerb,
     DashboardView,
@@ -16,7 +16,7 @@ from image_bot.publish.dashboard import (
     ticked,
     untick,
 )
-from image_bot.publish.memory import Memory, decode_memory
+from image_bot.publish.steering.memory import Memory, decode_memory
 
 MEMORY = Memory().ignore("docker.io/library/nginx", ("2.*",)).hold("ghcr.io/a/b", True)
 VIEW = DashboardView(

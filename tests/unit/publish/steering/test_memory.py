@@ -20,7 +20,13 @@ from image_bot.model import (
     TagList,
 )
 from image_bot.pipeline.remembered import held, remembered_settings
-from image_bot.publish.memory import Memory, decode_memory, encode_memory, ignore_globs, with_memory
+from image_bot.publish.steering.memory import (
+    Memory,
+    decode_memory,
+    encode_memory,
+    ignore_globs,
+    with_memory,
+)
 
 NGINX = ImageName("docker.io", "library/nginx")
 TAGS = ("1.25.3", "1.26.0", "1.26.2", "1.27.0", "1.27.1", "1.27.1-alpine", "2.0.0", "2.1.0")
