@@ -10,7 +10,7 @@ repository: the RunReport does not yet say which repositories use which image.
 
 With a `SharedQueue` (replicas on PostgreSQL state, `service.shared_queue`) there is no local
 queue: what is submitted becomes one job per repository in the shared queue (a scheduled
-tick only for the repositories whose period this replica claims first), and the queue's
+tick only for the repositories not passed in its period yet), and the queue's
 worker runs each job as a pass over that one repository.
 
 GitHub App mode (`refresh_repositories`): scheduled passes, repository triggers (a push may

@@ -3,12 +3,14 @@
 Each replica's APScheduler still decides *when*; what it decides becomes jobs "pass
 repository R" in one queue that every replica's worker takes from:
 
-- **Once per repository and period.** A scheduled tick claims `(R, period)` in the state
-  (`StateStore.first_times`, INSERT ... ON CONFLICT DO NOTHING RETURNING) just before it
-  enqueues R; only the replica whose claim comes first enqueues R for that period. The
-  period is the interval's slot since the epoch, or the cron fire time the tick belongs to.
-  A replica killed while it enqueues loses at most the one repository it had just claimed
-  (passed in the next period); the other replicas' ticks claim the rest.
+- **Once per repository and period.** Every replica's scheduled tick enqueues each of its
+  repositories with the period it belongs to (the interval's slot since the epoch, or the
+  cron fire time), unless the state records R as passed in that period already. The job
+  records `(R, period)` (`StateStore.first_times`) when its pass is over, and a job that
+  starts and finds it recorded does nothing. So a replica killed while it enqueues loses
+  nothing (the other replicas' ticks enqueue the same repositories; the queueing lock folds
+  them), one killed during a pass leaves the period unrecorded for the take-over below, and
+  the jobs of later ticks in the same period wait on R's lock and then find it passed.
 - **No pile-up.** Jobs of a repository share a queueing lock: while one waits, another is
   not added. Passes asked for by webhooks wait `debounce` (10 s) before they may start, so
   a burst of deliveries for R (a storm, redeliveries, a push per commit) is one pass.
@@ -45,6 +47,8 @@ from image_bot.state import StateStore
 
 if TYPE_CHECKING:
     from procrastinate import App
+    from procrastinate.jobs import Job
+    from procrastinate.manager import JobManager
     from procrastinate.types import JSONValue
 
 __all__ = ["PassJob", "PassRequest", "SharedDeliveries", "SharedQueue", "period_of"]
@@ -69,6 +73,11 @@ def period_of(schedule: ScheduleSpec, now: datetime) -> str:
     return f"cron {schedule.cron} @{fired.isoformat() if fired else now.isoformat()}"
 
 
+def _passed(repository: str, period: str) -> str:
+    """The state's record that `repository` was passed in `period`."""
+    return f"pass {repository} {period}"
+
+
 # (repository, reason, rebuild PR numbers, re-load the config first)
 PassJob = Callable[[str, str, tuple[int, ...], bool], None]
 
@@ -76,7 +85,7 @@ PassJob = Callable[[str, str, tuple[int, ...], bool], None]
 @dataclass(frozen=True, slots=True)
 class PassRequest:
     """Passes asked for: of `repositories`, for `reason`; `schedule`: a tick of it (at `at`,
-    default now), claimed once per period among replicas; `rebuild`: (repository, pull
+    default now), passed once per period among replicas; `rebuild`: (repository, pull
     request) pairs to rebuild; `refresh`: re-load the config first; `debounce`: a webhook's,
     startable only `DEBOUNCE` later."""
 
@@ -132,9 +141,9 @@ class SharedQueue:
             log.info("not queued: stopping", extra={"reason": request.reason})
 
     def enqueue(self, request: PassRequest) -> list[str]:
-        """Add a job per repository of `request` (those of a scheduled tick only when this
-        replica is the first to claim their period; debounced ones startable only `DEBOUNCE`
-        from now); the repositories enqueued."""
+        """Add a job per repository of `request` (for a scheduled tick, those not passed in
+        its period yet; debounced ones startable only `DEBOUNCE` from now); the repositories
+        enqueued."""
         from procrastinate.exceptions import AlreadyEnqueued  # noqa: PLC0415
 
         names = list(dict.fromkeys(request.repositories))
@@ -147,11 +156,8 @@ class SharedQueue:
             wanted.setdefault(repository, []).append(number)
         added = []
         for name in names:
-            # claimed and queued one repository at a time: a replica dying in this loop
-            # leaves at most one claimed repository unqueued (passed again next period);
-            # the others are claimed and queued by the other replicas' ticks
-            if period is not None and not self._store.first_times([f"pass {name} {period}"]):
-                continue  # another replica's tick claimed it for this period
+            if period is not None and self._store.seen(_passed(name, period)):
+                continue  # passed in this period already, by whichever replica
             numbers: list[JSONValue] = [*sorted(wanted.get(name, ()))]
             # a rebuild request must not be folded into a waiting ordinary pass
             queueing_lock = f"{name} rebuild {numbers}" if numbers else name
@@ -162,7 +168,9 @@ class SharedQueue:
                 schedule_in={"seconds": DEBOUNCE.total_seconds()} if debounce else None,
             )
             try:
-                task.defer(repository=name, reason=reason, rebuild=numbers, refresh=refresh)
+                task.defer(
+                    repository=name, reason=reason, rebuild=numbers, refresh=refresh, period=period
+                )
             except AlreadyEnqueued:
                 continue  # a pass of it is waiting already: that one will do
             added.append(name)
@@ -170,9 +178,22 @@ class SharedQueue:
 
     # --- working ----------------------------------------------------------------------------
 
-    def _perform(self, repository: str, reason: str, rebuild: list[int], refresh: bool) -> None:
+    def _perform(
+        self,
+        repository: str,
+        reason: str,
+        rebuild: list[int],
+        refresh: bool,
+        period: str | None = None,
+    ) -> None:
+        passed = _passed(repository, period) if period is not None else None
+        if passed is not None and self._store.seen(passed):
+            log.info("passed in this period already", extra={"repository": repository})
+            return
         if self._run is not None:
             self._run(repository, reason, tuple(rebuild), refresh)
+        if passed is not None:  # recorded only now: a pass cut short by a crash is taken over
+            self._store.first_times([passed])
 
     def start(self, run: PassJob) -> None:
         """Open the queue and start this replica's worker (its own thread and event loop)."""
@@ -223,7 +244,7 @@ class SharedQueue:
                         "taking over a dead replica's pass",
                         extra={"job": job.id, "lock": job.lock},
                     )
-                    await manager.retry_job(job, retry_at=datetime.now(UTC) + lease)
+                    await _retry_later(manager, job, lease)
                 await manager.prune_stalled_workers(self._lease)
             except Exception:  # the database may be away for a moment: try next time
                 log.exception("cannot look for stalled passes")
@@ -237,6 +258,26 @@ class SharedQueue:
         if self._thread is not None:
             self._thread.join()
         self._app.close()
+
+
+async def _retry_later(manager: JobManager, job: Job, lease: timedelta) -> None:
+    """Put a dead replica's `job` back in the queue, startable `lease` from now (when the
+    dead replica's repository lease has lapsed too). A pass of the same repository that
+    another replica's tick queued meanwhile (the same queueing lock) makes way for it: it
+    would do the same pass, but could start before that lease lapses and be turned away."""
+    from procrastinate.exceptions import UniqueViolation  # noqa: PLC0415
+
+    retry_at = datetime.now(UTC) + lease
+    try:
+        await manager.retry_job(job, retry_at=retry_at)
+    except UniqueViolation:
+        waiting = await manager.list_jobs_async(
+            queue=QUEUE, status="todo", queueing_lock=job.queueing_lock
+        )
+        for other in waiting:
+            if other.id is not None:
+                await manager.cancel_job_by_id_async(other.id, delete_job=True)
+        await manager.retry_job(job, retry_at=retry_at)
 
 
 class SharedDeliveries:
