@@ -51,7 +51,7 @@ if TYPE_CHECKING:
     from procrastinate.manager import JobManager
     from procrastinate.types import JSONValue
 
-__all__ = ["PassJob", "PassRequest", "SharedDeliveries", "SharedQueue", "period_of"]
+__all__ = ["PassJob", "PassRequest", "SharedDeliveries", "SharedQueue", "period_of", "put_back"]
 
 log = logging.getLogger(__name__)
 
@@ -118,6 +118,11 @@ class SharedQueue:
         self._worker: asyncio.Task[None] | None = None
         self._ready = threading.Event()
         self._enqueuer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="image-bot-enqueue")
+
+    @property
+    def app(self) -> App:
+        """The procrastinate app this queue enqueues on and works from."""
+        return self._app
 
     # --- enqueueing (any thread) ------------------------------------------------------------
 
@@ -244,7 +249,7 @@ class SharedQueue:
                         "taking over a dead replica's pass",
                         extra={"job": job.id, "lock": job.lock},
                     )
-                    await _retry_later(manager, job, lease)
+                    await put_back(manager, job, lease)
                 await manager.prune_stalled_workers(self._lease)
             except Exception:  # the database may be away for a moment: try next time
                 log.exception("cannot look for stalled passes")
@@ -260,7 +265,7 @@ class SharedQueue:
         self._app.close()
 
 
-async def _retry_later(manager: JobManager, job: Job, lease: timedelta) -> None:
+async def put_back(manager: JobManager, job: Job, lease: timedelta) -> None:
     """Put a dead replica's `job` back in the queue, startable `lease` from now (when the
     dead replica's repository lease has lapsed too). A pass of the same repository that
     another replica's tick queued meanwhile (the same queueing lock) makes way for it: it

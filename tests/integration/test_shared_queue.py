@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from image_bot.config import ScheduleSpec
-from image_bot.service.shared_queue import QUEUE, PassRequest, SharedQueue, _retry_later
+from image_bot.service.shared_queue import QUEUE, PassRequest, SharedQueue, put_back
 from image_bot.state import StateStore
 
 pytestmark = [pytest.mark.integration]
@@ -21,7 +21,7 @@ TICK = PassRequest(("org/r",), "scheduled", schedule=ScheduleSpec(interval=timed
 def test_a_waiting_pass_gives_way_to_the_dead_replicas_one(postgres_url: str) -> None:
     with StateStore.at_url(postgres_url) as store:
         queue = SharedQueue(postgres_url, store, holder="test", lease=LEASE, concurrency=1)
-        app = queue._app  # the procrastinate app this queue talks to
+        app = queue.app
         manager = app.job_manager
         app.open()  # the synchronous side, as `SharedQueue.start` opens it
 
@@ -37,7 +37,7 @@ def test_a_waiting_pass_gives_way_to_the_dead_replicas_one(postgres_url: str) ->
                 (stalled,) = await manager.get_stalled_jobs(queue=QUEUE, seconds_since_heartbeat=0)
                 assert stalled.id == running.id
                 before = datetime.now(UTC)
-                await _retry_later(manager, stalled, LEASE)
+                await put_back(manager, stalled, LEASE)
                 jobs = await manager.list_jobs_async(queue=QUEUE)
                 assert [(job.id, job.status) for job in jobs] == [(running.id, "todo")]
                 (job,) = jobs
