@@ -82,9 +82,7 @@ class CheckStore:
     def reset(self) -> None:
         self._commits.clear()
 
-    def run(
-        self, repo: Repository, sha: str, name: str, status: str, conclusion: str | None
-    ) -> None:
+    def run(self, repo: Repository, sha: str, name: str, status: str, conclusion: str) -> None:
         """Record (or replace, by name) a check run."""
         checks = self.of(repo, sha)
         checks.runs = [r for r in checks.runs if r.name != name]
