@@ -98,7 +98,9 @@ class Runner:
         self.started = threading.Event()
         self._lock = threading.Lock()
 
-    def __call__(self, config: Config, rebuild: frozenset[tuple[str, int]]) -> PassOutcome:
+    def __call__(
+        self, config: Config, rebuild: frozenset[tuple[str, int]], _since: datetime | None
+    ) -> PassOutcome:
         self.started.set()
         self.hold.wait(timeout=10)
         with self._lock:
@@ -276,7 +278,9 @@ def test_a_command_trigger_replans_its_repository_and_installation_events(
 def test_a_crashing_pass_does_not_kill_the_worker(configs: list[Config]) -> None:
     calls: list[int] = []
 
-    def flaky(config: Config, _rebuild: frozenset[tuple[str, int]]) -> PassOutcome:
+    def flaky(
+        config: Config, _rebuild: frozenset[tuple[str, int]], _since: datetime | None
+    ) -> PassOutcome:
         calls.append(1)
         if len(calls) == 1:
             raise RuntimeError("boom")
