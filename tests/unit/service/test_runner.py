@@ -93,13 +93,14 @@ class Runner:
         self.calls: list[tuple[str, ...]] = []
         self.configs: list[Config] = []
         self.rebuilds: list[frozenset[tuple[str, int]]] = []
+        self.listings_since: list[datetime | None] = []
         self.hold = threading.Event()
         self.hold.set()
         self.started = threading.Event()
         self._lock = threading.Lock()
 
     def __call__(
-        self, config: Config, rebuild: frozenset[tuple[str, int]], _since: datetime | None
+        self, config: Config, rebuild: frozenset[tuple[str, int]], since: datetime | None
     ) -> PassOutcome:
         self.started.set()
         self.hold.wait(timeout=10)
@@ -107,6 +108,7 @@ class Runner:
             self.calls.append(tuple(repo.project_name for repo in config.repositories))
             self.configs.append(config)
             self.rebuilds.append(rebuild)
+            self.listings_since.append(since)
         return PassOutcome(report_for(config), tags_fetched={"docker.io": 7})
 
 
