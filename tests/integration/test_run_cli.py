@@ -198,7 +198,8 @@ def test_a_repository_another_process_holds_is_a_reported_skip_not_an_error(
     config = tmp_path / "image-bot.yaml"
     config.write_text(
         f"registries: [{{host: '{registry.host}', insecure: true}}]\n"
-        f"repositories: [{{url: '{held.url}', forge: local}}, {{url: '{free.url}', forge: local}}]\n"
+        f"repositories:\n  - {{url: '{held.url}', forge: local}}\n"
+        f"  - {{url: '{free.url}', forge: local}}\n"
     )
     state = tmp_path / "state"
     with StateStore.in_dir(state) as store:
