@@ -23,7 +23,8 @@ opened) and a no-op pass (nothing new). Per pass it prints:
 With `--serve R1,R2`, after the first worker count's two passes it also measures the service:
 R `image-bot serve` replicas on the same organisation and PostgreSQL state, each replica's
 first scheduled tick (the period claims of earlier rows are forgotten first) passing every
-repository once through the shared queue, one job per repository. The wall runs from the
+repository once through the shared queue, one job per repository (the jobs of the period
+share tag listings through the state's tag cache, emptied before each row). The wall runs from the
 first job's start to the last job's end by the replicas' own JSON log lines ("queued pass
 starting"/"done"); CPU is the replicas' whole lives (start-up, the pass, the drain after
 SIGTERM) with their git children; git commands are counted by a `git` on the replicas' PATH
@@ -196,8 +197,10 @@ def _serve_pass(label: str, replicas: int, org: Org, bench: Bench) -> Pass:
     """Start `replicas` serve processes, wait until their first scheduled tick has passed
     every repository of `org` (their logs say so), stop them; what that cost."""
     fake, registry, config, work = bench.fake, bench.registry, org.config, org.work
-    # forget earlier rows' period claims: these replicas' first tick passes every repository
+    # forget earlier rows' period claims and listings: these replicas' first tick passes
+    # every repository, and its jobs share the listings of this row's passes only
     bench.postgres.psql(org.database, "DELETE FROM deliveries WHERE id LIKE 'pass %'")
+    bench.postgres.psql(org.database, "DELETE FROM tag_cache")
     _fresh_window(fake)
     served_before = len(registry.served())
     forge_cpu_before = _self_cpu()

@@ -490,6 +490,7 @@ class Outcome(StrEnum):
     OK = "ok"
     PARTIAL = "partial"  # something failed (an image, a branch, a repository); the rest was done
     FAILED = "failed"  # nothing got through
+    SKIPPED = "skipped"  # a repository another process was passing (its lease): left to it
 
 
 @dataclass(frozen=True, slots=True)
@@ -512,16 +513,27 @@ class RepositoryReport:
     environments: tuple[StageVersion, ...] = ()  # what each stage runs (with stages)
     waiting: tuple[Waiting, ...] = ()  # promotions a gate holds back
     image_failures: tuple[ImageFailure, ...] = ()  # its images the pass could not decide
+    held_by: str | None = None  # left to this other process, which held its lease: skipped
 
     @property
     def failed(self) -> bool:
         return bool(self.errors) or any(branch.error for branch in self.branches)
 
     @property
+    def held_note(self) -> str | None:
+        """Why the pass left this repository alone (another process held it), or None."""
+        if self.held_by is None:
+            return None
+        return f"held by another process ({self.held_by} is passing it now)"
+
+    @property
     def outcome(self) -> Outcome:
-        """`failed`: the repository itself failed; `partial`: an image or a branch did."""
+        """`failed`: the repository itself failed; `partial`: an image or a branch did;
+        `skipped`: another process was passing it."""
         if self.errors:
             return Outcome.FAILED
+        if self.held_by is not None:
+            return Outcome.SKIPPED
         if self.image_failures or any(branch.error for branch in self.branches):
             return Outcome.PARTIAL
         return Outcome.OK
@@ -548,9 +560,10 @@ class RunReport:
     def outcome(self) -> Outcome:
         """`ok`; `partial` when something failed but some repository got through (one
         missing image does not fail the pass); `failed` when none did."""
-        if self.exit_code == 0 and all(repo.outcome is Outcome.OK for repo in self.repositories):
+        done = (Outcome.OK, Outcome.SKIPPED)
+        if self.exit_code == 0 and all(repo.outcome in done for repo in self.repositories):
             return Outcome.OK
-        if any(repo.outcome is not Outcome.FAILED for repo in self.repositories):
+        if any(repo.outcome in (Outcome.OK, Outcome.PARTIAL) for repo in self.repositories):
             return Outcome.PARTIAL
         return Outcome.FAILED
 

@@ -16,6 +16,7 @@ import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import AbstractAsyncContextManager
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -76,7 +77,9 @@ def _runner(
     forges, generation = Forges(), 0
     cloud = CloudCredentials()  # cloud registry tokens outlive a pass too
 
-    def run(config: Config, rebuild: frozenset[tuple[str, int]]) -> PassOutcome:
+    def run(
+        config: Config, rebuild: frozenset[tuple[str, int]], listings_since: datetime | None
+    ) -> PassOutcome:
         nonlocal forges, generation
         if app is not None:
             if app.generation != generation:
@@ -95,7 +98,9 @@ def _runner(
                 config,
                 open_registry=registry_opener(config, wrap, warnings=warnings, cloud=cloud),
                 forge_for=forges,
-                options=dataclasses.replace(with_leases(options, config), rebuild=rebuild),
+                options=dataclasses.replace(
+                    with_leases(options, config), rebuild=rebuild, listings_since=listings_since
+                ),
                 state=store,
             )
         report = dataclasses.replace(report, warnings=(*report.warnings, *warnings))

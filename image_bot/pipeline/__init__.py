@@ -8,7 +8,7 @@ Repositories are checked out, and later published, `options.concurrency` at a ti
 host (`lanes.HostLanes`); the scan between is one for all of them (each image listed once).
 With state and `options.lease_holder`, each repository's lease is held from its checkout to
 the end of its publishing (`state.leases`), and a repository another process holds is left
-to it.
+to it (reported as skipped, `RepositoryReport.held_by`: not a failure).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from datetime import UTC, datetime, timedelta
 from image_bot.config import Config, RepositorySpec
 from image_bot.errors import ForgeError, redact
 from image_bot.model import ImageFailure, Occurrence, RepositoryReport, RunReport
-from image_bot.pipeline.checkout import Checkout, checkout_or_error
+from image_bot.pipeline.checkout import Checkout, LeftTo, checkout_or_error
 from image_bot.pipeline.decisions import (
     Decided,
     FactsUnavailable,
@@ -75,13 +75,13 @@ def run_pass(
     lanes = HostLanes(options.concurrency)
     repositories = config.repositories
     hosts = [forge_host(forge_for(repo)) for repo in repositories]
-    checkouts: dict[int, Checkout | str] = {}
+    checkouts: dict[int, Checkout | LeftTo | str] = {}
     with _leases(state, options) as keeper:
 
         def check_out(index: int, repo: RepositorySpec) -> None:
             holder = keeper.take(lease_name(repo)) if keeper is not None else None
             if holder is not None:
-                checkouts[index] = f"left to {holder}, which is passing this repository now"
+                checkouts[index] = LeftTo(holder)
                 return
             say(f"fetching {redact(repo.url)}")
             credentials = forge_for(repo).git_credentials()
@@ -118,6 +118,7 @@ def run_pass(
                     now=now,
                     digest_ttl=options.digest_ttl,
                     settings_of=lambda o: remembered_settings(config, o, memories.get(id(o))),
+                    listings_since=options.listings_since,
                 )
             )
             describer = Describer(
@@ -180,7 +181,7 @@ def _leases(state: StateStore | None, options: PassOptions) -> Iterator[LeaseKee
 
 def _inboxes(
     config: Config,
-    checkouts: dict[int, Checkout | str],
+    checkouts: dict[int, Checkout | LeftTo | str],
     forge_for: ForgeFactory,
     options: PassOptions,
     *,

@@ -15,7 +15,7 @@ from image_bot.errors import GitError, ImageBotError, redact
 from image_bot.model import Occurrence, OccurrenceKind
 from image_bot.publish.git import Git, HttpCredentials
 
-__all__ = ["Checkout", "PathsMissing", "checkout_or_error", "configured_only", "refresh"]
+__all__ = ["Checkout", "LeftTo", "PathsMissing", "checkout_or_error", "configured_only", "refresh"]
 
 log = logging.getLogger("image_bot.pipeline")
 
@@ -27,6 +27,13 @@ class Checkout:
     git: Git
     base_sha: str
     found: FindResult
+
+
+@dataclass(frozen=True, slots=True)
+class LeftTo:
+    """A repository not checked out: another process, `holder`, holds its lease."""
+
+    holder: str
 
 
 def checkout_or_error(

@@ -143,6 +143,7 @@ async def scan_and_decide(
     now: datetime,
     digest_ttl: timedelta = timedelta(0),
     settings_of: Callable[[Occurrence], PolicySettings] | None = None,
+    listings_since: datetime | None = None,
 ) -> Decided:
     """List each image's tags once and decide every distinct (policy, reference) of it.
 
@@ -152,7 +153,9 @@ async def scan_and_decide(
     `state.RememberedFacts`; `digest_ttl` bounds their age), so a pass with nothing new
     lists each image's tags and asks nothing else, unless it follows tags by digest.
     `settings_of` gives each occurrence's policy (default: `policy_settings`; a pass
-    applies each repository's remembered ignores and pins).
+    applies each repository's remembered ignores and pins). With state, a listing younger
+    than `tag_cache_ttl`, or made by a pass that started at or after `listings_since`, is
+    taken from the state's tag cache instead of the registry.
     """
     decided = Decided()
     if not occurrences:
@@ -162,8 +165,10 @@ async def scan_and_decide(
     remembered: RememberedFacts | None = None
     async with open_registry() as opened:
         registry: Registry = opened
-        if state is not None and tag_cache_ttl > timedelta(0):
-            registry = CachingRegistry(registry, state, ttl=tag_cache_ttl, now=now)
+        if state is not None and (tag_cache_ttl > timedelta(0) or listings_since is not None):
+            registry = CachingRegistry(
+                registry, state, ttl=tag_cache_ttl, now=now, since=listings_since
+            )
         if state is not None:
             followed = {
                 o.ref.name

@@ -31,7 +31,7 @@ from image_bot.model import (
     UpdatePlan,
     Waiting,
 )
-from image_bot.pipeline.checkout import Checkout, PathsMissing, refresh
+from image_bot.pipeline.checkout import Checkout, LeftTo, PathsMissing, refresh
 from image_bot.pipeline.dashboard import finish_inbox, problems_of
 from image_bot.pipeline.decisions import Decided
 from image_bot.pipeline.inbox import Inbox
@@ -81,7 +81,9 @@ class PassOptions:
     `concurrency`: repositories worked on at once per forge host; `rate_limit_reserve`: the
     API requests left in a forge's rate-limit window at which no further repository of it
     starts publishing; `lease_holder` (with state): this process's name on the repositories'
-    leases, held for `lease` and renewed while it works (None: no leases)."""
+    leases, held for `lease` and renewed while it works (None: no leases);
+    `listings_since` (with state): tag listings that passes starting at or after it stored
+    in the state are used instead of listing again (the jobs of one scheduled period)."""
 
     cache_dir: Path
     dry_run: bool = False
@@ -93,6 +95,7 @@ class PassOptions:
     rate_limit_reserve: int = 50
     lease_holder: str | None = None
     lease: timedelta = timedelta(minutes=2)
+    listings_since: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -112,7 +115,10 @@ class Context:
 
 
 def publish_repository(
-    context: Context, repo: RepositorySpec, checkout: Checkout | str, inbox: Inbox | None = None
+    context: Context,
+    repo: RepositorySpec,
+    checkout: Checkout | LeftTo | str,
+    inbox: Inbox | None = None,
 ) -> RepositoryReport:
     """Publish one repository; a moved remote (push rejected) restarts it from fresh state.
 
@@ -126,6 +132,8 @@ def publish_repository(
     for attempt in range(1, attempts + 1):
         if isinstance(checkout, str):
             return dataclasses.replace(report, errors=(checkout,), attempts=attempt)
+        if isinstance(checkout, LeftTo):  # another process is passing it: not a failure
+            return dataclasses.replace(report, held_by=checkout.holder)
         git = checkout.git
         try:
             done = _publish(context, repo, checkout, written, inbox, first=attempt == 1)

@@ -37,16 +37,18 @@ from image_bot.github_app.webhooks import GitHubEvent, InstallationChanged, Pull
 from image_bot.model import Outcome, RunReport, Trigger
 from image_bot.service.metrics import Metrics, PassSummary
 from image_bot.service.pass_results import PassOutcome, pass_summary, repository_status
+from image_bot.service.periods import period_of, period_start
 from image_bot.service.schedules import trigger_for
-from image_bot.service.shared_queue import PassRequest, SharedQueue
+from image_bot.service.shared_queue import PassDone, PassRequest, QueuedPass, SharedQueue
 from image_bot.service.status import RepositoryStatus, ServiceState
 
 __all__ = ["PassRunner", "Service", "Work"]
 
 log = logging.getLogger(__name__)
 
-# A pass over `config`, rebuilding the (project, pull request number) pairs given.
-PassRunner = Callable[[Config, frozenset[tuple[str, int]]], PassOutcome]
+# A pass over `config`, rebuilding the (project, pull request number) pairs given, reusing
+# the tag listings passes that started since the datetime stored in the state (None: none).
+PassRunner = Callable[[Config, frozenset[tuple[str, int]], datetime | None], PassOutcome]
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +61,7 @@ class Work:
     refresh: bool = False  # re-load the config (re-discover App repositories) first
     rebuild: frozenset[tuple[str, int]] = frozenset()  # (repository, PR number): `rebase`
     schedule: ScheduleSpec | None = None  # the schedule whose tick this is
+    listings_since: datetime | None = None  # reuse tag listings stored since (a queued job)
 
     def merge(self, other: Work) -> Work:
         """One pass that does both."""
@@ -231,16 +234,32 @@ class Service:
             )
         )
 
-    def _pass_job(
-        self, repository: str, reason: str, rebuild: tuple[int, ...], refresh: bool
-    ) -> None:
-        """One job of the shared queue: a pass over `repository`."""
-        if refresh:
+    def _pass_job(self, job: QueuedPass) -> PassDone:
+        """One job of the shared queue: a pass over its repository. A scheduled one reuses
+        the tag listings of the passes that started since its period began."""
+        if job.refresh:
             self.reload()
-        pairs = frozenset((repository, number) for number in rebuild)
-        log.info("queued pass starting", extra={"repository": repository, "reason": reason})
-        self._run(Work(frozenset({repository}), reason, refresh=refresh, rebuild=pairs))
+        repository = job.repository
+        schedule = self._schedule_of(repository)
+        started = datetime.now(UTC)
+        since = period_start(schedule, started) if job.scheduled and schedule else None
+        pairs = frozenset((repository, number) for number in job.rebuild)
+        log.info("queued pass starting", extra={"repository": repository, "reason": job.reason})
+        work = Work(
+            frozenset({repository}),
+            job.reason,
+            refresh=job.refresh,
+            rebuild=pairs,
+            listings_since=since,
+        )
+        report = self._run(work)
         log.info("queued pass done", extra={"repository": repository})
+        held = report is not None and any(r.held_by for r in report.repositories)
+        return PassDone(not held, period_of(schedule, started) if schedule else None)
+
+    def _schedule_of(self, repository: str) -> ScheduleSpec | None:
+        """The schedule `repository` is passed on (None: it is not configured)."""
+        return next((spec for _, spec, names in self._plans if repository in names), None)
 
     # --- scheduling -------------------------------------------------------------------------
 
@@ -311,7 +330,8 @@ class Service:
             if stop:
                 return
 
-    def _run(self, work: Work) -> None:
+    def _run(self, work: Work) -> RunReport | None:
+        """Pass `work`'s repositories and record how it went; its report (None: none to pass)."""
         config = self.config
         chosen = [
             repo
@@ -320,12 +340,12 @@ class Service:
         ]
         if not chosen:
             log.info("no configured repository to run", extra={"reason": work.reason})
-            return
+            return None
         log.info("pass starting", extra={"reason": work.reason, "repositories": len(chosen)})
         started = time.monotonic()
         try:
             subset = config.model_copy(update={"repositories": tuple(chosen)})
-            outcome = self._run_pass(subset, frozenset(work.rebuild))
+            outcome = self._run_pass(subset, frozenset(work.rebuild), work.listings_since)
         except ImageBotError as error:
             outcome = PassOutcome(RunReport(errors=(error.message,)))
         except Exception as error:  # a bug: report it, keep serving
@@ -342,6 +362,7 @@ class Service:
         self.metrics.observe_pass(summary)
         _log_finished(work, len(chosen), outcome.report, summary)
         self._record([repo.project_name for repo in chosen], outcome.report, finished)
+        return outcome.report
 
     def _record(self, names: list[str], report: RunReport, finished: datetime) -> None:
         with self._reload_lock:  # a reload that dropped a repository wins over its last pass

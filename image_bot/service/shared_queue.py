@@ -4,13 +4,21 @@ Each replica's APScheduler still decides *when*; what it decides becomes jobs "p
 repository R" in one queue that every replica's worker takes from:
 
 - **Once per repository and period.** Every replica's scheduled tick enqueues each of its
-  repositories with the period it belongs to (the interval's slot since the epoch, or the
-  cron fire time), unless the state records R as passed in that period already. The job
-  records `(R, period)` (`StateStore.first_times`) when its pass is over, and a job that
-  starts and finds it recorded does nothing. So a replica killed while it enqueues loses
-  nothing (the other replicas' ticks enqueue the same repositories; the queueing lock folds
-  them), one killed during a pass leaves the period unrecorded for the take-over below, and
-  the jobs of later ticks in the same period wait on R's lock and then find it passed.
+  repositories with the period it belongs to (`service.periods`: the interval's slot since
+  the epoch, or the cron fire time), unless the state records R as passed in that period
+  already. Any job of R (a webhook's too) records `(R, period)` (`StateStore.first_times`)
+  for the period of R's schedule it started in (and the one it was queued for) when its
+  pass is over, and a job that starts and finds its period recorded does nothing. So a
+  replica killed while it enqueues loses nothing (the other replicas' ticks enqueue the
+  same repositories; the queueing lock folds them), a tick folded into a waiting webhook
+  job is recorded by that job's pass, one killed during a pass leaves the period
+  unrecorded for the take-over below, and the jobs of later ticks in the same period wait
+  on R's lock and then find it passed. A pass turned away by another process's lease on R
+  records nothing.
+- **One listing per image and period.** A scheduled job's pass reuses the tag listings
+  that passes which started since its period began stored in the state's tag cache
+  (`PassOptions.listings_since`), as one pass lists each image once for all its
+  repositories; a webhook's job lists afresh.
 - **No pile-up.** Jobs of a repository share a queueing lock: while one waits, another is
   not added. Passes asked for by webhooks wait `debounce` (10 s) before they may start, so
   a burst of deliveries for R (a storm, redeliveries, a push per commit) is one pass.
@@ -39,10 +47,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from apscheduler.triggers.cron import CronTrigger
-
 from image_bot.config import ScheduleSpec
-from image_bot.service.schedules import trigger_for
+from image_bot.service.periods import period_of
 from image_bot.state import StateStore
 
 if TYPE_CHECKING:
@@ -51,7 +57,16 @@ if TYPE_CHECKING:
     from procrastinate.manager import JobManager
     from procrastinate.types import JSONValue
 
-__all__ = ["PassJob", "PassRequest", "SharedDeliveries", "SharedQueue", "period_of", "put_back"]
+__all__ = [
+    "PassDone",
+    "PassJob",
+    "PassRequest",
+    "QueuedPass",
+    "SharedDeliveries",
+    "SharedQueue",
+    "period_of",
+    "put_back",
+]
 
 log = logging.getLogger(__name__)
 
@@ -60,26 +75,35 @@ TASK = "image_bot.pass_repository"
 DEBOUNCE = timedelta(seconds=10)
 
 
-def period_of(schedule: ScheduleSpec, now: datetime) -> str:
-    """The period a tick at `now` belongs to, the same on every replica: the interval's slot
-    since the epoch, or the cron fire time (at most `jitter` before `now`)."""
-    if schedule.interval is not None:
-        slot = int(now.timestamp() // schedule.interval.total_seconds())
-        return f"every {int(schedule.interval.total_seconds())}s #{slot}"
-    trigger = trigger_for(schedule.model_copy(update={"jitter": timedelta(0)}))
-    assert isinstance(trigger, CronTrigger)  # noqa: S101  (a cron schedule makes a CronTrigger)
-    earliest = now - schedule.jitter - timedelta(seconds=1)
-    fired = trigger.get_next_fire_time(None, earliest)
-    return f"cron {schedule.cron} @{fired.isoformat() if fired else now.isoformat()}"
-
-
 def _passed(repository: str, period: str) -> str:
     """The state's record that `repository` was passed in `period`."""
     return f"pass {repository} {period}"
 
 
-# (repository, reason, rebuild PR numbers, re-load the config first)
-PassJob = Callable[[str, str, tuple[int, ...], bool], None]
+@dataclass(frozen=True, slots=True)
+class QueuedPass:
+    """A job of the queue: pass `repository` for `reason`, rebuilding the pull requests
+    `rebuild`, re-loading the config first if `refresh`; `scheduled`: a scheduled tick's
+    (its passes share tag listings within the period), not a webhook's (fresh listings)."""
+
+    repository: str
+    reason: str
+    rebuild: tuple[int, ...] = ()
+    refresh: bool = False
+    scheduled: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class PassDone:
+    """How a queued pass went: `passed` False when another process held the repository
+    (nothing was done); `period`: the period of the repository's schedule in which the
+    pass started (None: it has none now), which it counts as passed."""
+
+    passed: bool
+    period: str | None
+
+
+PassJob = Callable[[QueuedPass], PassDone]
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,14 +215,21 @@ class SharedQueue:
         refresh: bool,
         period: str | None = None,
     ) -> None:
-        passed = _passed(repository, period) if period is not None else None
-        if passed is not None and self._store.seen(passed):
+        if period is not None and self._store.seen(_passed(repository, period)):
             log.info("passed in this period already", extra={"repository": repository})
             return
-        if self._run is not None:
-            self._run(repository, reason, tuple(rebuild), refresh)
-        if passed is not None:  # recorded only now: a pass cut short by a crash is taken over
-            self._store.first_times([passed])
+        if self._run is None:
+            return
+        job = QueuedPass(repository, reason, tuple(rebuild), refresh, scheduled=period is not None)
+        done = self._run(job)
+        if not done.passed:  # left to the process holding it: its period is not over
+            log.info("left to another process", extra={"repository": repository})
+            return
+        # recorded only now (a pass cut short by a crash is taken over): the period the job
+        # was queued for, and the one it started in (a tick folded into a waiting webhook
+        # job queued nothing; the webhook's pass counts for it)
+        periods = {p for p in (period, done.period) if p is not None}
+        self._store.first_times([_passed(repository, p) for p in sorted(periods)])
 
     def start(self, run: PassJob) -> None:
         """Open the queue and start this replica's worker (its own thread and event loop)."""

@@ -34,25 +34,34 @@ _CONTENT_FACTS = frozenset({Fact.CREATED, Fact.PLATFORMS, Fact.LABELS})
 
 
 class CachingRegistry:
-    """A Registry whose tag listings are served from the state file while younger than `ttl`."""
+    """A Registry whose tag listings are served from the state while younger than `ttl`, or
+    made since `since` (by a pass that started then or later: the passes of one scheduled
+    period share their listings, as one pass shares them among its repositories)."""
 
     def __init__(
-        self, inner: Registry, store: StateStore, *, ttl: timedelta, now: datetime
+        self,
+        inner: Registry,
+        store: StateStore,
+        *,
+        ttl: timedelta,
+        now: datetime,
+        since: datetime | None = None,
     ) -> None:
         self.inner = inner
         self.store = store
         self.ttl = ttl
         self.now = now
+        self.since = since
         self.hits = 0
 
     async def list_tags(self, name: ImageName) -> TagList:
         """The cached tags of `name`, or the registry's (then cached)."""
-        cached = self.store.cached_tags(name, ttl=self.ttl, now=self.now)
+        cached = self.store.cached_tags(name, ttl=self.ttl, now=self.now, since=self.since)
         if cached is not None:
             self.hits += 1
             return TagList(image=name, tags=cached)
         listed = await self.inner.list_tags(name)
-        if self.ttl > timedelta(0):
+        if self.ttl > timedelta(0) or self.since is not None:
             self.store.store_tags(name, listed.tags, now=self.now)
         return listed
 

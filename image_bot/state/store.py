@@ -118,18 +118,23 @@ class StateStore:
         return {digest: seen.get(digest, now) for digest in wanted}
 
     def cached_tags(
-        self, image: ImageName, *, ttl: timedelta, now: datetime
+        self, image: ImageName, *, ttl: timedelta, now: datetime, since: datetime | None = None
     ) -> tuple[str, ...] | None:
-        """The tags listed less than `ttl` ago, or None."""
-        if ttl <= timedelta(0):
+        """The tags listed less than `ttl` before `now`, or by a pass that started at or after
+        `since`; else None."""
+        if ttl <= timedelta(0) and since is None:
             return None
         row = self._read("SELECT tags, fetched_at FROM tag_cache WHERE image = ?", (str(image),))
-        if row is None or now - datetime.fromisoformat(row[1]) >= ttl:
+        if row is None:
             return None
-        return tuple(json.loads(row[0]))
+        fetched = datetime.fromisoformat(row[1])
+        if now - fetched < ttl or (since is not None and fetched >= since):
+            return tuple(json.loads(row[0]))
+        return None
 
     def store_tags(self, image: ImageName, tags: Iterable[str], *, now: datetime) -> None:
-        """Remember the tags of `image` as listed at `now` (not when read-only)."""
+        """Remember the tags of `image` as listed by a pass that started at `now` (not when
+        read-only)."""
         if self.read_only:
             return
         self._db.execute(

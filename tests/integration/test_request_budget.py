@@ -11,6 +11,7 @@ import json
 import subprocess  # noqa: TID251  (the real command in a fresh interpreter)
 import sys
 from collections import Counter
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ import pytest
 from click.testing import CliRunner
 
 from image_bot.cli import cli
+from image_bot.config import Config
 from image_bot.config.load import load_config
 from image_bot.pipeline import PassOptions, run_pass
 from image_bot.state import StateStore
@@ -258,3 +260,53 @@ def test_a_pass_with_the_local_forge_loads_no_forge_service_or_terminal_library(
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert json.loads(done.stdout)["repositories"][0]["branches"][0]["action"] == "create"
     assert done.stderr.splitlines()[-1] == "0 -"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def shared_state(request: pytest.FixtureRequest, tmp_path: Path) -> Callable[[], StateStore]:
+    """Opens the state the passes share: a SQLite file, or a real PostgreSQL database."""
+    if request.param == "sqlite":
+        return lambda: StateStore.in_dir(tmp_path / "state")
+    url: str = request.getfixturevalue("postgres_url")
+    return lambda: StateStore.at_url(url)
+
+
+def test_passes_of_one_period_list_each_image_once_and_a_new_period_lists_again(
+    registry: RunningRegistry,
+    repo_name: str,
+    git_remote: MakeRemote,
+    tmp_path: Path,
+    shared_state: Callable[[], StateStore],
+) -> None:
+    """The jobs of a shared queue: one pass per repository, each told when its period began
+    (`listings_since`); a webhook's pass is told nothing and lists afresh."""
+    images = [f"{registry.host}/{repo_name}/app{n}" for n in range(3)]
+    for n in range(3):
+        registry.push_tags(f"{repo_name}/app{n}", ["1.0.0", "1.1.0"], distinct=True)
+    manifest = "".join(f"---\nimage: {image}:1.1.0\n" for image in images)
+    configs = []
+    for n in range(3):
+        remote = git_remote(files={"app.yaml": manifest})
+        (tmp_path / f"r{n}").mkdir()
+        configs.append(load_config(_local_config(tmp_path / f"r{n}", registry, remote.url)))
+
+    def run(config: Config, now: datetime, since: datetime | None) -> Counter[str]:
+        options = PassOptions(cache_dir=tmp_path / "cache", listings_since=since)
+        before = len(registry.served(repo_name))
+        with shared_state() as state:
+            report = run_pass(
+                config, open_registry=registry_opener(config), forge_for=Forges(),
+                options=options, state=state, now=now,
+            )  # fmt: skip
+        assert report.exit_code == 0, report
+        return _kinds(registry, repo_name, before)
+
+    period = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=2)
+    first, second, third = configs
+    assert run(first, period + timedelta(seconds=1), period)["list"] == 3
+    assert run(second, period + timedelta(seconds=9), period)["list"] == 0  # shared
+    assert run(third, period + timedelta(seconds=20), period)["list"] == 0
+    assert run(second, period + timedelta(seconds=30), None)["list"] == 3  # a webhook's
+    later = period + timedelta(hours=1)  # the next period: its first pass lists again
+    assert run(third, later + timedelta(seconds=2), later)["list"] == 3
+    assert run(first, later + timedelta(seconds=5), later)["list"] == 0

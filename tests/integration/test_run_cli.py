@@ -12,6 +12,9 @@ import pytest
 from click.testing import CliRunner
 
 from image_bot.cli import cli
+from image_bot.config.load import load_config
+from image_bot.pipeline import lease_name
+from image_bot.state import StateStore
 from tests.support.gitrepo import MakeRemote
 from tests.support.registry import RunningRegistry, free_port
 
@@ -182,3 +185,47 @@ def test_state_restored_from_a_ci_cache_keeps_first_seen_times(
     later = first_seen(tmp / "job3" / ".image-bot-state")
     assert later.keys() == seen.keys()
     assert all(later[key] > seen[key] for key in seen)
+
+
+def test_a_repository_another_process_holds_is_a_reported_skip_not_an_error(
+    registry: RunningRegistry, repo_name: str, git_remote: MakeRemote, tmp_path: Path
+) -> None:
+    """Another job (an overrunning run, a replica) holds one repository's lease: this run
+    leaves that repository to it, says so, and exits 0 when nothing else failed."""
+    registry.push_tags(f"{repo_name}/app", ["1.0.0", "1.1.0"], distinct=True)
+    manifest = f"image: {registry.host}/{repo_name}/app:1.0.0\n"
+    held, free = (git_remote(files={"app.yaml": manifest}) for _ in range(2))
+    config = tmp_path / "image-bot.yaml"
+    config.write_text(
+        f"registries: [{{host: '{registry.host}', insecure: true}}]\n"
+        f"repositories:\n  - {{url: '{held.url}', forge: local}}\n"
+        f"  - {{url: '{free.url}', forge: local}}\n"
+    )
+    state = tmp_path / "state"
+    with StateStore.in_dir(state) as store:
+        spec = load_config(config).repositories[0]
+        assert store.take_lease(lease_name(spec), "job-7/42", seconds=600)
+    args = ["--once", "--config", str(config), "--cache-dir", str(tmp_path / "c")]
+    args += ["--state-dir", str(state)]  # not a dry run: that takes no lease
+
+    code, out, _ = invoke(*args, "--json")
+    assert code == 0, out
+    report = json.loads(out)
+    assert (report["exit_code"], report["outcome"]) == (0, "ok")
+    skipped, passed = report["repositories"]
+    assert (skipped["held_by"], skipped["outcome"], skipped["errors"]) == (
+        "job-7/42",
+        "skipped",
+        [],
+    )
+    assert skipped["branches"] == []
+    assert (passed["held_by"], passed["outcome"]) == (None, "ok")
+    assert [branch["action"] for branch in passed["branches"]] == ["create"]
+    assert held.branches() == ["main"]  # nothing pushed where the other process works
+
+    code, out, _ = invoke(*args)
+    assert code == 0, out
+    assert "  skipped: held by another process (job-7/42 is passing it now)" in out
+    assert out.rstrip().endswith(
+        "ok: 1 images, branches: 1 keep, 1 skipped (held by another process)"
+    )

@@ -1,16 +1,28 @@
 """The shared queue on a real PostgreSQL: a dead replica's pass is taken over even when another
-replica's tick queued the same repository meanwhile (the queueing lock they share)."""
+replica's tick queued the same repository meanwhile (the queueing lock they share); what a
+queued pass is told about its period's listings, and which passes count for a period.
+
+The replicas' passes are the injected runner (`tests/unit/service/test_runner.py`); the
+queue, its jobs and the period records are real."""
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from image_bot.config import ScheduleSpec
+from image_bot.config import Config, ScheduleSpec
+from image_bot.model import RepositoryReport, RunReport
+from image_bot.service.metrics import Metrics
+from image_bot.service.pass_results import PassOutcome
+from image_bot.service.runner import Service
 from image_bot.service.shared_queue import QUEUE, PassRequest, SharedQueue, put_back
+from image_bot.service.status import ServiceState
 from image_bot.state import StateStore
+from tests.unit.service.test_runner import Runner, make_config, wait_for
 
 pytestmark = [pytest.mark.integration]
 
@@ -49,3 +61,85 @@ def test_a_waiting_pass_gives_way_to_the_dead_replicas_one(postgres_url: str) ->
         finally:
             app.close()
         assert delay >= LEASE  # startable once the dead replica's repository lease lapsed
+
+
+class HeldOnce(Runner):
+    """The first pass finds the repository held by another process (its lease)."""
+
+    def __call__(
+        self, config: Config, rebuild: frozenset[tuple[str, int]], since: datetime | None
+    ) -> PassOutcome:
+        outcome = super().__call__(config, rebuild, since)
+        if len(self.calls) > 1:
+            return outcome
+        (repo,) = config.repositories
+        held = RepositoryReport(repo.url, repo.base, held_by="replica-2/42")
+        return PassOutcome(RunReport(repositories=(held,)))
+
+
+@contextmanager
+def _replicas(url: str, runner: Runner) -> Iterator[tuple[Service, SharedQueue]]:
+    """A started replica (its service, queue and worker), and another replica's door to the
+    queue (its ticks), on one PostgreSQL state."""
+    config = make_config("org/r")  # every hour, as TICK
+    with StateStore.at_url(url) as store, StateStore.at_url(url) as other_store:
+        queue = SharedQueue(url, store, holder="replica-1", lease=LEASE, concurrency=1)
+        service = Service(
+            lambda: config, runner, state=ServiceState(), metrics=Metrics(), shared=queue
+        )
+        other = SharedQueue(url, other_store, holder="replica-2", lease=LEASE, concurrency=1)
+        other.app.open()
+        try:
+            yield service, other
+        finally:
+            service.stop()
+            other.app.close()
+
+
+def test_a_scheduled_pass_shares_its_periods_listings_and_a_webhook_waits_for_none(
+    postgres_url: str,
+) -> None:
+    runner = Runner()
+    with _replicas(postgres_url, runner) as (service, other):
+        service.start()  # its first tick queues org/r
+        wait_for(lambda: len(runner.calls) == 1, timeout=30)
+        (since,) = runner.listings_since  # the hour's start: listings of its passes serve
+        assert since is not None and since.minute == since.second == 0
+        assert since <= datetime.now(UTC) < since + timedelta(hours=1)
+        other.enqueue(PassRequest(("org/r",), "push"))  # a webhook's pass: listed afresh
+        wait_for(lambda: len(runner.calls) == 2, timeout=30)
+        assert runner.listings_since[1] is None
+
+
+@pytest.mark.slow
+def test_a_tick_folded_into_a_waiting_webhook_job_is_passed_by_that_job(
+    postgres_url: str,
+) -> None:
+    runner = Runner()
+    with _replicas(postgres_url, runner) as (service, other):
+        assert other.enqueue(PassRequest(("org/r",), "push", debounce=True)) == ["org/r"]
+        service.start()  # its first tick folds into the waiting push (one queueing lock)
+        wait_for(lambda: len(runner.calls) == 1, timeout=30)  # the push's, 10 s later
+        assert runner.listings_since == [None]
+        wait_for(lambda: _idle(other), timeout=10)  # the job is over (and deleted)
+        # the push's pass started in this hour: it is the hour's pass, for every replica
+        assert other.enqueue(TICK) == []
+    assert len(runner.calls) == 1
+
+
+def test_a_pass_turned_away_by_another_lease_leaves_its_period_open(postgres_url: str) -> None:
+    runner = HeldOnce()
+    with _replicas(postgres_url, runner) as (service, other):
+        service.start()
+        wait_for(lambda: len(runner.calls) == 1, timeout=30)  # held by replica-2: skipped
+        wait_for(lambda: _idle(other), timeout=10)
+        assert other.enqueue(TICK) == ["org/r"]  # the next tick queues it again
+        wait_for(lambda: len(runner.calls) == 2, timeout=30)  # passed now
+        wait_for(lambda: _idle(other), timeout=10)
+        assert other.enqueue(TICK) == []  # and recorded as passed
+    assert len(runner.calls) == 2
+
+
+def _idle(queue: SharedQueue) -> bool:
+    """No job waits or runs: a finished job is deleted once its pass is recorded."""
+    return not queue.app.job_manager.list_jobs(queue=QUEUE)

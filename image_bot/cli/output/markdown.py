@@ -109,6 +109,8 @@ def _waiting(wait: Waiting) -> str:
 
 def _repository(repo: RepositoryReport, *, dry_run: bool) -> list[str]:
     base = f"{repo.base} @ {repo.base_sha[:12]}" if repo.base_sha else repo.base
+    if repo.held_note is not None:
+        return [f"### {_text(repo.repository)}", "", f"Skipped: {_text(repo.held_note)}.", ""]
     managed = f" (+{repo.managed} set by kustomizations)" if repo.managed else ""
     out = [
         f"### {_text(repo.repository)}",

@@ -111,6 +111,7 @@ def _repository(repo: RepositoryReport) -> dict[str, object]:
         ],
         "branches": [_branch(branch) for branch in repo.branches],
         "errors": list(repo.errors),
+        "held_by": repo.held_by,
         "attempts": repo.attempts,
         "git_commands": repo.git_commands,
         "git_writes": repo.git_writes,
@@ -182,6 +183,9 @@ def report_text(report: RunReport) -> str:
     for repo in report.repositories:
         base = f"{repo.base} @ {repo.base_sha[:12]}" if repo.base_sha else repo.base
         out.append(f"{repo.repository} ({base})")
+        if repo.held_note is not None:
+            out.append(f"  skipped: {repo.held_note}")
+            continue
         managed = f" ({repo.managed} more set by kustomizations)" if repo.managed else ""
         out.append(f"  {repo.occurrences} image references{managed}, {len(repo.skipped)} skipped")
         out += [f"  skipped {s.path}{_where(s.line)}: {s.reason}" for s in repo.skipped]
@@ -202,5 +206,7 @@ def report_text(report: RunReport) -> str:
     done = ", ".join(f"{count} {action}" for action, count in sorted(actions.items()))
     status = str(report.outcome)
     dry = " (dry run: nothing written)" if report.dry_run else ""
-    out.append(f"{status}: {report.images} images, branches: {done or 'none'}{dry}")
+    held = sum(repo.held_by is not None for repo in report.repositories)
+    left = f", {held} skipped (held by another process)" if held else ""
+    out.append(f"{status}: {report.images} images, branches: {done or 'none'}{left}{dry}")
     return "\n".join(out)

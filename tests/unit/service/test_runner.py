@@ -93,18 +93,22 @@ class Runner:
         self.calls: list[tuple[str, ...]] = []
         self.configs: list[Config] = []
         self.rebuilds: list[frozenset[tuple[str, int]]] = []
+        self.listings_since: list[datetime | None] = []
         self.hold = threading.Event()
         self.hold.set()
         self.started = threading.Event()
         self._lock = threading.Lock()
 
-    def __call__(self, config: Config, rebuild: frozenset[tuple[str, int]]) -> PassOutcome:
+    def __call__(
+        self, config: Config, rebuild: frozenset[tuple[str, int]], since: datetime | None
+    ) -> PassOutcome:
         self.started.set()
         self.hold.wait(timeout=10)
         with self._lock:
             self.calls.append(tuple(repo.project_name for repo in config.repositories))
             self.configs.append(config)
             self.rebuilds.append(rebuild)
+            self.listings_since.append(since)
         return PassOutcome(report_for(config), tags_fetched={"docker.io": 7})
 
 
@@ -276,7 +280,9 @@ def test_a_command_trigger_replans_its_repository_and_installation_events(
 def test_a_crashing_pass_does_not_kill_the_worker(configs: list[Config]) -> None:
     calls: list[int] = []
 
-    def flaky(config: Config, _rebuild: frozenset[tuple[str, int]]) -> PassOutcome:
+    def flaky(
+        config: Config, _rebuild: frozenset[tuple[str, int]], _since: datetime | None
+    ) -> PassOutcome:
         calls.append(1)
         if len(calls) == 1:
             raise RuntimeError("boom")

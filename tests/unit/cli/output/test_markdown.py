@@ -161,3 +161,12 @@ def test_waiting_promotions_are_listed_with_when_they_open_and_stay_plain_text()
     ) in text
     assert "<b>" not in html
     assert "held: &lt;b&gt;freeze&lt;/b&gt; | `x`" in html
+
+
+def test_a_repository_held_by_another_process_is_a_skip_not_a_failure() -> None:
+    held = RepositoryReport("https://git.example.com/acme/deploy.git", "main", held_by="job/7")
+    report = RunReport(repositories=(held,), images=0)
+    summary = report_markdown(report)
+    assert summary.startswith("## image-bot: ✅ ok")
+    assert "Skipped: held by another process (job/7 is passing it now)." in summary
+    assert "**error**" not in summary
