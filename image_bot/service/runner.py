@@ -236,13 +236,17 @@ class Service:
 
     def _pass_job(self, job: QueuedPass) -> PassDone:
         """One job of the shared queue: a pass over its repository. A scheduled one reuses
-        the tag listings of the passes that started since its period began."""
+        the tag listings of the passes that started since its period began and since the tick
+        that queued it fired (a job started late in a long period, after a restart or a
+        backlog, does not take listings from the period's first hours)."""
         if job.refresh:
             self.reload()
         repository = job.repository
         schedule = self._schedule_of(repository)
         started = datetime.now(UTC)
-        since = period_start(schedule, started) if job.scheduled and schedule else None
+        since = None
+        if job.scheduled and schedule:
+            since = max(period_start(schedule, started), job.queued_at or started)
         pairs = frozenset((repository, number) for number in job.rebuild)
         log.info("queued pass starting", extra={"repository": repository, "reason": job.reason})
         work = Work(

@@ -16,7 +16,7 @@ repository R" in one queue that every replica's worker takes from:
   on R's lock and then find it passed. A pass turned away by another process's lease on R
   records nothing.
 - **One listing per image and period.** A scheduled job's pass reuses the tag listings
-  that passes which started since its period began stored in the state's tag cache
+  that passes which started since the tick that queued it stored in the state's tag cache
   (`PassOptions.listings_since`), as one pass lists each image once for all its
   repositories; a webhook's job lists afresh.
 - **No pile-up.** Jobs of a repository share a queueing lock: while one waits, another is
@@ -84,13 +84,15 @@ def _passed(repository: str, period: str) -> str:
 class QueuedPass:
     """A job of the queue: pass `repository` for `reason`, rebuilding the pull requests
     `rebuild`, re-loading the config first if `refresh`; `scheduled`: a scheduled tick's
-    (its passes share tag listings within the period), not a webhook's (fresh listings)."""
+    (its passes share tag listings within the period), not a webhook's (fresh listings);
+    `queued_at`: when the tick that queued it fired (None: a job queued before it was kept)."""
 
     repository: str
     reason: str
     rebuild: tuple[int, ...] = ()
     refresh: bool = False
     scheduled: bool = False
+    queued_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,9 +179,10 @@ class SharedQueue:
 
         names = list(dict.fromkeys(request.repositories))
         reason, refresh, debounce = request.reason, request.refresh, request.debounce
-        period = None
+        period = queued_at = None
         if request.schedule is not None:
-            period = period_of(request.schedule, request.at or datetime.now(UTC))
+            at = request.at or datetime.now(UTC)
+            period, queued_at = period_of(request.schedule, at), at.isoformat()
         wanted: dict[str, list[int]] = {}
         for repository, number in request.rebuild:
             wanted.setdefault(repository, []).append(number)
@@ -198,7 +201,12 @@ class SharedQueue:
             )
             try:
                 task.defer(
-                    repository=name, reason=reason, rebuild=numbers, refresh=refresh, period=period
+                    repository=name,
+                    reason=reason,
+                    rebuild=numbers,
+                    refresh=refresh,
+                    period=period,
+                    queued_at=queued_at,
                 )
             except AlreadyEnqueued:
                 continue  # a pass of it is waiting already: that one will do
@@ -207,20 +215,29 @@ class SharedQueue:
 
     # --- working ----------------------------------------------------------------------------
 
-    def _perform(
+    def _perform(  # procrastinate passes the job's arguments by name
         self,
+        *,
         repository: str,
         reason: str,
         rebuild: list[int],
         refresh: bool,
         period: str | None = None,
+        queued_at: str | None = None,
     ) -> None:
         if period is not None and self._store.seen(_passed(repository, period)):
             log.info("passed in this period already", extra={"repository": repository})
             return
         if self._run is None:
             return
-        job = QueuedPass(repository, reason, tuple(rebuild), refresh, scheduled=period is not None)
+        job = QueuedPass(
+            repository,
+            reason,
+            tuple(rebuild),
+            refresh,
+            scheduled=period is not None,
+            queued_at=datetime.fromisoformat(queued_at) if queued_at else None,
+        )
         done = self._run(job)
         if not done.passed:  # left to the process holding it: its period is not over
             log.info("left to another process", extra={"repository": repository})

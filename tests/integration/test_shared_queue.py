@@ -8,6 +8,7 @@ queue, its jobs and the period records are real."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -101,14 +102,30 @@ def test_a_scheduled_pass_shares_its_periods_listings_and_a_webhook_waits_for_no
 ) -> None:
     runner = Runner()
     with _replicas(postgres_url, runner) as (service, other):
+        before = datetime.now(UTC)
         service.start()  # its first tick queues org/r
         wait_for(lambda: len(runner.calls) == 1, timeout=30)
-        (since,) = runner.listings_since  # the hour's start: listings of its passes serve
-        assert since is not None and since.minute == since.second == 0
-        assert since <= datetime.now(UTC) < since + timedelta(hours=1)
+        # listings stored since that tick serve (the hour's other passes listed them), not
+        # ones from earlier in the hour: the tick is bounded by the hour's start and now
+        (since,) = runner.listings_since
+        assert since is not None and before <= since <= datetime.now(UTC)
         other.enqueue(PassRequest(("org/r",), "push"))  # a webhook's pass: listed afresh
         wait_for(lambda: len(runner.calls) == 2, timeout=30)
         assert runner.listings_since[1] is None
+
+
+def test_a_job_queued_late_in_its_period_shares_only_listings_since_its_tick(
+    postgres_url: str,
+) -> None:
+    runner = Runner()
+    with _replicas(postgres_url, runner) as (service, other):
+        now = datetime.now(UTC)
+        hour = now.replace(minute=0, second=0, microsecond=0)
+        # another replica's tick of this hour, fired at its start, queued the pass
+        assert other.enqueue(dataclasses.replace(TICK, at=hour)) == ["org/r"]
+        service.start()  # its own tick folds into the waiting job
+        wait_for(lambda: len(runner.calls) == 1, timeout=30)
+        assert runner.listings_since == [hour]  # the queueing tick's time, not the job's start
 
 
 @pytest.mark.slow
