@@ -9,10 +9,10 @@ interval`, by the database's clock, so the processes' clocks do not matter) and 
 until it. No lock is held while anyone sleeps, so a process that dies after booking costs
 the others at most its one slot.
 
-`WriteSlots(url)` opens its own connection (at the first write: a pass that writes nothing
-opens none), apart from the store's, whose transactions the writes of other threads must not
-join. When the database cannot be reached, writes fall back to the process's own spacing
-(and the database is tried again a little later).
+`WriteSlots(url)` (close it when done) opens its own connection (at the first write: a pass
+that writes nothing opens none), apart from the store's, whose transactions the writes of
+other threads must not join. When the database cannot be reached, writes fall back to the
+process's own spacing (and the database is tried again a little later).
 """
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from types import TracebackType
 
 from image_bot.publish.forge_kind import WriteSpacer
 from image_bot.state.database import Database, StateError
@@ -92,17 +91,6 @@ class WriteSlots:
     def close(self) -> None:
         """Close the connection (if one was opened)."""
         self.forget_connection()
-
-    def __enter__(self) -> WriteSlots:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def _database(self) -> Database:
         with self._lock:

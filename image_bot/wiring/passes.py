@@ -7,7 +7,7 @@ import logging
 import os
 import socket
 from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, closing, contextmanager
 from datetime import timedelta
 from pathlib import Path
 from typing import TypeVar
@@ -211,7 +211,7 @@ def shared_write_spacing(location: StateLocation) -> Iterator[SharedSpacing | No
     if not isinstance(location, str):
         yield None
         return
-    with WriteSlots(location) as slots:
+    with closing(WriteSlots(location)) as slots:
         yield slots.spacing
 
 

@@ -9,11 +9,13 @@ Slot times are the database's, read from the bookings: nothing here asserts on s
 
 from __future__ import annotations
 
+import itertools
 import logging
 import signal
 import subprocess  # noqa: TID251 (the writers are processes)
 import sys
 import threading
+from contextlib import closing
 
 import pytest
 
@@ -28,9 +30,10 @@ EPSILON = 1e-5  # epoch seconds as float8: microseconds, give or take rounding
 
 _BOOKER = """
 import sys
+from contextlib import closing
 from image_bot.state.write_slots import WriteSlots
 url, api, interval, count = sys.argv[1], sys.argv[2], float(sys.argv[3]), int(sys.argv[4])
-with WriteSlots(url) as slots:
+with closing(WriteSlots(url)) as slots:
     print("ready", flush=True)
     sys.stdin.readline()  # start together
     for _ in range(count):
@@ -63,7 +66,7 @@ def _python(code: str, *args: str) -> subprocess.Popen[str]:
 
 def _gaps(starts: list[float]) -> list[float]:
     ordered = sorted(starts)
-    return [later - earlier for earlier, later in zip(ordered, ordered[1:], strict=False)]
+    return [later - earlier for earlier, later in itertools.pairwise(ordered)]
 
 
 def test_two_processes_never_get_turns_closer_than_the_interval(postgres_url: str) -> None:
@@ -90,7 +93,7 @@ def test_two_processes_never_get_turns_closer_than_the_interval(postgres_url: st
 
 
 def test_another_api_does_not_wait_on_a_busy_one(postgres_url: str) -> None:
-    with WriteSlots(postgres_url) as slots:
+    with closing(WriteSlots(postgres_url)) as slots:
         busy = [slots.book(API, 30.0) for _ in range(3)]
         assert busy[-1].wait > 50  # the third turn of the busy API is a minute away
         other = slots.book("https://ghe.example.com/api/v3", 30.0)
@@ -107,7 +110,7 @@ def test_no_lock_is_held_while_a_process_waits_for_its_turn(postgres_url: str) -
         asleep.set()
         wake.wait(timeout=30)
 
-    with WriteSlots(postgres_url) as mine, WriteSlots(postgres_url) as theirs:
+    with closing(WriteSlots(postgres_url)) as mine, closing(WriteSlots(postgres_url)) as theirs:
         first = mine.book(API, 5.0)
         waiter = SharedWriteSpacing(mine, API, WriteSpacing(5.0), sleep=sleep)
         waiting = threading.Thread(target=waiter.wait)
@@ -133,11 +136,11 @@ def test_a_process_killed_before_its_turn_costs_others_only_that_turn(postgres_u
     sleeper.send_signal(signal.SIGKILL)
     stdout, _ = sleeper.communicate(timeout=10)
     assert "woke" not in stdout  # killed in its sleep
-    with WriteSlots(postgres_url) as slots:
+    with closing(WriteSlots(postgres_url)) as slots:
         after = slots.book(API, 2.0)
     # the dead process booked turns at t and t + 2; the next is t + 4, at most 4 s away
     assert after.wait <= 4.0 + EPSILON
-    with WriteSlots(postgres_url) as slots:
+    with closing(WriteSlots(postgres_url)) as slots:
         assert slots.book(API, 2.0).starts_at == pytest.approx(after.starts_at + 2.0, abs=EPSILON)
 
 
