@@ -26,11 +26,16 @@ from dataclasses import dataclass
 from image_bot.publish.forge_kind import WriteSpacer
 from image_bot.state.database import Database, StateError
 
-__all__ = ["SharedWriteSpacing", "Slot", "WriteSlots"]
+__all__ = ["MAX_BACKLOG", "SharedWriteSpacing", "Slot", "WriteSlots"]
 
 log = logging.getLogger(__name__)
 
 _RETRY_AFTER = 30.0  # seconds of own spacing after the database failed, before trying again
+# The furthest ahead turns are ever booked: far more than writers waiting at once need (one
+# interval each). A next slot further ahead was not booked by waiting writers but pushed there
+# (the database's clock stepped back, a hand edit): booking starts again from now instead of
+# making every write wait for hours.
+MAX_BACKLOG = 600.0
 
 # Books the next slot of one API: the row's new `next_at` is the slot's end; the slot starts
 # `interval` before it. Returns the slot's end and the database's time now (epoch seconds).
@@ -38,7 +43,10 @@ _BOOK = """
 INSERT INTO write_slots AS slot (api, next_at)
 VALUES (?, clock_timestamp() + make_interval(secs => ?))
 ON CONFLICT (api) DO UPDATE
-SET next_at = GREATEST(slot.next_at, clock_timestamp()) + make_interval(secs => ?)
+SET next_at = CASE
+    WHEN slot.next_at > clock_timestamp() + make_interval(secs => ?) THEN clock_timestamp()
+    ELSE GREATEST(slot.next_at, clock_timestamp())
+END + make_interval(secs => ?)
 RETURNING EXTRACT(EPOCH FROM slot.next_at)::float8, EXTRACT(EPOCH FROM clock_timestamp())::float8
 """
 
@@ -70,9 +78,10 @@ class WriteSlots:
     def book(self, api: str, interval: float) -> Slot:
         """Book the next turn of `api`, `interval` seconds after the previous one (StateError
         when the database cannot be reached)."""
-        ((ends_at, now),) = self._database().execute(_BOOK, (api, interval, interval))
+        db = self._database()
+        ((ends_at, now),) = db.execute(_BOOK, (api, interval, MAX_BACKLOG, interval))
         if not isinstance(ends_at, float) or not isinstance(now, float):
-            raise StateError(f"state database {self._url}: write slot not a time: {ends_at!r}")
+            raise StateError(f"state database {db.where}: write slot not a time: {ends_at!r}")
         starts_at = ends_at - interval
         return Slot(starts_at, max(0.0, starts_at - now))
 

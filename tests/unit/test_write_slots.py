@@ -23,7 +23,7 @@ from image_bot.publish.forges.github.spacing import WriteSpacing
 from image_bot.state import StateError
 from image_bot.state.database import Database
 from image_bot.state.postgres import PostgresDatabase
-from image_bot.state.write_slots import SharedWriteSpacing, WriteSlots
+from image_bot.state.write_slots import MAX_BACKLOG, SharedWriteSpacing, WriteSlots
 
 API = "https://api.github.com"
 EPSILON = 1e-5  # epoch seconds as float8: microseconds, give or take rounding
@@ -142,6 +142,29 @@ def test_a_process_killed_before_its_turn_costs_others_only_that_turn(postgres_u
     assert after.wait <= 4.0 + EPSILON
     with closing(WriteSlots(postgres_url)) as slots:
         assert slots.book(API, 2.0).starts_at == pytest.approx(after.starts_at + 2.0, abs=EPSILON)
+
+
+def test_a_slot_pushed_far_ahead_is_not_waited_for(postgres_url: str) -> None:
+    with closing(WriteSlots(postgres_url)) as slots:
+        slots.book(API, 1.0)
+        db = PostgresDatabase(postgres_url)
+        try:  # the database's clock stepped back a day after this slot was booked
+            db.execute("UPDATE write_slots SET next_at = clock_timestamp() + interval '1 day'")
+        finally:
+            db.close()
+        late = slots.book(API, 1.0)
+        after = slots.book(API, 1.0)
+    assert late.wait == 0  # not a day, nor the backlog bound: booking starts again from now
+    assert after.starts_at == pytest.approx(late.starts_at + 1.0, abs=EPSILON)
+    assert after.wait <= 1.0
+
+
+def test_a_backlog_within_the_bound_is_kept(postgres_url: str) -> None:
+    with closing(WriteSlots(postgres_url)) as slots:
+        first = slots.book(API, MAX_BACKLOG / 2)
+        slots.book(API, MAX_BACKLOG / 2)
+        third = slots.book(API, MAX_BACKLOG / 2)  # its slot is a whole bound ahead: still kept
+    assert third.starts_at == pytest.approx(first.starts_at + MAX_BACKLOG, abs=EPSILON)
 
 
 def test_a_failing_database_leaves_each_process_its_own_spacing(
