@@ -33,6 +33,7 @@ from image_bot.wiring.passes import (
     pass_options,
     pass_settings,
     registry_opener,
+    shared_write_spacing,
     state_location,
     with_leases,
 )
@@ -121,11 +122,15 @@ def run(
     location = state_location(config, state_dir=state_dir, no_state=no_state)
     interactive = sys.stderr.isatty() and log_format == "text" and report_format == "text"
     warnings: list[str] = []
-    with open_state(location, read_only=dry_run) as state, _progress(interactive) as progress:
+    with (
+        open_state(location, read_only=dry_run) as state,
+        shared_write_spacing(location) as spacing,
+        _progress(interactive) as progress,
+    ):
         report = run_pass(
             config,
             open_registry=registry_opener(config, warnings=warnings),
-            forge_for=Forges(),
+            forge_for=Forges(spacing),
             options=with_leases(options, config),
             state=state,
             progress=progress,

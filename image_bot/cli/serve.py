@@ -31,12 +31,14 @@ from image_bot.config.load import load_config
 from image_bot.github_app.installations import GitHubAppRepositories
 from image_bot.github_app.webhooks import GitHubEvent, InstallationChanged
 from image_bot.pipeline import PassOptions, run_pass
+from image_bot.publish.forge_kind import SharedSpacing
 from image_bot.scan.cloud.provider import CloudCredentials
 from image_bot.service.metrics import Metrics
 from image_bot.service.pass_results import PassOutcome
 from image_bot.service.registry_counts import counting
 from image_bot.service.runner import PassRunner, Service
 from image_bot.service.shared_queue import SharedDeliveries, SharedQueue
+from image_bot.service.shared_status import SharedStatuses
 from image_bot.service.status import ServiceState
 from image_bot.service.web import create_app
 from image_bot.service.webhooks import WebhookSecrets
@@ -49,6 +51,7 @@ from image_bot.wiring.passes import (
     pass_options,
     pass_settings,
     registry_opener,
+    shared_write_spacing,
     state_location,
     state_path,
     with_leases,
@@ -66,15 +69,19 @@ _STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 def _runner(
-    location: StateLocation, options: PassOptions, app: GitHubAppRepositories | None
+    location: StateLocation,
+    options: PassOptions,
+    app: GitHubAppRepositories | None,
+    spacing: SharedSpacing | None,
 ) -> PassRunner:
     """A pass with the concrete adapters; the state file is opened in the worker thread.
 
     One `Forges` for the service's life: GitHub App installation tokens outlive a pass (a
     new one once an installation's repositories changed). App repositories get clone URLs
-    with a current installation token.
+    with a current installation token. `spacing`: GitHub write turns shared with the other
+    processes on a PostgreSQL state.
     """
-    forges, generation = Forges(), 0
+    forges, generation = Forges(spacing), 0
     cloud = CloudCredentials()  # cloud registry tokens outlive a pass too
 
     def run(
@@ -83,7 +90,7 @@ def _runner(
         nonlocal forges, generation
         if app is not None:
             if app.generation != generation:
-                forges, generation = Forges(), app.generation
+                forges, generation = Forges(spacing), app.generation
             config = app.authorize(config)
         tags_fetched: Counter[str] = Counter()
         warnings: list[str] = []
@@ -190,7 +197,7 @@ def serve(
     first = load_config(config_path)  # fail fast (exit 2) before anything starts
     location = state_location(first, state_dir=state_dir, no_state=no_state)
     state_dir = state_path(first, state_dir=state_dir, no_state=no_state)
-    state, metrics = ServiceState(), Metrics(version=__version__)
+    metrics = Metrics(version=__version__)
     github_app = first.github_app
     installed = GitHubAppRepositories(github_app) if github_app is not None else None
 
@@ -199,9 +206,11 @@ def serve(
         return installed.expand(config) if installed is not None else config
 
     with contextlib.ExitStack() as shared:
-        queue, deliveries = None, None
+        queue, deliveries, state = None, None, ServiceState()
+        spacing = shared.enter_context(shared_write_spacing(location))
         if isinstance(location, str) and first.state is not None:  # replicas share the work
             store = shared.enter_context(StateStore.at_url(location))
+            state = ServiceState(shared=SharedStatuses(store))
             queue = SharedQueue(
                 location,
                 store,
@@ -214,7 +223,7 @@ def serve(
             first,
             Service(
                 load,
-                _runner(location, options, installed),
+                _runner(location, options, installed, spacing),
                 state=state,
                 metrics=metrics,
                 refresh_repositories=installed is not None,

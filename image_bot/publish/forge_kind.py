@@ -25,6 +25,8 @@ __all__ = [
     "GitHubAppSettings",
     "KeptCredentials",
     "RepositoryForge",
+    "SharedSpacing",
+    "WriteSpacer",
 ]
 
 T = TypeVar("T")
@@ -60,12 +62,33 @@ class ForgeSettings:
     app: GitHubAppSettings | None = None
 
 
+class WriteSpacer(Protocol):
+    """Turn-taking for the writes to one API: each turn starts `interval` seconds after the
+    previous one, among everyone sharing the spacer."""
+
+    @property
+    def interval(self) -> float:
+        """Seconds between two turns."""
+        ...
+
+    def wait(self) -> None:
+        """Return when the caller's turn has come."""
+        ...
+
+
+SharedSpacing = Callable[[str, WriteSpacer], WriteSpacer]
+"""(API URL, this process's own spacer) -> the spacer shared with other processes (the
+wiring gives one when processes share a state database)."""
+
+
 class KeptCredentials:
     """What a kind keeps across the forges it opens: App installation auth and its hour-long
     token (a long-running service keeps one instance, so they are not fetched per pass), and
-    what repositories worked on side by side share (GitHub's write spacing)."""
+    what repositories worked on side by side share (GitHub's write spacing; `shared_spacing`
+    widens it to every process on one state database)."""
 
-    def __init__(self) -> None:
+    def __init__(self, shared_spacing: SharedSpacing | None = None) -> None:
+        self.shared_spacing = shared_spacing
         self._kept: dict[Hashable, object] = {}
         self._lock = threading.RLock()  # repositories side by side open forges at once
 

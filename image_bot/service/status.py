@@ -8,17 +8,20 @@ message renders as text.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from html import escape
+from typing import Protocol
 
 from image_bot.model import StageVersion, Waiting
 
 __all__ = [
     "ImageStatus",
+    "PassLog",
     "PullRequestStatus",
     "RepositoryStatus",
     "ServiceState",
@@ -64,10 +67,29 @@ class RepositoryStatus:
     outcome: str | None = None  # of its last pass: ok | partial | failed (None: not yet)
 
 
-class ServiceState:
-    """Shared, thread-safe state of the running service: readiness and repository statuses."""
+class PassLog(Protocol):
+    """Where replicas keep each repository's last pass for one another
+    (`service.shared_status.SharedStatuses`)."""
 
-    def __init__(self) -> None:
+    def record(self, status: RepositoryStatus) -> None:
+        """Keep `status` unless a later pass of its repository is kept already."""
+        ...
+
+    def latest(self) -> Mapping[str, RepositoryStatus]:
+        """The last pass of every repository kept (by any replica)."""
+        ...
+
+
+class ServiceState:
+    """Shared, thread-safe state of the running service: readiness and repository statuses.
+
+    With a `shared` PassLog (replicas on one state database), each pass status put here is
+    kept there too, and the statuses read back show, per repository this replica knows, the
+    newest pass whichever replica ran it (with this replica's next pass).
+    """
+
+    def __init__(self, shared: PassLog | None = None) -> None:
+        self._shared = shared
         self._lock = threading.Lock()
         self._config_loaded = False
         self._scheduler_started = False
@@ -94,6 +116,8 @@ class ServiceState:
         """Record the new status of a repository (replacing the old one)."""
         with self._lock:
             self._repositories[status.repository] = status
+        if self._shared is not None:
+            self._shared.record(status)
 
     def put_if_absent(self, status: RepositoryStatus) -> None:
         """Record `status` unless the repository already has one (atomically)."""
@@ -108,12 +132,28 @@ class ServiceState:
     def get(self, repository: str) -> RepositoryStatus | None:
         """The status of one repository, if known."""
         with self._lock:
-            return self._repositories.get(repository)
+            status = self._repositories.get(repository)
+        if status is None or self._shared is None:
+            return status
+        return _newest(status, self._shared.latest().get(repository))
 
     def repositories(self) -> tuple[RepositoryStatus, ...]:
         """A snapshot of every repository's status, sorted by name."""
         with self._lock:
-            return tuple(self._repositories[name] for name in sorted(self._repositories))
+            known = tuple(self._repositories[name] for name in sorted(self._repositories))
+        if self._shared is None:
+            return known
+        shared = self._shared.latest()
+        return tuple(_newest(status, shared.get(status.repository)) for status in known)
+
+
+def _newest(own: RepositoryStatus, shared: RepositoryStatus | None) -> RepositoryStatus:
+    """`shared` (with this replica's next pass) when its pass is newer than `own`'s."""
+    if shared is None or shared.last_pass is None:
+        return own
+    if own.last_pass is not None and own.last_pass >= shared.last_pass:
+        return own
+    return dataclasses.replace(shared, next_pass=own.next_pass)
 
 
 # --- rendering ----------------------------------------------------------------------------------

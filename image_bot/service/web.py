@@ -29,6 +29,7 @@ from datetime import UTC, datetime
 from typing import Protocol
 
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
@@ -135,7 +136,8 @@ class _Handlers:
 
     async def status_page(self, _: Request) -> Response:
         state = self.state
-        page = render_status_page(state.repositories(), now=self.clock(), ready=state.ready)
+        repositories = await run_in_threadpool(state.repositories)  # may read the database
+        page = render_status_page(repositories, now=self.clock(), ready=state.ready)
         return HTMLResponse(page, headers=_PAGE_HEADERS)
 
     def registry_hook(self, source: RegistrySource) -> Callable[[Request], Awaitable[Response]]:

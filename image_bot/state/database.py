@@ -26,7 +26,8 @@ __all__ = ["SCHEMA", "Database", "Row", "SQLiteDatabase", "StateError"]
 Row = tuple[object, ...]
 Parameters = Sequence[object]
 
-# The tables, as SQLite makes them on open; migrations/versions/ make the same on PostgreSQL.
+# The tables, as SQLite makes them on open; migrations/versions/ make the same on PostgreSQL
+# (plus what only processes sharing a PostgreSQL state need: `write_slots`).
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS first_seen (
     image TEXT NOT NULL, digest TEXT NOT NULL, seen_at TEXT NOT NULL,
@@ -54,6 +55,9 @@ CREATE TABLE IF NOT EXISTS deliveries (
 );
 CREATE TABLE IF NOT EXISTS leases (
     name TEXT PRIMARY KEY, holder TEXT NOT NULL, expires_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS pass_status (
+    repository TEXT PRIMARY KEY, finished_at REAL NOT NULL, status TEXT NOT NULL
 );
 """
 

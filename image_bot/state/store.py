@@ -4,8 +4,8 @@ It holds the first-seen time per digest, the tag cache, what the registries said
 tags (the tag set of each image as a hash, the digest each tag was last seen at, the facts
 of each digest), and the releases of source repositories (release notes for pull requests).
 Writes of registry facts are batched into one transaction per pass. With replicas and shards
-it also holds the webhook deliveries already handled and the repositories' leases (who is
-passing a repository, until when).
+it also holds the webhook deliveries already handled, the repositories' leases (who is
+passing a repository, until when) and each repository's last pass (the status pages).
 
 Schema changes are additive. The SQLite file's tables are created `IF NOT EXISTS` whenever
 it is opened for writing, so an older file gains the new tables on its next pass and an
@@ -300,6 +300,25 @@ class StateStore:
             "SELECT holder FROM leases WHERE name = ? AND expires_at >= ?", (name, time.time())
         )
         return None if row is None else row[0]
+
+    # --- the last pass of each repository (the status pages of replicas) -------------------
+
+    def record_pass(self, repository: str, finished_at: datetime, status: str) -> None:
+        """Keep `status` (a document the service writes) as `repository`'s last pass, unless
+        a pass that finished later is already recorded (not when read-only)."""
+        if self.read_only:
+            return
+        self._db.execute(
+            "INSERT INTO pass_status (repository, finished_at, status) VALUES (?, ?, ?)"
+            " ON CONFLICT (repository) DO UPDATE SET finished_at = excluded.finished_at,"
+            " status = excluded.status WHERE pass_status.finished_at <= excluded.finished_at",
+            (repository, finished_at.timestamp(), status),
+        )
+
+    def last_passes(self) -> dict[str, str]:
+        """Every repository's recorded last pass: repository -> its status document."""
+        rows = self._db.execute("SELECT repository, status FROM pass_status")
+        return {str(repository): str(status) for repository, status in rows}
 
     def _read(self, query: str, parameters: Sequence[object]) -> tuple[str, ...] | None:
         rows = self._db.execute(query, parameters)

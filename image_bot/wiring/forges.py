@@ -12,6 +12,7 @@ from image_bot.publish.forge_kind import (
     GitHubAppSettings,
     KeptCredentials,
     RepositoryForge,
+    SharedSpacing,
 )
 from image_bot.publish.forges import FORGE_KINDS
 
@@ -48,11 +49,12 @@ class Forges:
 
     A long-running service keeps one instance: GitHub App installation credentials (and
     their hour-long tokens, renewed by PyGithub) are then reused across passes instead of
-    costing a token request, and an installation lookup, per repository per pass.
+    costing a token request, and an installation lookup, per repository per pass. With
+    `shared_spacing` (a PostgreSQL state), GitHub writes take turns with other processes too.
     """
 
-    def __init__(self) -> None:
-        self._kept = KeptCredentials()
+    def __init__(self, shared_spacing: SharedSpacing | None = None) -> None:
+        self._kept = KeptCredentials(shared_spacing)
         self._opened: list[tuple[str, str, RateLimitReporter]] = []  # (name, API host, forge)
 
     def __call__(self, repository: RepositorySpec) -> RepositoryForge:

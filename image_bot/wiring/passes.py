@@ -7,7 +7,7 @@ import logging
 import os
 import socket
 from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, closing, contextmanager
 from datetime import timedelta
 from pathlib import Path
 from typing import TypeVar
@@ -19,10 +19,12 @@ from image_bot.config import Config, parse_duration
 from image_bot.config.load import default_state_dir
 from image_bot.errors import ConfigError, register_secret
 from image_bot.pipeline import OpenRegistry, PassOptions
+from image_bot.publish.forge_kind import SharedSpacing
 from image_bot.scan.cloud.provider import CloudCredentials
 from image_bot.scan.oci import OCIRegistry
 from image_bot.scan.registry import Registry
 from image_bot.state import StateError, StateStore
+from image_bot.state.write_slots import WriteSlots
 from image_bot.wiring.registries import registry_settings
 
 __all__ = [
@@ -34,6 +36,7 @@ __all__ = [
     "pass_options",
     "pass_settings",
     "registry_opener",
+    "shared_write_spacing",
     "state_location",
     "state_path",
     "with_leases",
@@ -198,6 +201,18 @@ def open_state(location: StateLocation, *, read_only: bool = False) -> Iterator[
         return
     with store:
         yield store
+
+
+@contextmanager
+def shared_write_spacing(location: StateLocation) -> Iterator[SharedSpacing | None]:
+    """With a PostgreSQL state, GitHub write turns shared by every process on it (a
+    connection of their own, opened at the first write); else None (each process spaces its
+    own writes)."""
+    if not isinstance(location, str):
+        yield None
+        return
+    with closing(WriteSlots(location)) as slots:
+        yield slots.spacing
 
 
 def registry_opener(

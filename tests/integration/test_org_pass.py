@@ -165,6 +165,8 @@ def test_indexed_job_shards_pass_every_repository_once_on_the_shared_state(  # n
     config = _postgres_config(
         fake_forge, registry, names, url=postgres_url, path=tmp_path / "bot.yaml"
     )
+    database = postgres_url.split("?", maxsplit=1)[0].rsplit("/", 1)[1]
+    started = float(postgres.psql(database, "SELECT EXTRACT(EPOCH FROM clock_timestamp())"))
     results = _reports(
         [_job(config, tmp_path / f"shard-{i}", "--shard", f"{i}/3") for i in range(3)]
     )
@@ -174,7 +176,15 @@ def test_indexed_job_shards_pass_every_repository_once_on_the_shared_state(  # n
     assert pull_listings(fake_forge) == dict.fromkeys(names, 1)
     _one_pull_request_each(fake_forge, names, changing)
 
-    database = postgres_url.split("?", maxsplit=1)[0].rsplit("/", 1)[1]
+    # the shards' GitHub writes took turns through the shared state: every pull request
+    # opened booked a turn a second after the previous one, whichever shard booked it
+    api = fake_forge.github_api_url.rstrip("/")
+    query = f"SELECT EXTRACT(EPOCH FROM next_at) FROM write_slots WHERE api = '{api}'"  # noqa: S608 (our fake's URL)
+    next_free = postgres.psql(database, query)
+    opened = fake_forge.count_calls("github", method="POST", path=r"/pulls$")
+    assert opened == len(changing)
+    assert float(next_free or "0") - started >= opened * 1.0
+
     images = postgres.psql(database, "SELECT count(DISTINCT image) FROM first_seen")
     assert images == str(IMAGES)  # one shared memory of first-seen times for all shards
     assert postgres.psql(database, "SELECT count(*) FROM leases") == "0"  # all given back

@@ -6,7 +6,8 @@ replicated deployment must get right, in order:
 
 1. the first scheduled period: every repository is passed exactly once (one pull request
    listing each), whichever replica's tick came first; changing repositories get one pull
-   request and one branch each, no-op ones nothing;
+   request and one branch each, no-op ones nothing; every replica's status page shows
+   every repository's pass;
 2. one replica is SIGKILLed while it passes a repository: its job is taken over by another
    replica within the lease time and the repository converges (still one pull request);
 3. a webhook storm of 1,000 signed push deliveries (duplicates included, spread over the
@@ -210,6 +211,11 @@ def test_replicas_share_the_work_survive_a_kill_and_fold_a_webhook_storm(
             expected = 1 if name in changing else 0
             assert (len(pulls), len(bot_branches)) == (expected, expected), name
             assert all(len(pull.comments) == 0 for pull in pulls)
+        # each live replica's status page shows every repository's last pass, whichever
+        # replica ran it (the shared state), not only the quarter it ran itself
+        for replica in replicas[1:]:
+            page = httpx.get(f"http://127.0.0.1:{replica.port}/", timeout=30).text
+            assert page.count("<dt>Last pass</dt><dd><time") == REPOSITORIES, replica.index
 
         # 3. a webhook storm: 1,000 deliveries (each sent twice) for 40 repositories
         fake_forge.clear_calls()

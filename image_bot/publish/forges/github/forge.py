@@ -37,11 +37,11 @@ from urllib3.util.retry import Retry
 from image_bot.errors import ForgeError, PullRequestConflict, RateLimited, register_secret
 from image_bot.model import CheckState, PullRequest, PullRequestState
 from image_bot.publish.forge import PullRequestDraft
+from image_bot.publish.forge_kind import WriteSpacer
 from image_bot.publish.forges.github.checks import commit_checks
 from image_bot.publish.forges.github.conversation import GitHubConversation
 from image_bot.publish.forges.github.errors import map_github_error
 from image_bot.publish.forges.github.kind import DEFAULT_API_URL
-from image_bot.publish.forges.github.spacing import WriteSpacing
 from image_bot.publish.listing import (
     Json,
     UnexpectedResponse,
@@ -87,7 +87,7 @@ class GitHubOptions(TypedDict, total=False):
     timeout: int
     request_interval: float
     write_interval: float
-    write_spacing: WriteSpacing | None
+    write_spacing: WriteSpacer | None
 
 
 class GitHubForge(GitHubConversation):
@@ -112,7 +112,7 @@ class GitHubForge(GitHubConversation):
         timeout: int = 30,
         request_interval: float = 0.25,
         write_interval: float = 1.0,
-        write_spacing: WriteSpacing | None = None,
+        write_spacing: WriteSpacer | None = None,
     ) -> None:
         self._write_spacing = write_spacing
         self._branch_prefix = branch_prefix

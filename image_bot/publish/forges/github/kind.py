@@ -10,7 +10,12 @@ from typing import TYPE_CHECKING
 from image_bot.errors import ConfigError
 from image_bot.publish.committer import BranchCommitter
 from image_bot.publish.forge import Forge
-from image_bot.publish.forge_kind import ForgeSettings, GitHubAppSettings, KeptCredentials
+from image_bot.publish.forge_kind import (
+    ForgeSettings,
+    GitHubAppSettings,
+    KeptCredentials,
+    WriteSpacer,
+)
 from image_bot.publish.forges.github.spacing import WriteSpacing
 from image_bot.publish.git import Git, HttpCredentials
 
@@ -51,7 +56,8 @@ class GitHubKind:
         api_url = _api_url(settings)
         prefix = settings.branch_prefix
         # one turn-taking for the writes of every repository on this GitHub, side by side
-        spacing = kept.get(("write spacing", api_url), lambda: WriteSpacing(_WRITE_INTERVAL))
+        # (and of every process sharing the state database, when the wiring shares it)
+        spacing = kept.get(("write spacing", api_url), lambda: _spacing(api_url, kept))
         if settings.app is not None:
             auth = _installation(settings, settings.app, kept)
             return GitHubForge(auth, api_url=api_url, branch_prefix=prefix, write_spacing=spacing)
@@ -73,6 +79,11 @@ class GitHubKind:
         auth = _installation(settings, settings.app, kept)
         client = app_client(auth, _api_url(settings))
         return ApiCommitter(client.get_repo(settings.project), git)
+
+
+def _spacing(api_url: str, kept: KeptCredentials) -> WriteSpacer:
+    own = WriteSpacing(_WRITE_INTERVAL)
+    return own if kept.shared_spacing is None else kept.shared_spacing(api_url, own)
 
 
 def _api_url(settings: ForgeSettings) -> str:

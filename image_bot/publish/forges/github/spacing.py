@@ -4,7 +4,9 @@ GitHub asks integrators for at least a second between content-creating requests 
 secondary limits refuse more than 80 a minute). PyGithub spaces the writes of one client;
 a pass works on several repositories side by side (`--concurrency`), each with its own
 client, so they share one `WriteSpacing` per API host (kept by the forge kind for the pass,
-or the service's lifetime) and take turns.
+or the service's lifetime) and take turns. Processes sharing a PostgreSQL state take turns
+with each other too: the wiring plugs in `state.write_slots.SharedWriteSpacing`, which books
+turns in the database and falls back to this one.
 """
 
 from __future__ import annotations
