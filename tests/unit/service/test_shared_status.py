@@ -106,7 +106,9 @@ class Replica:
         self.service = Service(_config, self._run, state=self.state, metrics=Metrics())
         stack.callback(self.service.stop)
 
-    def _run(self, config: Config, rebuild: frozenset[tuple[str, int]]) -> PassOutcome:
+    def _run(
+        self, config: Config, rebuild: frozenset[tuple[str, int]], since: datetime | None
+    ) -> PassOutcome:
         (repo,) = config.repositories
         report = RepositoryReport(
             repository=repo.url,
