@@ -201,12 +201,12 @@ class Config(Section):
         if marker is not None and self.named_policy(marker) is not None:
             name = marker if marker in self.policies else marker.rpartition(":")[2]
             return f"policies.{name}"
-        for entry in self.images:
-            if entry.matches(image):
-                if isinstance(entry.policy, str):
-                    return f"policies.{entry.policy}"
-                return f"images[{entry.name}]"
-        return "default_policy"
+        entry = self.image_entry(image)  # by name: not a match per entry per reference
+        if entry is None:
+            return "default_policy"
+        if isinstance(entry.policy, str):
+            return f"policies.{entry.policy}"
+        return f"images[{entry.name}]"
 
     def named_policy(self, name: str) -> PolicySpec | None:
         """`policies[name]`; for a Flux `namespace:name` marker also `policies[name]`."""

@@ -48,6 +48,24 @@ def test_policy_for(image: str, marker: str | None, expected: dict[str, object])
     assert policy.model_dump(exclude_defaults=True) == expected
 
 
+@pytest.mark.parametrize(
+    ("image", "marker", "expected"),
+    [
+        ("ghcr.io/acme/api", "flux-system:api", "policies.flux-system:api"),
+        ("ghcr.io/acme/api", "other-ns:web", "policies.web"),
+        ("ghcr.io/acme/api", "unknown:thing", "policies.stable"),
+        ("ghcr.io/acme/worker", None, "images[ghcr.io/acme/*]"),  # written inline
+        ("docker.io/library/nginx", None, "policies.web"),
+        ("bitnami/redis", None, "images[bitnami/*]"),
+        ("quay.io/bitnami/redis", None, "default_policy"),
+    ],
+)
+def test_policy_source_names_where_the_policy_is_written(
+    image: str, marker: str | None, expected: str
+) -> None:
+    assert CONFIG.policy_source(parse_name(image), marker) == expected
+
+
 def test_image_globs_match_every_spelling_of_a_docker_hub_name() -> None:
     everything = ImageSpec(name="*", policy="x")
     assert everything.matches(parse_name("ghcr.io/a/b"))
