@@ -22,6 +22,7 @@ from image_bot.pipeline import OpenRegistry, PassOptions
 from image_bot.scan.cloud.provider import CloudCredentials
 from image_bot.scan.oci import OCIRegistry
 from image_bot.scan.registry import Registry
+from image_bot.scan.trust import DeferredTrustContext
 from image_bot.state import StateError, StateStore
 from image_bot.wiring.registries import registry_settings
 
@@ -209,12 +210,15 @@ def registry_opener(
 ) -> OpenRegistry:
     """Opens one OCIRegistry per pass with the config's registry settings (optionally
     wrapped); what the registries warned about (tags dropped) is added to `warnings`.
-    `cloud` keeps cloud registry credentials from one pass to the next."""
+    `cloud` keeps cloud registry credentials from one pass to the next. The registries it
+    opens (the scan's, then the pull requests' details) share one TLS context, so the
+    trust store is read once, and only if a connection uses TLS."""
     settings = registry_settings(config)
+    tls = DeferredTrustContext()
 
     @asynccontextmanager
     async def open_registry() -> AsyncIterator[Registry]:
-        registry = OCIRegistry(settings, docker_config=config.docker_config, cloud=cloud)
+        registry = OCIRegistry(settings, docker_config=config.docker_config, cloud=cloud, tls=tls)
         try:
             async with registry if wrap is None else wrap(registry) as opened:
                 yield opened
