@@ -5,19 +5,12 @@ it (`SSL_CERT_FILE` here, as httpx reads it)."""
 from __future__ import annotations
 
 import http.server
-import ipaddress
 import json
 import ssl
-import threading
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 from image_bot.errors import RegistryError
 from image_bot.model import ImageName
@@ -25,6 +18,7 @@ from image_bot.scan.hosts import RegistrySettings
 from image_bot.scan.oci import OCIRegistry
 from image_bot.scan.trust import DeferredTrustContext
 from tests.support.registry import RunningRegistry
+from tests.support.tls import serve_https
 
 pytestmark = pytest.mark.integration
 
@@ -45,41 +39,8 @@ class _Tags(http.server.BaseHTTPRequestHandler):
 @pytest.fixture
 def tls_registry(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     """An https server answering tag listings, and its certificate's file (host:port, PEM)."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-    now = datetime.now(UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(days=1))
-        .not_valid_after(now + timedelta(days=1))
-        .add_extension(
-            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-            critical=False,
-        )
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    cert_file, key_file = tmp_path / "cert.pem", tmp_path / "key.pem"
-    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_file.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(cert_file, key_file)
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Tags)
-    httpd.socket = context.wrap_socket(httpd.socket, server_side=True)
-    threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True).start()
-    yield f"127.0.0.1:{httpd.server_address[1]}", cert_file
-    httpd.shutdown()
-    httpd.server_close()
+    with serve_https(_Tags, tmp_path) as served:
+        yield served
 
 
 async def test_plain_http_registries_never_read_the_trust_store(
