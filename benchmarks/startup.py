@@ -7,7 +7,8 @@ checkout, run this from there). The package's bytecode is compiled first, as pip
 (`--bytecode none`: no process has any, see benchmarks/bytecode.py).
 
 Times `image-bot --version`, `--help`, `run --help` and what a `run --once` pass loads before
-its first request (`run --help`, then the config loader, parsing `--config` when given),
+its first request (`run --once` with a config file that does not exist, which stops it just
+after it has loaded the pass's modules as a pass does; then parsing `--config` when given),
 each through the command's entry point in a new process, RUNS times: ranges and
 medians, the load average beside them. Then lists which heavy libraries each loaded (the
 forge, service and terminal stacks must not load for these). Target: --version and --help
@@ -49,15 +50,16 @@ def _command_body(args: list[str]) -> str:
 
 def cases(config: Path | None) -> dict[str, str]:
     """Label -> Python source run in a fresh interpreter."""
-    load = "import image_bot.config.load"
+    load = ""
     if config is not None:
-        load = f"from image_bot.config.load import load_config\nload_config(Path({str(config)!r}))"
-        load = "from pathlib import Path\n" + load
+        load = "from pathlib import Path\nfrom image_bot.config.load import load_config\n"
+        load += f"load_config(Path({str(config)!r}))"
+    missing = "/nonexistent/image-bot.yaml"  # exit 2 once the pass's modules are loaded
     return {
         "image-bot --version": _command_body(["--version"]),
         "image-bot --help": _command_body(["--help"]),
         "image-bot run --help": _command_body(["run", "--help"]),
-        "run --once imports": _command_body(["run", "--help"]) + "\n" + load,
+        "run --once imports": _command_body(["run", "--once", "--config", missing]) + "\n" + load,
     }
 
 

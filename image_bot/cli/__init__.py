@@ -20,7 +20,7 @@ import click
 
 from image_bot import __version__
 
-__all__ = ["COMMANDS", "LOG_LEVELS", "LogLevelChoice", "cli", "main"]
+__all__ = ["COMMANDS", "LOG_LEVELS", "LogLevelChoice", "cli", "main", "started"]
 
 # The group's `--log-level` (and run/serve's, through cli.logs): defined here, so that the
 # group does not load the logging setup for `--version` or `--help`.
@@ -80,6 +80,11 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
+# Commands whose module holds only their options: they import their work when they run (so
+# their `--help` loads none of it) and call `started` once it is loaded.
+_LOAD_WHEN_RUN = frozenset({"run"})
+
+
 class _Commands(dict[str, click.Command]):
     """The group's commands by name; a command's module is imported on first lookup.
 
@@ -91,7 +96,8 @@ class _Commands(dict[str, click.Command]):
             raise KeyError(name)
         module, _, attribute = COMMANDS[name][0].partition(":")
         command: click.Command = getattr(importlib.import_module(module), attribute)
-        _started()
+        if name not in _LOAD_WHEN_RUN:
+            started()
         self[name] = command
         return command
 
@@ -157,7 +163,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
     # Start-up (imports: modules, classes, schemas) makes objects that live as long as the
     # process; collecting garbage among them is wasted work (~0.03 s of a pass), so the
-    # collector waits until the command is loaded (`_started`).
+    # collector waits until the command is loaded (`started`).
     gc.disable()
     try:
         cli.main(args=argv, prog_name="image-bot")
@@ -165,9 +171,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         gc.enable()
 
 
-def _started() -> None:
+def started() -> None:
     """The command is loaded: what start-up made is kept out of every later collection
-    (`gc.freeze`), and the collector runs again. Nothing when `main` did not pause it."""
+    (`gc.freeze`), and the collector runs again. Nothing when `main` did not pause it, or
+    once it has run."""
     if not gc.isenabled():
         gc.freeze()
         gc.enable()

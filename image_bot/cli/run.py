@@ -5,53 +5,24 @@ Kubernetes Indexed Job, share the work, and with `state.url` their state. Every 
 state holds each repository's lease while it works on it, so overlapping jobs never pass one
 repository at once.
 
+The pass itself is `cli/one_pass.py`, imported when the command runs: `run --help` loads no
+config models, registry client or pipeline.
+
 Exit codes: 0 done, 1 something failed (the rest was still done), 2 bad config or usage.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import logging
-import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Literal
 
 import click
 
+from image_bot.cli import started
 from image_bot.cli.exit_codes import exits_on_errors
-from image_bot.cli.logs import chosen_level, setup_logging
-from image_bot.cli.output.markdown import report_markdown
-from image_bot.cli.output.report import report_json, report_text
-from image_bot.config.load import load_config
-from image_bot.pipeline import Progress, run_pass
-from image_bot.pipeline.shards import parse_shard
-from image_bot.wiring.forges import Forges
-from image_bot.wiring.passes import (
-    open_state,
-    pass_options,
-    pass_settings,
-    registry_opener,
-    shared_write_spacing,
-    state_location,
-    with_leases,
-)
+from image_bot.cli.options import pass_settings
 
 __all__ = ["run"]
-
-log = logging.getLogger(__name__)
-
-
-@contextmanager
-def _progress(enabled: bool) -> Iterator[Progress | None]:
-    if not enabled:
-        yield None
-        return
-    from rich.console import Console  # noqa: PLC0415  (only interactive terminals need rich)
-
-    with Console(stderr=True).status("starting") as status:
-        yield lambda text: status.update(text)  # noqa: PLW0108  (status.update takes more)
 
 
 @click.command("run")
@@ -98,44 +69,20 @@ def run(
     if as_json and report_format not in (None, "json"):
         raise click.UsageError(f"--json and --report {report_format} ask for two reports")
     report_format = "json" if as_json else report_format or "text"
-    options = pass_options(
-        cache_dir=cache_dir,
+    from image_bot.cli.one_pass import one_pass  # noqa: PLC0415  (see the module's docstring)
+
+    started()  # the pass's modules are loaded: start-up ends here
+    one_pass(
+        config_path=config_path,
         dry_run=dry_run,
+        report_format=report_format,
+        state_dir=state_dir,
+        no_state=no_state,
+        cache_dir=cache_dir,
         tag_cache_ttl=tag_cache_ttl,
         digest_ttl=digest_ttl,
         concurrency=concurrency,
+        shard=shard,
+        log_format=log_format,
+        log_level=log_level,
     )
-    chosen = parse_shard(shard) if shard else None
-    # The text report already tells each branch's story; text logs add only the trouble.
-    default_level = logging.INFO if log_format == "json" else logging.WARNING
-    setup_logging(log_format, level=chosen_level(log_level, default_level))
-    config = load_config(config_path)
-    if chosen is not None:
-        config = chosen.of(config)
-        log.info(
-            "shard %d/%d: %d repositories",
-            chosen.index,
-            chosen.count,
-            len(config.repositories),
-            extra={"shard": f"{chosen.index}/{chosen.count}"},
-        )
-    location = state_location(config, state_dir=state_dir, no_state=no_state)
-    interactive = sys.stderr.isatty() and log_format == "text" and report_format == "text"
-    warnings: list[str] = []
-    with (
-        open_state(location, read_only=dry_run) as state,
-        shared_write_spacing(location) as spacing,
-        _progress(interactive) as progress,
-    ):
-        report = run_pass(
-            config,
-            open_registry=registry_opener(config, warnings=warnings),
-            forge_for=Forges(spacing),
-            options=with_leases(options, config),
-            state=state,
-            progress=progress,
-        )
-    report = dataclasses.replace(report, warnings=(*report.warnings, *warnings))
-    render = {"text": report_text, "json": report_json, "markdown": report_markdown}
-    click.echo(render[report_format](report), nl=report_format != "markdown")
-    sys.exit(report.exit_code)

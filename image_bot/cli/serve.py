@@ -26,6 +26,7 @@ import uvicorn
 from image_bot import __version__
 from image_bot.cli.exit_codes import exits_on_errors
 from image_bot.cli.logs import UVICORN, chosen_level, setup_logging
+from image_bot.cli.options import pass_settings
 from image_bot.config import Config
 from image_bot.config.load import load_config
 from image_bot.github_app.installations import GitHubAppRepositories
@@ -49,7 +50,6 @@ from image_bot.wiring.passes import (
     lease_holder,
     open_state,
     pass_options,
-    pass_settings,
     registry_opener,
     shared_write_spacing,
     state_location,

@@ -40,6 +40,7 @@ from image_bot.scan.manifests import (
 from image_bot.scan.pacing import Sleep
 from image_bot.scan.session import Bounds, RegistrySession
 from image_bot.scan.transport import describe
+from image_bot.scan.trust import DeferredTrustContext
 
 __all__ = ["OCIRegistry"]
 
@@ -57,7 +58,9 @@ class OCIRegistry:
     (`scan.credentials` says in which order). `requests` counts the HTTP requests sent per
     registry host (token requests and retries included); `warnings` says what was dropped.
     `bounds` caps each answer's size; `cloud` keeps cloud credentials (share it across
-    passes to keep them longer than one).
+    passes to keep them longer than one); `tls` is every connection's TLS context (share it
+    to read the trust store once; by default a `DeferredTrustContext`, read at the first
+    TLS handshake).
     Once closed, `rate_limits` holds the last quota each host reported (`ratelimit-remaining`).
     """
 
@@ -74,6 +77,7 @@ class OCIRegistry:
         sleep: Sleep = asyncio.sleep,
         bounds: Bounds | None = None,
         cloud: CloudCredentials | None = None,
+        tls: ssl.SSLContext | None = None,
     ) -> None:
         self._settings = settings_by_host(settings)
         self.bounds = bounds or Bounds()
@@ -88,7 +92,7 @@ class OCIRegistry:
         self._sleep = sleep
         self._sessions: dict[str, RegistrySession] = {}
         self._tokens = TokenCache()
-        self._tls: ssl.SSLContext | None = None  # built once (~0.1 s), shared by every pool
+        self._tls = tls  # shared by every pool
         self.requests: collections.Counter[str] = collections.Counter()
         self.warnings: list[str] = []  # what was dropped on the way (invalid tags)
         self.rate_limits: dict[str, int] = {}
@@ -116,7 +120,7 @@ class OCIRegistry:
         session = self._sessions.get(host)
         if session is None:
             if self._tls is None:
-                self._tls = httpx.create_ssl_context()
+                self._tls = DeferredTrustContext()
             endpoint = endpoint_for(self._settings.get(host) or RegistrySettings(host))
             session = RegistrySession(
                 endpoint,

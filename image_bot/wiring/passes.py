@@ -10,10 +10,7 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, closing, contextmanager
 from datetime import timedelta
 from pathlib import Path
-from typing import TypeVar
 from urllib.parse import urlsplit
-
-import click
 
 from image_bot.config import Config, parse_duration
 from image_bot.config.load import default_state_dir
@@ -23,18 +20,17 @@ from image_bot.publish.forge_kind import SharedSpacing
 from image_bot.scan.cloud.provider import CloudCredentials
 from image_bot.scan.oci import OCIRegistry
 from image_bot.scan.registry import Registry
+from image_bot.scan.trust import DeferredTrustContext
 from image_bot.state import StateError, StateStore
 from image_bot.state.write_slots import WriteSlots
 from image_bot.wiring.registries import registry_settings
 
 __all__ = [
     "StateLocation",
-    "config_option",
     "default_cache_dir",
     "lease_holder",
     "open_state",
     "pass_options",
-    "pass_settings",
     "registry_opener",
     "shared_write_spacing",
     "state_location",
@@ -47,85 +43,11 @@ StateLocation = Path | str | None
 
 log = logging.getLogger(__name__)
 
-F = TypeVar("F", bound=Callable[..., object])
-
 
 def default_cache_dir() -> Path:
     """`$XDG_CACHE_HOME/image-bot/clones`, or `~/.cache/image-bot/clones`."""
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(base) / "image-bot" / "clones"
-
-
-def pass_settings(config_help: str) -> Callable[[F], F]:
-    """The click options of a command that runs passes: config, state, cache, tag cache,
-    digest trust, logs."""
-
-    def decorate(command: F) -> F:
-        options = (
-            config_option(config_help),
-            click.option(
-                "--state-dir",
-                type=click.Path(path_type=Path, file_okay=False),
-                help="Keep state here [default: state_dir, or $XDG_STATE_HOME/image-bot].",
-            ),
-            click.option("--no-state", is_flag=True, help="Keep no state (throwaway CI jobs)."),
-            click.option(
-                "--cache-dir",
-                type=click.Path(path_type=Path, file_okay=False),
-                help="Keep clones here [default: $XDG_CACHE_HOME/image-bot/clones].",
-            ),
-            click.option(
-                "--tag-cache-ttl",
-                default="0s",
-                show_default=True,
-                help="Reuse tag listings younger than this (`5m`); needs state.",
-            ),
-            click.option(
-                "--digest-ttl",
-                default="6h",
-                show_default=True,
-                help="Trust a tag's digest the state file holds this long, while its image's"
-                " tags are unchanged; `0s`: ask every pass (see docs/registries.md).",
-            ),
-            click.option(
-                "--concurrency",
-                type=click.IntRange(1, 64),
-                default=4,
-                show_default=True,
-                envvar="IMAGE_BOT_CONCURRENCY",
-                help="Repositories worked on at once per forge host.",
-            ),
-            click.option(
-                "--log-format",
-                type=click.Choice(["text", "json"]),
-                default="text",
-                show_default=True,
-            ),
-            click.option(
-                "--log-level",
-                type=click.Choice(("debug", "info", "warning", "error"), case_sensitive=False),
-                help="Log from this level up (overrides `image-bot --log-level`).",
-            ),
-        )
-        for option in reversed(options):
-            command = option(command)
-        return command
-
-    return decorate
-
-
-def config_option(config_help: str) -> Callable[[F], F]:
-    """`--config/-c FILE` (default `image-bot.yaml`, or `$IMAGE_BOT_CONFIG`) as `config_path`."""
-    return click.option(
-        "--config",
-        "-c",
-        "config_path",
-        type=click.Path(path_type=Path, dir_okay=False),
-        default=Path("image-bot.yaml"),
-        show_default=True,
-        envvar="IMAGE_BOT_CONFIG",
-        help=config_help,
-    )
 
 
 def pass_options(
@@ -224,12 +146,15 @@ def registry_opener(
 ) -> OpenRegistry:
     """Opens one OCIRegistry per pass with the config's registry settings (optionally
     wrapped); what the registries warned about (tags dropped) is added to `warnings`.
-    `cloud` keeps cloud registry credentials from one pass to the next."""
+    `cloud` keeps cloud registry credentials from one pass to the next. The registries it
+    opens (the scan's, then the pull requests' details) share one TLS context, so the
+    trust store is read once, and only if a connection uses TLS."""
     settings = registry_settings(config)
+    tls = DeferredTrustContext()
 
     @asynccontextmanager
     async def open_registry() -> AsyncIterator[Registry]:
-        registry = OCIRegistry(settings, docker_config=config.docker_config, cloud=cloud)
+        registry = OCIRegistry(settings, docker_config=config.docker_config, cloud=cloud, tls=tls)
         try:
             async with registry if wrap is None else wrap(registry) as opened:
                 yield opened

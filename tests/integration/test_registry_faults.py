@@ -7,18 +7,12 @@ from __future__ import annotations
 import asyncio
 import http.client
 import http.server
-import ssl
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 from image_bot.errors import RegistryError, RegistryUnavailable
 from image_bot.model import ImageName, ScanFailure, TagList
@@ -26,6 +20,7 @@ from image_bot.scan.hosts import RegistrySettings
 from image_bot.scan.oci import OCIRegistry
 from image_bot.scan.scanner import scan
 from tests.support.registry import RunningRegistry
+from tests.support.tls import serve_https
 
 pytestmark = pytest.mark.integration
 
@@ -116,36 +111,8 @@ def proxy(registry: RunningRegistry) -> Iterator[FaultProxy]:
 @pytest.fixture
 def https_server(tmp_path: Path) -> Iterator[str]:
     """An https server whose self-signed certificate nobody trusts; its host:port."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-    now = datetime.now(UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(days=1))
-        .not_valid_after(now + timedelta(days=1))
-        .sign(key, hashes.SHA256())
-    )
-    pem = tmp_path / "server.pem"
-    pem.write_bytes(
-        cert.public_bytes(serialization.Encoding.PEM)
-        + key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(pem)
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), http.server.BaseHTTPRequestHandler)
-    httpd.socket = context.wrap_socket(httpd.socket, server_side=True)
-    threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True).start()
-    yield f"127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
-    httpd.server_close()
+    with serve_https(http.server.BaseHTTPRequestHandler, tmp_path) as (host, _):
+        yield host
 
 
 class RealSleeps(list[float]):
