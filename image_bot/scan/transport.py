@@ -14,7 +14,6 @@ or endless body, or a blown deadline will not.
 from __future__ import annotations
 
 import asyncio
-import logging
 import ssl
 from collections.abc import Iterator
 
@@ -35,7 +34,6 @@ _PLAIN_HTTP_REASONS = frozenset(
     {"WRONG_VERSION_NUMBER", "RECORD_LAYER_FAILURE", "PACKET_LENGTH_TOO_LONG", "HTTP_REQUEST"}
 )
 _DROPPED_HEADERS = ("content-encoding", "content-length", "transfer-encoding")
-_HTTPX_LOG = logging.getLogger("httpx")
 
 
 class ExchangeFailed(Exception):
@@ -136,41 +134,11 @@ def _redirected(client: httpx.AsyncClient, response: httpx.Response) -> httpx.Re
     return client.build_request(method, url, headers=headers, content=body)
 
 
-async def _send(client: httpx.AsyncClient, request: httpx.Request) -> httpx.Response:
-    """`client.send(request, stream=True)`, minus the layers a registry request never uses.
-
-    `send` runs an auth flow, a redirect loop and event hooks (this module follows redirects
-    itself; clients here have no auth and no hooks) and hands every response to the cookie
-    jar: ~0.2 ms of a HEAD's ~1 ms of CPU. Here the request goes straight to the transport
-    `send` would pick (`_transport_for_url`: proxies and mounts as configured) and only a
-    response that sets cookies meets the jar. Whenever any of those layers could matter (a
-    URL with credentials, hooks, httpx's own request log enabled, a closed client, an httpx
-    without `_transport_for_url`), `send` itself is used.
-    """
-    pick = getattr(client, "_transport_for_url", None)
-    hooks = client.event_hooks
-    if (
-        pick is None
-        or client.is_closed
-        or request.url.userinfo
-        or hooks["request"]
-        or hooks["response"]
-        or _HTTPX_LOG.isEnabledFor(logging.INFO)
-    ):
-        return await client.send(request, stream=True)
-    request.extensions.setdefault("timeout", client.timeout.as_dict())
-    response: httpx.Response = await pick(request.url).handle_async_request(request)
-    response.request = request
-    if "set-cookie" in response.headers or "set-cookie2" in response.headers:
-        client.cookies.extract_cookies(response)
-    return response
-
-
 async def _exchange(
     client: httpx.AsyncClient, request: httpx.Request, *, max_bytes: int, follow_redirects: bool
 ) -> httpx.Response:
     for _ in range(MAX_REDIRECTS + 1):
-        response = await _send(client, request)
+        response = await client.send(request, stream=True)
         try:
             if follow_redirects and response.has_redirect_location:
                 request = _redirected(client, response)

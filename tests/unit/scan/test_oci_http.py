@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import logging
 
 import httpx
 import pytest
@@ -122,34 +121,6 @@ async def test_digest_comes_from_a_head_with_accept(make_registry: MakeRegistry)
     accept = head.calls.last.request.headers["accept"]
     for media_type in (OCI_INDEX, OCI_MANIFEST, DOCKER_MANIFEST):
         assert media_type in accept
-
-
-async def test_cookies_a_registry_sets_are_sent_back(make_registry: MakeRegistry) -> None:
-    """Requests skip httpx's client layers they do not use; the cookie jar is not one."""
-    with respx.mock(assert_all_called=True) as mock:
-        first = mock.head(f"{BASE}/manifests/1.0").respond(
-            headers={"Docker-Content-Digest": "sha256:" + "a" * 64, "Set-Cookie": "lb=node-2"}
-        )
-        second = mock.head(f"{BASE}/manifests/1.1").respond(
-            headers={"Docker-Content-Digest": "sha256:" + "b" * 64}
-        )
-        registry = make_registry()
-        await registry.facts(IMAGE, "1.0", {Fact.DIGEST})
-        await registry.facts(IMAGE, "1.1", {Fact.DIGEST})
-    assert "cookie" not in first.calls.last.request.headers
-    assert second.calls.last.request.headers["cookie"] == "lb=node-2"
-
-
-async def test_httpx_request_log_is_written_when_enabled(
-    make_registry: MakeRegistry, caplog: pytest.LogCaptureFixture
-) -> None:
-    caplog.set_level(logging.INFO, logger="httpx")
-    with respx.mock(assert_all_called=True) as mock:
-        mock.head(f"{BASE}/manifests/1.0").respond(
-            headers={"Docker-Content-Digest": "sha256:" + "a" * 64}
-        )
-        await make_registry().facts(IMAGE, "1.0", {Fact.DIGEST})
-    assert any(r.name == "httpx" and "HTTP Request: HEAD" in r.getMessage() for r in caplog.records)
 
 
 def _config_blob(**extra: object) -> bytes:
