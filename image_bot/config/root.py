@@ -43,7 +43,8 @@ class RegistrySpec(Section):
     mirror: str | None = Field(default=None, pattern=r"^https?://")
     """URL of a pull-through mirror to read tags from instead (`https://mirror.example.com`)."""
     insecure: bool = False
-    """Talk plain http (and accept any TLS certificate) to this host."""
+    """Talk plain http to this host (and allow credentials over it); certificates are still
+    checked wherever TLS is used."""
     username: str | None = None
     """User for basic auth or the token exchange. Without it: anonymous or docker config."""
     password: OptionalSecret = None
