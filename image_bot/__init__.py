@@ -30,7 +30,6 @@ if typing.TYPE_CHECKING:
         RegistryUnavailable,
     )
     from image_bot.model import (
-        BranchReport,
         Change,
         ChangeDetails,
         CheckState,
@@ -39,21 +38,17 @@ if typing.TYPE_CHECKING:
         Edit,
         Fact,
         FileChange,
-        ImageFailure,
         ImageName,
         ImageRef,
         Issue,
         Occurrence,
         OccurrenceKind,
-        Outcome,
         Part,
         Promotion,
         PullRequest,
         PullRequestState,
         ReleaseNote,
         ReleaseNotes,
-        RepositoryReport,
-        RunReport,
         ScanFailure,
         ScanResult,
         Skipped,
@@ -66,6 +61,7 @@ if typing.TYPE_CHECKING:
         Waiting,
     )
     from image_bot.publish.forge import Forge, PullRequestDraft
+    from image_bot.report import BranchReport, ImageFailure, Outcome, RepositoryReport, RunReport
     from image_bot.scan.registry import Registry
 
 __version__ = "0.1.0"
@@ -138,14 +134,16 @@ _HOMES = {
         "RegistryUnavailable",
     ),
     "image_bot.model": (
-        "BranchReport", "Change", "ChangeDetails", "CheckState", "Comment", "Decision", "Edit",
-        "Fact", "FileChange", "ImageFailure", "ImageName", "ImageRef", "Issue", "Occurrence",
-        "OccurrenceKind", "Outcome", "Part", "Promotion", "PullRequest", "PullRequestState",
-        "ReleaseNote", "ReleaseNotes", "RepositoryReport", "RunReport", "ScanFailure",
-        "ScanResult", "Skipped", "Span", "StageVersion", "TagFacts", "TagList", "UpdatePlan",
-        "UpdateType", "Waiting",
+        "Change", "ChangeDetails", "CheckState", "Comment", "Decision", "Edit", "Fact",
+        "FileChange", "ImageName", "ImageRef", "Issue", "Occurrence", "OccurrenceKind", "Part",
+        "Promotion", "PullRequest", "PullRequestState", "ReleaseNote", "ReleaseNotes",
+        "ScanFailure", "ScanResult", "Skipped", "Span", "StageVersion", "TagFacts", "TagList",
+        "UpdatePlan", "UpdateType", "Waiting",
     ),
     "image_bot.publish.forge": ("Forge", "PullRequestDraft"),
+    "image_bot.report": (
+        "BranchReport", "ImageFailure", "Outcome", "RepositoryReport", "RunReport",
+    ),
     "image_bot.scan.registry": ("Registry",),
 }  # fmt: skip
 _MODULE_OF = {name: module for module, names in _HOMES.items() for name in names}

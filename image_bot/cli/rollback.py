@@ -18,12 +18,12 @@ from image_bot.cli.history import select_repository
 from image_bot.cli.options import config_option
 from image_bot.cli.output.report import report_json, report_text
 from image_bot.config.load import load_config
-from image_bot.model import RunReport
 from image_bot.pipeline import PassOptions
 from image_bot.pipeline.decisions import Decided
 from image_bot.pipeline.repository import Context
 from image_bot.pipeline.rollback import RollbackRequest, rollback
 from image_bot.publish.git import Git
+from image_bot.report import RunReport
 from image_bot.wiring.forges import Forges
 from image_bot.wiring.passes import default_cache_dir
 

@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 
 from image_bot.config import Config, RepositorySpec
 from image_bot.errors import ForgeError, redact
-from image_bot.model import ImageFailure, Occurrence, RepositoryReport, RunReport
+from image_bot.model import Occurrence
 from image_bot.pipeline.checkout import Checkout, LeftTo, checkout_or_error
 from image_bot.pipeline.decisions import (
     Decided,
@@ -39,6 +39,7 @@ from image_bot.pipeline.repository import Context, ForgeFactory, PassOptions, pu
 from image_bot.pipeline.sources import registry_governed
 from image_bot.publish.forge_kind import RepositoryForge
 from image_bot.publish.git import Git
+from image_bot.report import ImageFailure, RepositoryReport, RunReport
 from image_bot.state import StateStore
 from image_bot.state.leases import LeaseKeeper
 

@@ -8,14 +8,7 @@ import logging
 from collections.abc import Callable, Iterable, Sequence
 
 from image_bot.errors import ForgeError
-from image_bot.model import (
-    BranchReport,
-    Decision,
-    Occurrence,
-    RepositoryReport,
-    ScanFailure,
-    Skipped,
-)
+from image_bot.model import Decision, Occurrence, ScanFailure, Skipped
 from image_bot.pipeline.inbox import Inbox
 from image_bot.publish.pr.body import version_text
 from image_bot.publish.steering.dashboard import (
@@ -26,6 +19,7 @@ from image_bot.publish.steering.dashboard import (
     Waiting,
     render_dashboard,
 )
+from image_bot.report import BranchReport, RepositoryReport
 
 __all__ = ["explain_text", "finish_inbox"]
 

@@ -20,12 +20,10 @@ from image_bot.errors import ForgeError, GitError, PushRejected, redact
 from image_bot.history.entries import Timeline
 from image_bot.history.matrix import environments
 from image_bot.model import (
-    BranchReport,
     Change,
     ChangeDetails,
     PullRequest,
     PullRequestState,
-    RepositoryReport,
     Skipped,
     StageVersion,
     UpdatePlan,
@@ -47,6 +45,7 @@ from image_bot.publish.limits import PullRequestLimits
 from image_bot.publish.pr.marker import PrMarker
 from image_bot.publish.reconcile import Action, Create, Defer, Update, limit_creates, reconcile
 from image_bot.publish.steering.memory import Memory
+from image_bot.report import BranchReport, RepositoryReport
 
 __all__ = [
     "Context",

@@ -18,7 +18,7 @@ from image_bot.edit.files import read_file
 from image_bot.edit.written import written_ref
 from image_bot.errors import ForgeError, GitError, ImageBotError, redact
 from image_bot.history.entries import Entry, Timeline
-from image_bot.model import Change, ImageName, Promotion, RepositoryReport, UpdatePlan
+from image_bot.model import Change, ImageName, Promotion, UpdatePlan
 from image_bot.pipeline.checkout import Checkout, checkout_or_error
 from image_bot.pipeline.history import repository_timeline
 from image_bot.pipeline.repository import (
@@ -34,6 +34,7 @@ from image_bot.promote.offers import version_text
 from image_bot.publish.apply import Publisher
 from image_bot.publish.reconcile import reconcile
 from image_bot.reference import name_matches
+from image_bot.report import RepositoryReport
 
 __all__ = ["RollbackError", "RollbackRequest", "rollback"]
 

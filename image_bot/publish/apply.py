@@ -19,7 +19,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from image_bot.errors import ForgeError, GitError, PushRejected
-from image_bot.model import BranchReport, ChangeDetails, PullRequest, PullRequestState, UpdatePlan
+from image_bot.model import ChangeDetails, PullRequest, PullRequestState, UpdatePlan
 from image_bot.publish.committer import BranchCommitter
 from image_bot.publish.forge import Forge, PullRequestDraft
 from image_bot.publish.git import Author, BranchHead, Git
@@ -51,6 +51,7 @@ from image_bot.publish.reconcile import (
     Update,
 )
 from image_bot.publish.settings import PublishSettings
+from image_bot.report import BranchReport
 
 __all__ = ["PlanContent", "Publisher"]
 

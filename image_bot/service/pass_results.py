@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from image_bot.model import RepositoryReport, RunReport
+from image_bot.report import RepositoryReport, RunReport
 from image_bot.service.metrics import PassSummary
 from image_bot.service.status import ImageStatus, PullRequestStatus, RepositoryStatus
 

@@ -34,7 +34,8 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from image_bot.config import Config, ScheduleSpec
 from image_bot.errors import ConfigError, ImageBotError
 from image_bot.github_app.webhooks import GitHubEvent, InstallationChanged, PullRequestDeclined
-from image_bot.model import Outcome, RunReport, Trigger
+from image_bot.model import Trigger
+from image_bot.report import Outcome, RunReport
 from image_bot.service.metrics import Metrics, PassSummary
 from image_bot.service.pass_results import PassOutcome, pass_summary, repository_status
 from image_bot.service.periods import period_of, period_start

@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from image_bot.config import Config, ScheduleSpec
-from image_bot.model import RepositoryReport, RunReport
+from image_bot.report import RepositoryReport, RunReport
 from image_bot.service.metrics import Metrics
 from image_bot.service.pass_results import PassOutcome
 from image_bot.service.runner import Service

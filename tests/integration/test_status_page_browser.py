@@ -17,16 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from image_bot.model import (
-    BranchReport,
-    Change,
-    ImageFailure,
-    ImageName,
-    ImageRef,
-    Occurrence,
-    OccurrenceKind,
-    RepositoryReport,
-)
+from image_bot.model import Change, ImageName, ImageRef, Occurrence, OccurrenceKind
+from image_bot.report import BranchReport, ImageFailure, RepositoryReport
 from image_bot.service.metrics import Metrics
 from image_bot.service.pass_results import repository_status
 from image_bot.service.status import (

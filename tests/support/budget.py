@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from image_bot.config.load import load_config
-from image_bot.model import RunReport
 from image_bot.pipeline import PassOptions, run_pass
+from image_bot.report import RunReport
 from image_bot.wiring.forges import Forges
 from image_bot.wiring.passes import registry_opener
 from tests.fakeforge.control import FakeForge

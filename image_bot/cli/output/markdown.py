@@ -14,7 +14,8 @@ import re
 from collections import Counter
 from datetime import UTC
 
-from image_bot.model import BranchReport, Change, RepositoryReport, RunReport, Waiting
+from image_bot.model import Change, Waiting
+from image_bot.report import BranchReport, RepositoryReport, RunReport
 
 __all__ = ["DIFF_LINES", "report_markdown"]
 

@@ -7,15 +7,8 @@ from datetime import UTC
 
 from image_bot.cli.output.envelope import versioned_json
 from image_bot.cli.output.history import envs_images, rfc3339
-from image_bot.model import (
-    BranchReport,
-    Change,
-    ChangeDetails,
-    ReleaseNotes,
-    RepositoryReport,
-    RunReport,
-    Waiting,
-)
+from image_bot.model import Change, ChangeDetails, ReleaseNotes, Waiting
+from image_bot.report import BranchReport, RepositoryReport, RunReport
 
 __all__ = ["report_dict", "report_json", "report_text"]
 

@@ -5,16 +5,15 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from image_bot.model import (
-    BranchReport,
     Change,
     ImageName,
     ImageRef,
     Occurrence,
     OccurrenceKind,
-    RepositoryReport,
     StageVersion,
     Waiting,
 )
+from image_bot.report import BranchReport, RepositoryReport
 from image_bot.service.pass_results import repository_status
 
 NOW = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)

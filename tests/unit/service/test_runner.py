@@ -17,18 +17,15 @@ from image_bot.config import Config
 from image_bot.errors import ConfigError, RegistryError
 from image_bot.github_app.webhooks import InstallationChanged
 from image_bot.model import (
-    BranchReport,
     Change,
-    ImageFailure,
     ImageName,
     ImageRef,
     Occurrence,
     OccurrenceKind,
-    RepositoryReport,
-    RunReport,
     ScanFailure,
     Trigger,
 )
+from image_bot.report import BranchReport, ImageFailure, RepositoryReport, RunReport
 from image_bot.service.metrics import Metrics
 from image_bot.service.pass_results import PassOutcome, pass_summary
 from image_bot.service.runner import Service, Work

@@ -19,15 +19,8 @@ import httpx
 import pytest
 
 from image_bot.config import Config
-from image_bot.model import (
-    BranchReport,
-    ImageName,
-    RepositoryReport,
-    RunReport,
-    StageVersion,
-    Trigger,
-    Waiting,
-)
+from image_bot.model import ImageName, StageVersion, Trigger, Waiting
+from image_bot.report import BranchReport, RepositoryReport, RunReport
 from image_bot.service.metrics import Metrics
 from image_bot.service.pass_results import PassOutcome
 from image_bot.service.runner import Service

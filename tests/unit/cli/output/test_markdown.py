@@ -18,20 +18,18 @@ from markdown_it import MarkdownIt
 from image_bot.cli.output.markdown import DIFF_LINES, report_markdown
 from image_bot.errors import RegistryError
 from image_bot.model import (
-    BranchReport,
     Change,
     ImageName,
     ImageRef,
     Occurrence,
     OccurrenceKind,
     Part,
-    RepositoryReport,
-    RunReport,
     ScanFailure,
     Skipped,
     Span,
     Waiting,
 )
+from image_bot.report import BranchReport, RepositoryReport, RunReport
 
 GOLDEN = Path(__file__).resolve().parents[3] / "fixtures" / "report" / "run-report.md"
 WEB = ImageName("ghcr.io", "acme/web")
