@@ -125,7 +125,9 @@ def test_no_lock_is_held_while_a_process_waits_for_its_turn(postgres_url: str) -
         waiting.join(timeout=30)
         other.join(timeout=30)
     assert not blocked, "booking waited for a sleeping process"
-    assert 4.0 < waits[0] <= 5.0  # the waiter's turn was the second one
+    # the waiter slept for its turn, the second: at most one interval after the first (how
+    # much less depends on how long its thread took to book, so no lower bound but 0)
+    assert 0.0 < waits[0] <= 5.0
     assert booked[0] == pytest.approx(first.starts_at + 10.0, abs=EPSILON)
 
 
