@@ -4,7 +4,8 @@ pass writes (create, update, or would in a dry run), never on a no-op pass.
 Per distinct old -> new: the update type (`decide.update_type`), the policy's place in the
 config, the new version's digest, platforms, created time and first-seen time, both
 versions' OCI labels (source, revision, version; one registry session per repository, each
-(image, tag) asked once per pass), the compare link, and the releases in between from the
+(image, tag) asked once per pass; the old version's only when the new one names its source,
+since only the compare link and the release notes use them), the compare link, and the releases in between from the
 source's forge, fetched once per source per pass and kept in the state store
 (`release_notes.cache_ttl`). Nothing here fails a pass: what cannot be had is left out,
 and the notes say why in one line.
@@ -15,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -50,6 +51,7 @@ _NEW_FACTS = frozenset({Fact.DIGEST, Fact.CREATED, Fact.PLATFORMS, Fact.LABELS})
 _OLD_FACTS = frozenset({Fact.LABELS})
 _NO_SOURCE = "the image has no `org.opencontainers.image.source` label"
 Key = tuple[tuple[int, ...], PreKey, int]
+TagKey = tuple[ImageName, str]  # an image and one of its tags
 
 
 def source_hosts(config: Config) -> dict[str, SourceHost]:
@@ -122,25 +124,45 @@ class Describer:
 
     # --- registry facts -------------------------------------------------------------------
 
-    def _fetch_facts(self, changes: Iterable[Change]) -> None:
-        wanted: dict[tuple[ImageName, str], frozenset[Fact]] = {}
-        for change in changes:
-            name = change.old.name
-            if change.new.tag and (name, change.new.tag) not in self._facts:
-                wanted[(name, change.new.tag)] = _NEW_FACTS
-            if change.old.tag and change.old.tag != change.new.tag:
-                wanted.setdefault((name, change.old.tag), _OLD_FACTS)
-        wanted = {key: facts for key, facts in wanted.items() if key not in self._facts}
-        if wanted:
-            self._facts.update(asyncio.run(self._ask(wanted)))
+    def _fetch_facts(self, changes: Collection[Change]) -> None:
+        new_wanted = {
+            (change.old.name, change.new.tag): _NEW_FACTS
+            for change in changes
+            if change.new.tag and (change.old.name, change.new.tag) not in self._facts
+        }
+        # The old version's labels serve the compare link and the release notes, which both
+        # need the new version's source: they are asked only where the new version has one.
+        pairs = {
+            ((change.old.name, change.new.tag or ""), (change.old.name, change.old.tag))
+            for change in changes
+            if change.old.tag and change.old.tag != change.new.tag
+        }
+        if new_wanted or self._old_wanted(pairs, self._facts):
+            self._facts.update(asyncio.run(self._ask(new_wanted, pairs)))
+
+    def _old_wanted(
+        self, pairs: Iterable[tuple[TagKey, TagKey]], known: Mapping[TagKey, TagFacts]
+    ) -> dict[TagKey, frozenset[Fact]]:
+        """The old versions whose labels are still unknown and whose new version names its
+        source."""
+        return {
+            old: _OLD_FACTS
+            for new, old in pairs
+            if old not in known
+            and new in known
+            and source_repository(known[new].labels, self.hosts) is not None
+        }
 
     async def _ask(
-        self, wanted: Mapping[tuple[ImageName, str], frozenset[Fact]]
-    ) -> dict[tuple[ImageName, str], TagFacts]:
-        """Each (image, tag)'s facts. With state, through `RememberedFacts` from where the
-        scan left it (`settled`): a digest this pass settled is not asked again, and a
-        digest's labels, created time and platforms are asked once ever (the old version's
-        were often learnt when it was the new one)."""
+        self,
+        new_wanted: Mapping[TagKey, frozenset[Fact]],
+        pairs: Iterable[tuple[TagKey, TagKey]],
+    ) -> dict[TagKey, TagFacts]:
+        """The new versions' facts, then the old versions' labels where the new version names
+        its source: two rounds in one registry session. With state, through
+        `RememberedFacts` from where the scan left it (`settled`): a digest this pass settled
+        is not asked again, and a digest's labels, created time and platforms are asked once
+        ever (the old version's were often learnt when it was the new one)."""
         async with self.open_registry() as opened:
             registry: Registry = opened
             remembered: RememberedFacts | None = None
@@ -149,17 +171,26 @@ class Describer:
                     opened, self.state, ttl=self.digest_ttl, now=self.now, settled=self.settled
                 )
                 registry = remembered
-            keys = list(wanted)
-            found = await asyncio.gather(
-                *(registry.facts(name, tag, wanted[(name, tag)]) for name, tag in keys),
-                return_exceptions=True,
-            )
+            facts = await self._round(registry, new_wanted)
+            old_wanted = self._old_wanted(pairs, {**self._facts, **facts})
+            facts.update(await self._round(registry, old_wanted))
             if remembered is not None:
                 self.settled = remembered.settled()  # the next repository's start
                 try:
                     remembered.save()
                 except StateError as error:
                     log.warning("state file unwritable", extra={"error": error.message})
+        return facts
+
+    @staticmethod
+    async def _round(
+        registry: Registry, wanted: Mapping[tuple[ImageName, str], frozenset[Fact]]
+    ) -> dict[tuple[ImageName, str], TagFacts]:
+        keys = list(wanted)
+        found = await asyncio.gather(
+            *(registry.facts(name, tag, wanted[(name, tag)]) for name, tag in keys),
+            return_exceptions=True,
+        )
         facts: dict[tuple[ImageName, str], TagFacts] = {}
         for key, result in zip(keys, found, strict=True):
             if isinstance(result, TagFacts):

@@ -34,6 +34,7 @@ pytestmark = pytest.mark.integration
 
 REPO = "acme/deploy"
 IMAGES = 4
+SOURCE = {"org.opencontainers.image.source": "https://github.com/acme/app"}
 
 
 def _run(config: Path, work: Path, *extra: str) -> dict[str, Any]:
@@ -93,10 +94,11 @@ def test_a_pass_with_nothing_new_lists_each_image_once_and_writes_nothing(
     assert _actions(report) == {"create": IMAGES}
     # cold: each image listed once; the winner and the current tag HEADed once each,
     # although two references (two files) use each image. Then each created pull request's
-    # content (labels, created time, platforms): the new and the old version's manifest
-    # and config blob, GET by the digests the scan settled (no HEAD again)
+    # content (labels, created time, platforms): the new version's manifest and config
+    # blob, GET by the digest the scan settled (no HEAD again). Its labels name no source,
+    # so the old version's labels (for a compare link) are not asked
     assert _kinds(registry, repo_name, before) == {
-        "list": IMAGES, "head": 2 * IMAGES, "manifest": 2 * IMAGES, "blob": 2 * IMAGES,
+        "list": IMAGES, "head": 2 * IMAGES, "manifest": IMAGES, "blob": IMAGES,
     }  # fmt: skip
 
     for _ in range(2):
@@ -185,10 +187,12 @@ def test_a_tag_pushed_again_is_asked_again_once_its_digest_is_older_than_the_ttl
 
     assert run(t0) == ([], {"list": 1, "head": 2})  # 1.20.1 is the image 1.20 runs
     assert run(t0 + timedelta(minutes=1)) == ([], {"list": 1})
-    registry.push_image(f"{repo_name}/app", "1.20.1")  # pushed again: now another image
+    # pushed again: now another image, which names its source
+    registry.push_image(f"{repo_name}/app", "1.20.1", labels=SOURCE)
     assert run(t0 + timedelta(hours=5)) == ([], {"list": 1})  # trusted for 6 hours
     # asked again: 1.20.1 is proposed, and its pull request's content (in this dry run)
-    # costs both versions' manifest and config blob, by the digests just asked
+    # costs both versions' manifest and config blob, by the digests just asked (the old
+    # version's labels for the compare link, since the new one names a source)
     content = {"manifest": 2, "blob": 2}
     assert run(t0 + timedelta(hours=7)) == (["1.20.1"], {"list": 1, "head": 2, **content})
 
@@ -209,9 +213,10 @@ def test_a_changed_tag_set_makes_remembered_digests_be_asked_again(
     assert _actions(report) == {"create": 1}
     (details,) = report["repositories"][0]["branches"][0]["details"]
     assert details["digest"] == moved  # the new image's, not what the state file said 1.20.1 was
-    # and the pull request's content, by the digests just asked (not those the state file
-    # holds: a dry run could not update it): both versions' manifest and config blob
-    assert _kinds(registry, repo_name, before) == {"list": 1, "head": 2, "manifest": 2, "blob": 2}
+    # and the pull request's content, by the digest just asked (not the one the state file
+    # holds: a dry run could not update it): the new version's manifest and config blob.
+    # It names no source, so the old version's labels are not asked
+    assert _kinds(registry, repo_name, before) == {"list": 1, "head": 2, "manifest": 1, "blob": 1}
 
 
 def test_content_facts_are_remembered_by_digest(
@@ -219,7 +224,9 @@ def test_content_facts_are_remembered_by_digest(
 ) -> None:
     """Platforms (and created times, labels) of a digest never change: asked once."""
     for tag in ("1.0.0", "1.1.0"):
-        registry.push_image(f"{repo_name}/app", tag, platforms=("linux/amd64", "linux/arm64"))
+        registry.push_image(
+            f"{repo_name}/app", tag, platforms=("linux/amd64", "linux/arm64"), labels=SOURCE
+        )
     image = f"{registry.host}/{repo_name}/app"
     remote = git_remote(files={"app.yaml": f"image: {image}:1.0.0\n"})
     config = _local_config(tmp_path, registry, remote.url)
@@ -228,6 +235,7 @@ def test_content_facts_are_remembered_by_digest(
     assert _actions(_run(config, tmp_path, "--dry-run")) == {"create": 1}
     # the policy reads platforms: each version's index; then the pull request's content
     # (labels, created time): each index by digest, a platform's manifest and config blob
+    # (the old version's for its labels: the new one names its source)
     assert _kinds(registry, repo_name, before) == {"list": 1, "manifest": 2 + 4, "blob": 2}
     _run(config, tmp_path)
     before = len(registry.served(repo_name))
