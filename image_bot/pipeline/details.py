@@ -4,11 +4,11 @@ pass writes (create, update, or would in a dry run), never on a no-op pass.
 Per distinct old -> new: the update type (`decide.update_type`), the policy's place in the
 config, the new version's digest, platforms, created time and first-seen time, both
 versions' OCI labels (source, revision, version; one registry session per repository, each
-(image, tag) asked once per pass; the old version's only when the new one names its source,
-since only the compare link and the release notes use them), the compare link, and the releases in between from the
-source's forge, fetched once per source per pass and kept in the state store
-(`release_notes.cache_ttl`). Nothing here fails a pass: what cannot be had is left out,
-and the notes say why in one line.
+(image, tag) asked once per pass; the old version's only when the new one names its
+source, since only the compare link and the release notes use them), the compare link, and
+the releases in between from the source's forge, fetched once per source per pass and kept
+in the state store (`release_notes.cache_ttl`). Nothing here fails a pass: what cannot be
+had is left out, and the notes say why in one line.
 """
 
 from __future__ import annotations
