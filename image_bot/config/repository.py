@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated, Literal
 
 from pydantic import BeforeValidator, Field, SecretStr, field_validator, model_validator
@@ -15,6 +16,7 @@ from image_bot.config.fields import (
     Template,
     parse_yaml_path,
 )
+from image_bot.config.policy import Duration
 from image_bot.config.service import ScheduleSpec
 from image_bot.config.stages import StageSpec, check_stages, located, stage_graph
 from image_bot.edit.find import CustomTarget
@@ -76,12 +78,19 @@ class ForgeSpec(Section):
     """API token (GitHub PAT, GitLab project/personal access token); write it as `${ENV}`."""
     app: GitHubAppSpec | None = None
     """GitHub App credentials (GitHub only; instead of `token`)."""
+    write_interval: Duration | None = Field(default=None, ge=timedelta(0), le=timedelta(minutes=1))
+    """GitHub only: the least time between two writes (content-creating requests) to this
+    GitHub's API, taken in turns by the repositories on it that give the same value and,
+    with a PostgreSQL state, by every process (default `1s`, GitHub's advice; `0s` for a
+    GitHub Enterprise server without secondary rate limits)."""
 
     @model_validator(mode="after")
     def _fits_type(self) -> ForgeSpec:
         if self.app is not None and self.type != "github":
             msg = "app is for forge type github only"
             raise ValueError(msg)
+        if self.write_interval is not None and self.type != "github":
+            raise located("write_interval is for forge type github only", ("write_interval",))
         if self.app is not None and self.token is not None:
             msg = "give token or app, not both"
             raise ValueError(msg)

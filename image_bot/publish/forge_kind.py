@@ -60,6 +60,7 @@ class ForgeSettings:
     api_url: str | None = None
     token: str | None = field(default=None, repr=False)
     app: GitHubAppSettings | None = None
+    write_interval: float | None = None  # seconds between writes to the API; None: the kind's
 
 
 class WriteSpacer(Protocol):

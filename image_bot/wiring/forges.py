@@ -41,6 +41,9 @@ def forge_settings(repository: RepositorySpec) -> ForgeSettings:
         api_url=forge.api_url.rstrip("/") if forge.api_url else kind.default_api_url(forge.url),
         token=token,
         app=app,
+        write_interval=(
+            forge.write_interval.total_seconds() if forge.write_interval is not None else None
+        ),
     )
 
 

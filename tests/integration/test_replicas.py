@@ -160,6 +160,7 @@ def test_replicas_share_the_work_survive_a_kill_and_fold_a_webhook_storm(
                 f"state: {{url: '{postgres_url}', lease: {LEASE}s}}\n"
                 f"service: {{schedule: {{interval: 100d}}, webhooks: {{github: {SECRET}}}}}"
             ),
+            write_interval=0.1,  # turns still shared through the database, a tenth as long
         )
     )
     with ExitStack() as stack:

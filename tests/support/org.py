@@ -122,10 +122,13 @@ def org_config(
     *,
     extra: str = "",
     repository_extra: str = "",
+    write_interval: float | None = None,
 ) -> str:
-    """An image-bot config for `names` on the fake forge's GitHub and an insecure registry."""
+    """An image-bot config for `names` on the fake forge's GitHub and an insecure registry
+    (GitHub's write turns at `write_interval` seconds, else the default second)."""
     lines = [f"registries: [{{host: '{registry_host}', insecure: true}}]", extra, "repositories:"]
-    forge = f"{{type: github, api_url: '{fake.github_api_url}', token: '{fake.bot_token}'}}"
+    pace = "" if write_interval is None else f", write_interval: {write_interval}"
+    forge = f"{{type: github, api_url: '{fake.github_api_url}', token: '{fake.bot_token}'{pace}}}"
     for name in names:
         lines += [
             f"  - url: '{fake.git_url(name)}'",

@@ -532,6 +532,21 @@ def test_a_bad_value_found_by_the_policy_builder_points_at_the_key_as_spelled(
     assert "cannot be negative" in error.message
 
 
+def test_write_interval_is_for_github_only(tmp_path: Path) -> None:
+    error = load_error(
+        tmp_path,
+        """
+        repositories:
+          - url: https://gitlab.example.com/ops/deploy.git
+            forge:
+              type: gitlab
+              write_interval: 0s
+        """,
+    )
+    assert (error.line, error.field) == (5, "repositories[0].forge.write_interval")
+    assert "github only" in error.message
+
+
 @pytest.mark.parametrize(
     ("yaml", "field", "message"),
     [

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import subprocess  # noqa: TID251 (a fresh interpreter shows what an import loads)
 import sys
+from pathlib import Path
 
 import pytest
 
 from image_bot.config import RepositorySpec
 from image_bot.errors import redact
+from image_bot.publish.forge_kind import WriteSpacer
 from image_bot.publish.forges.github.kind import GitHubKind
 from image_bot.publish.forges.local.kind import LocalKind
+from image_bot.publish.git import Git
 from image_bot.wiring.forges import Forges, forge_settings
 
 
@@ -89,3 +92,34 @@ def test_the_table_wiring_and_pipeline_load_no_forge_client() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout
     assert found.strip() == "[]"
+
+
+def test_github_writes_take_turns_at_the_interval_the_config_gives(tmp_path: Path) -> None:
+    """Repositories on one GitHub API with one `write_interval` share one turn-taking, at
+    that pace (a PostgreSQL state widens it to every process: `shared_spacing`)."""
+    spacers: list[tuple[str, float]] = []
+
+    def shared(api_url: str, own: WriteSpacer) -> WriteSpacer:
+        spacers.append((api_url, own.interval))
+        return own
+
+    forges = Forges(shared)
+
+    def open_forge(name: str, **forge: object) -> None:
+        spec = {"type": "github", "token": "ghp_wiringtoken5678", **forge}
+        repository = RepositorySpec.model_validate(
+            {"url": f"https://ghe.example.com/acme/{name}.git", "forge": spec}
+        )
+        forges(repository).open(Git(tmp_path, repository.url))
+
+    open_forge("a", url="https://ghe.example.com", write_interval="0s")
+    open_forge("b", url="https://ghe.example.com", write_interval=0)
+    open_forge("c", url="https://ghe.example.com")
+    open_forge("d", url="https://ghe.example.com", write_interval=0.25)
+    open_forge("e")
+    assert spacers == [
+        ("https://ghe.example.com/api/v3", 0.0),
+        ("https://ghe.example.com/api/v3", 1.0),  # GitHub's advice, by default
+        ("https://ghe.example.com/api/v3", 0.25),
+        ("https://api.github.com", 1.0),
+    ]

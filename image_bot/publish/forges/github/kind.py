@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 __all__ = ["DEFAULT_API_URL", "GitHubKind"]
 
 DEFAULT_API_URL = "https://api.github.com"
-_WRITE_INTERVAL = 1.0  # GitHub asks for a second between content-creating requests
+_WRITE_INTERVAL = 1.0  # GitHub asks for a second between content-creating requests (default)
 
 
 class GitHubKind:
@@ -51,21 +51,29 @@ class GitHubKind:
 
     def open(self, settings: ForgeSettings, git: Git, kept: KeptCredentials) -> Forge:
         """A GitHubForge authenticated as the App installation, else with the token."""
-        from image_bot.publish.forges.github.forge import GitHubForge  # noqa: PLC0415
+        from image_bot.publish.forges.github.forge import (  # noqa: PLC0415
+            GitHubForge,
+            GitHubOptions,
+        )
 
         api_url = _api_url(settings)
-        prefix = settings.branch_prefix
+        interval = _WRITE_INTERVAL if settings.write_interval is None else settings.write_interval
         # one turn-taking for the writes of every repository on this GitHub, side by side
         # (and of every process sharing the state database, when the wiring shares it)
-        spacing = kept.get(("write spacing", api_url), lambda: _spacing(api_url, kept))
+        spacing = kept.get(
+            ("write spacing", api_url, interval), lambda: _spacing(api_url, interval, kept)
+        )
+        options: GitHubOptions = {
+            "api_url": api_url,
+            "branch_prefix": settings.branch_prefix,
+            "write_interval": interval,
+            "write_spacing": spacing,
+        }
         if settings.app is not None:
-            auth = _installation(settings, settings.app, kept)
-            return GitHubForge(auth, api_url=api_url, branch_prefix=prefix, write_spacing=spacing)
+            return GitHubForge(_installation(settings, settings.app, kept), **options)
         if settings.token is None:
             raise ConfigError("a github forge needs token or app", field="forge.token")
-        return GitHubForge.with_token(
-            settings.token, api_url=api_url, branch_prefix=prefix, write_spacing=spacing
-        )
+        return GitHubForge.with_token(settings.token, **options)
 
     def committer(
         self, settings: ForgeSettings, git: Git, kept: KeptCredentials
@@ -81,8 +89,8 @@ class GitHubKind:
         return ApiCommitter(client.get_repo(settings.project), git)
 
 
-def _spacing(api_url: str, kept: KeptCredentials) -> WriteSpacer:
-    own = WriteSpacing(_WRITE_INTERVAL)
+def _spacing(api_url: str, interval: float, kept: KeptCredentials) -> WriteSpacer:
+    own = WriteSpacing(interval)
     return own if kept.shared_spacing is None else kept.shared_spacing(api_url, own)
 
 
