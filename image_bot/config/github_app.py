@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from pydantic import Field, SecretStr
 
 from image_bot.config.fields import RepoPath, Section
+from image_bot.config.policy import Duration
 
 __all__ = ["GitHubAppServiceSpec"]
 
@@ -28,3 +31,6 @@ class GitHubAppServiceSpec(Section):
     """The file in each repository (on its default branch) with that repository's settings."""
     report_errors: bool = True
     """Open an issue on a repository whose settings file is invalid (needs *Issues: write*)."""
+    write_interval: Duration | None = Field(default=None, ge=timedelta(0), le=timedelta(minutes=1))
+    """The least time between two writes to `api_url`, as `forge.write_interval` of a
+    configured repository (default `1s`)."""

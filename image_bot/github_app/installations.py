@@ -225,7 +225,9 @@ def repository_settings(
             raise document.error("set by the GitHub App; remove it from this file", (key,))
     app = {"app_id": spec.app_id, "private_key": spec.private_key.get_secret_value()}
     app["installation_id"] = installed.installation_id
-    forge = {"type": "github", "api_url": spec.api_url, "app": app}
+    forge: dict[str, Any] = {"type": "github", "api_url": spec.api_url, "app": app}
+    if spec.write_interval is not None:
+        forge["write_interval"] = spec.write_interval
     full = {
         "base": installed.default_branch,
         **data,

@@ -6,6 +6,7 @@ config (re-discovers) before scheduled passes, repository triggers and installat
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 
 import pytest
 
@@ -42,6 +43,16 @@ def test_the_settings_file_configures_the_installed_repository() -> None:
     assert repo.forge.api_url == "https://ghe.example/api/v3"
     assert repo.forge.app is not None
     assert (repo.forge.app.app_id, repo.forge.app.installation_id) == (7, 42)
+
+
+def test_installed_repositories_write_at_the_apps_write_interval() -> None:
+    assert settings(None).forge.write_interval is None  # the default second
+    paced = APP.model_copy(update={"write_interval": timedelta(0)})
+    repo = repository_settings("paths: [apps]\n", INSTALLED, paced, source=SOURCE)
+    assert repo.forge.write_interval == timedelta(0)
+    with pytest.raises(ConfigError) as caught:  # the App's to set, like the rest of `forge`
+        settings("forge: {write_interval: 0s}\n")
+    assert caught.value.field == "forge"
 
 
 def test_a_repository_without_the_file_gets_the_defaults() -> None:
