@@ -3,8 +3,9 @@
 Replicas on one PostgreSQL state pass each repository in whichever replica its job lands on,
 so one replica's memory (`ServiceState`) holds only its own passes. `SharedStatuses` records
 the `RepositoryStatus` of every pass in the state (the newest pass wins, whoever records it
-last) and reads them all back for the status page, so every replica shows every
-repository's latest pass. The next pass shown stays each replica's own (its scheduler's).
+last) and reads back those of the repositories the status page shows, so every replica
+shows every repository's latest pass. The next pass shown stays each replica's own (its
+scheduler's). A pass not renewed for `StateStore.PASSES_KEPT` (30 days) is forgotten.
 
 A status is kept as a JSON document; one this version cannot read (written by another
 version) is skipped: the page then shows what this replica knows.
@@ -15,7 +16,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -46,11 +47,11 @@ class SharedStatuses:
         except StateError as error:
             log.warning("cannot share a pass status", extra={"error": error.message})
 
-    def latest(self) -> Mapping[str, RepositoryStatus]:
-        """The last pass of every repository any replica recorded (none when the database
-        fails)."""
+    def latest(self, repositories: Iterable[str] | None = None) -> Mapping[str, RepositoryStatus]:
+        """The last pass of `repositories` (None: of every repository) any replica recorded
+        (none when the database fails)."""
         try:
-            documents = self._store.last_passes()
+            documents = self._store.last_passes(repositories)
         except StateError as error:
             log.warning("cannot read the shared pass statuses", extra={"error": error.message})
             return {}

@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import re
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from html import escape
@@ -75,8 +75,8 @@ class PassLog(Protocol):
         """Keep `status` unless a later pass of its repository is kept already."""
         ...
 
-    def latest(self) -> Mapping[str, RepositoryStatus]:
-        """The last pass of every repository kept (by any replica)."""
+    def latest(self, repositories: Iterable[str] | None = None) -> Mapping[str, RepositoryStatus]:
+        """The last pass of `repositories` (None: of every repository) kept by any replica."""
         ...
 
 
@@ -135,7 +135,7 @@ class ServiceState:
             status = self._repositories.get(repository)
         if status is None or self._shared is None:
             return status
-        return _newest(status, self._shared.latest().get(repository))
+        return _newest(status, self._shared.latest([repository]).get(repository))
 
     def repositories(self) -> tuple[RepositoryStatus, ...]:
         """A snapshot of every repository's status, sorted by name."""
@@ -143,7 +143,7 @@ class ServiceState:
             known = tuple(self._repositories[name] for name in sorted(self._repositories))
         if self._shared is None:
             return known
-        shared = self._shared.latest()
+        shared = self._shared.latest(status.repository for status in known)
         return tuple(_newest(status, shared.get(status.repository)) for status in known)
 
 

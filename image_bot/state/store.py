@@ -57,6 +57,7 @@ class StateStore:
 
     FILE_NAME = "state.sqlite3"
     DELIVERIES_KEPT = 7 * 24 * 3600.0  # seconds a webhook delivery id is remembered
+    PASSES_KEPT = 30 * 24 * 3600.0  # seconds a repository's last pass is kept unrenewed
 
     def __init__(self, database: Database, *, read_only: bool = False) -> None:
         """State in `database`; `read_only` (dry runs) reads it and never writes it."""
@@ -305,9 +306,12 @@ class StateStore:
 
     def record_pass(self, repository: str, finished_at: datetime, status: str) -> None:
         """Keep `status` (a document the service writes) as `repository`'s last pass, unless
-        a pass that finished later is already recorded (not when read-only)."""
+        a pass that finished later is already recorded (not when read-only). Passes older
+        than `PASSES_KEPT` (of repositories no longer passed) are forgotten now and then."""
         if self.read_only:
             return
+        if random.random() < 0.01:  # noqa: S311
+            self.forget_passes_before(time.time() - self.PASSES_KEPT)
         self._db.execute(
             "INSERT INTO pass_status (repository, finished_at, status) VALUES (?, ?, ?)"
             " ON CONFLICT (repository) DO UPDATE SET finished_at = excluded.finished_at,"
@@ -315,10 +319,25 @@ class StateStore:
             (repository, finished_at.timestamp(), status),
         )
 
-    def last_passes(self) -> dict[str, str]:
-        """Every repository's recorded last pass: repository -> its status document."""
-        rows = self._db.execute("SELECT repository, status FROM pass_status")
-        return {str(repository): str(status) for repository, status in rows}
+    def last_passes(self, repositories: Iterable[str] | None = None) -> dict[str, str]:
+        """The recorded last pass of `repositories` (None: of every repository):
+        repository -> its status document."""
+        if repositories is None:
+            rows = self._db.execute("SELECT repository, status FROM pass_status")
+            return {str(repository): str(status) for repository, status in rows}
+        names = sorted(set(repositories))
+        found: dict[str, str] = {}
+        for start in range(0, len(names), 500):
+            chunk = names[start : start + 500]
+            marks = ", ".join("?" for _ in chunk)  # placeholders; the names are parameters
+            query = f"SELECT repository, status FROM pass_status WHERE repository IN ({marks})"  # noqa: S608
+            rows = self._db.execute(query, chunk)
+            found.update((str(repository), str(status)) for repository, status in rows)
+        return found
+
+    def forget_passes_before(self, moment: float) -> None:
+        """Forget the last passes that finished before `moment` (epoch seconds)."""
+        self._db.execute("DELETE FROM pass_status WHERE finished_at < ?", (moment,))
 
     def _read(self, query: str, parameters: Sequence[object]) -> tuple[str, ...] | None:
         rows = self._db.execute(query, parameters)

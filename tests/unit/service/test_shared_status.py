@@ -172,3 +172,24 @@ def test_an_older_pass_recorded_late_does_not_replace_a_newer_one(postgres_url: 
         (shown,) = here.repositories()
     assert shown.errors == ("newer",)
     assert shown.next_pass == NOW + timedelta(hours=1)
+
+
+def test_a_page_reads_the_passes_of_the_repositories_it_shows(postgres_url: str) -> None:
+    """Other repositories' rows (another config's, or one that left) are not read, and a
+    repository not passed for `PASSES_KEPT` is forgotten."""
+    with StateStore.at_url(postgres_url) as store:
+        shared = SharedStatuses(store)
+        for name, finished in [("acme/a", NOW), ("acme/b", NOW), ("acme/gone", NOW)]:
+            shared.record(RepositoryStatus(name, last_pass=finished, outcome="ok"))
+        assert set(shared.latest(["acme/a", "acme/c"])) == {"acme/a"}
+        assert set(shared.latest()) == {"acme/a", "acme/b", "acme/gone"}
+        here = ServiceState(shared=shared)
+        here.put_if_absent(RepositoryStatus("acme/b"))
+        (shown,) = here.repositories()
+        assert (shown.repository, shown.outcome) == ("acme/b", "ok")
+        assert here.get("acme/b") == shown
+
+        store.forget_passes_before(NOW.timestamp())  # nothing finished before NOW
+        assert len(shared.latest()) == 3
+        store.forget_passes_before((NOW + timedelta(seconds=1)).timestamp())
+        assert shared.latest() == {}
