@@ -246,6 +246,15 @@ def test_a_floating_tag_keeps_its_spelling_on_a_new_line() -> None:
     )
 
 
+def test_ignore_matches_tag_names_not_the_images_floating_tags_name() -> None:
+    """docs/policies.md: ignoring a release leaves the floating tags that name it."""
+    tags = ("16", "16.4", "17", "17.0", "17.0.2")
+    assert run(policy(ignore=["17.0.2"]), "postgres:16", tags).target == "postgres:17"
+    assert run(policy(ignore=["17.0.2", "17"]), "postgres:16", tags).target == "postgres:17.0"
+    every = policy(ignore=["17.0.2", "17.0", "17"])
+    assert run(every, "postgres:16", tags).target == "postgres:16.4"
+
+
 def test_follow_without_a_followable_tag_proposes_nothing() -> None:
     chosen = policy(digest="follow")
     untagged = run(chosen, f"x/app@{digest(1)}", ("latest",))
