@@ -172,11 +172,23 @@ def parse_token_response(body: object, *, now: float) -> tuple[str, float] | Non
 
 @dataclass
 class TokenCache:
-    """Bearer tokens by (realm, service, scope, identity), valid until shortly before expiry."""
+    """Bearer tokens by (realm, service, scope, identity), valid until shortly before expiry,
+    and the challenge each registry endpoint last answered with (so a registry session
+    opened later in a pass sends its first request with credentials, as its first session
+    learnt to)."""
 
     clock: Callable[[], float] = time.time
     margin: float = _MARGIN
     _tokens: dict[tuple[str, str, str, str], tuple[str, float, float]] = field(default_factory=dict)
+    _challenges: dict[str, Challenge] = field(default_factory=dict)
+
+    def challenge(self, endpoint: str) -> Challenge | None:
+        """The challenge `endpoint` (a registry's base URL) last answered with, if any."""
+        return self._challenges.get(endpoint)
+
+    def learn_challenge(self, endpoint: str, challenge: Challenge) -> None:
+        """Remember `endpoint`'s challenge (its realm and service, not a token)."""
+        self._challenges[endpoint] = challenge
 
     def get(self, key: tuple[str, str, str, str]) -> str | None:
         """The cached token for `key`, unless it expires within its safety margin."""
@@ -185,7 +197,7 @@ class TokenCache:
             return None
         token, expires_at, margin = entry
         if expires_at - self.clock() <= margin:
-            del self._tokens[key]
+            self._tokens.pop(key, None)  # registries of a pass on other threads share it
             return None
         return token
 

@@ -60,7 +60,8 @@ class OCIRegistry:
     `bounds` caps each answer's size; `cloud` keeps cloud credentials (share it across
     passes to keep them longer than one); `tls` is every connection's TLS context (share it
     to read the trust store once; by default a `DeferredTrustContext`, read at the first
-    TLS handshake).
+    TLS handshake); `tokens` holds the Bearer tokens (share it between the registries of a
+    pass, the scan's and the pull requests' details', so a scope's token is asked once).
     Once closed, `rate_limits` holds the last quota each host reported (`ratelimit-remaining`).
     """
 
@@ -78,6 +79,7 @@ class OCIRegistry:
         bounds: Bounds | None = None,
         cloud: CloudCredentials | None = None,
         tls: ssl.SSLContext | None = None,
+        tokens: TokenCache | None = None,
     ) -> None:
         self._settings = settings_by_host(settings)
         self.bounds = bounds or Bounds()
@@ -91,7 +93,7 @@ class OCIRegistry:
         self._max_retry_after = max_retry_after
         self._sleep = sleep
         self._sessions: dict[str, RegistrySession] = {}
-        self._tokens = TokenCache()
+        self._tokens = tokens if tokens is not None else TokenCache()
         self._tls = tls  # shared by every pool
         self.requests: collections.Counter[str] = collections.Counter()
         self.warnings: list[str] = []  # what was dropped on the way (invalid tags)

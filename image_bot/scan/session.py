@@ -109,7 +109,8 @@ class RegistrySession:
         )
         for client in (self._client, self._auth_client):
             install_readability(client)  # cheaper idle-connection checks (readability.py)
-        self._challenge: Challenge | None = None
+        self._endpoint_key = str(endpoint.base_url)
+        self._challenge: Challenge | None = tokens.challenge(self._endpoint_key)
         self._bearer = BearerTokens(
             self.host,
             self._auth_client,
@@ -268,6 +269,7 @@ class RegistrySession:
                     self.host, "credentials rejected (HTTP 401)", image=self._image(repository)
                 )
             self._challenge = challenge
+            self._tokens.learn_challenge(self._endpoint_key, challenge)
             # A rejected cached token (expired early, wrong scope) is replaced, not reused.
             retry_auth = await self._authorization(
                 challenge, repository, challenge.params.get("scope"), rejected=sent_auth

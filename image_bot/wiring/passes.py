@@ -17,6 +17,7 @@ from image_bot.config.load import default_state_dir
 from image_bot.errors import ConfigError, register_secret
 from image_bot.pipeline import OpenRegistry, PassOptions
 from image_bot.publish.forge_kind import SharedSpacing
+from image_bot.scan.auth import TokenCache
 from image_bot.scan.cloud.provider import CloudCredentials
 from image_bot.scan.oci import OCIRegistry
 from image_bot.scan.registry import Registry
@@ -148,13 +149,18 @@ def registry_opener(
     wrapped); what the registries warned about (tags dropped) is added to `warnings`.
     `cloud` keeps cloud registry credentials from one pass to the next. The registries it
     opens (the scan's, then the pull requests' details) share one TLS context, so the
-    trust store is read once, and only if a connection uses TLS."""
+    trust store is read once, and only if a connection uses TLS, and their Bearer tokens
+    and auth challenges, so the details neither ask again for the scan's tokens nor meet
+    a 401 first."""
     settings = registry_settings(config)
     tls = DeferredTrustContext()
+    tokens = TokenCache()
 
     @asynccontextmanager
     async def open_registry() -> AsyncIterator[Registry]:
-        registry = OCIRegistry(settings, docker_config=config.docker_config, cloud=cloud, tls=tls)
+        registry = OCIRegistry(
+            settings, docker_config=config.docker_config, cloud=cloud, tls=tls, tokens=tokens
+        )
         try:
             async with registry if wrap is None else wrap(registry) as opened:
                 yield opened

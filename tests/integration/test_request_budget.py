@@ -243,6 +243,34 @@ def test_content_facts_are_remembered_by_digest(
     assert _kinds(registry, repo_name, before) == {"list": 1}
 
 
+def test_the_pull_requests_details_reuse_the_scans_bearer_tokens(
+    token_registry: RunningRegistry, repo_name: str, git_remote: MakeRemote, tmp_path: Path
+) -> None:
+    """One token per image scope a pass: the details' registry session (another
+    OCIRegistry) asks none of the tokens the scan got again."""
+    server = token_registry.token_server
+    assert server is not None
+    files = {}
+    for n in range(2):
+        token_registry.push_image(f"{repo_name}/app{n}", "1.0.0", labels=SOURCE)
+        token_registry.push_image(f"{repo_name}/app{n}", "1.1.0", labels=SOURCE)
+        files[f"app{n}.yaml"] = f"image: {token_registry.host}/{repo_name}/app{n}:1.0.0\n"
+    remote = git_remote(files=files)
+    config = tmp_path / "image-bot.yaml"
+    config.write_text(
+        f"registries: [{{host: '{token_registry.host}', insecure: true,"
+        f" username: {token_registry.username}, password: {token_registry.password}}}]\n"
+        f"repositories: [{{url: '{remote.url}', forge: local}}]\n"
+    )
+    before = server.requests, len(token_registry.served(repo_name))
+    report = _run(config, tmp_path, "--dry-run")
+    assert _actions(report) == {"create": 2}
+    # both images' details asked (the new and, naming a source, the old version's)
+    kinds = _kinds(token_registry, repo_name, before[1])
+    assert (kinds["manifest"], kinds["blob"]) == (4, 4)
+    assert server.requests - before[0] == 2  # one per image, though two sessions read each
+
+
 HEAVY = (
     "github", "gitlab", "apscheduler", "starlette", "uvicorn", "prometheus_client", "rich",
     "requests", "cryptography", "jwt", "pygments",
