@@ -14,6 +14,7 @@ __all__ = [
     "ACCEPT_MANIFESTS",
     "ImageConfig",
     "Manifest",
+    "ManifestCache",
     "ManifestFormatError",
     "content_digest",
     "parse_config",
@@ -158,6 +159,30 @@ def parse_timestamp(text: object) -> datetime | None:
         return parsed.astimezone(UTC)
     except (ValueError, OverflowError):  # not a time, or beyond year 9999 in UTC
         return None
+
+
+class ManifestCache:
+    """Manifests read in a pass, parsed, by (registry, repository, digest of their bytes):
+    a manifest by digest never changes, so a pass's later registry sessions (the pull
+    requests' details after the scan) need not read one the scan read. The oldest go
+    beyond `max_entries`."""
+
+    def __init__(self, max_entries: int = 4096) -> None:
+        self.max_entries = max_entries
+        self._manifests: dict[tuple[str, str, str], Manifest] = {}
+
+    def get(self, registry: str, repository: str, digest: str) -> Manifest | None:
+        """The manifest whose bytes have `digest`, if it was read."""
+        return self._manifests.get((registry, repository, digest))
+
+    def put(self, registry: str, repository: str, digest: str, manifest: Manifest) -> None:
+        """Keep `manifest` under `digest`, which must be its bytes' (`content_digest`)."""
+        self._manifests[(registry, repository, digest)] = manifest
+        while len(self._manifests) > self.max_entries:
+            self._manifests.pop(next(iter(self._manifests)), None)
+
+    def __len__(self) -> int:
+        return len(self._manifests)
 
 
 def parse_config(body: bytes) -> ImageConfig:

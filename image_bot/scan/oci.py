@@ -32,6 +32,7 @@ from image_bot.scan.manifests import (
     ACCEPT_MANIFESTS,
     ImageConfig,
     Manifest,
+    ManifestCache,
     ManifestFormatError,
     content_digest,
     parse_config,
@@ -61,7 +62,8 @@ class OCIRegistry:
     passes to keep them longer than one); `tls` is every connection's TLS context (share it
     to read the trust store once; by default a `DeferredTrustContext`, read at the first
     TLS handshake); `tokens` holds the Bearer tokens (share it between the registries of a
-    pass, the scan's and the pull requests' details', so a scope's token is asked once).
+    pass, the scan's and the pull requests' details', so a scope's token is asked once), and
+    `manifests` the manifests read, by digest (share it too: a manifest is read once).
     Once closed, `rate_limits` holds the last quota each host reported (`ratelimit-remaining`).
     """
 
@@ -80,6 +82,7 @@ class OCIRegistry:
         cloud: CloudCredentials | None = None,
         tls: ssl.SSLContext | None = None,
         tokens: TokenCache | None = None,
+        manifests: ManifestCache | None = None,
     ) -> None:
         self._settings = settings_by_host(settings)
         self.bounds = bounds or Bounds()
@@ -94,6 +97,7 @@ class OCIRegistry:
         self._sleep = sleep
         self._sessions: dict[str, RegistrySession] = {}
         self._tokens = tokens if tokens is not None else TokenCache()
+        self._manifests = manifests if manifests is not None else ManifestCache()
         self._tls = tls  # shared by every pool
         self.requests: collections.Counter[str] = collections.Counter()
         self.warnings: list[str] = []  # what was dropped on the way (invalid tags)
@@ -226,11 +230,19 @@ class OCIRegistry:
             digest = _header_digest(name, response)
             if digest:
                 return TagFacts(digest=digest)
-        response = await self._get(
-            name, reference, accept=ACCEPT_MANIFESTS, max_bytes=manifest_bytes
+        known = (
+            self._manifests.get(name.registry, name.repository, tag)
+            if is_valid_digest(tag)
+            else None
         )
-        digest = _header_digest(name, response) or content_digest(response.content)
-        manifest = self._manifest(name, response)
+        if known is not None:  # a manifest this pass read already (by tag or by digest)
+            digest, manifest = tag, known
+        else:
+            response = await self._get(
+                name, reference, accept=ACCEPT_MANIFESTS, max_bytes=manifest_bytes
+            )
+            digest = _header_digest(name, response) or content_digest(response.content)
+            manifest = self._manifest(name, response)
         platforms = manifest.platforms if manifest.is_index else None
         config: ImageConfig | None = None
         if (Fact.PLATFORMS in wanted and not manifest.is_index) or wanted & _CONFIG_FACTS:
@@ -245,21 +257,29 @@ class OCIRegistry:
         )
 
     def _manifest(self, name: ImageName, response: httpx.Response) -> Manifest:
+        """The manifest `response` holds, kept by its bytes' digest for the rest of the pass."""
         try:
-            return parse_manifest(response.content, response.headers.get("content-type"))
+            manifest = parse_manifest(response.content, response.headers.get("content-type"))
         except ManifestFormatError as error:
             raise RegistryError(name.registry, str(error), image=str(name)) from None
+        self._manifests.put(
+            name.registry, name.repository, content_digest(response.content), manifest
+        )
+        return manifest
 
     async def _config(self, name: ImageName, manifest: Manifest) -> ImageConfig | None:
         if manifest.is_index:
             child = manifest.preferred_child()
             if child is None:
                 return None
-            path = f"/v2/{name.repository}/manifests/{child}"
-            child_manifest = await self._get(
-                name, path, accept=ACCEPT_MANIFESTS, max_bytes=self.bounds.manifest
-            )
-            manifest = self._manifest(name, child_manifest)
+            known = self._manifests.get(name.registry, name.repository, child)
+            if known is None:
+                path = f"/v2/{name.repository}/manifests/{child}"
+                child_manifest = await self._get(
+                    name, path, accept=ACCEPT_MANIFESTS, max_bytes=self.bounds.manifest
+                )
+                known = self._manifest(name, child_manifest)
+            manifest = known
         if manifest.config_digest is None:
             return None
         blob = await self._get(

@@ -19,6 +19,7 @@ from image_bot.pipeline import OpenRegistry, PassOptions
 from image_bot.publish.forge_kind import SharedSpacing
 from image_bot.scan.auth import TokenCache
 from image_bot.scan.cloud.provider import CloudCredentials
+from image_bot.scan.manifests import ManifestCache
 from image_bot.scan.oci import OCIRegistry
 from image_bot.scan.registry import Registry
 from image_bot.scan.trust import DeferredTrustContext
@@ -151,15 +152,22 @@ def registry_opener(
     opens (the scan's, then the pull requests' details) share one TLS context, so the
     trust store is read once, and only if a connection uses TLS, and their Bearer tokens
     and auth challenges, so the details neither ask again for the scan's tokens nor meet
-    a 401 first."""
+    a 401 first, and the manifests they read, so the details do not read again by digest
+    an index the scan read by tag."""
     settings = registry_settings(config)
     tls = DeferredTrustContext()
     tokens = TokenCache()
+    manifests = ManifestCache()
 
     @asynccontextmanager
     async def open_registry() -> AsyncIterator[Registry]:
         registry = OCIRegistry(
-            settings, docker_config=config.docker_config, cloud=cloud, tls=tls, tokens=tokens
+            settings,
+            docker_config=config.docker_config,
+            cloud=cloud,
+            tls=tls,
+            tokens=tokens,
+            manifests=manifests,
         )
         try:
             async with registry if wrap is None else wrap(registry) as opened:

@@ -234,9 +234,9 @@ def test_content_facts_are_remembered_by_digest(
     before = len(registry.served(repo_name))
     assert _actions(_run(config, tmp_path, "--dry-run")) == {"create": 1}
     # the policy reads platforms: each version's index; then the pull request's content
-    # (labels, created time): each index by digest, a platform's manifest and config blob
-    # (the old version's for its labels: the new one names its source)
-    assert _kinds(registry, repo_name, before) == {"list": 1, "manifest": 2 + 4, "blob": 2}
+    # (labels, created time): a platform's manifest and config blob of each version (the
+    # old version's for its labels: the new one names its source), the indexes not again
+    assert _kinds(registry, repo_name, before) == {"list": 1, "manifest": 2 + 2, "blob": 2}
     _run(config, tmp_path)
     before = len(registry.served(repo_name))
     assert _actions(_run(config, tmp_path, "--dry-run")) == {"keep": 1}

@@ -8,6 +8,9 @@ from datetime import UTC, datetime
 import pytest
 
 from image_bot.scan.manifests import (
+    OCI_MANIFEST,
+    Manifest,
+    ManifestCache,
     ManifestFormatError,
     parse_config,
     parse_manifest,
@@ -60,3 +63,15 @@ def test_parse_timestamp(text: str | None, expected: datetime | None) -> None:
 def test_config_without_labels() -> None:
     config = parse_config(b'{"os": "linux", "architecture": "amd64", "config": {"Labels": null}}')
     assert (config.platform, config.created, dict(config.labels)) == ("linux/amd64", None, {})
+
+
+def test_the_manifest_cache_keeps_the_newest_entries_by_digest() -> None:
+    cache = ManifestCache(max_entries=2)
+    first, second, third = (Manifest(OCI_MANIFEST, config_digest=f"sha256:{n}") for n in "abc")
+    cache.put("ghcr.io", "acme/web", "sha256:1", first)
+    cache.put("ghcr.io", "acme/web", "sha256:2", second)
+    cache.put("ghcr.io", "acme/web", "sha256:3", third)
+    assert len(cache) == 2
+    assert cache.get("ghcr.io", "acme/web", "sha256:1") is None  # the oldest went
+    assert cache.get("ghcr.io", "acme/web", "sha256:3") is third
+    assert cache.get("ghcr.io", "acme/api", "sha256:3") is None  # per repository
