@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -170,6 +171,7 @@ class ManifestCache:
     def __init__(self, max_entries: int = 4096) -> None:
         self.max_entries = max_entries
         self._manifests: dict[tuple[str, str, str], Manifest] = {}
+        self._lock = threading.Lock()  # the pass's registries may run on several threads
 
     def get(self, registry: str, repository: str, digest: str) -> Manifest | None:
         """The manifest whose bytes have `digest`, if it was read."""
@@ -177,9 +179,10 @@ class ManifestCache:
 
     def put(self, registry: str, repository: str, digest: str, manifest: Manifest) -> None:
         """Keep `manifest` under `digest`, which must be its bytes' (`content_digest`)."""
-        self._manifests[(registry, repository, digest)] = manifest
-        while len(self._manifests) > self.max_entries:
-            self._manifests.pop(next(iter(self._manifests)), None)
+        with self._lock:
+            self._manifests[(registry, repository, digest)] = manifest
+            while len(self._manifests) > self.max_entries:
+                del self._manifests[next(iter(self._manifests))]
 
     def __len__(self) -> int:
         return len(self._manifests)
