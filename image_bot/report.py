@@ -79,6 +79,7 @@ class RepositoryReport:
     waiting: tuple[Waiting, ...] = ()  # promotions a gate holds back
     image_failures: tuple[ImageFailure, ...] = ()  # its images the pass could not decide
     held_by: str | None = None  # left to this other process, which held its lease: skipped
+    images: tuple[str, ...] | None = None  # the images its references name; None: not found
 
     @property
     def failed(self) -> bool:

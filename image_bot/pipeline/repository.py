@@ -241,6 +241,7 @@ def _publish(
         base_sha=checkout.base_sha,
         occurrences=len(checkout.found.occurrences),
         managed=len(checkout.found.managed),
+        images=tuple(sorted({str(o.ref.name) for o in checkout.found.occurrences})),
         skipped=(*checkout.found.skipped, *refused),
         branches=tuple(branches),
         stages=tuple(stage.name for stage in repo.stages),

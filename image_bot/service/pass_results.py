@@ -101,4 +101,5 @@ def repository_status(
         environments=report.environments,
         waiting=report.waiting,
         outcome=str(report.outcome),
+        uses=report.images,
     )

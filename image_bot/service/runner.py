@@ -5,8 +5,11 @@ jitter) put work on a queue. One worker thread runs the passes, so a webhook sto
 pass and the schedule never overlap: work queued while a pass runs is merged into the next
 pass. After each pass the worker updates `ServiceState` (status page, readiness) and `Metrics`.
 
-A Trigger naming repositories re-plans just those. A Trigger naming images runs every
-repository: the RunReport does not yet say which repositories use which image.
+A Trigger naming repositories re-plans just those. A Trigger naming images (a registry's
+push notification) re-plans the repositories whose last pass found one of those images,
+and every repository whose images are not known yet (never passed, or its last pass did
+not get as far as reading its files); a repository that took the image into use since its
+last pass is re-planned by its own push webhook or the schedule.
 
 With a `SharedQueue` (replicas on PostgreSQL state, `service.shared_queue`) there is no local
 queue: what is submitted becomes one job per repository in the shared queue (a scheduled
@@ -34,7 +37,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from image_bot.config import Config, ScheduleSpec
 from image_bot.errors import ConfigError, ImageBotError
 from image_bot.github_app.webhooks import GitHubEvent, InstallationChanged, PullRequestDeclined
-from image_bot.model import Trigger
+from image_bot.model import ImageName, Trigger
 from image_bot.report import Outcome, RunReport
 from image_bot.service.metrics import Metrics, PassSummary
 from image_bot.service.pass_results import PassOutcome, pass_summary, repository_status
@@ -192,10 +195,28 @@ class Service:
     def trigger(self, trigger: Trigger) -> None:
         """A webhook's request (must return at once: it runs inside the HTTP request)."""
         if trigger.images:
-            self.submit(Work(None, trigger.reason, targeted=True))
+            users = self._users_of(trigger.images)
+            if not users:
+                log.info(
+                    "no repository uses the pushed images",
+                    extra={"images": ", ".join(map(str, trigger.images))},
+                )
+                return
+            self.submit(Work(users, trigger.reason, targeted=True))
         elif trigger.repositories:
             repositories = frozenset(trigger.repositories)
             self.submit(Work(repositories, trigger.reason, targeted=True, refresh=self._refresh))
+
+    def _users_of(self, images: tuple[ImageName, ...]) -> frozenset[str]:
+        """The repositories whose last pass found one of `images`, or whose images are not
+        known."""
+        wanted = {str(image) for image in images}
+        known = {status.repository: status.uses for status in self.state.repositories()}
+        return frozenset(
+            repo.project_name
+            for repo in self.config.repositories
+            if (uses := known.get(repo.project_name)) is None or not wanted.isdisjoint(uses)
+        )
 
     def handle_github(self, event: GitHubEvent) -> None:
         """Installation changes (and declined pull requests) from GitHub; commands arrive as

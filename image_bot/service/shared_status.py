@@ -116,4 +116,5 @@ def _status(data: dict[str, Any]) -> RepositoryStatus:
             for wait in data["waiting"]
         ),
         outcome=None if data["outcome"] is None else str(data["outcome"]),
+        uses=None if data.get("uses") is None else tuple(str(name) for name in data["uses"]),
     )

@@ -65,6 +65,7 @@ class RepositoryStatus:
     environments: tuple[StageVersion, ...] = ()  # what each stage runs (`image-bot envs`)
     waiting: tuple[Waiting, ...] = ()  # promotions a gate holds back
     outcome: str | None = None  # of its last pass: ok | partial | failed (None: not yet)
+    uses: tuple[str, ...] | None = None  # the images its last pass found; None: not known
 
 
 class PassLog(Protocol):

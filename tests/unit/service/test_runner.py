@@ -60,6 +60,11 @@ def report_for(config: Config) -> RunReport:
             RepositoryReport(
                 repository=repo.url,
                 base=repo.base,
+                images=(
+                    ("docker.io/library/nginx", "quay.io/x/y")
+                    if repo.project_name == "acme/apps"
+                    else ("docker.io/library/nginx",)
+                ),
                 image_failures=(
                     (ImageFailure("quay.io/x/y:2.0", "2.0", "registry quay.io (x/y): 503"),)
                     if repo.project_name == "acme/apps"
@@ -186,19 +191,40 @@ def test_repository_trigger_replans_only_that_repository(service: Service, runne
     assert runner.calls[1] == ("acme/infra",)
 
 
-def test_image_trigger_runs_every_repository(service: Service, runner: Runner) -> None:
+def test_image_trigger_replans_the_repositories_that_use_the_image(
+    service: Service, runner: Runner
+) -> None:
     service.start()
-    wait_for(lambda: len(runner.calls) == 1)
-    service.trigger(Trigger(images=(ImageName("ghcr.io", "acme/app"),), reason="push"))
+    wait_for(lambda: all(status.last_pass for status in service.state.repositories()))
+    service.trigger(Trigger(images=(ImageName("quay.io", "x/y"),), reason="push"))
     wait_for(lambda: len(runner.calls) == 2)
-    assert runner.calls[1] == REPOS
+    assert runner.calls[1] == ("acme/apps",)  # the only one whose last pass found it
+    service.trigger(Trigger(images=(ImageName("ghcr.io", "acme/app"),), reason="push"))
+    nginx = ImageName("docker.io", "library/nginx")
+    service.trigger(Trigger(images=(nginx,), reason="push"))
+    wait_for(lambda: len(runner.calls) == 3)
+    time.sleep(0.2)
+    assert runner.calls[2] == REPOS  # every repository uses nginx; nobody ghcr.io/acme/app
+    assert len(runner.calls) == 3
 
     def sample(name: str, **labels: str) -> float | None:
         return service.metrics.registry.get_sample_value(name, labels)
 
-    # one image failed but every repository got through: partial, not failed
-    wait_for(lambda: sample("image_bot_passes_total", kind="targeted", outcome="partial") == 1)
-    assert sample("image_bot_tags_fetched_total", registry="docker.io") == 14  # 2 passes of 7
+    # one image failed but every repository got through: partial, not failed (both times)
+    wait_for(lambda: sample("image_bot_passes_total", kind="targeted", outcome="partial") == 2)
+    assert sample("image_bot_tags_fetched_total", registry="docker.io") == 21  # 3 passes of 7
+
+
+def test_an_image_trigger_replans_repositories_whose_images_are_not_known_yet(
+    service: Service, runner: Runner
+) -> None:
+    runner.hold.clear()
+    service.start()  # the first pass is held: no repository's images are known yet
+    assert runner.started.wait(5)
+    service.trigger(Trigger(images=(ImageName("ghcr.io", "acme/app"),), reason="push"))
+    runner.hold.set()
+    wait_for(lambda: len(runner.calls) == 2)
+    assert runner.calls[1] == REPOS
 
 
 def test_triggers_during_a_pass_coalesce_into_one(service: Service, runner: Runner) -> None:

@@ -9,6 +9,7 @@ page, the newest pass wins whoever records last, and each page keeps its own nex
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -70,9 +71,14 @@ def test_a_status_survives_its_document_whole() -> None:
         ),
         waiting=(Waiting("prod", APP, "1.2.0", "soak 19h left", NOW + timedelta(hours=19)),),
         outcome="partial",
+        uses=("docker.io/library/nginx", "quay.io/x/y"),
     )
     again = status_from_document(status_document(status))
     assert again == RepositoryStatus(**{**_fields(status), "next_pass": None})
+    # a document written before `uses` was kept: its images are not known
+    older = status_document(dataclasses.replace(status, uses=None)).replace(', "uses": null', "")
+    assert '"uses"' not in older
+    assert status_from_document(older) == dataclasses.replace(again, uses=None)
 
 
 def _fields(status: RepositoryStatus) -> dict[str, object]:
