@@ -194,29 +194,34 @@ class Service:
 
     def trigger(self, trigger: Trigger) -> None:
         """A webhook's request (must return at once: it runs inside the HTTP request)."""
-        if trigger.images:
+        if self._stopping.is_set():
+            return
+        if trigger.images and self._shared is not None:
+            # which repositories use the images is in the shared state: the queue's own
+            # thread reads it, never the web server's event loop
+            request = PassRequest((), trigger.reason, debounce=True)
+            self._shared.enqueue_soon(request, narrow=lambda: self._users_of(trigger.images))
+        elif trigger.images:
             users = self._users_of(trigger.images)
-            if not users:
-                log.info(
-                    "no repository uses the pushed images",
-                    extra={"images": ", ".join(map(str, trigger.images))},
-                )
-                return
-            self.submit(Work(users, trigger.reason, targeted=True))
+            if users:
+                self.submit(Work(frozenset(users), trigger.reason, targeted=True))
         elif trigger.repositories:
             repositories = frozenset(trigger.repositories)
             self.submit(Work(repositories, trigger.reason, targeted=True, refresh=self._refresh))
 
-    def _users_of(self, images: tuple[ImageName, ...]) -> frozenset[str]:
+    def _users_of(self, images: tuple[ImageName, ...]) -> tuple[str, ...]:
         """The repositories whose last pass found one of `images`, or whose images are not
-        known."""
+        known (in the config's order)."""
         wanted = {str(image) for image in images}
         known = {status.repository: status.uses for status in self.state.repositories()}
-        return frozenset(
+        users = tuple(
             repo.project_name
             for repo in self.config.repositories
             if (uses := known.get(repo.project_name)) is None or not wanted.isdisjoint(uses)
         )
+        if not users:
+            log.info("no repository uses the pushed images", extra={"images": sorted(wanted)})
+        return users
 
     def handle_github(self, event: GitHubEvent) -> None:
         """Installation changes (and declined pull requests) from GitHub; commands arrive as

@@ -41,7 +41,7 @@ import asyncio
 import dataclasses
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -152,15 +152,21 @@ class SharedQueue:
 
     # --- enqueueing (any thread) ------------------------------------------------------------
 
-    def enqueue_soon(self, request: PassRequest) -> None:
+    def enqueue_soon(
+        self, request: PassRequest, *, narrow: Callable[[], Sequence[str]] | None = None
+    ) -> None:
         """`enqueue` in this queue's own thread, returning at once: webhooks call it inside
         their request, on the web server's event loop, where the database must not be
-        awaited synchronously."""
+        awaited synchronously. `narrow`, called in that thread too, names the repositories
+        when working them out needs the database (those of a pushed image)."""
         request = dataclasses.replace(request, at=request.at or datetime.now(UTC))
 
         def enqueue() -> None:
             try:
-                added = self.enqueue(request)
+                chosen = request
+                if narrow is not None:
+                    chosen = dataclasses.replace(request, repositories=tuple(narrow()))
+                added = self.enqueue(chosen) if chosen.repositories else []
             except Exception:  # the database may be away: the next tick or delivery asks again
                 log.exception("cannot queue passes", extra={"reason": request.reason})
                 return

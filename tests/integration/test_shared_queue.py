@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -16,12 +17,14 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from image_bot.config import Config, ScheduleSpec
+from image_bot.model import ImageName, Trigger
 from image_bot.report import RepositoryReport, RunReport
 from image_bot.service.metrics import Metrics
 from image_bot.service.pass_results import PassOutcome
 from image_bot.service.runner import Service
 from image_bot.service.shared_queue import QUEUE, PassRequest, SharedQueue, put_back
-from image_bot.service.status import ServiceState
+from image_bot.service.shared_status import SharedStatuses
+from image_bot.service.status import RepositoryStatus, ServiceState
 from image_bot.state import StateStore
 from tests.unit.service.test_runner import Runner, make_config, wait_for
 
@@ -160,3 +163,39 @@ def test_a_pass_turned_away_by_another_lease_leaves_its_period_open(postgres_url
 def _idle(queue: SharedQueue) -> bool:
     """No job waits or runs: a finished job is deleted once its pass is recorded."""
     return not queue.app.job_manager.list_jobs(queue=QUEUE)
+
+
+def test_a_pushed_image_queues_only_the_repositories_whose_passes_found_it(
+    postgres_url: str,
+) -> None:
+    """Which repositories use an image comes from every replica's passes (the shared
+    statuses), read in the queue's thread, not the webhook's request."""
+    runner = Runner()  # its passes find nginx everywhere, and quay.io/x/y in acme/apps only
+    config = make_config("acme/apps", "acme/infra", "acme/edge")
+    with StateStore.at_url(postgres_url) as store, StateStore.at_url(postgres_url) as other_store:
+        queue = SharedQueue(postgres_url, store, holder="replica-1", lease=LEASE, concurrency=1)
+        state = ServiceState(shared=SharedStatuses(store))
+        service = Service(lambda: config, runner, state=state, metrics=Metrics(), shared=queue)
+        other = SharedQueue(postgres_url, other_store, holder="r2", lease=LEASE, concurrency=1)
+        other.app.open()
+        try:
+            service.start()
+            wait_for(lambda: len(runner.calls) == 3, timeout=30)  # one job per repository
+            wait_for(lambda: _idle(other), timeout=10)
+            # another replica's view: the statuses the first one recorded in the state
+            seen = ServiceState(shared=SharedStatuses(other_store))
+            for repo in config.repositories:
+                seen.put_if_absent(RepositoryStatus(repo.project_name))
+            assert {status.uses for status in seen.repositories()} == {
+                ("docker.io/library/nginx", "quay.io/x/y"),
+                ("docker.io/library/nginx",),
+            }
+            service.trigger(Trigger(images=(ImageName("quay.io", "x/y"),), reason="push"))
+            service.trigger(Trigger(images=(ImageName("ghcr.io", "acme/none"),), reason="push"))
+            wait_for(lambda: not _idle(other), timeout=10)
+            time.sleep(0.5)  # the second trigger's turn in the queue's thread
+            jobs = other.app.job_manager.list_jobs(queue=QUEUE)
+            assert [job.task_kwargs["repository"] for job in jobs] == ["acme/apps"]
+        finally:
+            service.stop()
+            other.app.close()
