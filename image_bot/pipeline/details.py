@@ -184,14 +184,16 @@ class Describer:
 
     @staticmethod
     async def _round(
-        registry: Registry, wanted: Mapping[tuple[ImageName, str], frozenset[Fact]]
-    ) -> dict[tuple[ImageName, str], TagFacts]:
+        registry: Registry, wanted: Mapping[TagKey, frozenset[Fact]]
+    ) -> dict[TagKey, TagFacts]:
+        """The `wanted` facts of each (image, tag), asked side by side; a registry error
+        leaves that tag's facts empty (logged)."""
         keys = list(wanted)
         found = await asyncio.gather(
             *(registry.facts(name, tag, wanted[(name, tag)]) for name, tag in keys),
             return_exceptions=True,
         )
-        facts: dict[tuple[ImageName, str], TagFacts] = {}
+        facts: dict[TagKey, TagFacts] = {}
         for key, result in zip(keys, found, strict=True):
             if isinstance(result, TagFacts):
                 facts[key] = result
