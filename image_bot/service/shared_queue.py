@@ -299,11 +299,11 @@ class SharedQueue:
                     await manager.get_stalled_jobs(queue=QUEUE, seconds_since_heartbeat=self._lease)
                 )
                 for job in stalled:
-                    log.warning(
-                        "taking over a dead replica's pass",
-                        extra={"job": job.id, "lock": job.lock},
-                    )
-                    await put_back(manager, job, lease)
+                    if await put_back(manager, job, lease):
+                        log.warning(
+                            "taking over a dead replica's pass",
+                            extra={"job": job.id, "lock": job.lock},
+                        )
                 await manager.prune_stalled_workers(self._lease)
             except Exception:  # the database may be away for a moment: try next time
                 log.exception("cannot look for stalled passes")
@@ -319,24 +319,43 @@ class SharedQueue:
         self._app.close()
 
 
-async def put_back(manager: JobManager, job: Job, lease: timedelta) -> None:
+async def put_back(manager: JobManager, job: Job, lease: timedelta) -> bool:
     """Put a dead replica's `job` back in the queue, startable `lease` from now (when the
-    dead replica's repository lease has lapsed too). A pass of the same repository that
-    another replica's tick queued meanwhile (the same queueing lock) makes way for it: it
-    would do the same pass, but could start before that lease lapses and be turned away."""
+    dead replica's repository lease has lapsed too); False when another replica, which saw
+    it stalled at the same moment, put it back first (it is left as that one put it). A
+    pass of the same repository that another replica's tick queued meanwhile (the same
+    queueing lock) makes way for it: it would do the same pass, but could start before that
+    lease lapses and be turned away."""
     from procrastinate.exceptions import UniqueViolation  # noqa: PLC0415
 
     retry_at = datetime.now(UTC) + lease
     try:
-        await manager.retry_job(job, retry_at=retry_at)
-    except UniqueViolation:
+        return await _retry(manager, job, retry_at)
+    except UniqueViolation:  # a pass of the repository waits: queued meanwhile, or put back
         waiting = await manager.list_jobs_async(
             queue=QUEUE, status="todo", queueing_lock=job.queueing_lock
         )
+        if any(other.id == job.id for other in waiting):
+            return False  # the other replica put it back already: never delete it here
         for other in waiting:
             if other.id is not None:
                 await manager.cancel_job_by_id_async(other.id, delete_job=True)
+        return await _retry(manager, job, retry_at)
+
+
+async def _retry(manager: JobManager, job: Job, retry_at: datetime) -> bool:
+    """Retry `job` at `retry_at`; False when it is no longer running (another replica put
+    it back first)."""
+    from procrastinate.exceptions import ConnectorException  # noqa: PLC0415
+
+    try:
         await manager.retry_job(job, retry_at=retry_at)
+    except ConnectorException:
+        found = list(await manager.list_jobs_async(id=job.id))
+        if found and found[0].status == "doing":
+            raise  # still running: a real failure (the database, a new waiting pass)
+        return False
+    return True
 
 
 class SharedDeliveries:

@@ -13,8 +13,12 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
+from procrastinate.exceptions import UniqueViolation
+from procrastinate.jobs import Job
+from procrastinate.manager import JobManager
 
 from image_bot.config import Config, ScheduleSpec
 from image_bot.model import ImageName, Trigger
@@ -53,7 +57,7 @@ def test_a_waiting_pass_gives_way_to_the_dead_replicas_one(postgres_url: str) ->
                 (stalled,) = await manager.get_stalled_jobs(queue=QUEUE, seconds_since_heartbeat=0)
                 assert stalled.id == running.id
                 before = datetime.now(UTC)
-                await put_back(manager, stalled, LEASE)
+                assert await put_back(manager, stalled, LEASE)
                 jobs = await manager.list_jobs_async(queue=QUEUE)
                 assert [(job.id, job.status) for job in jobs] == [(running.id, "todo")]
                 (job,) = jobs
@@ -65,6 +69,60 @@ def test_a_waiting_pass_gives_way_to_the_dead_replicas_one(postgres_url: str) ->
         finally:
             app.close()
         assert delay >= LEASE  # startable once the dead replica's repository lease lapsed
+
+
+class SawTheWaitingPass:
+    """A replica's job manager whose first retry met the pass another replica's tick had
+    queued (UniqueViolation), as it does when two replicas put one stalled job back at the
+    same moment and the other one has not made way for it yet."""
+
+    def __init__(self, manager: JobManager) -> None:
+        self.manager = manager
+        self.first = True
+
+    async def retry_job(self, job: Job, retry_at: datetime) -> None:
+        if self.first:
+            self.first = False
+            raise UniqueViolation(
+                constraint_name="procrastinate_jobs_queueing_lock_idx_v1",
+                queueing_lock=job.queueing_lock,
+            )
+        await self.manager.retry_job(job, retry_at=retry_at)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.manager, name)
+
+
+def test_two_replicas_putting_one_dead_pass_back_keep_it(postgres_url: str) -> None:
+    """The job is put back once; the later replica neither fails nor deletes it (it once
+    deleted it as the waiting pass it had to make way for: the repository went unpassed)."""
+    with StateStore.at_url(postgres_url) as store:
+        queue = SharedQueue(postgres_url, store, holder="test", lease=LEASE, concurrency=1)
+        app = queue.app
+        manager = app.job_manager
+        app.open()
+
+        async def scenario() -> tuple[bool, bool, bool, list[tuple[int | None, str | None]]]:
+            async with app.open_async():
+                assert await asyncio.to_thread(queue.enqueue, TICK) == ["org/r"]
+                worker = await manager.register_worker()
+                running = await manager.fetch_job([QUEUE], worker_id=worker)
+                assert running is not None
+                assert await asyncio.to_thread(queue.enqueue, TICK) == ["org/r"]  # waits
+                (stalled,) = await manager.get_stalled_jobs(queue=QUEUE, seconds_since_heartbeat=0)
+                first = await put_back(manager, stalled, LEASE)  # makes way, puts it back
+                late = await put_back(SawTheWaitingPass(manager), stalled, LEASE)  # type: ignore[arg-type]
+                again = await put_back(manager, stalled, LEASE)  # a plain retry of it, late
+                jobs = await manager.list_jobs_async(queue=QUEUE)
+                return first, late, again, [(job.id, job.status) for job in jobs]
+
+        try:
+            first, late, again, jobs = asyncio.run(scenario())
+        finally:
+            app.close()
+        assert (first, late, again) == (True, False, False)
+        assert len(jobs) == 1
+        assert jobs[0][1] == "todo"  # the dead replica's pass, waiting for its lease to lapse
 
 
 class HeldOnce(Runner):
