@@ -299,14 +299,21 @@ class SharedQueue:
                     await manager.get_stalled_jobs(queue=QUEUE, seconds_since_heartbeat=self._lease)
                 )
                 for job in stalled:
-                    if await put_back(manager, job, lease):
-                        log.warning(
-                            "taking over a dead replica's pass",
-                            extra={"job": job.id, "lock": job.lock},
-                        )
+                    await self._take_over(manager, job, lease)
                 await manager.prune_stalled_workers(self._lease)
             except Exception:  # the database may be away for a moment: try next time
                 log.exception("cannot look for stalled passes")
+
+    @staticmethod
+    async def _take_over(manager: JobManager, job: Job, lease: timedelta) -> None:
+        """Put one stalled job back; its failure leaves the others of the round to go on."""
+        try:
+            if await put_back(manager, job, lease):
+                log.warning(
+                    "taking over a dead replica's pass", extra={"job": job.id, "lock": job.lock}
+                )
+        except Exception:  # the next round tries it again
+            log.exception("cannot take over a dead replica's pass", extra={"job": job.id})
 
     def stop(self) -> None:
         """Take no new job, let the running ones finish, close the queue."""
