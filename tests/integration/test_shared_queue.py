@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -140,15 +139,18 @@ class HeldOnce(Runner):
 
 
 @contextmanager
-def _replicas(url: str, runner: Runner) -> Iterator[tuple[Service, SharedQueue]]:
+def _replicas(
+    url: str, runner: Runner, *names: str, shared_statuses: bool = False
+) -> Iterator[tuple[Service, SharedQueue]]:
     """A started replica (its service, queue and worker), and another replica's door to the
-    queue (its ticks), on one PostgreSQL state."""
-    config = make_config("org/r")  # every hour, as TICK
+    queue (its ticks), on one PostgreSQL state; the replica passes `names` (default
+    `org/r`, every hour, as TICK) and, with `shared_statuses`, records its passes' statuses
+    in the state."""
+    config = make_config(*(names or ("org/r",)))
     with StateStore.at_url(url) as store, StateStore.at_url(url) as other_store:
         queue = SharedQueue(url, store, holder="replica-1", lease=LEASE, concurrency=1)
-        service = Service(
-            lambda: config, runner, state=ServiceState(), metrics=Metrics(), shared=queue
-        )
+        state = ServiceState(shared=SharedStatuses(store) if shared_statuses else None)
+        service = Service(lambda: config, runner, state=state, metrics=Metrics(), shared=queue)
         other = SharedQueue(url, other_store, holder="replica-2", lease=LEASE, concurrency=1)
         other.app.open()
         try:
@@ -229,31 +231,26 @@ def test_a_pushed_image_queues_only_the_repositories_whose_passes_found_it(
     """Which repositories use an image comes from every replica's passes (the shared
     statuses), read in the queue's thread, not the webhook's request."""
     runner = Runner()  # its passes find nginx everywhere, and quay.io/x/y in acme/apps only
-    config = make_config("acme/apps", "acme/infra", "acme/edge")
-    with StateStore.at_url(postgres_url) as store, StateStore.at_url(postgres_url) as other_store:
-        queue = SharedQueue(postgres_url, store, holder="replica-1", lease=LEASE, concurrency=1)
-        state = ServiceState(shared=SharedStatuses(store))
-        service = Service(lambda: config, runner, state=state, metrics=Metrics(), shared=queue)
-        other = SharedQueue(postgres_url, other_store, holder="r2", lease=LEASE, concurrency=1)
-        other.app.open()
-        try:
-            service.start()
-            wait_for(lambda: len(runner.calls) == 3, timeout=30)  # one job per repository
-            wait_for(lambda: _idle(other), timeout=10)
-            # another replica's view: the statuses the first one recorded in the state
-            seen = ServiceState(shared=SharedStatuses(other_store))
-            for repo in config.repositories:
-                seen.put_if_absent(RepositoryStatus(repo.project_name))
-            assert {status.uses for status in seen.repositories()} == {
-                ("docker.io/library/nginx", "quay.io/x/y"),
-                ("docker.io/library/nginx",),
-            }
-            service.trigger(Trigger(images=(ImageName("quay.io", "x/y"),), reason="push"))
-            service.trigger(Trigger(images=(ImageName("ghcr.io", "acme/none"),), reason="push"))
-            wait_for(lambda: not _idle(other), timeout=10)
-            time.sleep(0.5)  # the second trigger's turn in the queue's thread
-            jobs = other.app.job_manager.list_jobs(queue=QUEUE)
-            assert [job.task_kwargs["repository"] for job in jobs] == ["acme/apps"]
-        finally:
-            service.stop()
-            other.app.close()
+    names = ("acme/apps", "acme/infra", "acme/edge")
+    with (
+        _replicas(postgres_url, runner, *names, shared_statuses=True) as (service, other),
+        StateStore.at_url(postgres_url) as another,
+    ):
+        service.start()
+        wait_for(lambda: len(runner.calls) == 3, timeout=30)  # one job per repository
+        wait_for(lambda: _idle(other), timeout=10)
+        # another replica's view: the statuses the first one recorded in the state
+        seen = ServiceState(shared=SharedStatuses(another))
+        for name in names:
+            seen.put_if_absent(RepositoryStatus(name))
+        assert {status.uses for status in seen.repositories()} == {
+            ("docker.io/library/nginx", "quay.io/x/y"),
+            ("docker.io/library/nginx",),
+        }
+        # the queue's one thread works the pushes out in turn: once the second one's job
+        # is there, the first one (an image nobody uses) queued whatever it queues
+        service.trigger(Trigger(images=(ImageName("ghcr.io", "acme/none"),), reason="push"))
+        service.trigger(Trigger(images=(ImageName("quay.io", "x/y"),), reason="push"))
+        wait_for(lambda: not _idle(other), timeout=10)
+        jobs = other.app.job_manager.list_jobs(queue=QUEUE)
+        assert [job.task_kwargs["repository"] for job in jobs] == ["acme/apps"]
