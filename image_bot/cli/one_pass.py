@@ -9,12 +9,11 @@ import logging
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
-from typing import Literal
 
 import click
 
 from image_bot.cli.logs import chosen_level, setup_logging
+from image_bot.cli.options import RunRequest
 from image_bot.cli.output.markdown import report_markdown
 from image_bot.cli.output.report import report_json, report_text
 from image_bot.config.load import load_config
@@ -46,35 +45,22 @@ def _progress(enabled: bool) -> Iterator[Progress | None]:
         yield lambda text: status.update(text)  # noqa: PLW0108  (status.update takes more)
 
 
-def one_pass(
-    *,
-    config_path: Path,
-    dry_run: bool,
-    report_format: Literal["text", "json", "markdown"],
-    state_dir: Path | None,
-    no_state: bool,
-    cache_dir: Path | None,
-    tag_cache_ttl: str,
-    digest_ttl: str,
-    concurrency: int,
-    shard: str | None,
-    log_format: Literal["text", "json"],
-    log_level: str | None,
-) -> None:
-    """One pass over the repositories of the config at `config_path`; prints the report in
-    `report_format` and exits with the report's exit code."""
+def one_pass(request: RunRequest) -> None:
+    """One pass over the repositories of the config at `request.config_path`; prints the
+    report in `request.report_format` and exits with the report's exit code."""
     options = pass_options(
-        cache_dir=cache_dir,
-        dry_run=dry_run,
-        tag_cache_ttl=tag_cache_ttl,
-        digest_ttl=digest_ttl,
-        concurrency=concurrency,
+        cache_dir=request.cache_dir,
+        dry_run=request.dry_run,
+        tag_cache_ttl=request.tag_cache_ttl,
+        digest_ttl=request.digest_ttl,
+        concurrency=request.concurrency,
     )
-    chosen = parse_shard(shard) if shard else None
+    chosen = parse_shard(request.shard) if request.shard else None
     # The text report already tells each branch's story; text logs add only the trouble.
+    log_format, report_format = request.log_format, request.report_format
     default_level = logging.INFO if log_format == "json" else logging.WARNING
-    setup_logging(log_format, level=chosen_level(log_level, default_level))
-    config = load_config(config_path)
+    setup_logging(log_format, level=chosen_level(request.log_level, default_level))
+    config = load_config(request.config_path)
     if chosen is not None:
         config = chosen.of(config)
         log.info(
@@ -84,11 +70,11 @@ def one_pass(
             len(config.repositories),
             extra={"shard": f"{chosen.index}/{chosen.count}"},
         )
-    location = state_location(config, state_dir=state_dir, no_state=no_state)
+    location = state_location(config, state_dir=request.state_dir, no_state=request.no_state)
     interactive = sys.stderr.isatty() and log_format == "text" and report_format == "text"
     warnings: list[str] = []
     with (
-        open_state(location, read_only=dry_run) as state,
+        open_state(location, read_only=request.dry_run) as state,
         shared_write_spacing(location) as spacing,
         _progress(interactive) as progress,
     ):

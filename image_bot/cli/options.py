@@ -5,14 +5,34 @@ config models, registry client or pipeline."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import Literal, TypeVar
 
 import click
 
-__all__ = ["config_option", "pass_settings"]
+__all__ = ["RunRequest", "config_option", "pass_settings"]
 
 F = TypeVar("F", bound=Callable[..., object])
+
+
+@dataclass(frozen=True, slots=True)
+class RunRequest:
+    """What `run --once` was asked: `pass_settings`' options, the report's form and the
+    shard (the command's options, read; `cli/one_pass.py` carries them out)."""
+
+    config_path: Path
+    dry_run: bool
+    report_format: Literal["text", "json", "markdown"]
+    state_dir: Path | None
+    no_state: bool
+    cache_dir: Path | None
+    tag_cache_ttl: str
+    digest_ttl: str
+    concurrency: int
+    shard: str | None
+    log_format: Literal["text", "json"]
+    log_level: str | None
 
 
 def pass_settings(config_help: str) -> Callable[[F], F]:

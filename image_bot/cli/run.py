@@ -13,14 +13,13 @@ Exit codes: 0 done, 1 something failed (the rest was still done), 2 bad config o
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import click
 
 from image_bot.cli import started
 from image_bot.cli.exit_codes import exits_on_errors
-from image_bot.cli.options import pass_settings
+from image_bot.cli.options import RunRequest, pass_settings
 
 __all__ = ["run"]
 
@@ -49,40 +48,17 @@ __all__ = ["run"]
 def run(
     *,
     once: bool,
-    config_path: Path,
-    dry_run: bool,
     as_json: bool,
     report_format: Literal["text", "json", "markdown"] | None,
-    state_dir: Path | None,
-    no_state: bool,
-    cache_dir: Path | None,
-    tag_cache_ttl: str,
-    digest_ttl: str,
-    concurrency: int,
-    shard: str | None,
-    log_format: Literal["text", "json"],
-    log_level: str | None,
+    **settings: Any,
 ) -> None:
     """Scan registries, decide, edit each repository and push the bot's branches, once."""
     if not once:
         raise click.UsageError("run needs --once (for a long-running service use `serve`)")
     if as_json and report_format not in (None, "json"):
         raise click.UsageError(f"--json and --report {report_format} ask for two reports")
-    report_format = "json" if as_json else report_format or "text"
+    request = RunRequest(report_format="json" if as_json else report_format or "text", **settings)
     from image_bot.cli.one_pass import one_pass  # noqa: PLC0415  (see the module's docstring)
 
     started()  # the pass's modules are loaded: start-up ends here
-    one_pass(
-        config_path=config_path,
-        dry_run=dry_run,
-        report_format=report_format,
-        state_dir=state_dir,
-        no_state=no_state,
-        cache_dir=cache_dir,
-        tag_cache_ttl=tag_cache_ttl,
-        digest_ttl=digest_ttl,
-        concurrency=concurrency,
-        shard=shard,
-        log_format=log_format,
-        log_level=log_level,
-    )
+    one_pass(request)
