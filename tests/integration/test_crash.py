@@ -66,8 +66,27 @@ def in_process_pass(life: Lifecycle) -> dict[str, object]:
     result = CliRunner().invoke(cli, life.args(), catch_exceptions=False)
     assert result.stdout.startswith("{"), result.output
     report: dict[str, object] = json.loads(result.stdout)
-    assert result.exit_code == 0, report
+    assert result.exit_code == 0, _failures(report)
     return report
+
+
+def _failures(report: dict[str, object]) -> str:
+    """What made a pass fail, in full (pytest shortens a whole report's repr)."""
+    found: list[str] = [
+        f"{key}: {report[key]}" for key in ("errors", "scan_failures") if report.get(key)
+    ]
+    repositories = report.get("repositories")
+    for repo in repositories if isinstance(repositories, list) else ():
+        if not isinstance(repo, dict):
+            continue
+        found += [f"repository error: {error}" for error in repo.get("errors") or ()]
+        found += [f"image failure: {failure}" for failure in repo.get("image_failures") or ()]
+        found += [
+            f"branch {branch.get('branch')} ({branch.get('action')}): {branch.get('error')}"
+            for branch in repo.get("branches") or ()
+            if isinstance(branch, dict) and branch.get("error")
+        ]
+    return "; ".join(found) or json.dumps(report)[:4000]
 
 
 def prepare(
