@@ -16,6 +16,7 @@ from __future__ import annotations
 import base64
 import fcntl
 import hashlib
+import logging
 import os
 import re
 import subprocess  # noqa: TID251  (this is the module allowed to run git)
@@ -29,6 +30,8 @@ from urllib.parse import unquote
 
 from image_bot.errors import GitError, PushRejected, redact, register_secret
 from image_bot.publish.git_log import LOG_FORMAT, RECORD, LogCommit, parse_batch, parse_log_record
+
+log = logging.getLogger("image_bot.publish.git")
 
 __all__ = [
     "Author",
@@ -149,6 +152,24 @@ class Git:
             self._lock = fd
             return
 
+    def clear_stale_locks(self) -> list[Path]:
+        """Remove the lock files a git command killed mid-way left in this clone (`index.lock`,
+        `HEAD.lock`, a ref's `.lock`): git refuses to run while they are there, and no git
+        can be running here, since this process holds the clone (`lock`). The ones removed."""
+        git_dir = self.workdir / ".git"
+        if self._lock is None or not git_dir.is_dir() or git_dir.is_symlink():
+            return []
+        stale = [*git_dir.glob("*.lock"), *(git_dir / "refs").rglob("*.lock")]
+        removed = []
+        for path in stale:
+            if path.is_file() or path.is_symlink():
+                path.unlink(missing_ok=True)
+                removed.append(path)
+        if removed:
+            names = ", ".join(str(path.relative_to(git_dir)) for path in removed)
+            log.warning("removed the lock files a killed git left", extra={"locks": names})
+        return removed
+
     def close(self) -> None:
         """Let other processes use the clone again."""
         if self._lock is not None:
@@ -180,6 +201,7 @@ class Git:
         git = cls(workdir, url, credentials=credentials or in_url)
         workdir.mkdir(parents=True, exist_ok=True)
         git.lock()
+        git.clear_stale_locks()
         if not (workdir / ".git").is_dir():
             git.run("init", "--quiet")
             git.run("remote", "add", "origin", url)

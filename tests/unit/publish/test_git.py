@@ -176,3 +176,26 @@ def test_a_remote_that_never_answers_times_out_as_a_git_error(tmp_path: Path) ->
         with pytest.raises(GitError, match="timed out"):
             git.fetch("main", "image-bot/")
         git.close()
+
+
+def test_the_locks_a_killed_git_left_are_removed_when_the_clone_is_taken(
+    git: Git, remote: GitRemote, tmp_path: Path
+) -> None:
+    """A pass killed while git checked out (or updated a ref) leaves `index.lock` behind;
+    git then refuses every command in the clone, so the next pass failed its repository."""
+    base = git.fetch("main", "image-bot/")
+    git.checkout_detached(base)
+    git.close()
+    git_dir = git.workdir / ".git"
+    (git_dir / "index.lock").write_text("")
+    (git_dir / "refs" / "remotes" / "origin" / "main.lock").write_text("")
+    with pytest.raises(GitError, match=r"index\.lock"):
+        Git(git.workdir, remote.url).checkout_detached(base)  # what the next pass met
+    again = Git.open(remote.url, tmp_path / "cache")
+    try:
+        assert not list(git_dir.glob("*.lock"))
+        assert not list((git_dir / "refs").rglob("*.lock"))
+        assert again.fetch("main", "image-bot/") == base
+        again.checkout_detached(base)
+    finally:
+        again.close()
